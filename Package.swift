@@ -1,0 +1,79 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "ecs-delegate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ecs-delegate", targets: ["ECSDelegateCLI"]),
+        .executable(name: "ecs-manager", targets: ["ECSManagerCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
+
+        // Pure and I/O cores.
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "AWSSigV4", dependencies: ["COpenSSL"]),
+        .target(name: "DelegateProtocol"),
+        .target(
+            name: "DelegateRuntime",
+            dependencies: [
+                "HTTPClient", "DelegateProtocol", "COpenSSL",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Manager",
+            dependencies: [
+                "DelegateProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Thin executables.
+        .executableTarget(
+            name: "ECSDelegateCLI",
+            dependencies: [
+                "DelegateRuntime", "HTTPClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "ECSManagerCLI",
+            dependencies: [
+                "Manager", "HTTPClient", "DelegateProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Tests.
+        .testTarget(
+            name: "HTTPClientTests",
+            dependencies: ["HTTPClient", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
+        .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
+        .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
+        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime"]),
+        .testTarget(name: "ManagerTests", dependencies: ["Manager", "HTTPClient"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["HTTPClient", "DelegateProtocol"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

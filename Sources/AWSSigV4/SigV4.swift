@@ -37,6 +37,8 @@ public enum SigV4 {
     }
 
     /// UTC calendar fields of `date` (Howard Hinnant's days-to-civil algorithm).
+    static func civilFields(_ date: Date) -> (Int, Int, Int, Int, Int, Int) { civil(date) }
+
     private static func civil(_ date: Date) -> (Int, Int, Int, Int, Int, Int) {
         let t = Int(date.timeIntervalSince1970.rounded(.down))
         var days = t / 86400
@@ -211,27 +213,21 @@ public enum SigV4 {
     /// The canonical headers block (each `name:value\n`, names lowercased and
     /// sorted, repeated headers joined by `,` in order) and the signed-headers list.
     public static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (canonical: String, signed: String) {
-        var order: [String] = []
-        var values: [String: [String]] = [:]
-        for (name, value) in headers {
-            let key = name.lowercased()
-            if unsignedHeaderNames.contains(key) { continue }
-            if values[key] == nil {
-                order.append(key)
-                values[key] = [canonicalHeaderValue(value)]
-            } else {
-                values[key]?.append(canonicalHeaderValue(value))
-            }
+        var canonical: [UInt8] = []
+        var signed: [UInt8] = []
+        CanonicalBytes.appendCanonicalHeaders(headers, [], to: &canonical, signed: &signed)
+        return (String(decoding: canonical, as: UTF8.self), String(decoding: signed, as: UTF8.self))
+    }
+
+    /// ASCII lowercasing (header names are ASCII), cheaper than `lowercased()`.
+    static func lowercaseASCII(_ s: String) -> String {
+        var hasUpper = false
+        for c in s.utf8 where c >= 0x41 && c <= 0x5A {
+            hasUpper = true
+            break
         }
-        order.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        var canonical = ""
-        for key in order {
-            canonical += key
-            canonical += ":"
-            canonical += (values[key] ?? []).joined(separator: ",")
-            canonical += "\n"
-        }
-        return (canonical, order.joined(separator: ";"))
+        if !hasUpper { return s }
+        return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// The canonical request: method, URI, query, headers, signed headers, payload hash.

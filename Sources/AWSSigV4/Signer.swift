@@ -97,36 +97,62 @@ public struct SigV4Signer: Sendable {
     /// Signs with the `Authorization` header, adding `X-Amz-Date`, the session
     /// token and (for S3) `x-amz-content-sha256`.
     public func signHeaders(_ request: SigV4Request, date: Date) -> SigV4Signed {
-        let amzDate = SigV4.amzDate(date)
-        let dateStamp = String(amzDate.prefix(8))
+        let amzBytes = CanonicalBytes.amzDate(date)
+        let amzDate = String(decoding: amzBytes, as: UTF8.self)
+        let dateStamp = String(decoding: amzBytes[0..<8], as: UTF8.self)
         var added: [(name: String, value: String)] = []
-        var toSign = request.headers
+        var extraSigned: [(name: String, value: String)] = []
         if let token = credentials.sessionToken {
             added.append(("X-Amz-Security-Token", token))
-            if !options.omitSessionTokenFromSignature { toSign.append(("X-Amz-Security-Token", token)) }
+            if !options.omitSessionTokenFromSignature { extraSigned.append(("X-Amz-Security-Token", token)) }
         }
         added.append(("X-Amz-Date", amzDate))
-        toSign.append(("X-Amz-Date", amzDate))
+        extraSigned.append(("X-Amz-Date", amzDate))
         if options.addContentSHA256Header {
             added.append(("x-amz-content-sha256", request.payloadHash))
-            toSign.append(("x-amz-content-sha256", request.payloadHash))
+            extraSigned.append(("x-amz-content-sha256", request.payloadHash))
         }
-        let (canonicalHeaders, signedHeaders) = SigV4.canonicalHeaders(toSign)
-        let canonicalRequest = SigV4.canonicalRequest(
-            method: request.method,
-            canonicalURI: SigV4.canonicalURI(request.path, normalize: options.normalizePath, encode: options.encodePath),
-            canonicalQuery: SigV4.canonicalQuery(request.query),
-            canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: request.payloadHash)
+
+        var cr: [UInt8] = []
+        cr.reserveCapacity(512)
+        CanonicalBytes.append(request.method, to: &cr)
+        cr.append(CanonicalBytes.newline)
+        if CanonicalBytes.isPlainPath(request.path) {
+            CanonicalBytes.append(request.path, to: &cr)
+        } else {
+            CanonicalBytes.append(SigV4.canonicalURI(request.path, normalize: options.normalizePath, encode: options.encodePath), to: &cr)
+        }
+        cr.append(CanonicalBytes.newline)
+        if !request.query.isEmpty { CanonicalBytes.append(SigV4.canonicalQuery(request.query), to: &cr) }
+        cr.append(CanonicalBytes.newline)
+        var signedBytes: [UInt8] = []
+        signedBytes.reserveCapacity(64)
+        CanonicalBytes.appendCanonicalHeaders(request.headers, extraSigned, to: &cr, signed: &signedBytes)
+        cr.append(CanonicalBytes.newline)
+        cr.append(contentsOf: signedBytes)
+        cr.append(CanonicalBytes.newline)
+        CanonicalBytes.append(request.payloadHash, to: &cr)
+
         let scope = SigV4.credentialScope(dateStamp: dateStamp, region: region, service: service)
-        let stringToSign = SigV4.stringToSign(canonicalRequest: canonicalRequest, amzDate: amzDate, credentialScope: scope)
-        let signature = SigV4.signature(stringToSign: stringToSign, signingKey: signingKey(dateStamp))
+        var sts: [UInt8] = []
+        sts.reserveCapacity(160)
+        CanonicalBytes.append(SigV4.algorithm, to: &sts)
+        sts.append(CanonicalBytes.newline)
+        sts.append(contentsOf: amzBytes)
+        sts.append(CanonicalBytes.newline)
+        CanonicalBytes.append(scope, to: &sts)
+        sts.append(CanonicalBytes.newline)
+        CanonicalBytes.appendHex(SigV4Crypto.sha256(cr), to: &sts)
+
+        let signature = SigV4Crypto.hex(SigV4Crypto.hmac(key: signingKey(dateStamp), data: sts))
+        let signedHeaders = String(decoding: signedBytes, as: UTF8.self)
         added.append((
             "Authorization",
             "\(SigV4.algorithm) Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
         ))
         return SigV4Signed(
-            canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
-            headers: request.headers + added, query: request.query)
+            canonicalRequest: String(decoding: cr, as: UTF8.self), stringToSign: String(decoding: sts, as: UTF8.self),
+            signature: signature, headers: request.headers + added, query: request.query)
     }
 
     /// Presigns with query parameters (`X-Amz-Algorithm` ... `X-Amz-Signature`),

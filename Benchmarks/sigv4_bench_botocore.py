@@ -1,0 +1,44 @@
+"""Signatures per second for the same ECS DescribeServices request, signed by botocore."""
+import datetime
+import os
+import time
+from unittest import mock
+
+import botocore.auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+seconds = float(os.environ.get("BENCH_SECONDS", "3"))
+creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+body = b'{"cluster":"production","services":["web-frontend","api-backend"],"include":["TAGS"]}'
+fixed = datetime.datetime(2015, 8, 30, 12, 36, 0)
+
+
+def one():
+    req = AWSRequest(
+        method="POST",
+        url="https://ecs.us-east-1.amazonaws.com/",
+        data=body,
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.DescribeServices",
+            "Content-Length": str(len(body)),
+        },
+    )
+    botocore.auth.SigV4Auth(creds, "ecs", "us-east-1").add_auth(req)
+    return req.headers["Authorization"]
+
+
+with mock.patch("botocore.auth.datetime") as dt:
+    dt.datetime.utcnow.return_value = fixed
+    dt.datetime.now.return_value = fixed
+    dt.timezone = datetime.timezone
+    one()
+    count = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(200):
+            one()
+        count += 200
+    elapsed = time.perf_counter() - start
+print(f"sigv4-bench botocore: {int(count / elapsed)} signatures/s ({count} in {elapsed:.2f} s)")

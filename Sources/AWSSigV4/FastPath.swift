@@ -1,0 +1,165 @@
+import Foundation
+
+/// Byte-level builders for the signer's hot path: the canonical request and the
+/// string to sign are assembled in one `[UInt8]` each instead of many small strings.
+enum CanonicalBytes {
+    static let newline: UInt8 = 0x0A
+
+    /// Appends the UTF-8 of `s`.
+    @inline(__always)
+    static func append(_ s: String, to out: inout [UInt8]) {
+        out.append(contentsOf: s.utf8)
+    }
+
+    /// Appends lowercase hex of `bytes`.
+    static func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { d in
+            for b in bytes {
+                out.append(d[Int(b >> 4)])
+                out.append(d[Int(b & 0x0F)])
+            }
+        }
+    }
+
+    /// `yyyyMMdd'T'HHmmss'Z'` as bytes.
+    static func amzDate(_ date: Date) -> [UInt8] {
+        let (y, mo, d, h, mi, s) = SigV4.civilFields(date)
+        var out = [UInt8](repeating: 0, count: 16)
+        func put(_ v: Int, _ at: Int, _ width: Int) {
+            var v = v
+            var i = at + width - 1
+            while i >= at {
+                out[i] = UInt8(0x30 + v % 10)
+                v /= 10
+                i -= 1
+            }
+        }
+        put(y, 0, 4); put(mo, 4, 2); put(d, 6, 2)
+        out[8] = 0x54  // T
+        put(h, 9, 2); put(mi, 11, 2); put(s, 13, 2)
+        out[15] = 0x5A  // Z
+        return out
+    }
+
+    /// Whether the path needs neither normalization nor encoding (e.g. `/`).
+    static func isPlainPath(_ path: String) -> Bool {
+        var previous: UInt8 = 0
+        var count = 0
+        for c in path.utf8 {
+            count += 1
+            if c == 0x2F {
+                if previous == 0x2F { return false }
+            } else if c == 0x2E {
+                if previous == 0x2F || previous == 0x2E { return false }
+            } else if !SigV4.isUnreserved(c) {
+                return false
+            }
+            previous = c
+        }
+        return count > 0 && path.utf8.first == 0x2F
+    }
+
+    private struct Entry {
+        var nameStart: Int
+        var nameEnd: Int
+        var valueStart: Int
+        var valueEnd: Int
+        var order: Int
+    }
+
+    private static let unsignedNames: [[UInt8]] = SigV4.unsignedHeaderNames.map { Array($0.utf8) }
+
+    /// Writes one lowercased name and folded value into `buf` at `used` (skipped for unsigned names).
+    private static func addEntry(
+        _ name: String, _ value: String, _ buf: UnsafeMutableBufferPointer<UInt8>,
+        _ used: inout Int, _ entries: inout [Entry], _ order: inout Int
+    ) {
+        var at = used
+        let nameStart = at
+        for c in name.utf8 {
+            buf[at] = c >= 0x41 && c <= 0x5A ? c + 32 : c
+            at += 1
+        }
+        let nameLength = at - nameStart
+        for u in unsignedNames where u.count == nameLength {
+            var same = true
+            for i in 0..<nameLength where buf[nameStart + i] != u[i] {
+                same = false
+                break
+            }
+            if same { return }
+        }
+        let valueStart = at
+        var pendingSpace = false
+        for c in value.utf8 {
+            if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
+                pendingSpace = at > valueStart
+            } else {
+                if pendingSpace {
+                    buf[at] = 0x20
+                    at += 1
+                    pendingSpace = false
+                }
+                buf[at] = c
+                at += 1
+            }
+        }
+        entries.append(Entry(nameStart: nameStart, nameEnd: valueStart, valueStart: valueStart, valueEnd: at, order: order))
+        order += 1
+        used = at
+    }
+
+    /// Appends the canonical headers block of `first + second` to `out` and the
+    /// signed-headers list to `signed`.
+    static func appendCanonicalHeaders(
+        _ first: [(name: String, value: String)], _ second: [(name: String, value: String)],
+        to out: inout [UInt8], signed: inout [UInt8]
+    ) {
+        var capacity = 0
+        for h in first { capacity += h.name.utf8.count + h.value.utf8.count }
+        for h in second { capacity += h.name.utf8.count + h.value.utf8.count }
+        var scratch = [UInt8](repeating: 0, count: capacity)
+        var entries: [Entry] = []
+        entries.reserveCapacity(first.count + second.count)
+        var order = 0
+        var used = 0
+        scratch.withUnsafeMutableBufferPointer { buf in
+            for h in first { addEntry(h.name, h.value, buf, &used, &entries, &order) }
+            for h in second { addEntry(h.name, h.value, buf, &used, &entries, &order) }
+        }
+        scratch.withUnsafeBufferPointer { s in
+            func compareNames(_ a: Entry, _ b: Entry) -> Int {
+                let la = a.nameEnd - a.nameStart, lb = b.nameEnd - b.nameStart
+                let n = min(la, lb)
+                for i in 0..<n {
+                    let x = s[a.nameStart + i], y = s[b.nameStart + i]
+                    if x != y { return x < y ? -1 : 1 }
+                }
+                return la == lb ? 0 : (la < lb ? -1 : 1)
+            }
+            entries.sort { a, b in
+                let c = compareNames(a, b)
+                return c == 0 ? a.order < b.order : c < 0
+            }
+            var previous: Entry?
+            for e in entries {
+                if let p = previous, compareNames(p, e) == 0 {
+                    out.append(0x2C)  // ,
+                    out.append(contentsOf: s[e.valueStart..<e.valueEnd])
+                    continue
+                }
+                if previous != nil {
+                    out.append(newline)
+                    signed.append(0x3B)  // ;
+                }
+                out.append(contentsOf: s[e.nameStart..<e.nameEnd])
+                out.append(0x3A)  // :
+                out.append(contentsOf: s[e.valueStart..<e.valueEnd])
+                signed.append(contentsOf: s[e.nameStart..<e.nameEnd])
+                previous = e
+            }
+            if previous != nil { out.append(newline) }
+        }
+    }
+}

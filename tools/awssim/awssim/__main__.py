@@ -32,7 +32,8 @@ def _seed(argv: list[str]) -> int:
     args = p.parse_args(argv)
     from .seed import seed
 
-    print(json.dumps(seed(args.endpoint, region=args.region, cluster=args.cluster), indent=2))
+    print(json.dumps(seed(args.endpoint, region=args.region, cluster=args.cluster,
+                               prefix=args.cluster), indent=2))
     return 0
 
 

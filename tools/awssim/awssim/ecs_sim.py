@@ -95,6 +95,7 @@ class DeploymentSim:
         self.network_configuration = getattr(service, "network_configuration", None) or None
         self.capacity_provider_strategy = getattr(service, "capacity_provider_strategy", None)
         self.unable_event_written = False
+        self.rollback_of: str | None = None
 
     def render(self, tasks: list[Task]) -> dict[str, Any]:
         mine = [t for t in tasks if t._awssim.deployment is self and t.desired_status == "RUNNING"]
@@ -616,6 +617,7 @@ class Simulator:
                 service, target.task_definition, wall,
                 reason=f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}.",
             )
+            back.rollback_of = dep.id
             back.platform_version = target.platform_version
             back.network_configuration = target.network_configuration
             ss.deployments.insert(0, back)
@@ -748,7 +750,8 @@ class Simulator:
                   and primary.rollout_state != "FAILED")
         if stable and primary.rollout_state == "IN_PROGRESS":
             primary.rollout_state = "COMPLETED"
-            primary.rollout_state_reason = f"ECS deployment {primary.id} completed."
+            if not primary.rollback_of:
+                primary.rollout_state_reason = f"ECS deployment {primary.id} completed."
             primary.updated_at = self.clock.wall(now)
             ss.last_completed = primary
             self._flush_events(ss, now)

@@ -232,6 +232,9 @@ class AwsSimApp:
             return self._json(start_response, 200, handler(body))
         except ControlError as exc:
             return self._json(start_response, 400, {"message": str(exc)})
+        except Exception as exc:  # report, do not kill the server
+            return self._json(start_response, 500,
+                              {"message": f"{type(exc).__name__}: {exc}"})
 
     @staticmethod
     def _json(start_response: Callable[..., Any], code: int, obj: Any) -> list[bytes]:
@@ -351,8 +354,9 @@ class AwsSimApp:
         for key in ("region", "cluster"):
             if key in body and (not isinstance(body[key], str) or not body[key]):
                 raise ControlError(f"field '{key}' must be a non-empty string")
-        return seed(self.endpoint, region=body.get("region", "us-east-1"),
-                    cluster=body.get("cluster", "ecs-tutorial"))
+        cluster = body.get("cluster", "ecs-tutorial")
+        return seed(self.endpoint, region=body.get("region", "us-east-1"), cluster=cluster,
+                    prefix=cluster)
 
     endpoint = ""
 

@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "ecs-delegate",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ecs-delegate", targets: ["ECSDelegateCLI"]),
         .executable(name: "ecs-manager", targets: ["ECSManagerCLI"]),
@@ -25,10 +25,11 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "AWSSigV4", dependencies: ["COpenSSL"]),
         .target(name: "DelegateProtocol"),
+        .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
         .target(
             name: "DelegateRuntime",
             dependencies: [
-                "HTTPClient", "DelegateProtocol", "COpenSSL",
+                "HTTPClient", "DelegateProtocol", "ManagerClient",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -42,6 +43,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -58,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "ECSManagerCLI",
             dependencies: [
-                "Manager", "HTTPClient", "DelegateProtocol",
+                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,8 +74,8 @@ let package = Package(
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime"]),
-        .testTarget(name: "ManagerTests", dependencies: ["Manager", "HTTPClient"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["HTTPClient", "DelegateProtocol"]),
+        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["HTTPClient", "DelegateProtocol", "ManagerClient"]),
     ],
     swiftLanguageModes: [.v6]
 )

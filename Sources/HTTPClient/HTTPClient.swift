@@ -231,7 +231,7 @@ final class CurlLoop: @unchecked Sendable {
             _ = ccurl_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
             let response = HTTPResponse(
                 status: status, headers: t.responseHeaders, body: t.responseBody,
-                httpVersion: version >= Int(CURL_HTTP_VERSION_2_0.rawValue) ? 2 : 1)
+                httpVersion: version >= Int(CURL_HTTP_VERSION_2_0) ? 2 : 1)
             t.release()
             t.continuation.resume(returning: response)
             return
@@ -266,7 +266,7 @@ final class CurlLoop: @unchecked Sendable {
         _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, opaque)
         _ = ccurl_setopt_header_cb(easy, curlHeaderCallback)
         _ = ccurl_setopt_ptr(easy, CURLOPT_HEADERDATA, opaque)
-        _ = ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS.rawValue))
+        _ = ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(configuration.connectTimeout))
         _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(req.timeout ?? configuration.requestTimeout))
         _ = ccurl_setopt_str(easy, CURLOPT_USERAGENT, configuration.userAgent)

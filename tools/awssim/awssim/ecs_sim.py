@@ -973,7 +973,7 @@ def _install_patches() -> None:
         cluster = self._get_cluster(cluster_str)
         instances = [ci for ci in self.container_instances.get(cluster.name, {}).values()
                      if ci.status == "ACTIVE"]
-        if launch_type == "FARGATE" or instances:
+        if launch_type not in ("FARGATE", "EXTERNAL") and instances:
             return orig_run_task(self, cluster_str, task_definition_str, count, overrides,
                                  started_by, tags, launch_type, networking_configuration,
                                  group, platform_version)

@@ -1,0 +1,429 @@
+import DelegateProtocol
+import Foundation
+import HTTPClient
+import Logging
+import ManagerClient
+import ServiceLifecycle
+import Synchronization
+
+/// The delegate's version, sent at registration.
+public let delegateVersion = "0.1.0"
+
+/// The long-running delegate: registers, heartbeats, long-polls, runs tasks, ships logs and results.
+///
+/// A `Service`: `run()` returns after a graceful shutdown (SIGTERM) has let
+/// running tasks finish (up to the grace period), flushed logs and results,
+/// and unregistered.
+public final class DelegateAgent: Service, Sendable {
+    let config: DelegateConfig
+    let store: DelegateStore
+    let client: ManagerClient
+    let logger: Logger
+    let handlers: [String: any TaskHandler]
+    let masker: SecretMasker
+    /// Secrets every task's log masks too (the delegate token).
+    let globalSecrets: [String]
+    let notify: @Sendable (String) -> Void
+    private let state = Mutex(AgentState())
+    private let capacityFreed = Wakeup()
+    private let startedAt = Date()
+
+    struct AgentState {
+        var registration: RegisterResponse?
+        var running: [String: RunningEntry] = [:]
+        var draining = false
+        var lastHeartbeatOK: Date?
+        var connected = false
+        var lastError: String?
+        var tasksDone: [String: Int] = [:]
+        var linesShipped = 0
+        var heartbeatFailures = 0
+    }
+
+    struct RunningEntry {
+        var leaseId: String
+        var type: String
+        var log: TaskLog
+        var task: Task<Void, Never>?
+        var startedAt: Date
+    }
+
+    /// Creates an agent. `notify` receives sd_notify-style messages (`READY=1`, ...).
+    public init(
+        config: DelegateConfig, token: String, store: DelegateStore, http: HTTPClient, logger: Logger,
+        handlers: [any TaskHandler] = [EchoHandler()], notify: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.config = config
+        self.store = store
+        self.client = ManagerClient(baseURL: config.managerURL, token: token, http: http)
+        self.logger = logger
+        self.handlers = Dictionary(handlers.map { ($0.type, $0) }, uniquingKeysWith: { a, _ in a })
+        self.masker = SecretMasker(secrets: [token])
+        self.globalSecrets = [token]
+        self.notify = notify
+    }
+
+    // MARK: run
+
+    public func run() async throws {
+        let instanceId = try store.instanceId()
+        try recoverInterrupted()
+        let recovery = Task { await self.redeliverLeftovers() }
+        guard await register(instanceId: instanceId) else {
+            recovery.cancel()
+            return
+        }
+        notify("READY=1\nSTATUS=registered with \(config.managerURL)")
+        let heartbeat = Task { await self.heartbeatLoop(instanceId: instanceId) }
+        await withGracefulShutdownHandler {
+            await self.pollLoop(instanceId: instanceId)
+        } onGracefulShutdown: {
+            self.state.withLock { $0.draining = true }
+            self.capacityFreed.signal()
+        }
+        // Draining: no new tasks; let running ones finish within the grace period.
+        notify("STOPPING=1\nSTATUS=draining: waiting for running tasks")
+        logger.info("shutting down: waiting for running tasks", metadata: ["running": "\(runningCount)", "graceSeconds": "\(config.shutdownGraceSeconds)"])
+        await sendHeartbeat(instanceId: instanceId)
+        let deadline = ContinuousClock.now + .milliseconds(Int(config.shutdownGraceSeconds * 1000))
+        while runningCount > 0 && ContinuousClock.now < deadline {
+            await capacityFreed.wait(timeout: .milliseconds(200))
+        }
+        if runningCount > 0 {
+            logger.warning("grace period over: cancelling running tasks", metadata: ["running": "\(runningCount)"])
+            let tasks = state.withLock { $0.running.values.compactMap(\.task) }
+            for t in tasks { t.cancel() }
+            for t in tasks { await t.value }
+        }
+        heartbeat.cancel()
+        await recovery.value
+        if let id = state.withLock({ $0.registration?.delegateId }) {
+            do {
+                try await client.unregister(delegateId: id, reason: "shutdown")
+            } catch {
+                logger.warning("could not unregister: \(error)")
+            }
+        }
+        logger.info("stopped")
+    }
+
+    /// A request to stop taking tasks (same as SIGTERM's first step).
+    public var runningCount: Int { state.withLock { $0.running.count } }
+
+    // MARK: registration
+
+    /// Registers, retrying with backoff and jitter until the manager answers; false if shut down first.
+    func register(instanceId: String) async -> Bool {
+        var attempt = 0
+        let request = RegisterRequest(
+            name: config.name, hostname: ProcessInfo.processInfo.hostName, version: delegateVersion, tags: config.tags,
+            capacity: config.capacity, taskTypes: handlers.keys.sorted(), instanceId: instanceId)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let r = try await client.register(request)
+                state.withLock {
+                    $0.registration = r
+                    $0.connected = true
+                    $0.lastError = nil
+                }
+                logger.info("registered", metadata: ["delegateId": "\(r.delegateId)", "manager": "\(config.managerURL)", "tags": "\(config.tags)"])
+                return true
+            } catch {
+                attempt += 1
+                let delay = backoff(attempt: attempt, base: .milliseconds(250), cap: .seconds(30))
+                noteFailure("registration failed", error: error, retryIn: delay)
+                try? await Task.sleep(for: delay)
+            }
+        }
+        return false
+    }
+
+    private func noteFailure(_ what: String, error: Error, retryIn: Duration) {
+        let text = masker.apply("\(error)")
+        state.withLock {
+            $0.connected = false
+            $0.lastError = "\(what): \(text)"
+        }
+        logger.error("\(what); retrying", metadata: ["error": "\(text)", "retryInMs": "\(retryIn.components.seconds * 1000 + retryIn.components.attoseconds / 1_000_000_000_000_000)"])
+    }
+
+    private var tuning: RegisterResponse? { state.withLock { $0.registration } }
+
+    /// Settings for log shipping, as the manager tuned them.
+    var shipping: ShippingSettings {
+        var s = ShippingSettings()
+        if let r = tuning {
+            s.flushInterval = .milliseconds(max(10, r.logFlushMillis))
+            s.maxLines = max(1, r.logBatchMaxLines)
+            s.maxBytes = max(1024, r.logBatchMaxBytes)
+        }
+        return s
+    }
+
+    // MARK: heartbeat
+
+    func heartbeatLoop(instanceId: String) async {
+        while !Task.isCancelled {
+            let interval = tuning?.heartbeatSeconds ?? 10
+            let jittered = interval * Double.random(in: 0.9...1.1)
+            try? await Task.sleep(for: .milliseconds(Int(jittered * 1000)))
+            if Task.isCancelled { return }
+            await sendHeartbeat(instanceId: instanceId)
+        }
+    }
+
+    func sendHeartbeat(instanceId: String) async {
+        guard let id = tuning?.delegateId else { return }
+        let (running, draining) = state.withLock { s in
+            (s.running.map { RunningTask(taskId: $0.key, leaseId: $0.value.leaseId) }.sorted { $0.taskId < $1.taskId }, s.draining)
+        }
+        let hb = HeartbeatRequest(running: running, freeCapacity: max(0, config.capacity - running.count), status: draining ? "draining" : "active")
+        do {
+            let answer = try await client.heartbeat(delegateId: id, hb)
+            state.withLock {
+                $0.lastHeartbeatOK = Date()
+                $0.connected = true
+                $0.heartbeatFailures = 0
+            }
+            notify("WATCHDOG=1")
+            for taskId in answer.cancel {
+                let entry = state.withLock { $0.running[taskId] }
+                if let entry {
+                    logger.info("manager cancelled task", metadata: ["task": "\(taskId)"])
+                    entry.log.requestCancel()
+                    entry.task?.cancel()
+                }
+            }
+        } catch let e as ManagerClientError where e.status == 404 {
+            logger.warning("manager does not know this delegate; registering again")
+            _ = await register(instanceId: instanceId)
+        } catch {
+            state.withLock { $0.heartbeatFailures += 1 }
+            noteFailure("heartbeat failed", error: error, retryIn: .seconds(Int(tuning?.heartbeatSeconds ?? 10)))
+        }
+    }
+
+    // MARK: polling
+
+    func pollLoop(instanceId: String) async {
+        var failures = 0
+        while !Task.isCancelled {
+            if state.withLock({ $0.draining }) { return }
+            if runningCount >= config.capacity {
+                await capacityFreed.wait(timeout: .seconds(5))
+                continue
+            }
+            guard let r = tuning else { return }
+            do {
+                let envelope = try await client.nextTask(delegateId: r.delegateId, wait: r.pollWaitSeconds)
+                failures = 0
+                state.withLock {
+                    $0.connected = true
+                    $0.lastError = nil
+                }
+                if let envelope { start(envelope) }
+            } catch is CancellationError {
+                return
+            } catch let e as ManagerClientError where e.status == 404 {
+                logger.warning("manager does not know this delegate; registering again")
+                _ = await register(instanceId: instanceId)
+            } catch {
+                if Task.isCancelled { return }
+                failures += 1
+                let cap: Duration = (error as? ManagerClientError)?.status == 401 ? .seconds(60) : .seconds(30)
+                let delay = backoff(attempt: failures, base: .milliseconds(250), cap: cap)
+                noteFailure("polling for tasks failed", error: error, retryIn: delay)
+                await capacityFreedOrSleep(delay)
+            }
+        }
+    }
+
+    private func capacityFreedOrSleep(_ d: Duration) async {
+        try? await Task.sleep(for: d)
+    }
+
+    // MARK: running tasks
+
+    /// Starts a leased task (or rejects it) without blocking the poll loop.
+    func start(_ envelope: TaskEnvelope) {
+        let secrets = SecretMasker(secrets: Array(envelope.secrets.values) + globalSecrets)
+        let log = TaskLog(taskId: envelope.taskId, leaseId: envelope.leaseId, masker: secrets)
+        state.withLock { $0.running[envelope.taskId] = RunningEntry(leaseId: envelope.leaseId, type: envelope.type, log: log, task: nil, startedAt: Date()) }
+        let task = Task {
+            await self.execute(envelope, log: log)
+            self.state.withLock { s in
+                _ = s.running.removeValue(forKey: envelope.taskId)
+            }
+            self.capacityFreed.signal()
+        }
+        state.withLock { $0.running[envelope.taskId]?.task = task }
+    }
+
+    func execute(_ envelope: TaskEnvelope, log: TaskLog) async {
+        do {
+            try store.begin(envelope)
+        } catch {
+            logger.error("cannot write the task journal", metadata: ["task": "\(envelope.taskId)", "error": "\(error)"])
+        }
+        let result: TaskResult
+        if !Selectors.satisfied(envelope.selectors, by: config.tags) {
+            result = TaskResult(leaseId: envelope.leaseId, status: .rejected, error: TaskError(
+                code: "selectors_not_satisfied",
+                message: "delegate \(config.name) has tags \(config.tags) but the task requires \(envelope.selectors) (missing \(Selectors.missing(envelope.selectors, from: config.tags)))"))
+        } else if handlers[envelope.type] == nil {
+            result = TaskResult(leaseId: envelope.leaseId, status: .rejected, error: TaskError(
+                code: "unknown_task_type", message: "delegate \(config.name) cannot run task type '\(envelope.type)' (it runs: \(handlers.keys.sorted().joined(separator: ", ")))"))
+        } else {
+            result = await runHandler(envelope, log: log)
+        }
+        log.close()
+        if result.status == .rejected {
+            logger.warning("task rejected", metadata: ["task": "\(envelope.taskId)", "reason": "\(result.error?.message ?? "")"])
+        }
+        do {
+            try store.finish(taskId: envelope.taskId, result: result)
+        } catch {
+            logger.error("cannot journal the result; sending it anyway", metadata: ["task": "\(envelope.taskId)", "error": "\(error)"])
+        }
+        await deliver(taskId: envelope.taskId, result: result)
+        state.withLock { $0.tasksDone["\(envelope.type)|\(result.status.rawValue)", default: 0] += 1 }
+    }
+
+    private func runHandler(_ envelope: TaskEnvelope, log: TaskLog) async -> TaskResult {
+        guard let handler = handlers[envelope.type] else {
+            return TaskResult(leaseId: envelope.leaseId, status: .rejected)
+        }
+        logger.info("task started", metadata: ["task": "\(envelope.taskId)", "type": "\(envelope.type)"])
+        let pump = Task {
+            await LogPump(log: log, store: store, client: client, settings: { [weak self] in self?.shipping ?? ShippingSettings() }, logger: logger) { [weak self] n in
+                self?.state.withLock { $0.linesShipped += n }
+            }.run()
+        }
+        let context = TaskContext(envelope: envelope, log: log, logger: logger)
+        let timeout = envelope.timeoutSeconds
+        let outcome: Result<TaskOutcome, Error> = await withTaskGroup(of: Result<TaskOutcome, Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await handler.run(context)) } catch { return .failure(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(timeout))
+                return Task.isCancelled ? nil : .failure(TaskError(code: "timeout", message: "the task did not finish within \(timeout) s"))
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(CancellationError())
+        }
+        let result: TaskResult
+        switch outcome {
+        case .success(let o):
+            result = TaskResult(leaseId: envelope.leaseId, status: .succeeded, outputs: o.outputs, rollbackSnapshot: o.rollbackSnapshot)
+        case .failure(let e as TaskError):
+            log.log(e.message, level: "error", unit: "Result")
+            result = TaskResult(leaseId: envelope.leaseId, status: .failed, error: e)
+        case .failure(is CancellationError):
+            log.log("Task cancelled", level: "warn", unit: "Result")
+            result = TaskResult(leaseId: envelope.leaseId, status: .cancelled, error: TaskError(code: "cancelled", message: "the task was cancelled"))
+        case .failure(let e):
+            let message = masker.apply("\(e)")
+            log.log(message, level: "error", unit: "Result")
+            result = TaskResult(leaseId: envelope.leaseId, status: .failed, error: TaskError(code: "internal", message: message))
+        }
+        log.close()
+        await pump.value
+        logger.info("task finished", metadata: ["task": "\(envelope.taskId)", "status": "\(result.status.rawValue)"])
+        return result
+    }
+
+    /// Sends a result until the manager acknowledges it (or refuses it for good).
+    func deliver(taskId: String, result: TaskResult) async {
+        var attempt = 0
+        while true {
+            do {
+                try await client.sendResult(taskId: taskId, result)
+                try? store.markDelivered(taskId: taskId)
+                return
+            } catch let e as ManagerClientError where !e.isRetryable {
+                logger.error("manager refused the result; giving up on it", metadata: ["task": "\(taskId)", "error": "\(e)"])
+                try? store.markDelivered(taskId: taskId)
+                return
+            } catch {
+                attempt += 1
+                let delay = backoff(attempt: attempt, base: .milliseconds(250), cap: .seconds(30))
+                noteFailure("delivering a result failed", error: error, retryIn: delay)
+                if Task.isCancelled && attempt > 3 { return }  // stays in SQLite; sent on next start
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    // MARK: recovery after a crash
+
+    /// Marks tasks that were running when the process died as failed (never re-run).
+    func recoverInterrupted() throws {
+        for (taskId, leaseId) in try store.interruptedTasks() {
+            let last = try store.lastSeq(taskId: taskId)
+            let line = LogLine(seq: last + 1, time: Date(), level: "error", unit: "Result", text: "interrupted: delegate restarted")
+            try store.spool(taskId: taskId, lines: [line])
+            try store.finish(taskId: taskId, result: TaskResult(
+                leaseId: leaseId, status: .failed, error: TaskError(code: "interrupted", message: "interrupted: delegate restarted")))
+            logger.warning("task was running when the delegate stopped; reporting it failed", metadata: ["task": "\(taskId)"])
+        }
+    }
+
+    /// Ships spooled lines and undelivered results left by an earlier run.
+    func redeliverLeftovers() async {
+        do {
+            for entry in try store.tasksWithSpool() {
+                let log = TaskLog(taskId: entry.taskId, leaseId: entry.leaseId, masker: SecretMasker(secrets: []), firstSeq: entry.lastSeq + 1)
+                log.close()
+                await LogPump(log: log, store: store, client: client, settings: { [weak self] in self?.shipping ?? ShippingSettings() }, logger: logger) { [weak self] n in
+                    self?.state.withLock { $0.linesShipped += n }
+                }.run(ackedFrom: entry.acked)
+            }
+            for (taskId, result) in try store.undeliveredResults() {
+                await deliver(taskId: taskId, result: result)
+            }
+        } catch {
+            logger.error("cannot read leftovers from the state database: \(error)")
+        }
+    }
+
+    // MARK: status
+
+    /// A snapshot of the agent for the status socket and tests.
+    public func status() -> DelegateStatus {
+        state.withLock { s in
+            DelegateStatus(
+                delegateId: s.registration?.delegateId, name: config.name, tags: config.tags, version: delegateVersion,
+                uptimeSeconds: Date().timeIntervalSince(startedAt), managerURL: config.managerURL,
+                connected: s.connected, lastError: s.lastError,
+                secondsSinceHeartbeat: s.lastHeartbeatOK.map { Date().timeIntervalSince($0) },
+                capacity: config.capacity, running: s.running.map { RunningTaskStatus(taskId: $0.key, type: $0.value.type, startedAt: $0.value.startedAt) }.sorted { $0.startedAt < $1.startedAt },
+                draining: s.draining)
+        }
+    }
+}
+
+/// The delegate's state as `ecs-delegate status` shows it.
+public struct DelegateStatus: Codable, Sendable, Equatable {
+    public var delegateId: String?
+    public var name: String
+    public var tags: [String]
+    public var version: String
+    public var uptimeSeconds: Double
+    public var managerURL: String
+    public var connected: Bool
+    public var lastError: String?
+    public var secondsSinceHeartbeat: Double?
+    public var capacity: Int
+    public var running: [RunningTaskStatus]
+    public var draining: Bool
+}
+
+/// A task in flight.
+public struct RunningTaskStatus: Codable, Sendable, Equatable {
+    public var taskId: String
+    public var type: String
+    public var startedAt: Date
+}
+

@@ -1,0 +1,191 @@
+import Foundation
+import Yams
+
+/// The delegate's settings: from a YAML file, each key overridable by `ECS_DELEGATE_<KEY>`.
+///
+/// The token itself is never a setting: it is read from `token_file` or from
+/// `$CREDENTIALS_DIRECTORY/delegate-token` (systemd `LoadCredential=`).
+public struct DelegateConfig: Sendable, Equatable {
+    public var managerURL = "http://127.0.0.1:8181"
+    public var tokenFile: String?
+    public var name = ProcessInfo.processInfo.hostName
+    public var tags: [String] = []
+    public var capacity = 4
+    public var stateDir = "/var/lib/ecs-delegate"
+    public var statusSocket = "/run/ecs-delegate/status.sock"
+    public var logLevel = "info"
+    public var caFile: String?
+    public var clientCert: String?
+    public var clientKey: String?
+    /// How long running tasks may take to finish after SIGTERM.
+    public var shutdownGraceSeconds: Double = 900
+
+    /// The defaults.
+    public init() {}
+
+    /// Every key the file may hold, with its type, in documentation order.
+    public static let keys: [(key: String, type: String)] = [
+        ("manager_url", "string"), ("token_file", "string"), ("name", "string"), ("tags", "list of strings"),
+        ("capacity", "integer"), ("state_dir", "string"), ("status_socket", "string"), ("log_level", "string"),
+        ("ca_file", "string"), ("client_cert", "string"), ("client_key", "string"), ("shutdown_grace_seconds", "number"),
+    ]
+
+    /// Loads `path` (nil: defaults only), applies `ECS_DELEGATE_*` from `environment`, and validates.
+    ///
+    /// Throws `ConfigErrors` listing every problem with its key and line.
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DelegateConfig {
+        var config = DelegateConfig()
+        var problems: [ConfigProblem] = []
+        var values: [String: (Node, Int?)] = [:]
+        if let path {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigErrors(file: path, problems: [ConfigProblem(key: nil, line: nil, message: "cannot read the file")])
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            let node: Node?
+            do {
+                node = try Yams.compose(yaml: text)
+            } catch let e as YamlError {
+                throw ConfigErrors(file: path, problems: [ConfigProblem(key: nil, line: yamlLine(e), message: "YAML syntax error: \(yamlMessage(e))")])
+            }
+            if let node {
+                guard let mapping = node.mapping else {
+                    throw ConfigErrors(file: path, problems: [ConfigProblem(key: nil, line: node.mark.map { $0.line }, message: "the top level must be a mapping of keys to values")])
+                }
+                for (k, v) in mapping {
+                    let key = k.string ?? ""
+                    let line = k.mark.map { $0.line }
+                    if keys.contains(where: { $0.key == key }) {
+                        values[key] = (v, line)
+                    } else {
+                        problems.append(ConfigProblem(key: key, line: line, message: "unknown key (known: \(keys.map(\.key).joined(separator: ", ")))"))
+                    }
+                }
+            }
+        }
+        for (key, _) in keys {
+            let envName = "ECS_DELEGATE_" + key.uppercased()
+            if let v = environment[envName] {
+                let node: Node = key == "tags"
+                    ? Node.sequence(Node.Sequence(v.split(separator: ",").map { Node(String($0).trimmingCharacters(in: .whitespaces)) }))
+                    : Node(v)
+                values[key] = (node, nil)
+            }
+        }
+        for (key, (node, line)) in values {
+            let where_ = line == nil ? "ECS_DELEGATE_\(key.uppercased())" : nil
+            func bad(_ expected: String) {
+                problems.append(ConfigProblem(key: key, line: line, message: "expected \(expected), got '\(node.string ?? describeNode(node))'" + (where_.map { " (from \($0))" } ?? "")))
+            }
+            switch key {
+            case "manager_url": if let s = node.string, !s.isEmpty { config.managerURL = s } else { bad("a URL string") }
+            case "token_file": if let s = node.string { config.tokenFile = s.isEmpty ? nil : s } else { bad("a path") }
+            case "name": if let s = node.string, !s.isEmpty { config.name = s } else { bad("a non-empty string") }
+            case "tags":
+                if let seq = node.sequence, seq.allSatisfy({ $0.string != nil }) {
+                    config.tags = seq.compactMap(\.string).filter { !$0.isEmpty }
+                } else { bad("a list of strings") }
+            case "capacity": if let n = node.int, n >= 1, n <= 1000 { config.capacity = n } else { bad("an integer from 1 to 1000") }
+            case "state_dir": if let s = node.string, !s.isEmpty { config.stateDir = s } else { bad("a directory path") }
+            case "status_socket": if let s = node.string, !s.isEmpty { config.statusSocket = s } else { bad("a socket path") }
+            case "log_level":
+                if let s = node.string, ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(s) { config.logLevel = s } else { bad("one of trace, debug, info, notice, warning, error, critical") }
+            case "ca_file": if let s = node.string { config.caFile = s.isEmpty ? nil : s } else { bad("a path") }
+            case "client_cert": if let s = node.string { config.clientCert = s.isEmpty ? nil : s } else { bad("a path") }
+            case "client_key": if let s = node.string { config.clientKey = s.isEmpty ? nil : s } else { bad("a path") }
+            case "shutdown_grace_seconds": if let d = node.float, d >= 0 { config.shutdownGraceSeconds = d } else { bad("a number of seconds") }
+            default: break
+            }
+        }
+        if !(config.managerURL.hasPrefix("http://") || config.managerURL.hasPrefix("https://")) {
+            problems.append(ConfigProblem(key: "manager_url", line: values["manager_url"]?.1, message: "must start with http:// or https://, got '\(config.managerURL)'"))
+        }
+        for (key, path) in [("ca_file", config.caFile), ("client_cert", config.clientCert), ("client_key", config.clientKey)] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) {
+                problems.append(ConfigProblem(key: key, line: values[key]?.1, message: "cannot read \(path)"))
+            }
+        }
+        if !problems.isEmpty {
+            throw ConfigErrors(file: path ?? "(environment)", problems: problems.sorted { ($0.line ?? Int.max, $0.key ?? "") < ($1.line ?? Int.max, $1.key ?? "") })
+        }
+        return config
+    }
+
+    /// Reads the delegate token: `$CREDENTIALS_DIRECTORY/delegate-token` first, then `token_file`.
+    public func readToken(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        var candidates: [(String, String)] = []
+        if let dir = environment["CREDENTIALS_DIRECTORY"] {
+            candidates.append(((dir as NSString).appendingPathComponent("delegate-token"), "$CREDENTIALS_DIRECTORY/delegate-token"))
+        }
+        if let f = tokenFile { candidates.append((f, "token_file")) }
+        guard !candidates.isEmpty else {
+            throw ConfigErrors(file: "(config)", problems: [ConfigProblem(key: "token_file", line: nil, message: "no token: set token_file, or run under systemd with LoadCredential=delegate-token:...")])
+        }
+        for (path, source) in candidates {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                if source == "token_file" || candidates.count == 1 {
+                    throw ConfigErrors(file: "(config)", problems: [ConfigProblem(key: "token_file", line: nil, message: "cannot read token file \(path)")])
+                }
+                continue
+            }
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else {
+                throw ConfigErrors(file: "(config)", problems: [ConfigProblem(key: "token_file", line: nil, message: "token file \(path) is empty")])
+            }
+            return token
+        }
+        throw ConfigErrors(file: "(config)", problems: [ConfigProblem(key: "token_file", line: nil, message: "no readable token file")])
+    }
+}
+
+/// One thing wrong with a configuration.
+public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The key it concerns, if any.
+    public var key: String?
+    /// The 1-based line in the file, if known.
+    public var line: Int?
+    /// What is wrong and what is expected.
+    public var message: String
+
+    public var description: String {
+        var s = ""
+        if let line { s += "line \(line): " }
+        if let key { s += "\(key): " }
+        return s + message
+    }
+}
+
+/// Every problem found in one configuration.
+public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+    /// The file (or "(environment)").
+    public var file: String
+    /// The problems, in file order.
+    public var problems: [ConfigProblem]
+
+    public var description: String {
+        problems.map { "\(file): \($0)" }.joined(separator: "\n")
+    }
+}
+
+private func describeNode(_ node: Node) -> String {
+    switch node {
+    case .mapping: return "a mapping"
+    case .sequence: return "a list"
+    default: return node.string ?? "?"
+    }
+}
+
+private func yamlLine(_ e: YamlError) -> Int? {
+    switch e {
+    case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+    default: return nil
+    }
+}
+
+private func yamlMessage(_ e: YamlError) -> String {
+    switch e {
+    case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _), .composer(let context, let problem, _, _):
+        return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+    default: return "\(e)"
+    }
+}

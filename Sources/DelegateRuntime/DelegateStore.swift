@@ -1,0 +1,205 @@
+import DelegateProtocol
+import Foundation
+import GRDB
+
+/// The delegate's SQLite state: identity, task journal, log spool and undelivered results.
+public final class DelegateStore: Sendable {
+    let db: DatabasePool
+
+    /// Opens (creating and migrating) `state.sqlite` under `directory`.
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        config.busyMode = .timeout(5)
+        db = try DatabasePool(path: (directory as NSString).appendingPathComponent("state.sqlite"), configuration: config)
+        try Self.migrator.migrate(db)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE identity (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE journal (
+                    taskId TEXT PRIMARY KEY,
+                    leaseId TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    executionId TEXT,
+                    state TEXT NOT NULL,
+                    status TEXT,
+                    startedAt REAL NOT NULL,
+                    finishedAt REAL,
+                    lastSeq INTEGER NOT NULL DEFAULT 0,
+                    ackedSeq INTEGER NOT NULL DEFAULT 0,
+                    result TEXT,
+                    resultDelivered INTEGER NOT NULL DEFAULT 0,
+                    errorCode TEXT,
+                    errorMessage TEXT
+                );
+                CREATE INDEX journal_state ON journal(state);
+                CREATE TABLE spool (
+                    taskId TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    time REAL NOT NULL,
+                    level TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    PRIMARY KEY (taskId, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+
+    /// The delegate's stable instance id, created on first use.
+    public func instanceId() throws -> String {
+        try db.write { db in
+            if let id = try String.fetchOne(db, sql: "SELECT value FROM identity WHERE key='instanceId'") { return id }
+            let id = UUID().uuidString.lowercased()
+            try db.execute(sql: "INSERT INTO identity (key, value) VALUES ('instanceId', ?)", arguments: [id])
+            return id
+        }
+    }
+
+    // MARK: journal
+
+    /// Records that a task started.
+    public func begin(_ task: TaskEnvelope, now: Date = Date()) throws {
+        try db.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO journal (taskId, leaseId, type, executionId, state, startedAt) VALUES (?,?,?,?, 'running', ?)",
+                arguments: [task.taskId, task.leaseId, task.type, task.executionId, now.timeIntervalSince1970])
+        }
+    }
+
+    /// Records a task's result (before it is sent), so a crash cannot lose it.
+    public func finish(taskId: String, result: TaskResult, now: Date = Date()) throws {
+        let text = String(decoding: try ProtocolV1.encoder().encode(result), as: UTF8.self)
+        try db.write { db in
+            try db.execute(
+                sql: "UPDATE journal SET state='finished', status=?, finishedAt=?, result=?, errorCode=?, errorMessage=? WHERE taskId=?",
+                arguments: [result.status.rawValue, now.timeIntervalSince1970, text, result.error?.code, result.error?.message, taskId])
+        }
+    }
+
+    /// Marks a result acknowledged by the manager.
+    public func markDelivered(taskId: String) throws {
+        try db.write { db in
+            try db.execute(sql: "UPDATE journal SET resultDelivered=1 WHERE taskId=?", arguments: [taskId])
+        }
+    }
+
+    /// Tasks that were running when the process last stopped (they cannot be resumed).
+    public func interruptedTasks() throws -> [(taskId: String, leaseId: String)] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT taskId, leaseId FROM journal WHERE state='running'").map { ($0["taskId"], $0["leaseId"]) }
+        }
+    }
+
+    /// Results recorded but not yet acknowledged.
+    public func undeliveredResults() throws -> [(taskId: String, result: TaskResult)] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT taskId, result FROM journal WHERE state='finished' AND resultDelivered=0 ORDER BY finishedAt").compactMap { row in
+                guard let text: String = row["result"] else { return nil }
+                return (row["taskId"], try ProtocolV1.decoder().decode(TaskResult.self, from: Data(text.utf8)))
+            }
+        }
+    }
+
+    /// The journal's most recent entries, newest first.
+    public func journal(limit: Int = 50) throws -> [JournalEntry] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM journal ORDER BY startedAt DESC LIMIT ?", arguments: [limit]).map(JournalEntry.init(row:))
+        }
+    }
+
+    // MARK: spool
+
+    /// Appends masked lines to the spool in one transaction; returns the highest seq stored.
+    public func spool(taskId: String, lines: [LogLine]) throws {
+        guard let last = lines.last else { return }
+        try db.write { db in
+            let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO spool (taskId, seq, time, level, unit, text) VALUES (?,?,?,?,?,?)")
+            for l in lines {
+                try stmt.execute(arguments: [taskId, l.seq, l.time.timeIntervalSince1970, l.level, l.unit, l.text])
+            }
+            try db.execute(sql: "UPDATE journal SET lastSeq=MAX(lastSeq, ?) WHERE taskId=?", arguments: [last.seq, taskId])
+        }
+    }
+
+    /// Spooled lines after `after`, oldest first, at most `limit` lines or about `maxBytes`.
+    public func unshipped(taskId: String, after: Int64, limit: Int, maxBytes: Int) throws -> [LogLine] {
+        try db.read { db in
+            var bytes = 0
+            var out: [LogLine] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT seq, time, level, unit, text FROM spool WHERE taskId=? AND seq>? ORDER BY seq LIMIT ?", arguments: [taskId, after, limit])
+            while let row = try rows.next() {
+                let line = LogLine(seq: row["seq"], time: Date(timeIntervalSince1970: row["time"]), level: row["level"], unit: row["unit"], text: row["text"])
+                bytes += line.text.utf8.count + 64
+                if !out.isEmpty && bytes > maxBytes { break }
+                out.append(line)
+            }
+            return out
+        }
+    }
+
+    /// Drops lines the manager acknowledged.
+    public func acknowledge(taskId: String, through seq: Int64) throws {
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM spool WHERE taskId=? AND seq<=?", arguments: [taskId, seq])
+            try db.execute(sql: "UPDATE journal SET ackedSeq=MAX(ackedSeq, ?) WHERE taskId=?", arguments: [seq, taskId])
+        }
+    }
+
+    /// Task ids with lines still in the spool, and the seq acknowledged so far.
+    public func tasksWithSpool() throws -> [(taskId: String, leaseId: String, acked: Int64, lastSeq: Int64)] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT j.taskId, j.leaseId, j.ackedSeq, j.lastSeq FROM journal j
+                WHERE EXISTS (SELECT 1 FROM spool s WHERE s.taskId = j.taskId)
+                """).map { ($0["taskId"], $0["leaseId"], $0["ackedSeq"], $0["lastSeq"]) }
+        }
+    }
+
+    /// Lines in the spool across all tasks.
+    public func spoolCount() throws -> Int {
+        try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM spool") ?? 0 }
+    }
+
+    /// The last seq spooled for a task (0 when none).
+    public func lastSeq(taskId: String) throws -> Int64 {
+        try db.read { db in try Int64.fetchOne(db, sql: "SELECT lastSeq FROM journal WHERE taskId=?", arguments: [taskId]) ?? 0 }
+    }
+}
+
+/// One task as the delegate's journal records it.
+public struct JournalEntry: Sendable, Codable, Equatable {
+    public var taskId: String
+    public var type: String
+    public var executionId: String?
+    /// `running` or `finished`.
+    public var state: String
+    public var status: String?
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var lines: Int64
+    public var resultDelivered: Bool
+    public var error: TaskError?
+
+    init(row: Row) {
+        taskId = row["taskId"]
+        type = row["type"]
+        executionId = row["executionId"]
+        state = row["state"]
+        status = row["status"]
+        startedAt = Date(timeIntervalSince1970: row["startedAt"])
+        finishedAt = (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:))
+        lines = row["lastSeq"]
+        resultDelivered = row["resultDelivered"]
+        let code: String? = row["errorCode"]
+        error = code.map { TaskError(code: $0, message: row["errorMessage"] ?? "") }
+    }
+}

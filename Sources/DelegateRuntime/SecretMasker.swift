@@ -1,0 +1,54 @@
+import Foundation
+
+/// Replaces secret values in log text with `**************` before anything stores or sends it.
+///
+/// Each secret is matched as written and as it appears inside a JSON string
+/// (escaped quotes, backslashes, slashes and control characters).
+public struct SecretMasker: Sendable {
+    /// What a secret becomes.
+    public static let mask = "**************"
+    private let needles: [String]
+
+    /// Creates a masker for `secrets`; values shorter than 4 characters are ignored
+    /// (masking "a" would make every log unreadable and protects nothing).
+    public init(secrets: some Sequence<String>) {
+        var set = Set<String>()
+        for s in secrets where s.count >= 4 {
+            set.insert(s)
+            set.insert(jsonEscaped(s))
+            set.insert(jsonEscaped(jsonEscaped(s)))
+        }
+        // Longest first, so a secret containing another is masked whole.
+        needles = set.sorted { $0.count > $1.count }
+    }
+
+    /// Whether there is anything to mask.
+    public var isEmpty: Bool { needles.isEmpty }
+
+    /// `text` with every secret replaced.
+    public func apply(_ text: String) -> String {
+        guard !needles.isEmpty else { return text }
+        var out = text
+        for n in needles where out.contains(n) {
+            out = out.replacingOccurrences(of: n, with: Self.mask)
+        }
+        return out
+    }
+}
+
+func jsonEscaped(_ s: String) -> String {
+    var out = ""
+    for ch in s.unicodeScalars {
+        switch ch {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "/": out += "\\/"
+        default:
+            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
+        }
+    }
+    return out
+}

@@ -1,0 +1,81 @@
+import DelegateProtocol
+import Foundation
+import Logging
+
+/// What a running task gets: its envelope, its log, and the delegate's logger.
+public struct TaskContext: Sendable {
+    /// The leased task.
+    public let envelope: TaskEnvelope
+    /// Where the task's user-visible lines go.
+    public let log: TaskLog
+    /// The delegate's own logger (journald), for operator-facing diagnostics.
+    public let logger: Logger
+}
+
+/// What a task returns when it succeeds.
+public struct TaskOutcome: Sendable {
+    /// Named outputs for later steps.
+    public var outputs: [String: JSONValue]
+    /// What to restore on rollback, if the task changed anything.
+    public var rollbackSnapshot: JSONValue?
+    /// Creates an outcome.
+    public init(outputs: [String: JSONValue] = [:], rollbackSnapshot: JSONValue? = nil) {
+        self.outputs = outputs
+        self.rollbackSnapshot = rollbackSnapshot
+    }
+}
+
+/// One task type the delegate can run. Failures are thrown as `TaskError`.
+public protocol TaskHandler: Sendable {
+    /// The task type it serves, e.g. `delegate.echo`.
+    var type: String { get }
+    /// Runs the task; cancellation of the calling task means "stop now".
+    func run(_ context: TaskContext) async throws -> TaskOutcome
+}
+
+/// `delegate.echo`: prints lines, optionally slowly, and ends with a chosen status.
+///
+/// Payload: `lines` (strings printed in order) or `count` (prints "line i of N"),
+/// `delayMillis` between lines, `exitStatus` (non-zero fails the task), `unit`.
+/// The runtime's test and benchmark workload, and a connectivity check.
+public struct EchoHandler: TaskHandler {
+    public let type = "delegate.echo"
+
+    /// Creates the handler.
+    public init() {}
+
+    public func run(_ context: TaskContext) async throws -> TaskOutcome {
+        let p = context.envelope.payload
+        guard p.objectValue != nil else { throw TaskError(code: "invalid_payload", message: "delegate.echo: payload must be a JSON object") }
+        var lines: [String]? = nil
+        if let v = p["lines"], v != .null {
+            guard let arr = v.arrayValue, arr.allSatisfy({ $0.stringValue != nil }) else {
+                throw TaskError(code: "invalid_payload", message: "delegate.echo: payload member 'lines' must be a list of strings")
+            }
+            lines = arr.compactMap(\.stringValue)
+        }
+        let count = try intMember(p, "count", default: lines?.count ?? 10, range: 0...10_000_000)
+        let delay = try intMember(p, "delayMillis", default: 0, range: 0...3_600_000)
+        let exitStatus = try intMember(p, "exitStatus", default: 0, range: 0...255)
+        let unit = p["unit"]?.stringValue ?? "Echo"
+        for i in 0..<count {
+            try Task.checkCancellation()
+            if context.log.cancelRequested { throw CancellationError() }
+            let text = lines.map { $0.isEmpty ? "" : $0[i % $0.count] } ?? "line \(i + 1) of \(count)"
+            context.log.log(text, unit: unit)
+            if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        }
+        if exitStatus != 0 {
+            throw TaskError(code: "echo.exit_status", message: "echo finished with exit status \(exitStatus)")
+        }
+        return TaskOutcome(outputs: ["lines": .number(Double(count))])
+    }
+
+    private func intMember(_ p: JSONValue, _ name: String, default d: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let v = p[name], v != .null else { return d }
+        guard let n = v.intValue, range.contains(n) else {
+            throw TaskError(code: "invalid_payload", message: "delegate.echo: payload member '\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return n
+    }
+}

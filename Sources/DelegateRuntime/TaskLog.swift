@@ -1,0 +1,160 @@
+import DelegateProtocol
+import Foundation
+import Logging
+import ManagerClient
+import Synchronization
+
+/// Where a task writes its log lines: masked, numbered, spooled to SQLite, then shipped in order.
+///
+/// `log` never blocks on the network: lines are numbered and buffered; the
+/// task's pump spools them (one SQLite transaction per batch) and ships the
+/// spool to the manager as soon as the previous batch is acknowledged, so a
+/// quiet task's first line reaches the manager at once and a chatty task's
+/// lines travel in large batches.
+public final class TaskLog: Sendable {
+    /// The task the lines belong to.
+    public let taskId: String
+    let leaseId: String
+    private let masker: SecretMasker
+    private let state: Mutex<State>
+    private let wakeup = Wakeup()
+
+    private struct State {
+        var nextSeq: Int64
+        var pending: [LogLine] = []
+        var closed = false
+        var cancelRequested = false
+    }
+
+    /// Creates the log of a task; `firstSeq` continues an existing spool.
+    init(taskId: String, leaseId: String, masker: SecretMasker, firstSeq: Int64 = 1) {
+        self.taskId = taskId
+        self.leaseId = leaseId
+        self.masker = masker
+        state = Mutex(State(nextSeq: firstSeq))
+    }
+
+    /// Writes one line (masked before it goes anywhere).
+    public func log(_ text: String, level: String = "info", unit: String = "Execute") {
+        let masked = masker.apply(text)
+        let now = Date()
+        let accepted: Bool = state.withLock { s in
+            if s.closed { return false }
+            s.pending.append(LogLine(seq: s.nextSeq, time: now, level: level, unit: unit, text: masked))
+            s.nextSeq += 1
+            return true
+        }
+        if accepted { wakeup.signal() }
+    }
+
+    /// Whether the manager asked for this task to be cancelled (seen on a log acknowledgement or heartbeat).
+    public var cancelRequested: Bool { state.withLock { $0.cancelRequested } }
+
+    func requestCancel() { state.withLock { $0.cancelRequested = true } }
+
+    /// Takes the buffered lines.
+    func drain() -> [LogLine] {
+        state.withLock { s in
+            let p = s.pending
+            s.pending = []
+            return p
+        }
+    }
+
+    /// No more lines will be written; the pump finishes once everything is shipped.
+    func close() {
+        state.withLock { $0.closed = true }
+        wakeup.signal()
+    }
+
+    var isClosed: Bool { state.withLock { $0.closed } }
+    var lastSeq: Int64 { state.withLock { $0.nextSeq - 1 } }
+
+    /// Waits for new lines or `close`, or at most `timeout`.
+    func waitForLines(timeout: Duration) async {
+        await wakeup.wait(timeout: timeout)
+    }
+}
+
+/// The manager-tuned batching settings.
+public struct ShippingSettings: Sendable {
+    public var flushInterval: Duration = .milliseconds(200)
+    public var maxLines = 2000
+    public var maxBytes = 1 << 20
+    /// Creates the defaults.
+    public init() {}
+}
+
+/// Spools a task's lines and ships them until the manager holds every one.
+struct LogPump: Sendable {
+    let log: TaskLog
+    let store: DelegateStore
+    let client: ManagerClient
+    let settings: @Sendable () -> ShippingSettings
+    let logger: Logger
+    let onShipped: @Sendable (Int) -> Void
+
+    /// Runs until the log is closed and every line is acknowledged (or the lease is gone).
+    func run(ackedFrom: Int64 = 0) async {
+        var acked = ackedFrom
+        var failures = 0
+        while true {
+            let lines = log.drain()
+            if !lines.isEmpty {
+                do {
+                    try store.spool(taskId: log.taskId, lines: lines)
+                } catch {
+                    logger.error("cannot spool log lines; retrying", metadata: ["task": "\(log.taskId)", "error": "\(error)"])
+                    // Put nothing back: without the spool we cannot promise delivery; keep going with the next lines.
+                }
+            }
+            let tuning = settings()
+            var shippedAll = true
+            do {
+                let batch = try store.unshipped(taskId: log.taskId, after: acked, limit: tuning.maxLines, maxBytes: tuning.maxBytes)
+                if !batch.isEmpty {
+                    shippedAll = false
+                    let ack = try await client.sendLogs(taskId: log.taskId, LogBatch(leaseId: log.leaseId, lines: batch))
+                    if ack.cancel { log.requestCancel() }
+                    if ack.ackedThroughSeq > acked {
+                        onShipped(Int(ack.ackedThroughSeq - acked))
+                        acked = ack.ackedThroughSeq
+                        try store.acknowledge(taskId: log.taskId, through: acked)
+                    } else if let first = batch.first, first.seq > acked + 1 {
+                        // The spool has a gap (lines lost before spooling); skip it so later lines still ship.
+                        acked = first.seq - 1
+                        continue
+                    }
+                    failures = 0
+                    continue
+                }
+            } catch let e as ManagerClientError where e.status == 409 || e.status == 404 {
+                logger.error("manager refused the task's logs; dropping them", metadata: ["task": "\(log.taskId)", "error": "\(e)"])
+                try? store.acknowledge(taskId: log.taskId, through: Int64.max)
+                return
+            } catch is CancellationError {
+                return
+            } catch {
+                failures += 1
+                let delay = backoff(attempt: failures, base: .milliseconds(200), cap: .seconds(10))
+                logger.warning("shipping logs failed; will retry", metadata: ["task": "\(log.taskId)", "error": "\(error)", "retryInMs": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                try? await Task.sleep(for: delay)
+                if Task.isCancelled { return }
+                continue
+            }
+            if shippedAll && log.isClosed && acked >= log.lastSeq {
+                return
+            }
+            await log.waitForLines(timeout: tuning.flushInterval)
+            if Task.isCancelled { return }
+        }
+    }
+}
+
+/// Exponential backoff with full jitter: a random delay in [0, min(cap, base·2^attempt)].
+func backoff(attempt: Int, base: Duration, cap: Duration) -> Duration {
+    let exp = base * (1 << min(attempt, 20))
+    let ceiling = min(exp, cap)
+    let ms = max(1, Int(ceiling.components.seconds * 1000 + ceiling.components.attoseconds / 1_000_000_000_000_000))
+    return .milliseconds(Int.random(in: ms / 2...ms))
+}

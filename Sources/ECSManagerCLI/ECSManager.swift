@@ -1,0 +1,221 @@
+import ArgumentParser
+import DelegateProtocol
+import Foundation
+import HTTPClient
+import Logging
+import Manager
+import ManagerClient
+
+@main
+struct ECSManager: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ecs-manager",
+        abstract: "The reference manager for ecs-delegate: queues tasks, routes them by tags, stores logs and results.",
+        subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self])
+}
+
+/// Reads a bearer token from a file, trimmed; a clear error when it cannot.
+func readToken(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw ValidationError("cannot read token file \(path)")
+    }
+    let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !token.isEmpty else { throw ValidationError("token file \(path) is empty") }
+    return token
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the manager's HTTP API.")
+
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).") var listen = "127.0.0.1:8181"
+    @Option(help: "Directory for the SQLite database.") var data: String
+    @Option(name: .customLong("token-file"), help: "File holding the bearer token delegates and clients must send.") var tokenFile: String
+    @Option(name: .customLong("port-file"), help: "Write the bound port to this file once listening.") var portFile: String?
+    @Option(help: "Heartbeat interval handed to delegates, seconds.") var heartbeatSeconds: Double = 10
+    @Option(help: "Long-poll wait handed to delegates, seconds.") var pollWaitSeconds: Double = 25
+    @Option(help: "Lease lifetime without a heartbeat, seconds.") var leaseSeconds: Double = 30
+    @Option(help: "Log flush interval handed to delegates, milliseconds.") var logFlushMillis: Int = 200
+    @Option(help: "Largest log batch handed to delegates, lines.") var logBatchMaxLines: Int = 2000
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let port = Int(parts.last ?? ""), (0...65535).contains(port) else {
+            throw ValidationError("--listen must be HOST:PORT, got '\(listen)'")
+        }
+        let host = parts.dropLast().joined(separator: ":")
+        let token = try readToken(tokenFile)
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        var logger = Logger(label: "ecs-manager")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let store = try ManagerStore(path: (data as NSString).appendingPathComponent("manager.sqlite"))
+        var settings = ManagerSettings()
+        settings.heartbeatSeconds = heartbeatSeconds
+        settings.pollWaitSeconds = pollWaitSeconds
+        settings.leaseSeconds = leaseSeconds
+        settings.logFlushMillis = logFlushMillis
+        settings.logBatchMaxLines = logBatchMaxLines
+        let server = ManagerServer(store: store, token: token, settings: settings, logger: logger)
+        let portFile = self.portFile
+        let app = try server.application(host: host, port: port) { bound in
+            if let portFile {
+                try? "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
+            }
+            FileHandle.standardOutput.write(Data("ecs-manager listening on http://\(host):\(bound)\n".utf8))
+        }
+        try await app.runService()
+    }
+}
+
+/// Options every client command shares.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The manager's URL.") var manager = ProcessInfo.processInfo.environment["ECS_MANAGER_URL"] ?? "http://127.0.0.1:8181"
+    @Option(name: .customLong("token-file"), help: "File holding the bearer token.") var tokenFile = ProcessInfo.processInfo.environment["ECS_MANAGER_TOKEN_FILE"] ?? ""
+
+    func client() throws -> ManagerClient {
+        guard !tokenFile.isEmpty else { throw ValidationError("--token-file is required (or set ECS_MANAGER_TOKEN_FILE)") }
+        return ManagerClient(baseURL: manager, token: try readToken(tokenFile), http: HTTPClient())
+    }
+}
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Queue a task; with --follow, print its log lines until it ends.")
+
+    @OptionGroup var options: ClientOptions
+    @Option(help: "Task type, e.g. delegate.echo or ecs.rolling.deploy.") var type: String
+    @Option(name: .customLong("selector"), help: "A delegate tag the task requires (repeatable).") var selectors: [String] = []
+    @Option(help: "JSON payload file, or - for standard input.") var payload: String?
+    @Option(help: "Timeout in seconds.") var timeout: Int?
+    @Option(name: .customLong("execution-id"), help: "Pipeline run id that keys rollback snapshots.") var executionId: String?
+    @Flag(help: "Print the task's log lines as they arrive; exit 0 on success, 1 otherwise.") var follow = false
+
+    func run() async throws {
+        let client = try options.client()
+        var body = JSONValue.emptyObject
+        if let payload {
+            let data: Data
+            if payload == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let d = FileManager.default.contents(atPath: payload) else { throw ValidationError("cannot read payload file \(payload)") }
+                data = d
+            }
+            do {
+                body = try JSONDecoder().decode(JSONValue.self, from: data)
+            } catch let e as DecodingError {
+                throw ValidationError("payload \(payload == "-" ? "(stdin)" : payload) is not valid JSON: \(describe(e))")
+            }
+        }
+        let info = try await client.submit(SubmitTaskRequest(type: type, selectors: selectors, payload: body, timeoutSeconds: timeout, executionId: executionId))
+        guard follow else {
+            print(info.taskId)
+            return
+        }
+        FileHandle.standardError.write(Data("queued \(info.taskId)\n".utf8))
+        let ok = try await followLogs(client: client, taskId: info.taskId)
+        if !ok { throw ExitCode(1) }
+    }
+}
+
+/// Prints a task's lines as they arrive; returns whether it succeeded.
+func followLogs(client: ManagerClient, taskId: String) async throws -> Bool {
+    var after: Int64 = 0
+    var failures = 0
+    while true {
+        let page: LogPage
+        do {
+            page = try await client.logs(taskId: taskId, after: after, wait: 20)
+            failures = 0
+        } catch let e as ManagerClientError where e.isRetryable {
+            failures += 1
+            FileHandle.standardError.write(Data("warning: \(e); retrying\n".utf8))
+            try await Task.sleep(for: .milliseconds(min(5000, 250 * (1 << min(failures, 5)))))
+            continue
+        }
+        if !page.lines.isEmpty {
+            var out = ""
+            for line in page.lines { out += line.text + "\n" }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            after = page.lines.last?.seq ?? after
+            continue
+        }
+        if let status = TaskStatus(rawValue: page.state) {
+            let info = try await client.task(taskId)
+            if status == .succeeded { return true }
+            let why = info.error.map { "\($0.code): \($0.message)" } ?? status.rawValue
+            FileHandle.standardError.write(Data("task \(taskId) \(status.rawValue): \(why)\n".utf8))
+            return false
+        }
+    }
+}
+
+struct Tasks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List recent tasks; a queued task says why it waits.")
+    @OptionGroup var options: ClientOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let tasks = try await options.client().tasks()
+        if json { return printJSON(tasks) }
+        for t in tasks {
+            var line = "\(t.taskId)  \(t.type)  \(t.state)  selectors=\(t.selectors.joined(separator: ","))  lines=\(t.logLines)"
+            if let d = t.delegateId { line += "  delegate=\(d)" }
+            if let r = t.waitingReason { line += "  waiting: \(r)" }
+            if let e = t.error { line += "  error: \(e.code): \(e.message)" }
+            print(line)
+        }
+    }
+}
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a task's log lines.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The task id.") var task: String
+    @Flag(help: "Keep printing until the task ends.") var follow = false
+
+    func run() async throws {
+        let client = try options.client()
+        if follow {
+            if !(try await followLogs(client: client, taskId: task)) { throw ExitCode(1) }
+            return
+        }
+        var after: Int64 = 0
+        while true {
+            let page = try await client.logs(taskId: task, after: after)
+            if page.lines.isEmpty { break }
+            for line in page.lines { print(line.text) }
+            after = page.lines.last?.seq ?? after
+        }
+    }
+}
+
+struct Delegates: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List registered delegates.")
+    @OptionGroup var options: ClientOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let ds = try await options.client().delegates()
+        if json { return printJSON(ds) }
+        for d in ds {
+            print("\(d.delegateId)  \(d.name)  \(d.state)  tags=\(d.tags.joined(separator: ","))  capacity=\(d.freeCapacity)/\(d.capacity)  version=\(d.version)")
+        }
+    }
+}
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel a task.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The task id.") var task: String
+
+    func run() async throws {
+        try await options.client().cancel(taskId: task)
+        print("cancel requested for \(task)")
+    }
+}
+
+func printJSON<T: Encodable>(_ value: T) {
+    let e = ProtocolV1.encoder()
+    e.outputFormatting.insert(.prettyPrinted)
+    if let data = try? e.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+}

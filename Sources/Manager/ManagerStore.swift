@@ -1,0 +1,412 @@
+import DelegateProtocol
+import Foundation
+import GRDB
+import Synchronization
+
+/// The manager's durable state: delegates, tasks, leases and log lines in one SQLite file.
+///
+/// Task secrets and connectors are kept in memory only, never in SQLite: a task
+/// queued with secrets that is still queued when the manager restarts fails with
+/// `secrets.lost` rather than run without them.
+public final class ManagerStore: Sendable {
+    let db: DatabasePool
+    private let sensitive = Mutex<[String: Sensitive]>([:])
+
+    struct Sensitive: Sendable {
+        var secrets: [String: String]
+        var connector: JSONValue?
+    }
+
+    /// Opens (creating and migrating) the database at `path`.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        config.busyMode = .timeout(5)
+        db = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(db)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE delegates (
+                    id TEXT PRIMARY KEY,
+                    instanceId TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    hostname TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    taskTypes TEXT NOT NULL,
+                    capacity INTEGER NOT NULL,
+                    freeCapacity INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    lastSeen REAL NOT NULL,
+                    lastHeartbeat REAL
+                );
+                CREATE TABLE tasks (
+                    queueOrder INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    type TEXT NOT NULL,
+                    selectors TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    timeoutSeconds INTEGER NOT NULL,
+                    executionId TEXT,
+                    hasSensitive INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    delegateId TEXT,
+                    leaseId TEXT,
+                    leaseExpires REAL,
+                    started INTEGER NOT NULL DEFAULT 0,
+                    cancelRequested INTEGER NOT NULL DEFAULT 0,
+                    createdAt REAL NOT NULL,
+                    finishedAt REAL,
+                    outputs TEXT,
+                    errorCode TEXT,
+                    errorMessage TEXT,
+                    snapshot TEXT,
+                    ackedThrough INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX tasks_state ON tasks(state);
+                CREATE TABLE logs (
+                    taskId TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    time REAL NOT NULL,
+                    level TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    PRIMARY KEY (taskId, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+
+    // MARK: delegates
+
+    /// Registers (or re-registers, by instance id) a delegate; returns its id.
+    public func register(_ r: RegisterRequest, now: Date = Date()) throws -> String {
+        try db.write { db in
+            let tags = try jsonString(r.tags)
+            let types = try jsonString(r.taskTypes)
+            if let id = try String.fetchOne(db, sql: "SELECT id FROM delegates WHERE instanceId = ?", arguments: [r.instanceId]) {
+                try db.execute(
+                    sql: """
+                        UPDATE delegates SET name=?, hostname=?, version=?, tags=?, taskTypes=?, capacity=?, freeCapacity=?,
+                        state='connected', lastSeen=? WHERE id=?
+                        """,
+                    arguments: [r.name, r.hostname, r.version, tags, types, r.capacity, r.capacity, now.timeIntervalSince1970, id])
+                return id
+            }
+            let id = "dlg-" + UUID().uuidString.lowercased().prefix(12)
+            try db.execute(
+                sql: """
+                    INSERT INTO delegates (id, instanceId, name, hostname, version, tags, taskTypes, capacity, freeCapacity, state, lastSeen)
+                    VALUES (?,?,?,?,?,?,?,?,?,'connected',?)
+                    """,
+                arguments: [String(id), r.instanceId, r.name, r.hostname, r.version, tags, types, r.capacity, r.capacity, now.timeIntervalSince1970])
+            return String(id)
+        }
+    }
+
+    /// A registered delegate's routing facts, or nil.
+    public func delegate(_ id: String) throws -> DelegateRow? {
+        try db.read { db in try DelegateRow.fetch(db, id: id) }
+    }
+
+    /// Marks a delegate seen (poll or heartbeat) and, for heartbeats, records its state.
+    public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date = Date()) throws {
+        try db.write { db in
+            if let hb = heartbeat {
+                let state = hb.status == "draining" ? "draining" : "connected"
+                try db.execute(
+                    sql: "UPDATE delegates SET lastSeen=?, lastHeartbeat=?, freeCapacity=?, state=? WHERE id=?",
+                    arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, hb.freeCapacity, state, delegateId])
+            } else {
+                try db.execute(sql: "UPDATE delegates SET lastSeen=?, state=CASE WHEN state='draining' THEN 'draining' ELSE 'connected' END WHERE id=?", arguments: [now.timeIntervalSince1970, delegateId])
+            }
+        }
+    }
+
+    /// Marks a delegate unregistered.
+    public func unregister(delegateId: String) throws {
+        try db.write { db in
+            try db.execute(sql: "UPDATE delegates SET state='unregistered' WHERE id=?", arguments: [delegateId])
+        }
+    }
+
+    /// Every delegate, with its state as seen now (`disconnected` when silent for `staleAfter`).
+    public func delegates(now: Date = Date(), staleAfter: TimeInterval) throws -> [DelegateInfo] {
+        try db.read { db in
+            try DelegateRow.fetchAll(db).map { $0.info(now: now, staleAfter: staleAfter) }
+        }
+    }
+
+    // MARK: tasks
+
+    /// Queues a task; returns its id.
+    public func submit(_ s: SubmitTaskRequest, now: Date = Date()) throws -> String {
+        let id = "task-" + UUID().uuidString.lowercased()
+        let hasSensitive = !(s.secrets ?? [:]).isEmpty || s.connector != nil
+        try db.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO tasks (id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, state, createdAt)
+                    VALUES (?,?,?,?,?,?,?,'queued',?)
+                    """,
+                arguments: [id, s.type, try jsonString(s.selectors), try jsonString(s.payload), s.timeoutSeconds ?? 1800, s.executionId, hasSensitive, now.timeIntervalSince1970])
+        }
+        if hasSensitive {
+            sensitive.withLock { $0[id] = Sensitive(secrets: s.secrets ?? [:], connector: s.connector) }
+        }
+        return id
+    }
+
+    /// Leases the oldest queued task this delegate may run, or returns nil.
+    public func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date = Date()) throws -> TaskEnvelope? {
+        while true {
+            let leased: (TaskEnvelope, Bool)? = try db.write { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive FROM tasks WHERE state='queued' ORDER BY queueOrder")
+                for row in rows {
+                    let selectors: [String] = try jsonValue(row["selectors"])
+                    let type: String = row["type"]
+                    guard Selectors.satisfied(selectors, by: delegate.tags), delegate.taskTypes.contains(type) else { continue }
+                    let id: String = row["id"]
+                    let leaseId = "lease-" + UUID().uuidString.lowercased()
+                    try db.execute(
+                        sql: "UPDATE tasks SET state='leased', delegateId=?, leaseId=?, leaseExpires=?, started=0 WHERE id=?",
+                        arguments: [delegate.id, leaseId, now.timeIntervalSince1970 + leaseSeconds, id])
+                    let envelope = TaskEnvelope(
+                        taskId: id, leaseId: leaseId, type: type, selectors: selectors, timeoutSeconds: row["timeoutSeconds"],
+                        executionId: row["executionId"], payload: try jsonValue(row["payload"]))
+                    return (envelope, row["hasSensitive"])
+                }
+                return nil
+            }
+            guard var (envelope, hasSensitive) = leased else { return nil }
+            if hasSensitive {
+                guard let s = sensitive.withLock({ $0[envelope.taskId] }) else {
+                    try finish(taskId: envelope.taskId, leaseId: envelope.leaseId, result: TaskResult(
+                        leaseId: envelope.leaseId, status: .failed,
+                        error: TaskError(code: "secrets.lost", message: "the manager restarted while the task was queued and does not keep secrets on disk; submit it again")))
+                    continue
+                }
+                envelope.secrets = s.secrets
+                envelope.connector = s.connector
+            }
+            return envelope
+        }
+    }
+
+    /// What a heartbeat does to leases: renews those the delegate still holds; returns (renewed, cancel).
+    public func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date = Date()) throws -> ([String], [String]) {
+        try db.write { db in
+            var renewed: [String] = []
+            var cancel: [String] = []
+            for r in running {
+                let row = try Row.fetchOne(db, sql: "SELECT state, leaseId, cancelRequested FROM tasks WHERE id=?", arguments: [r.taskId])
+                guard let row, (row["leaseId"] as String?) == r.leaseId else {
+                    cancel.append(r.taskId)  // not this delegate's lease any more
+                    continue
+                }
+                let state: String = row["state"]
+                if state == "leased" || state == "running" {
+                    try db.execute(
+                        sql: "UPDATE tasks SET leaseExpires=?, started=1, state='running' WHERE id=?",
+                        arguments: [now.timeIntervalSince1970 + leaseSeconds, r.taskId])
+                    renewed.append(r.taskId)
+                }
+                if (row["cancelRequested"] as Bool?) == true { cancel.append(r.taskId) }
+            }
+            return (renewed, cancel)
+        }
+    }
+
+    /// Why an ingest or a result was refused.
+    public enum LeaseError: Error, Equatable {
+        case unknownTask, wrongLease
+    }
+
+    /// Stores a batch of log lines exactly once, in order; returns the new acknowledgement.
+    ///
+    /// Lines at or below the acknowledged seq are duplicates and skipped; a line
+    /// after a gap is not stored (the delegate resends from the gap).
+    public func appendLogs(taskId: String, batch: LogBatch) throws -> LogAck {
+        try db.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT leaseId, ackedThrough, cancelRequested FROM tasks WHERE id=?", arguments: [taskId]) else {
+                throw LeaseError.unknownTask
+            }
+            guard (row["leaseId"] as String?) == batch.leaseId else { throw LeaseError.wrongLease }
+            var acked: Int64 = row["ackedThrough"]
+            let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO logs (taskId, seq, time, level, unit, text) VALUES (?,?,?,?,?,?)")
+            for line in batch.lines.sorted(by: { $0.seq < $1.seq }) {
+                if line.seq <= acked { continue }
+                if line.seq != acked + 1 { break }
+                try stmt.execute(arguments: [taskId, line.seq, line.time.timeIntervalSince1970, line.level, line.unit, line.text])
+                acked = line.seq
+            }
+            try db.execute(
+                sql: "UPDATE tasks SET ackedThrough=?, started=1, state=CASE WHEN state='leased' THEN 'running' ELSE state END WHERE id=?",
+                arguments: [acked, taskId])
+            return LogAck(ackedThroughSeq: acked, cancel: row["cancelRequested"])
+        }
+    }
+
+    /// Records a task's result; repeat-safe for the same lease.
+    @discardableResult
+    public func finish(taskId: String, leaseId: String, result: TaskResult, now: Date = Date()) throws -> Bool {
+        let changed: Bool = try db.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT leaseId, state FROM tasks WHERE id=?", arguments: [taskId]) else {
+                throw LeaseError.unknownTask
+            }
+            guard (row["leaseId"] as String?) == leaseId else { throw LeaseError.wrongLease }
+            let state: String = row["state"]
+            if TaskStatus(rawValue: state) != nil { return false }
+            try db.execute(
+                sql: """
+                    UPDATE tasks SET state=?, finishedAt=?, outputs=?, errorCode=?, errorMessage=?, snapshot=?, leaseExpires=NULL WHERE id=?
+                    """,
+                arguments: [result.status.rawValue, now.timeIntervalSince1970, try jsonString(result.outputs), result.error?.code, result.error?.message,
+                            try result.rollbackSnapshot.map { try jsonString($0) }, taskId])
+            return true
+        }
+        if changed { sensitive.withLock { _ = $0.removeValue(forKey: taskId) } }
+        return changed
+    }
+
+    /// Asks for a task to be cancelled: a queued one ends at once, a running one at its delegate's next call.
+    public func requestCancel(taskId: String, now: Date = Date()) throws -> Bool {
+        try db.write { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM tasks WHERE id=?", arguments: [taskId]) else { return false }
+            if state == "queued" {
+                try db.execute(sql: "UPDATE tasks SET state='cancelled', finishedAt=?, errorCode='cancelled', errorMessage='cancelled before a delegate took it' WHERE id=?", arguments: [now.timeIntervalSince1970, taskId])
+            } else {
+                try db.execute(sql: "UPDATE tasks SET cancelRequested=1 WHERE id=?", arguments: [taskId])
+            }
+            return true
+        }
+    }
+
+    /// Ends or requeues tasks whose lease ran out; returns the ids that changed.
+    ///
+    /// A task the delegate never reported as started goes back to the queue; one
+    /// that had started fails (`lease.expired`): a deployment is never silently re-run.
+    public func expireLeases(now: Date = Date()) throws -> [String] {
+        try db.write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, started, delegateId FROM tasks WHERE state IN ('leased','running') AND leaseExpires < ?", arguments: [now.timeIntervalSince1970])
+            var ids: [String] = []
+            for row in rows {
+                let id: String = row["id"]
+                if (row["started"] as Bool) {
+                    try db.execute(
+                        sql: "UPDATE tasks SET state='failed', finishedAt=?, errorCode='lease.expired', errorMessage=? WHERE id=?",
+                        arguments: [now.timeIntervalSince1970, "delegate \(row["delegateId"] as String? ?? "?") stopped renewing the task's lease", id])
+                } else {
+                    try db.execute(sql: "UPDATE tasks SET state='queued', delegateId=NULL, leaseId=NULL, leaseExpires=NULL WHERE id=?", arguments: [id])
+                }
+                ids.append(id)
+            }
+            return ids
+        }
+    }
+
+    /// Extends every live lease by `seconds` (after a manager restart, so an outage does not expire them).
+    public func extendLiveLeases(by seconds: TimeInterval, now: Date = Date()) throws {
+        try db.write { db in
+            try db.execute(sql: "UPDATE tasks SET leaseExpires=? WHERE state IN ('leased','running')", arguments: [now.timeIntervalSince1970 + seconds])
+        }
+    }
+
+    /// One task's report, or nil.
+    public func task(_ id: String) throws -> TaskInfo? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id=?", arguments: [id]).map { try taskInfo($0, db: db) }
+        }
+    }
+
+    /// The most recent tasks, newest first.
+    public func tasks(limit: Int = 100) throws -> [TaskInfo] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tasks ORDER BY queueOrder DESC LIMIT ?", arguments: [limit]).map { try taskInfo($0, db: db) }
+        }
+    }
+
+    /// Log lines of a task with seq greater than `after`.
+    public func logs(taskId: String, after: Int64, limit: Int = 5000) throws -> [LogLine] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, time, level, unit, text FROM logs WHERE taskId=? AND seq>? ORDER BY seq LIMIT ?", arguments: [taskId, after, limit]).map {
+                LogLine(seq: $0["seq"], time: Date(timeIntervalSince1970: $0["time"]), level: $0["level"], unit: $0["unit"], text: $0["text"])
+            }
+        }
+    }
+
+    private func taskInfo(_ row: Row, db: Database) throws -> TaskInfo {
+        let errorCode: String? = row["errorCode"]
+        return TaskInfo(
+            taskId: row["id"], type: row["type"], selectors: try jsonValue(row["selectors"]), state: row["state"], delegateId: row["delegateId"],
+            createdAt: Date(timeIntervalSince1970: row["createdAt"]), finishedAt: (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            outputs: try (row["outputs"] as String?).map { try jsonValue($0) },
+            error: errorCode.map { TaskError(code: $0, message: row["errorMessage"] ?? "") },
+            rollbackSnapshot: try (row["snapshot"] as String?).map { try jsonValue($0) },
+            executionId: row["executionId"], waitingReason: nil, logLines: row["ackedThrough"])
+    }
+}
+
+/// A delegate's routing facts as stored.
+public struct DelegateRow: Sendable {
+    public var id: String
+    public var name: String
+    public var hostname: String
+    public var version: String
+    public var tags: [String]
+    public var taskTypes: [String]
+    public var capacity: Int
+    public var freeCapacity: Int
+    public var state: String
+    public var lastSeen: Date
+    public var lastHeartbeat: Date?
+
+    static func fetch(_ db: Database, id: String) throws -> DelegateRow? {
+        try Row.fetchOne(db, sql: "SELECT * FROM delegates WHERE id=?", arguments: [id]).map(Self.init(row:))
+    }
+
+    static func fetchAll(_ db: Database) throws -> [DelegateRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM delegates ORDER BY name, id").map(Self.init(row:))
+    }
+
+    init(row: Row) throws {
+        id = row["id"]
+        name = row["name"]
+        hostname = row["hostname"]
+        version = row["version"]
+        tags = try jsonValue(row["tags"])
+        taskTypes = try jsonValue(row["taskTypes"])
+        capacity = row["capacity"]
+        freeCapacity = row["freeCapacity"]
+        state = row["state"]
+        lastSeen = Date(timeIntervalSince1970: row["lastSeen"])
+        lastHeartbeat = (row["lastHeartbeat"] as Double?).map(Date.init(timeIntervalSince1970:))
+    }
+
+    /// Whether the delegate has been heard from within `staleAfter` and has not left.
+    func isConnected(now: Date, staleAfter: TimeInterval) -> Bool {
+        state != "unregistered" && now.timeIntervalSince(lastSeen) <= staleAfter
+    }
+
+    func info(now: Date, staleAfter: TimeInterval) -> DelegateInfo {
+        let shown = state == "unregistered" ? state : (isConnected(now: now, staleAfter: staleAfter) ? state : "disconnected")
+        return DelegateInfo(
+            delegateId: id, name: name, hostname: hostname, version: version, tags: tags, capacity: capacity, freeCapacity: freeCapacity,
+            state: shown, lastHeartbeat: lastHeartbeat)
+    }
+}
+
+func jsonString<T: Encodable>(_ value: T) throws -> String {
+    String(decoding: try ProtocolV1.encoder().encode(value), as: UTF8.self)
+}
+
+func jsonValue<T: Decodable>(_ text: String) throws -> T {
+    try ProtocolV1.decoder().decode(T.self, from: Data(text.utf8))
+}

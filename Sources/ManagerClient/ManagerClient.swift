@@ -1,0 +1,156 @@
+import DelegateProtocol
+import Foundation
+import HTTPClient
+
+/// Why a manager call failed.
+public enum ManagerClientError: Error, Sendable, CustomStringConvertible {
+    /// The manager answered with an error status.
+    case http(status: Int, code: String, message: String)
+    /// No answer: connection refused, timeout, reset.
+    case transport(HTTPClientError)
+    /// The answer was not what the protocol says.
+    case badResponse(String)
+
+    public var description: String {
+        switch self {
+        case .http(let status, let code, let message): return "manager answered \(status) \(code): \(message)"
+        case .transport(let e): return "manager unreachable: \(e.message)"
+        case .badResponse(let m): return "manager sent an invalid answer: \(m)"
+        }
+    }
+
+    /// The HTTP status, if the manager answered.
+    public var status: Int? {
+        if case .http(let s, _, _) = self { return s }
+        return nil
+    }
+
+    /// Whether a retry of the same call may succeed (transport errors, 5xx, 429, garbage).
+    public var isRetryable: Bool {
+        switch self {
+        case .transport: return true
+        case .badResponse: return true
+        case .http(let s, _, _): return s >= 500 || s == 429 || s == 408
+        }
+    }
+}
+
+/// A typed client for the manager protocol (delegate calls and administration).
+public struct ManagerClient: Sendable {
+    /// The manager's base URL, e.g. `http://127.0.0.1:8080`.
+    public let baseURL: String
+    private let token: String
+    private let http: HTTPClient
+    /// Time limit for calls that are not long polls.
+    public var callTimeout: Duration = .seconds(30)
+
+    /// Creates a client; `token` is sent as a bearer token and never logged.
+    public init(baseURL: String, token: String, http: HTTPClient) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.token = token
+        self.http = http
+    }
+
+    /// Sends one call and decodes the answer (`nil` for 204).
+    public func call<R: Decodable>(_ method: String, _ path: String, body: (some Encodable)? = Optional<String>.none, timeout: Duration? = nil, as: R.Type = R.self) async throws -> R? {
+        var request = HTTPRequest(method: method, url: baseURL + path, timeout: timeout ?? callTimeout)
+        request.headers = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
+        if let body {
+            request.body = try ProtocolV1.encoder().encode(body)
+            request.headers.append(("Content-Type", "application/json"))
+        }
+        let response: HTTPResponse
+        do {
+            response = try await http.send(request)
+        } catch let e as HTTPClientError {
+            throw ManagerClientError.transport(e)
+        }
+        if response.status == 204 { return nil }
+        guard (200..<300).contains(response.status) else {
+            if let e = try? ProtocolV1.decoder().decode(ErrorBody.self, from: response.body) {
+                throw ManagerClientError.http(status: response.status, code: e.error.code, message: e.error.message)
+            }
+            let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
+            throw ManagerClientError.http(status: response.status, code: "http_\(response.status)", message: snippet.isEmpty ? "(empty body)" : snippet)
+        }
+        do {
+            return try ProtocolV1.decoder().decode(R.self, from: response.body)
+        } catch let e as DecodingError {
+            throw ManagerClientError.badResponse("\(method) \(path): \(describe(e))")
+        }
+    }
+
+    private func required<R: Decodable>(_ method: String, _ path: String, body: (some Encodable)? = Optional<String>.none, timeout: Duration? = nil) async throws -> R {
+        guard let r: R = try await call(method, path, body: body, timeout: timeout) else {
+            throw ManagerClientError.badResponse("\(method) \(path): empty answer")
+        }
+        return r
+    }
+
+    // MARK: delegate calls
+
+    /// Registers the delegate.
+    public func register(_ r: RegisterRequest) async throws -> RegisterResponse {
+        try await required("POST", "/v1/delegates/register", body: r)
+    }
+
+    /// Sends a heartbeat.
+    public func heartbeat(delegateId: String, _ hb: HeartbeatRequest) async throws -> HeartbeatResponse {
+        try await required("POST", "/v1/delegates/\(delegateId)/heartbeat", body: hb)
+    }
+
+    /// Long-polls for the next task; nil when none came within `wait`.
+    public func nextTask(delegateId: String, wait: Double) async throws -> TaskEnvelope? {
+        let w = String(format: "%.3f", wait)
+        return try await call("GET", "/v1/delegates/\(delegateId)/tasks/next?wait=\(w)", timeout: .milliseconds(Int(wait * 1000) + 15_000))
+    }
+
+    /// Ships a batch of log lines.
+    public func sendLogs(taskId: String, _ batch: LogBatch) async throws -> LogAck {
+        try await required("POST", "/v1/tasks/\(taskId)/logs", body: batch)
+    }
+
+    /// Delivers a result.
+    public func sendResult(taskId: String, _ result: TaskResult) async throws {
+        let _: [String: String] = try await required("POST", "/v1/tasks/\(taskId)/result", body: result)
+    }
+
+    /// Says goodbye.
+    public func unregister(delegateId: String, reason: String) async throws {
+        let _: [String: String] = try await required("POST", "/v1/delegates/\(delegateId)/unregister", body: UnregisterRequest(reason: reason))
+    }
+
+    // MARK: administration
+
+    /// Queues a task.
+    public func submit(_ s: SubmitTaskRequest) async throws -> TaskInfo {
+        try await required("POST", "/v1/tasks", body: s)
+    }
+
+    /// One task.
+    public func task(_ id: String) async throws -> TaskInfo {
+        try await required("GET", "/v1/tasks/\(id)")
+    }
+
+    /// Recent tasks, newest first.
+    public func tasks(limit: Int = 100) async throws -> [TaskInfo] {
+        try await required("GET", "/v1/tasks?limit=\(limit)")
+    }
+
+    /// Log lines after `after`, waiting up to `wait` seconds for the first new one.
+    public func logs(taskId: String, after: Int64, wait: Double = 0) async throws -> LogPage {
+        try await required("GET", "/v1/tasks/\(taskId)/logs?after=\(after)&wait=\(wait)", timeout: .seconds(Int(wait) + 30))
+    }
+
+    /// Requests cancellation.
+    public func cancel(taskId: String) async throws {
+        let _: [String: String] = try await required("POST", "/v1/tasks/\(taskId)/cancel", body: [String: String]())
+    }
+
+    /// Registered delegates.
+    public func delegates() async throws -> [DelegateInfo] {
+        try await required("GET", "/v1/delegates")
+    }
+}

@@ -1,0 +1,118 @@
+"""API faults, call counting and the control endpoint."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def _code(fn):
+    with pytest.raises(ClientError) as info:
+        fn()
+    return info.value.response["Error"]["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_throttling_json_and_query(sim, world):
+    ecs, elb = sim.client("ecs"), sim.client("elbv2")
+    sim.ok("POST", "/_awssim/faults/api", {"rules": [
+        {"service": "ecs", "operations": ["ListClusters"], "error": "throttling", "rate": 1.0},
+        {"operations": ["elasticloadbalancing:DescribeLoadBalancers"], "error": "throttling"},
+    ]})
+    assert _code(ecs.list_clusters) == ("ThrottlingException", 400)
+    assert _code(elb.describe_load_balancers) == ("Throttling", 400)
+    ecs.describe_clusters(clusters=[world["cluster"]])  # other operations unaffected
+    elb.describe_target_groups()
+
+
+def test_unavailable_and_count_limit(sim, world):
+    ecs, elb = sim.client("ecs"), sim.client("elbv2")
+    sim.ok("POST", "/_awssim/faults/api", {"operations": ["DescribeServices",
+                                                          "DescribeListeners"],
+                                           "error": "unavailable", "count": 2})
+    assert _code(lambda: ecs.describe_services(cluster=world["cluster"], services=["x"])) == \
+        ("ServiceUnavailableException", 503)
+    assert _code(lambda: elb.describe_listeners(LoadBalancerArn=world["loadBalancerArn"])) == \
+        ("ServiceUnavailable", 503)
+    # count exhausted: calls pass again; a retrying client would have succeeded
+    ecs.describe_services(cluster=world["cluster"], services=["x"])
+    faults = sim.ok("GET", "/_awssim/faults")
+    assert faults["api"][0]["injected"] == 2
+
+
+def test_retrying_client_survives_partial_throttling(sim, world):
+    from botocore.config import Config  # noqa: F401
+
+    ecs = sim.client("ecs", )
+    import boto3
+    from botocore.config import Config as C
+    retrying = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t",
+                                     region_name="us-east-1").client(
+        "ecs", endpoint_url=sim.endpoint,
+        config=C(retries={"max_attempts": 10, "mode": "standard"}))
+    sim.ok("POST", "/_awssim/faults/api", {"operations": ["ListClusters"],
+                                           "error": "throttling", "count": 3})
+    sim.ok("DELETE", "/_awssim/calls")
+    assert retrying.list_clusters()["clusterArns"]
+    assert sim.ok("GET", "/_awssim/calls")["ecs"]["ListClusters"] == 4
+    del ecs
+
+
+def test_latency(sim, world):
+    ecs = sim.client("ecs")
+    sim.ok("POST", "/_awssim/faults/api", {"service": "ecs", "latencyMs": 300})
+    t0 = time.monotonic()
+    ecs.list_clusters()
+    assert time.monotonic() - t0 >= 0.3
+
+
+def test_calls_counted_per_service_and_operation(sim, world):
+    ecs, elb, s3 = sim.client("ecs"), sim.client("elbv2"), sim.client("s3")
+    sim.ok("POST", "/_awssim/reset", {})
+    ecs.list_clusters()
+    ecs.list_clusters()
+    ecs.describe_clusters(clusters=[world["cluster"]])
+    elb.describe_target_groups()
+    s3.create_bucket(Bucket="bkt")
+    s3.put_object(Bucket="bkt", Key="a/b.json", Body=b"{}")
+    sim.client("sts").get_caller_identity()
+    calls = sim.ok("GET", "/_awssim/calls")
+    assert calls["ecs"] == {"ListClusters": 2, "DescribeClusters": 1}
+    assert calls["elasticloadbalancing"] == {"DescribeTargetGroups": 1}
+    assert calls["sts"] == {"GetCallerIdentity": 1}
+    assert calls["s3"] == {"PUT /bkt": 1, "PUT /bkt/a/b.json": 1}
+    assert calls["total"] == 7
+    sim.ok("POST", "/_awssim/reset", {})
+    assert sim.ok("GET", "/_awssim/calls") == {"total": 0}
+
+
+def test_full_reset_clears_moto_state(sim, world):
+    ecs = sim.client("ecs")
+    assert ecs.list_clusters()["clusterArns"]
+    assert sim.ok("POST", "/_awssim/reset", {"moto": True})["reset"][-1] == "moto"
+    assert ecs.list_clusters()["clusterArns"] == []
+
+
+@pytest.mark.parametrize("path,body,field", [
+    ("/_awssim/faults/api", {"error": "boom"}, "error"),
+    ("/_awssim/faults/api", {"error": "throttling", "rate": 2}, "rate"),
+    ("/_awssim/faults/api", {"error": "throttling", "operations": "ListClusters"}, "operations"),
+    ("/_awssim/faults/api", {"error": "throttling", "colour": 1}, "colour"),
+    ("/_awssim/faults/images", {"failToStart": True}, "pattern"),
+    ("/_awssim/faults/images", {"pattern": "(", "regex": True}, "pattern"),
+    ("/_awssim/faults/images", {"rules": [{"pattern": "a", "exitCode": "x"}]}, "rules[0].exitCode"),
+    ("/_awssim/config", {"timeScale": 0}, "timeScale"),
+    ("/_awssim/config", {"pendingSeconds": -1}, "pendingSeconds"),
+    ("/_awssim/reset", {"moto": "yes"}, "moto"),
+])
+def test_bad_control_requests_are_400_naming_the_field(sim, path, body, field):
+    status, out = sim.control("POST", path, body)
+    assert status == 400
+    assert f"'{field}'" in out["message"]
+
+
+def test_health_and_unknown_route(sim):
+    assert sim.ok("GET", "/_awssim/health")["status"] == "ok"
+    status, out = sim.control("GET", "/_awssim/nope")
+    assert status == 404 and "routes" in out

@@ -50,7 +50,7 @@ class Sim:
         import boto3
         from botocore.config import Config
 
-        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5,
+        cfg = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5,
                      read_timeout=30, **config)
         return boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION,

@@ -1,0 +1,186 @@
+import Foundation
+import HTTPClient
+
+/// The AWS SDKs' "standard" retry mode.
+public struct RetryConfiguration: Sendable {
+    /// Attempts in all, the first included (SDK default 3).
+    public var maxAttempts: Int
+    /// The backoff base: attempt `i` (from 0) waits `random[0,1) * base * 2^i`.
+    public var baseDelay: Duration
+    /// The longest single backoff.
+    public var maxBackoff: Duration
+    /// The retry quota's capacity (tokens).
+    public var quotaCapacity: Int
+    /// Tokens a retry costs.
+    public var retryCost: Int
+    /// Tokens a retry after a timeout costs.
+    public var timeoutRetryCost: Int
+    /// How a backoff is waited out (injectable so tests need not sleep).
+    public var sleep: @Sendable (Duration) async throws -> Void
+    /// The random source for jitter, in [0, 1).
+    public var random: @Sendable () -> Double
+
+    /// Creates a configuration; the defaults are the SDKs' standard mode.
+    public init(
+        maxAttempts: Int = 3, baseDelay: Duration = .seconds(1), maxBackoff: Duration = .seconds(20),
+        quotaCapacity: Int = 500, retryCost: Int = 5, timeoutRetryCost: Int = 10,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.baseDelay = baseDelay
+        self.maxBackoff = maxBackoff
+        self.quotaCapacity = quotaCapacity
+        self.retryCost = retryCost
+        self.timeoutRetryCost = timeoutRetryCost
+        self.sleep = sleep
+        self.random = random
+    }
+
+    /// Reads `AWS_MAX_ATTEMPTS` from the environment over the default of 3.
+    public static func fromEnvironment(_ environment: [String: String]) -> RetryConfiguration {
+        var c = RetryConfiguration()
+        if let s = environment["AWS_MAX_ATTEMPTS"], let n = Int(s), n > 0 { c.maxAttempts = n }
+        return c
+    }
+
+    /// The backoff before retry number `attempt` (0 for the first retry).
+    public func backoff(attempt: Int) -> Duration {
+        let factor = Double(1 << min(attempt, 30))
+        let seconds = random() * baseDelay.seconds * factor
+        let capped = min(seconds, maxBackoff.seconds)
+        return .nanoseconds(Int64(capped * 1e9))
+    }
+}
+
+/// Error codes the standard mode treats as throttling.
+public let throttlingErrorCodes: Set<String> = [
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
+    "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "EC2ThrottledException",
+]
+
+/// Error codes the standard mode treats as transient.
+public let transientErrorCodes: Set<String> = ["RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalError"]
+
+/// HTTP statuses retried whatever the code.
+public let transientStatusCodes: Set<Int> = [500, 502, 503, 504]
+
+/// Counts of what the retry logic did; safe to read from any thread.
+public final class RetryStats: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _attempts = 0
+    private var _retries = 0
+    private var _quotaRefusals = 0
+    private var _byCode: [String: Int] = [:]
+
+    /// Creates zeroed counters.
+    public init() {}
+
+    /// Requests sent, retries included.
+    public var attempts: Int { lock.withLock { _attempts } }
+    /// Retries made.
+    public var retries: Int { lock.withLock { _retries } }
+    /// Retries refused because the retry quota was empty.
+    public var quotaRefusals: Int { lock.withLock { _quotaRefusals } }
+    /// Retries per error code (`connect`, `timeout` etc. for transport errors).
+    public var retriesByCode: [String: Int] { lock.withLock { _byCode } }
+
+    func recordAttempt() { lock.withLock { _attempts += 1 } }
+    func recordRetry(code: String) {
+        lock.withLock {
+            _retries += 1
+            _byCode[code, default: 0] += 1
+        }
+    }
+    func recordQuotaRefusal() { lock.withLock { _quotaRefusals += 1 } }
+}
+
+/// The retry quota: a token bucket shared by every call of one client, so an
+/// outage does not multiply the load by the attempt count.
+public final class RetryQuota: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tokens: Int
+    private let capacity: Int
+
+    /// Creates a full bucket.
+    public init(capacity: Int = 500) {
+        self.capacity = capacity
+        tokens = capacity
+    }
+
+    /// Tokens available now.
+    public var available: Int { lock.withLock { tokens } }
+
+    /// Takes `cost` tokens; `false` (and nothing taken) when there are not enough.
+    public func acquire(_ cost: Int) -> Bool {
+        lock.withLock {
+            guard tokens >= cost else { return false }
+            tokens -= cost
+            return true
+        }
+    }
+
+    /// Returns `amount` tokens after a success, up to the capacity.
+    public func release(_ amount: Int) {
+        lock.withLock { tokens = min(capacity, tokens + amount) }
+    }
+}
+
+/// Why one attempt failed, as the retry logic sees it.
+enum AttemptFailure {
+    case service(AWSError, retryAfter: Duration?)
+    case transport(HTTPClientError)
+
+    var code: String {
+        switch self {
+        case .service(let e, _): return e.code
+        case .transport(let e): return e.kind.rawValue
+        }
+    }
+
+    var isRetryable: Bool {
+        switch self {
+        case .service(let e, _):
+            return throttlingErrorCodes.contains(e.code) || transientErrorCodes.contains(e.code) || transientStatusCodes.contains(e.status)
+        case .transport(let e):
+            return e.isTransient
+        }
+    }
+
+    var isTimeout: Bool {
+        switch self {
+        case .service(let e, _): return e.code == "RequestTimeout" || e.code == "RequestTimeoutException"
+        case .transport(let e): return e.kind == .timeout
+        }
+    }
+
+    var error: Error {
+        switch self {
+        case .service(let e, _): return e
+        case .transport(let e): return e
+        }
+    }
+}
+
+/// Parses `Retry-After` (seconds) or `x-amz-retry-after` (milliseconds).
+func retryAfter(_ headers: [(name: String, value: String)]) -> Duration? {
+    for (name, value) in headers {
+        let v = value.trimmingCharacters(in: .whitespaces)
+        if name.caseInsensitiveCompare("Retry-After") == .orderedSame, let s = Double(v), s >= 0 {
+            return .milliseconds(Int64(s * 1000))
+        }
+        if name.caseInsensitiveCompare("x-amz-retry-after") == .orderedSame, let ms = Int64(v), ms >= 0 {
+            return .milliseconds(ms)
+        }
+    }
+    return nil
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

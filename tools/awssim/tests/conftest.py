@@ -244,3 +244,24 @@ def _bounded_test() -> Any:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+def cli(name: str, module_fallback: list[str]) -> list[str]:
+    """Path of a console script installed next to this Python, else a fallback."""
+    import shutil
+
+    here = os.path.join(os.path.dirname(sys.executable), name)
+    if os.path.exists(here):
+        return [here]
+    found = shutil.which(name)
+    if found:
+        return [found]
+    return [sys.executable, *module_fallback]
+
+
+def ecs_deploy_cmd() -> list[str]:
+    return cli("ecs", ["-c", "import sys; from ecs_deploy.cli import ecs; sys.exit(ecs())"])
+
+
+def aws_cmd() -> list[str]:
+    return cli("aws", ["-m", "awscli"])

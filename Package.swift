@@ -69,7 +69,11 @@ let package = Package(
         // Tests.
         .testTarget(
             name: "HTTPClientTests",
-            dependencies: ["HTTPClient", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "HTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),

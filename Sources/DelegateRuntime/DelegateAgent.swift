@@ -76,7 +76,11 @@ public final class DelegateAgent: Service, Sendable {
         notify("READY=1\nSTATUS=registered with \(config.managerURL)")
         let heartbeat = Task { await self.heartbeatLoop(instanceId: instanceId) }
         await withGracefulShutdownHandler {
-            await self.pollLoop(instanceId: instanceId)
+            // The long poll in flight is cancelled too: a task leased in that instant is
+            // never started, and the manager requeues it when its lease expires.
+            try? await cancelWhenGracefulShutdown {
+                await self.pollLoop(instanceId: instanceId)
+            }
         } onGracefulShutdown: {
             self.state.withLock { $0.draining = true }
             self.capacityFreed.signal()

@@ -21,10 +21,10 @@ public final class HTTPClient: Sendable {
 
     /// Sends a request and returns the final response; throws `HTTPClientError`
     /// when no response arrives, `CancellationError` when the task is cancelled.
-    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    public func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         let id = loop.nextID()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, Error>) in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPClientResponse, Error>) in
                 loop.submit(id: id, request: request, continuation: continuation)
             }
         } onCancel: {
@@ -41,8 +41,8 @@ public final class HTTPClient: Sendable {
 /// State for one transfer; touched only on the loop thread after submission.
 final class Transfer: @unchecked Sendable {
     let id: UInt64
-    let request: HTTPRequest
-    let continuation: CheckedContinuation<HTTPResponse, Error>
+    let request: HTTPClientRequest
+    let continuation: CheckedContinuation<HTTPClientResponse, Error>
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
     var bodyBuffer: UnsafeMutableRawBufferPointer?
@@ -57,7 +57,7 @@ final class Transfer: @unchecked Sendable {
     }()
     var cStrings: [UnsafeMutablePointer<CChar>] = []
 
-    init(id: UInt64, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, Error>, maxBytes: Int) {
+    init(id: UInt64, request: HTTPClientRequest, continuation: CheckedContinuation<HTTPClientResponse, Error>, maxBytes: Int) {
         self.id = id
         self.request = request
         self.continuation = continuation
@@ -117,7 +117,7 @@ final class CurlLoop: @unchecked Sendable {
         }
     }
 
-    func submit(id: UInt64, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, Error>) {
+    func submit(id: UInt64, request: HTTPClientRequest, continuation: CheckedContinuation<HTTPClientResponse, Error>) {
         let transfer = Transfer(id: id, request: request, continuation: continuation, maxBytes: configuration.maxResponseBytes)
         let outcome: String? = lock.withLock {
             if stopped { return "shutdown" }
@@ -229,7 +229,7 @@ final class CurlLoop: @unchecked Sendable {
             var version = 0
             _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
             _ = ccurl_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
-            let response = HTTPResponse(
+            let response = HTTPClientResponse(
                 status: status, headers: t.responseHeaders, body: t.responseBody,
                 httpVersion: version >= Int(CURL_HTTP_VERSION_2_0) ? 2 : 1)
             t.release()

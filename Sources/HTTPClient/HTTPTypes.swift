@@ -1,7 +1,7 @@
 import Foundation
 
 /// One HTTP request as the client sends it.
-public struct HTTPRequest: Sendable {
+public struct HTTPClientRequest: Sendable {
     /// The method, e.g. `GET`, `POST`.
     public var method: String
     /// The absolute URL (`http://`, `https://`; for Unix sockets the host is ignored).
@@ -38,7 +38,7 @@ public struct HTTPRequest: Sendable {
 }
 
 /// One HTTP response: the final status, headers and body.
-public struct HTTPResponse: Sendable {
+public struct HTTPClientResponse: Sendable {
     /// The status code, e.g. 200.
     public var status: Int
     /// Headers of the final response, in order.
@@ -117,3 +117,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatab
 
     public var description: String { "HTTP \(kind.rawValue) error: \(message)" }
 }
+
+/// Older name of `HTTPClientRequest` (it collides with HTTPTypes' `HTTPRequest` where both are imported).
+public typealias HTTPRequest = HTTPClientRequest
+/// Older name of `HTTPClientResponse`.
+public typealias HTTPResponse = HTTPClientResponse

@@ -55,13 +55,13 @@ public struct ManagerClient: Sendable {
 
     /// Sends one call and decodes the answer (`nil` for 204).
     public func call<R: Decodable>(_ method: String, _ path: String, body: (some Encodable)? = Optional<String>.none, timeout: Duration? = nil, as: R.Type = R.self) async throws -> R? {
-        var request = HTTPRequest(method: method, url: baseURL + path, timeout: timeout ?? callTimeout)
+        var request = HTTPClientRequest(method: method, url: baseURL + path, timeout: timeout ?? callTimeout)
         request.headers = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
         if let body {
             request.body = try ProtocolV1.encoder().encode(body)
             request.headers.append(("Content-Type", "application/json"))
         }
-        let response: HTTPResponse
+        let response: HTTPClientResponse
         do {
             response = try await http.send(request)
         } catch let e as HTTPClientError {

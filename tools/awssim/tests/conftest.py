@@ -21,6 +21,9 @@ if AWSSIM_DIR not in sys.path:
 REGION = "us-east-1"
 CLUSTER = "ecs-tutorial"
 START_TIMEOUT = 30.0
+# Tests run ECS time 2.5x faster than the default (0.05) to keep the suite
+# short; peer-tool tests switch back to the default through /_awssim/config.
+TEST_TIME_SCALE = "0.02"
 
 
 def aws_env(endpoint: str) -> dict[str, str]:
@@ -123,7 +126,7 @@ class _Pool:
 
     @staticmethod
     def _make() -> tuple[Sim, Any, dict[str, Any]]:
-        s, log = start_sim()
+        s, log = start_sim(["--time-scale", TEST_TIME_SCALE])
         try:
             world = s.ok("POST", "/_awssim/seed", {})
             s.ok("DELETE", "/_awssim/calls")

@@ -13,6 +13,7 @@ CB_NO_ROLLBACK = {"deploymentCircuitBreaker": {"enable": True, "rollback": False
 
 
 def _service(sim, world, name="myapp"):
+    sim.ok("POST", "/_awssim/config", {"timeScale": 0.05})  # the default, as users run it
     ecs = sim.client("ecs")
     create_service(ecs, world, name, register_td(ecs, "nginx:1"), desired=2, lb=True,
                    deploymentConfiguration=CB_NO_ROLLBACK)

@@ -67,19 +67,26 @@ let package = Package(
         ),
 
         // Tests.
-        .testTarget(
-            name: "HTTPClientTests",
+        .target(
+            name: "TestSupport",
             dependencies: [
-                "HTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "HTTPClientTests",
+            dependencies: ["HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime"]),
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["HTTPClient", "DelegateProtocol", "ManagerClient"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["HTTPClient", "DelegateProtocol", "ManagerClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

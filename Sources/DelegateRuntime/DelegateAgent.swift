@@ -55,7 +55,9 @@ public final class DelegateAgent: Service, Sendable {
     ) {
         self.config = config
         self.store = store
-        self.client = ManagerClient(baseURL: config.managerURL, token: token, http: http)
+        var client = ManagerClient(baseURL: config.managerURL, token: token, http: http)
+        client.callTimeout = .milliseconds(Int(config.requestTimeoutSeconds * 1000))
+        self.client = client
         self.logger = logger
         self.handlers = Dictionary(handlers.map { ($0.type, $0) }, uniquingKeysWith: { a, _ in a })
         self.masker = SecretMasker(secrets: [token])

@@ -104,7 +104,7 @@ public struct ManagerClient: Sendable {
     /// Long-polls for the next task; nil when none came within `wait`.
     public func nextTask(delegateId: String, wait: Double) async throws -> TaskEnvelope? {
         let w = String(format: "%.3f", wait)
-        return try await call("GET", "/v1/delegates/\(delegateId)/tasks/next?wait=\(w)", timeout: .milliseconds(Int(wait * 1000) + 15_000))
+        return try await call("GET", "/v1/delegates/\(delegateId)/tasks/next?wait=\(w)", timeout: .milliseconds(Int(wait * 1000)) + callTimeout)
     }
 
     /// Ships a batch of log lines.

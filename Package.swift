@@ -81,8 +81,8 @@ let package = Package(
         ),
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
-        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime"]),
-        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient"]),
+        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol"]),
+        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["HTTPClient", "DelegateProtocol", "ManagerClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]

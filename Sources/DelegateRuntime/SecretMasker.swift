@@ -15,8 +15,10 @@ public struct SecretMasker: Sendable {
         var set = Set<String>()
         for s in secrets where s.count >= 4 {
             set.insert(s)
-            set.insert(jsonEscaped(s))
-            set.insert(jsonEscaped(jsonEscaped(s)))
+            for slash in [false, true] {
+                set.insert(jsonEscaped(s, escapeSlash: slash))
+                set.insert(jsonEscaped(jsonEscaped(s, escapeSlash: slash), escapeSlash: slash))
+            }
         }
         // Longest first, so a secret containing another is masked whole.
         needles = set.sorted { $0.count > $1.count }
@@ -36,7 +38,8 @@ public struct SecretMasker: Sendable {
     }
 }
 
-func jsonEscaped(_ s: String) -> String {
+/// `s` as it appears inside a JSON string; encoders differ on whether `/` is escaped.
+func jsonEscaped(_ s: String, escapeSlash: Bool) -> String {
     var out = ""
     for ch in s.unicodeScalars {
         switch ch {
@@ -45,7 +48,7 @@ func jsonEscaped(_ s: String) -> String {
         case "\n": out += "\\n"
         case "\r": out += "\\r"
         case "\t": out += "\\t"
-        case "/": out += "\\/"
+        case "/" where escapeSlash: out += "\\/"
         default:
             if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
         }

@@ -1,0 +1,100 @@
+import DelegateRuntime
+import Foundation
+import Testing
+
+@Suite struct ConfigTests {
+    func write(_ text: String) throws -> String {
+        let p = NSTemporaryDirectory() + "cfg-\(UUID().uuidString.prefix(8)).yaml"
+        try text.write(toFile: p, atomically: true, encoding: .utf8)
+        return p
+    }
+
+    @Test func loadsTheDocumentedExample() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let c = try DelegateConfig.load(path: root.appendingPathComponent("Config/delegate.yaml").path, environment: [:])
+        #expect(c.managerURL.hasPrefix("http"))
+        #expect(!c.tags.isEmpty)
+    }
+
+    @Test func reportsEveryProblemWithKeyAndLine() throws {
+        let p = try write("""
+            manager_url: ftp://x
+            capacity: lots
+            tags: oops
+            colour: blue
+            """)
+        do {
+            _ = try DelegateConfig.load(path: p, environment: [:])
+            Issue.record("expected errors")
+        } catch let e as ConfigErrors {
+            let text = "\(e)"
+            #expect(e.problems.count == 4)
+            #expect(text.contains("line 1: manager_url: must start with http:// or https://"))
+            #expect(text.contains("line 2: capacity: expected an integer from 1 to 1000, got 'lots'"))
+            #expect(text.contains("line 3: tags: expected a list of strings"))
+            #expect(text.contains("line 4: colour: unknown key"))
+        }
+    }
+
+    @Test func yamlSyntaxErrorsNameTheLine() throws {
+        let p = try write("name: a\ntags: [a, b\ncapacity: 2\n")
+        #expect {
+            try DelegateConfig.load(path: p, environment: [:])
+        } throws: { e in
+            "\(e)".contains("YAML syntax error") && "\(e)".contains(p)
+        }
+    }
+
+    @Test func environmentOverridesTheFile() throws {
+        let p = try write("name: from-file\ncapacity: 2\ntags: [x]\n")
+        let c = try DelegateConfig.load(path: p, environment: ["ECS_DELEGATE_NAME": "from-env", "ECS_DELEGATE_TAGS": "a, b", "ECS_DELEGATE_CAPACITY": "7"])
+        #expect(c.name == "from-env")
+        #expect(c.tags == ["a", "b"])
+        #expect(c.capacity == 7)
+        #expect(throws: ConfigErrors.self) { try DelegateConfig.load(path: p, environment: ["ECS_DELEGATE_CAPACITY": "0"]) }
+    }
+
+    @Test func tokenComesFromCredentialsDirectoryFirst() throws {
+        let dir = NSTemporaryDirectory() + "creds-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "from-systemd\n".write(toFile: dir + "/delegate-token", atomically: true, encoding: .utf8)
+        let file = try write("from-file\n")
+        var c = DelegateConfig()
+        c.tokenFile = file
+        #expect(try c.readToken(environment: ["CREDENTIALS_DIRECTORY": dir]) == "from-systemd")
+        #expect(try c.readToken(environment: [:]) == "from-file")
+        c.tokenFile = nil
+        #expect(throws: ConfigErrors.self) { try c.readToken(environment: [:]) }
+    }
+}
+
+@Suite struct MaskerTests {
+    @Test func masksPlainAndJSONEscapedSecrets() {
+        let m = SecretMasker(secrets: ["pa\"ss/w0rd", "tok-123456"])
+        #expect(m.apply("token tok-123456 used") == "token \(SecretMasker.mask) used")
+        #expect(m.apply(#"{"pw":"pa\"ss/w0rd"}"#) == #"{"pw":"\#(SecretMasker.mask)"}"#)
+        #expect(m.apply(#"{"pw":"pa\"ss\/w0rd"}"#) == #"{"pw":"\#(SecretMasker.mask)"}"#)
+        #expect(m.apply("nothing here") == "nothing here")
+        #expect(SecretMasker(secrets: ["ab"]).isEmpty)
+    }
+}
+
+@Suite struct StoreTests {
+    @Test func spoolSurvivesReopenAndAcknowledgementPrunes() throws {
+        let dir = NSTemporaryDirectory() + "dstore-\(UUID().uuidString.prefix(8))"
+        let env = DelegateProtocolFixtures.envelope
+        do {
+            let store = try DelegateStore(directory: dir)
+            try store.begin(env)
+            try store.spool(taskId: env.taskId, lines: (1...10).map { DelegateProtocolFixtures.line($0) })
+        }
+        let store = try DelegateStore(directory: dir)
+        #expect(try store.interruptedTasks().map(\.taskId) == [env.taskId])
+        #expect(try store.unshipped(taskId: env.taskId, after: 0, limit: 4, maxBytes: 1 << 20).map(\.seq) == [1, 2, 3, 4])
+        try store.acknowledge(taskId: env.taskId, through: 7)
+        #expect(try store.unshipped(taskId: env.taskId, after: 7, limit: 100, maxBytes: 1 << 20).map(\.seq) == [8, 9, 10])
+        #expect(try store.spoolCount() == 3)
+        let id1 = try store.instanceId()
+        #expect(try DelegateStore(directory: dir).instanceId() == id1)
+    }
+}

@@ -316,6 +316,8 @@ class AwsSimApp:
             if not isinstance(items, list):
                 raise ControlError("field 'rules' must be a list")
             return [cls.from_json(r, where=f"rules[{i}].") for i, r in enumerate(items)]
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k != "replace"}
         return [cls.from_json(body)]
 
     def _replace(self, body: Any) -> bool:

@@ -66,10 +66,6 @@ def test_aws_cli_wait_services_stable(sim, world):
     assert r.returncode == 0, r.stdout + r.stderr
     s = describe(ecs, world, "myapp")
     assert len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED"
-
-
-def test_aws_cli_describe_services_and_events(sim, world):
-    _service(sim, world)
     cmd = [*aws_cmd(), "ecs", "describe-services", "--cluster", world["cluster"],
            "--services", "myapp", "--query", "services[0].events[0].message", "--output", "text"]
     r = subprocess.run(cmd, env=aws_env(sim.endpoint), capture_output=True, text=True,

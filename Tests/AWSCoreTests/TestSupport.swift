@@ -164,8 +164,9 @@ final class MotoServer: @unchecked Sendable {
     }
 
     func stop() {
+        // moto exits on SIGTERM only once every keep-alive connection closes; SIGKILL is immediate.
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }

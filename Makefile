@@ -22,7 +22,7 @@ test-swift:
 	swift test --skip-build
 
 test-python:
-	@if [ -d tools/awssim/tests ]; then python3 -m pytest -q tools/awssim/tests; else echo "no simulator tests yet"; fi
+	python3 -m pytest -q tests/protocol $(wildcard tools/awssim/tests)
 
 ## Installs what is needed, builds, and runs the demo on this machine.
 demo: deps

@@ -19,9 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ -f tools/awssim/requirements.txt ]; then
-  python3 -m pip install -q --disable-pip-version-check -r tools/awssim/requirements.txt
-fi
+for req in tests/requirements.txt tools/awssim/requirements.txt; do
+  if [ -f "$req" ]; then
+    python3 -m pip install -q --disable-pip-version-check -r "$req"
+  fi
+done
 
 if ! command -v swift >/dev/null 2>&1; then
   if [ -x /opt/swift/usr/bin/swift ]; then

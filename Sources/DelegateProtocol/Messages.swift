@@ -41,16 +41,17 @@ extension JSONDecoder.DateDecodingStrategy {
 
 /// ISO 8601 formatting with milliseconds, thread-safe.
 public enum ISO8601Millis {
-    /// Formats a date as `yyyy-MM-ddTHH:mm:ss.SSSZ`.
+    private static let millis = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    private static let whole = Date.ISO8601FormatStyle()
+
+    /// Formats a date as `yyyy-MM-ddTHH:mm:ss.SSSZ` (UTC).
     public static func string(from date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon))
+        date.formatted(millis)
     }
+
     /// Parses ISO 8601 with or without fractional seconds.
     public static func date(from s: String) -> Date? {
-        if let d = try? Date(s, strategy: .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon)) {
-            return d
-        }
-        return try? Date(s, strategy: .iso8601)
+        (try? millis.parse(s)) ?? (try? whole.parse(s))
     }
 }
 

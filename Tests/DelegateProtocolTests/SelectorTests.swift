@@ -23,10 +23,11 @@ import Testing
     }
 
     @Test func logLineRoundTripsWithMilliseconds() throws {
-        let line = LogLine(seq: 3, time: Date(timeIntervalSince1970: 1_700_000_000.123), level: "info", unit: "Deploy", text: "hé \"x\"")
+        let line = LogLine(seq: 3, time: Date(timeIntervalSince1970: 1_700_000_000.125), level: "info", unit: "Deploy", text: "hé \"x\"")
         let data = try ProtocolV1.encoder().encode(line)
+        #expect(String(decoding: data, as: UTF8.self).contains(#""time":"2023-11-14T22:13:20.125Z""#))
         let back = try ProtocolV1.decoder().decode(LogLine.self, from: data)
         #expect(back.seq == 3 && back.text == line.text)
-        #expect(abs(back.time.timeIntervalSince1970 - 1_700_000_000.123) < 0.002)
+        #expect(abs(back.time.timeIntervalSince1970 - 1_700_000_000.125) < 0.002)
     }
 }

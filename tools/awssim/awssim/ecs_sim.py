@@ -1065,6 +1065,24 @@ def _install_patches() -> None:
     R.list_services = list_services_resp
     R.list_tasks = list_tasks_resp
 
+    # --- cluster counters from the real tasks and services.
+    orig_describe_clusters = B.describe_clusters
+
+    def describe_clusters(self: B, *args: Any, **kwargs: Any) -> Any:
+        clusters, failures = orig_describe_clusters(self, *args, **kwargs)
+        for cluster in clusters:
+            live = [t for t in self.tasks.get(cluster.name, {}).values()
+                    if t.last_status != "STOPPED"]
+            cluster.running_tasks_count = sum(1 for t in live if t.last_status == "RUNNING")
+            cluster.pending_tasks_count = sum(
+                1 for t in live if t.last_status in ("PROVISIONING", "PENDING", "ACTIVATING"))
+            cluster.active_services_count = sum(
+                1 for svc in self.services.values()
+                if svc.cluster_name == cluster.name and svc.status == "ACTIVE")
+        return clusters, failures
+
+    B.describe_clusters = describe_clusters
+
     # Containers are dicts with a private "_essential" key; the serializer
     # only reads keys of the model, so it stays internal.
     _ = (Callable, ClusterNotFoundException, ServiceNotFoundException)

@@ -432,6 +432,8 @@ class Simulator:
         self._begin_stop(task, now, "UserInitiated", reason or "Task stopped by user")
 
     def _release_eni(self, task: Task) -> None:
+        for att in task.attachments:
+            att["status"] = "DELETED"
         eni_id = getattr(task, "_awssim_eni", None)
         if not eni_id:
             return
@@ -1064,6 +1066,21 @@ def _install_patches() -> None:
 
     R.list_services = list_services_resp
     R.list_tasks = list_tasks_resp
+
+    # --- DescribeServices: MISSING failures carry the long ARN format.
+    orig_describe_services = B.describe_services
+
+    def describe_services(self: B, cluster_str: str, names: list[str]) -> Any:
+        services, failures = orig_describe_services(self, cluster_str, names)
+        cluster = self._get_cluster(cluster_str)
+        for f in failures:
+            name = f["arn"].split("/")[-1]
+            if f["arn"].endswith(f":service/{name}") and self.enable_long_arn_for_name(
+                    name="serviceLongArnFormat"):
+                f["arn"] = f["arn"][: -len(name)] + f"{cluster.name}/{name}"
+        return services, failures
+
+    B.describe_services = describe_services
 
     # --- cluster counters from the real tasks and services.
     orig_describe_clusters = B.describe_clusters

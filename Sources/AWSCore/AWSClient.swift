@@ -145,6 +145,10 @@ public final class AWSClient: Sendable {
             try Task.checkCancellation()
             attempt += 1
             var requestHeaders: [(name: String, value: String)] = [("Host", endpoint.host)] + headers
+            // libcurl labels a body without a type as a form, which S3 would store as the object's type.
+            if !body.isEmpty && !headers.contains(where: { $0.name.caseInsensitiveCompare("Content-Type") == .orderedSame }) {
+                requestHeaders.append(("Content-Type", "application/octet-stream"))
+            }
             if signed {
                 let credentials = try await credentialProvider.credentials()
                 let signer = SigV4Signer(

@@ -24,6 +24,9 @@ public final class DelegateAgent: Service, Sendable {
     /// Secrets every task's log masks too (the delegate token).
     let globalSecrets: [String]
     let notify: @Sendable (String) -> Void
+    /// The delegate's metrics (`/metrics` on the status socket).
+    public let metrics: DelegateMetrics
+    let gate: SpoolGate
     private let state = Mutex(AgentState())
     private let capacityFreed = Wakeup()
     private let startedAt = Date()
@@ -35,8 +38,6 @@ public final class DelegateAgent: Service, Sendable {
         var lastHeartbeatOK: Date?
         var connected = false
         var lastError: String?
-        var tasksDone: [String: Int] = [:]
-        var linesShipped = 0
         var heartbeatFailures = 0
     }
 
@@ -51,8 +52,11 @@ public final class DelegateAgent: Service, Sendable {
     /// Creates an agent. `notify` receives sd_notify-style messages (`READY=1`, ...).
     public init(
         config: DelegateConfig, token: String, store: DelegateStore, http: HTTPClient, logger: Logger,
-        handlers: [any TaskHandler] = [EchoHandler()], notify: @escaping @Sendable (String) -> Void = { _ in }
+        handlers: [any TaskHandler] = [EchoHandler()], metrics: DelegateMetrics = DelegateMetrics(),
+        notify: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.metrics = metrics
+        self.gate = SpoolGate(capacity: config.spoolMaxLines, held: (try? store.unacknowledgedCount()) ?? 0, metrics: metrics, logger: logger)
         self.config = config
         self.store = store
         var client = ManagerClient(baseURL: config.managerURL, token: token, http: http)
@@ -71,8 +75,10 @@ public final class DelegateAgent: Service, Sendable {
         let instanceId = try store.instanceId()
         try recoverInterrupted()
         let recovery = Task { await self.redeliverLeftovers() }
+        let pruning = Task { await self.pruneLoop() }
         guard await register(instanceId: instanceId) else {
             recovery.cancel()
+            pruning.cancel()
             return
         }
         notify("READY=1\nSTATUS=registered with \(config.managerURL)")
@@ -97,11 +103,11 @@ public final class DelegateAgent: Service, Sendable {
         }
         if runningCount > 0 {
             logger.warning("grace period over: cancelling running tasks", metadata: ["running": "\(runningCount)"])
-            let tasks = state.withLock { $0.running.values.compactMap(\.task) }
-            for t in tasks { t.cancel() }
-            for t in tasks { await t.value }
+            cancelRunningTasks()
+            for t in state.withLock({ $0.running.values.compactMap(\.task) }) { await t.value }
         }
         heartbeat.cancel()
+        pruning.cancel()
         await recovery.value
         if let id = state.withLock({ $0.registration?.delegateId }) {
             do {
@@ -205,6 +211,7 @@ public final class DelegateAgent: Service, Sendable {
             _ = await register(instanceId: instanceId)
         } catch {
             state.withLock { $0.heartbeatFailures += 1 }
+            metrics.heartbeatFailed()
             noteFailure("heartbeat failed", error: error, retryIn: .seconds(Int(tuning?.heartbeatSeconds ?? 10)))
         }
     }
@@ -253,7 +260,7 @@ public final class DelegateAgent: Service, Sendable {
     /// Starts a leased task (or rejects it) without blocking the poll loop.
     func start(_ envelope: TaskEnvelope) {
         let secrets = SecretMasker(secrets: Array(envelope.secrets.values) + globalSecrets)
-        let log = TaskLog(taskId: envelope.taskId, leaseId: envelope.leaseId, masker: secrets)
+        let log = TaskLog(taskId: envelope.taskId, leaseId: envelope.leaseId, masker: secrets, gate: gate)
         state.withLock { $0.running[envelope.taskId] = RunningEntry(leaseId: envelope.leaseId, type: envelope.type, log: log, task: nil, startedAt: Date()) }
         let task = Task {
             await self.execute(envelope, log: log)
@@ -292,7 +299,8 @@ public final class DelegateAgent: Service, Sendable {
             logger.error("cannot journal the result; sending it anyway", metadata: ["task": "\(envelope.taskId)", "error": "\(error)"])
         }
         await deliver(taskId: envelope.taskId, result: result)
-        state.withLock { $0.tasksDone["\(envelope.type)|\(result.status.rawValue)", default: 0] += 1 }
+        let started = state.withLock { $0.running[envelope.taskId]?.startedAt } ?? Date()
+        metrics.taskFinished(type: envelope.type, outcome: result.status.rawValue, duration: .milliseconds(Int(Date().timeIntervalSince(started) * 1000)))
     }
 
     private func runHandler(_ envelope: TaskEnvelope, log: TaskLog) async -> TaskResult {
@@ -300,11 +308,7 @@ public final class DelegateAgent: Service, Sendable {
             return TaskResult(leaseId: envelope.leaseId, status: .rejected)
         }
         logger.info("task started", metadata: ["task": "\(envelope.taskId)", "type": "\(envelope.type)"])
-        let pump = Task {
-            await LogPump(log: log, store: store, client: client, settings: { [weak self] in self?.shipping ?? ShippingSettings() }, logger: logger) { [weak self] n in
-                self?.state.withLock { $0.linesShipped += n }
-            }.run()
-        }
+        let pump = Task { await self.pump(log).run() }
         let context = TaskContext(envelope: envelope, log: log, logger: logger)
         let timeout = envelope.timeoutSeconds
         let outcome: Result<TaskOutcome, Error> = await withTaskGroup(of: Result<TaskOutcome, Error>?.self) { group in
@@ -362,6 +366,31 @@ public final class DelegateAgent: Service, Sendable {
         }
     }
 
+    private func pump(_ log: TaskLog) -> LogPump {
+        LogPump(log: log, store: store, client: client, settings: { [weak self] in self?.shipping ?? ShippingSettings() }, logger: logger, metrics: metrics, gate: gate)
+    }
+
+    /// Cancels every running task now (a second SIGTERM): each reports `cancelled` with what it logged.
+    public func cancelRunningTasks() {
+        let tasks = state.withLock { s in s.running.values.compactMap(\.task) }
+        if !tasks.isEmpty { logger.warning("cancelling running tasks", metadata: ["running": "\(tasks.count)"]) }
+        for t in tasks { t.cancel() }
+    }
+
+    /// Removes finished tasks past the retention period, at start and hourly.
+    func pruneLoop() async {
+        while !Task.isCancelled {
+            let cutoff = Date().addingTimeInterval(-config.logRetentionHours * 3600)
+            do {
+                let n = try store.prune(finishedBefore: cutoff)
+                if n > 0 { logger.info("pruned old tasks from the local journal", metadata: ["tasks": "\(n)"]) }
+            } catch {
+                logger.error("pruning the local journal failed: \(error)")
+            }
+            try? await Task.sleep(for: .seconds(3600))
+        }
+    }
+
     // MARK: recovery after a crash
 
     /// Marks tasks that were running when the process died as failed (never re-run).
@@ -380,11 +409,9 @@ public final class DelegateAgent: Service, Sendable {
     func redeliverLeftovers() async {
         do {
             for entry in try store.tasksWithSpool() {
-                let log = TaskLog(taskId: entry.taskId, leaseId: entry.leaseId, masker: SecretMasker(secrets: []), firstSeq: entry.lastSeq + 1)
+                let log = TaskLog(taskId: entry.taskId, leaseId: entry.leaseId, masker: SecretMasker(secrets: []), gate: gate, firstSeq: entry.lastSeq + 1)
                 log.close()
-                await LogPump(log: log, store: store, client: client, settings: { [weak self] in self?.shipping ?? ShippingSettings() }, logger: logger) { [weak self] n in
-                    self?.state.withLock { $0.linesShipped += n }
-                }.run(ackedFrom: entry.acked)
+                await pump(log).run(ackedFrom: entry.acked)
             }
             for (taskId, result) in try store.undeliveredResults() {
                 await deliver(taskId: taskId, result: result)
@@ -405,7 +432,7 @@ public final class DelegateAgent: Service, Sendable {
                 connected: s.connected, lastError: s.lastError,
                 secondsSinceHeartbeat: s.lastHeartbeatOK.map { Date().timeIntervalSince($0) },
                 capacity: config.capacity, running: s.running.map { RunningTaskStatus(taskId: $0.key, type: $0.value.type, startedAt: $0.value.startedAt) }.sorted { $0.startedAt < $1.startedAt },
-                draining: s.draining)
+                draining: s.draining, spoolUnacknowledgedLines: gate.heldLines, spoolMaxLines: gate.capacity)
         }
     }
 }
@@ -424,6 +451,8 @@ public struct DelegateStatus: Codable, Sendable, Equatable {
     public var capacity: Int
     public var running: [RunningTaskStatus]
     public var draining: Bool
+    public var spoolUnacknowledgedLines: Int
+    public var spoolMaxLines: Int
 }
 
 /// A task in flight.

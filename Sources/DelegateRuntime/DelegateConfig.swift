@@ -21,6 +21,10 @@ public struct DelegateConfig: Sendable, Equatable {
     public var shutdownGraceSeconds: Double = 900
     /// Time limit for one manager call (long polls get the poll wait on top).
     public var requestTimeoutSeconds: Double = 30
+    /// The most log lines held while the manager has not acknowledged them.
+    public var spoolMaxLines = 1_000_000
+    /// How long finished tasks and their lines stay in the local journal.
+    public var logRetentionHours: Double = 72
 
     /// The defaults.
     public init() {}
@@ -30,7 +34,7 @@ public struct DelegateConfig: Sendable, Equatable {
         ("manager_url", "string"), ("token_file", "string"), ("name", "string"), ("tags", "list of strings"),
         ("capacity", "integer"), ("state_dir", "string"), ("status_socket", "string"), ("log_level", "string"),
         ("ca_file", "string"), ("client_cert", "string"), ("client_key", "string"), ("shutdown_grace_seconds", "number"),
-        ("request_timeout_seconds", "number"),
+        ("request_timeout_seconds", "number"), ("spool_max_lines", "integer"), ("log_retention_hours", "number"),
     ]
 
     /// Loads `path` (nil: defaults only), applies `ECS_DELEGATE_*` from `environment`, and validates.
@@ -97,6 +101,8 @@ public struct DelegateConfig: Sendable, Equatable {
             case "client_cert": if let s = node.string { config.clientCert = s.isEmpty ? nil : s } else { bad("a path") }
             case "client_key": if let s = node.string { config.clientKey = s.isEmpty ? nil : s } else { bad("a path") }
             case "shutdown_grace_seconds": if let d = node.float, d >= 0 { config.shutdownGraceSeconds = d } else { bad("a number of seconds") }
+            case "spool_max_lines": if let n = node.int, n >= 100 { config.spoolMaxLines = n } else { bad("an integer of at least 100") }
+            case "log_retention_hours": if let d = node.float, d >= 0 { config.logRetentionHours = d } else { bad("a number of hours") }
             case "request_timeout_seconds": if let d = node.float, d >= 0.1, d <= 3600 { config.requestTimeoutSeconds = d } else { bad("a number of seconds from 0.1 to 3600") }
             default: break
             }

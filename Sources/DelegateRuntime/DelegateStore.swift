@@ -3,6 +3,9 @@ import Foundation
 import GRDB
 
 /// The delegate's SQLite state: identity, task journal, log spool and undelivered results.
+///
+/// Lines stay in the spool after the manager acknowledges them, for local
+/// reading on the status socket, until `prune` removes tasks past retention.
 public final class DelegateStore: Sendable {
     let db: DatabasePool
 
@@ -146,27 +149,51 @@ public final class DelegateStore: Sendable {
         }
     }
 
-    /// Drops lines the manager acknowledged.
+    /// Records that the manager holds every line through `seq` (the lines stay for local reading until pruned).
     public func acknowledge(taskId: String, through seq: Int64) throws {
         try db.write { db in
-            try db.execute(sql: "DELETE FROM spool WHERE taskId=? AND seq<=?", arguments: [taskId, seq])
-            try db.execute(sql: "UPDATE journal SET ackedSeq=MAX(ackedSeq, ?) WHERE taskId=?", arguments: [seq, taskId])
+            try db.execute(sql: "UPDATE journal SET ackedSeq=MAX(ackedSeq, MIN(?, lastSeq)) WHERE taskId=?", arguments: [seq, taskId])
         }
     }
 
-    /// Task ids with lines still in the spool, and the seq acknowledged so far.
+    /// Tasks with lines the manager has not acknowledged yet.
     public func tasksWithSpool() throws -> [(taskId: String, leaseId: String, acked: Int64, lastSeq: Int64)] {
         try db.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT j.taskId, j.leaseId, j.ackedSeq, j.lastSeq FROM journal j
-                WHERE EXISTS (SELECT 1 FROM spool s WHERE s.taskId = j.taskId)
-                """).map { ($0["taskId"], $0["leaseId"], $0["ackedSeq"], $0["lastSeq"]) }
+            try Row.fetchAll(db, sql: "SELECT taskId, leaseId, ackedSeq, lastSeq FROM journal WHERE lastSeq > ackedSeq ORDER BY startedAt")
+                .map { ($0["taskId"], $0["leaseId"], $0["ackedSeq"], $0["lastSeq"]) }
         }
     }
 
-    /// Lines in the spool across all tasks.
-    public func spoolCount() throws -> Int {
-        try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM spool") ?? 0 }
+    /// Lines kept for local reading (`ecs-delegate logs`), after `after`.
+    public func lines(taskId: String, after: Int64, limit: Int) throws -> [LogLine] {
+        try unshipped(taskId: taskId, after: after, limit: limit, maxBytes: Int.max)
+    }
+
+    /// One journal entry, or nil.
+    public func journalEntry(taskId: String) throws -> JournalEntry? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM journal WHERE taskId=?", arguments: [taskId]).map(JournalEntry.init(row:))
+        }
+    }
+
+    /// Deletes finished, delivered and fully shipped tasks (and their lines) that ended before `cutoff`.
+    @discardableResult
+    public func prune(finishedBefore cutoff: Date) throws -> Int {
+        try db.write { db in
+            let ids = try String.fetchAll(db, sql: """
+                SELECT taskId FROM journal WHERE state='finished' AND resultDelivered=1 AND ackedSeq >= lastSeq AND finishedAt < ?
+                """, arguments: [cutoff.timeIntervalSince1970])
+            for id in ids {
+                try db.execute(sql: "DELETE FROM spool WHERE taskId=?", arguments: [id])
+                try db.execute(sql: "DELETE FROM journal WHERE taskId=?", arguments: [id])
+            }
+            return ids.count
+        }
+    }
+
+    /// Lines spooled but not yet acknowledged, across all tasks.
+    public func unacknowledgedCount() throws -> Int {
+        try db.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(lastSeq - ackedSeq), 0) FROM journal WHERE lastSeq > ackedSeq") ?? 0 }
     }
 
     /// The last seq spooled for a task (0 when none).

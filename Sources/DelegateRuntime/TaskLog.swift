@@ -16,6 +16,7 @@ public final class TaskLog: Sendable {
     public let taskId: String
     let leaseId: String
     private let masker: SecretMasker
+    private let gate: SpoolGate
     private let state: Mutex<State>
     private let wakeup = Wakeup()
 
@@ -24,22 +25,41 @@ public final class TaskLog: Sendable {
         var pending: [LogLine] = []
         var closed = false
         var cancelRequested = false
+        var dropped = 0
     }
 
     /// Creates the log of a task; `firstSeq` continues an existing spool.
-    init(taskId: String, leaseId: String, masker: SecretMasker, firstSeq: Int64 = 1) {
+    init(taskId: String, leaseId: String, masker: SecretMasker, gate: SpoolGate, firstSeq: Int64 = 1) {
         self.taskId = taskId
         self.leaseId = leaseId
         self.masker = masker
+        self.gate = gate
         state = Mutex(State(nextSeq: firstSeq))
     }
 
     /// Writes one line (masked before it goes anywhere).
+    ///
+    /// When the spool is full the line is dropped and counted; the next line
+    /// that fits is preceded by one saying how many were dropped, so sequence
+    /// numbers stay dense and the gap is visible to the reader.
     public func log(_ text: String, level: String = "info", unit: String = "Execute") {
         let masked = masker.apply(text)
         let now = Date()
         let accepted: Bool = state.withLock { s in
             if s.closed { return false }
+            let needed = s.dropped > 0 ? 2 : 1
+            guard gate.reserve(needed) else {
+                s.dropped += 1
+                gate.noteDropped(1)
+                return false
+            }
+            if s.dropped > 0 {
+                s.pending.append(LogLine(
+                    seq: s.nextSeq, time: now, level: "warn", unit: unit,
+                    text: "[ecs-delegate] \(s.dropped) log lines dropped: the delegate's spool was full (spool_max_lines \(gate.capacity)); the manager was unreachable for too long"))
+                s.nextSeq += 1
+                s.dropped = 0
+            }
             s.pending.append(LogLine(seq: s.nextSeq, time: now, level: level, unit: unit, text: masked))
             s.nextSeq += 1
             return true
@@ -85,6 +105,50 @@ public struct ShippingSettings: Sendable {
     public init() {}
 }
 
+/// Bounds the lines spooled but not yet acknowledged, across all tasks.
+final class SpoolGate: Sendable {
+    /// The most unacknowledged lines held.
+    let capacity: Int
+    private let held: Mutex<Int>
+    private let metrics: DelegateMetrics
+    private let logger: Logger
+    private let warned = Mutex(false)
+
+    init(capacity: Int, held: Int, metrics: DelegateMetrics, logger: Logger) {
+        self.capacity = capacity
+        self.held = Mutex(held)
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Takes room for `n` lines, or returns false when the spool is full.
+    func reserve(_ n: Int) -> Bool {
+        let ok = held.withLock { h in
+            if h + n > capacity { return false }
+            h += n
+            return true
+        }
+        if ok { warned.withLock { $0 = false } }
+        return ok
+    }
+
+    /// Gives back room for acknowledged lines.
+    func release(_ n: Int) { held.withLock { $0 = max(0, $0 - n) } }
+
+    func noteDropped(_ n: Int) {
+        metrics.dropped(n)
+        let first = warned.withLock { w in
+            defer { w = true }
+            return !w
+        }
+        if first {
+            logger.error("log spool full: dropping task log lines until the manager acknowledges some", metadata: ["spoolMaxLines": "\(capacity)"])
+        }
+    }
+
+    var heldLines: Int { held.withLock { $0 } }
+}
+
 /// Spools a task's lines and ships them until the manager holds every one.
 struct LogPump: Sendable {
     let log: TaskLog
@@ -92,7 +156,8 @@ struct LogPump: Sendable {
     let client: ManagerClient
     let settings: @Sendable () -> ShippingSettings
     let logger: Logger
-    let onShipped: @Sendable (Int) -> Void
+    let metrics: DelegateMetrics
+    let gate: SpoolGate
 
     /// Runs until the log is closed and every line is acknowledged (or the lease is gone).
     func run(ackedFrom: Int64 = 0) async {
@@ -103,6 +168,7 @@ struct LogPump: Sendable {
             if !lines.isEmpty {
                 do {
                     try store.spool(taskId: log.taskId, lines: lines)
+                    metrics.spooled(lines.count)
                 } catch {
                     logger.error("cannot spool log lines; retrying", metadata: ["task": "\(log.taskId)", "error": "\(error)"])
                     // Put nothing back: without the spool we cannot promise delivery; keep going with the next lines.
@@ -117,20 +183,23 @@ struct LogPump: Sendable {
                     let ack = try await client.sendLogs(taskId: log.taskId, LogBatch(leaseId: log.leaseId, lines: batch))
                     if ack.cancel { log.requestCancel() }
                     if ack.ackedThroughSeq > acked {
-                        onShipped(Int(ack.ackedThroughSeq - acked))
+                        let n = Int(ack.ackedThroughSeq - acked)
+                        metrics.shipped(n)
+                        gate.release(n)
                         acked = ack.ackedThroughSeq
                         try store.acknowledge(taskId: log.taskId, through: acked)
-                    } else if let first = batch.first, first.seq > acked + 1 {
-                        // The spool has a gap (lines lost before spooling); skip it so later lines still ship.
-                        acked = first.seq - 1
+                        failures = 0
                         continue
                     }
-                    failures = 0
-                    continue
+                    // The manager stored nothing new: it holds a different history than our spool.
+                    // Back off instead of resending in a tight loop.
+                    throw ManagerClientError.badResponse("log batch from seq \(batch.first?.seq ?? 0) not acknowledged (manager acked through \(ack.ackedThroughSeq))")
                 }
             } catch let e as ManagerClientError where e.status == 409 || e.status == 404 {
                 logger.error("manager refused the task's logs; dropping them", metadata: ["task": "\(log.taskId)", "error": "\(e)"])
-                try? store.acknowledge(taskId: log.taskId, through: Int64.max)
+                let unacked = max(0, Int(log.lastSeq - acked))
+                gate.release(unacked)
+                try? store.acknowledge(taskId: log.taskId, through: max(acked, log.lastSeq))
                 return
             } catch is CancellationError {
                 return

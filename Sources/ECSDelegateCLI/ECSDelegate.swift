@@ -1,9 +1,12 @@
 import ArgumentParser
 import DelegateRuntime
 import Foundation
+import Synchronization
 import HTTPClient
 import Logging
 import ServiceLifecycle
+import StatusServer
+import DelegateProtocol
 
 @main
 struct ECSDelegate: AsyncParsableCommand {
@@ -11,7 +14,7 @@ struct ECSDelegate: AsyncParsableCommand {
         commandName: "ecs-delegate",
         abstract: "The ECS deployment delegate: runs a manager's tasks against AWS from inside your network.",
         version: delegateVersion,
-        subcommands: [Run.self, ConfigCommand.self, Version.self])
+        subcommands: [Run.self, Status.self, TasksCommand.self, LogsCommand.self, ConfigCommand.self, Version.self])
 }
 
 struct ConfigOption: ParsableArguments {
@@ -55,12 +58,151 @@ struct Run: AsyncParsableCommand {
         httpConfig.userAgent = "ecs-delegate/\(delegateVersion)"
         let http = HTTPClient(configuration: httpConfig)
         let agent = DelegateAgent(config: config, token: token, store: store, http: http, logger: logger, notify: SystemdNotifier.fromEnvironment())
+        let status = try StatusServer(agent: agent, store: store, path: config.statusSocket, logger: logger).application()
+        // Services stop in reverse order: the agent drains first, the status socket answers until then.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            services: [
+                .init(service: status),
+                .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
             logger: logger))
+        let signals = ShutdownSignals(group: group, agent: agent, logger: logger)
         try await group.run()
+        signals.cancel()
         http.shutdown()
+    }
+}
+
+/// SIGTERM/SIGINT: the first drains gracefully, a second cancels running tasks.
+final class ShutdownSignals: @unchecked Sendable {  // sources are set once in init and only cancelled after
+    private let sources: [any DispatchSourceSignal]
+
+    init(group: ServiceGroup, agent: DelegateAgent, logger: Logger) {
+        let count = Mutex(0)
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                let n = count.withLock { c in
+                    c += 1
+                    return c
+                }
+                if n == 1 {
+                    logger.info("signal \(sig): draining (send it again to cancel running tasks)")
+                    Task { await group.triggerGracefulShutdown() }
+                } else {
+                    logger.warning("signal \(sig) again: cancelling running tasks")
+                    agent.cancelRunningTasks()
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func cancel() { for s in sources { s.cancel() } }
+}
+
+/// Options of the commands that talk to a running delegate's status socket.
+struct SocketOptions: ParsableArguments {
+    @Option(help: "The status socket (default: status_socket from --config, else /run/ecs-delegate/status.sock).") var socket: String?
+    @Option(help: "The delegate's configuration file, to find its status socket.") var config: String?
+
+    func path() throws -> String {
+        if let socket { return socket }
+        if let config {
+            do {
+                return try DelegateConfig.load(path: config).statusSocket
+            } catch let e as ConfigErrors {
+                throw ValidationError("\(e)")
+            }
+        }
+        return (try? DelegateConfig.load(path: nil).statusSocket) ?? DelegateConfig().statusSocket
+    }
+
+    /// GETs `path` on the socket; a clear error when the delegate is not running or refuses.
+    func get(_ route: String, onChunk: (@Sendable (Data) -> Void)? = nil) async throws -> Data {
+        let socket = try path()
+        var request = HTTPClientRequest(url: "http://localhost" + route, unixSocketPath: socket, timeout: onChunk == nil ? .seconds(10) : .seconds(86_400))
+        request.onBodyChunk = onChunk
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.send(request)
+        } catch let e as HTTPClientError {
+            throw ValidationError("cannot reach the delegate's status socket \(socket): \(e.message) (is ecs-delegate running, and may this user read the socket?)")
+        }
+        guard response.status == 200 else {
+            throw ValidationError("status socket answered \(response.status): \(String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return response.body
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the running delegate's state.")
+    @OptionGroup var socket: SocketOptions
+    @Flag(help: "Print the JSON the socket returns.") var json = false
+
+    func run() async throws {
+        let data = try await socket.get("/v1/status")
+        if json {
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let s = try ProtocolV1.decoder().decode(DelegateStatus.self, from: data)
+        print(renderStatus(s))
+    }
+}
+
+/// The readable summary `ecs-delegate status` prints.
+func renderStatus(_ s: DelegateStatus) -> String {
+    var lines: [String] = []
+    lines.append("ecs-delegate \(s.version)  name: \(s.name)  id: \(s.delegateId ?? "(not registered)")")
+    lines.append("manager:    \(s.managerURL) (\(s.connected ? "connected" : "disconnected")\(s.lastError.map { ": \($0)" } ?? ""))")
+    lines.append("heartbeat:  " + (s.secondsSinceHeartbeat.map { String(format: "%.1f s ago", $0) } ?? "none yet"))
+    lines.append("tags:       \(s.tags.joined(separator: ", "))")
+    lines.append("capacity:   \(s.running.count)/\(s.capacity) tasks running\(s.draining ? " (draining)" : "")")
+    lines.append("uptime:     \(String(format: "%.0f", s.uptimeSeconds)) s")
+    lines.append("spool:      \(s.spoolUnacknowledgedLines)/\(s.spoolMaxLines) lines awaiting acknowledgement")
+    for t in s.running {
+        lines.append("running:    \(t.taskId) \(t.type) since \(ISO8601Millis.string(from: t.startedAt))")
+    }
+    return lines.joined(separator: "\n")
+}
+
+struct TasksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tasks", abstract: "List the delegate's recent tasks (its local journal).")
+    @OptionGroup var socket: SocketOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let data = try await socket.get("/v1/tasks")
+        if json {
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        for e in try ProtocolV1.decoder().decode([JournalEntry].self, from: data) {
+            let duration = e.finishedAt.map { String(format: "%.1f s", $0.timeIntervalSince(e.startedAt)) } ?? "running"
+            var line = "\(e.taskId)  \(e.type)  \(e.status ?? e.state)  \(duration)  lines=\(e.lines)"
+            if let err = e.error { line += "  error: \(err.code): \(err.message)" }
+            print(line)
+        }
+    }
+}
+
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a task's log lines from the local journal.")
+    @OptionGroup var socket: SocketOptions
+    @Argument(help: "The task id.") var task: String
+    @Flag(help: "Keep printing until the task ends.") var follow = false
+
+    func run() async throws {
+        let route = "/v1/tasks/\(task)/logs" + (follow ? "?follow=1" : "")
+        _ = try await socket.get(route) { chunk in FileHandle.standardOutput.write(chunk) }
     }
 }
 

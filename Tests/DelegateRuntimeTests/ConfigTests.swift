@@ -1,3 +1,4 @@
+import DelegateProtocol
 import DelegateRuntime
 import Foundation
 import Testing
@@ -93,7 +94,16 @@ import Testing
         #expect(try store.unshipped(taskId: env.taskId, after: 0, limit: 4, maxBytes: 1 << 20).map(\.seq) == [1, 2, 3, 4])
         try store.acknowledge(taskId: env.taskId, through: 7)
         #expect(try store.unshipped(taskId: env.taskId, after: 7, limit: 100, maxBytes: 1 << 20).map(\.seq) == [8, 9, 10])
-        #expect(try store.spoolCount() == 3)
+        #expect(try store.unacknowledgedCount() == 3)
+        #expect(try store.tasksWithSpool().map(\.acked) == [7])
+        // Finished, delivered and shipped tasks are pruned after retention, not before.
+        try store.acknowledge(taskId: env.taskId, through: 10)
+        try store.finish(taskId: env.taskId, result: TaskResult(leaseId: env.leaseId, status: .succeeded))
+        try store.markDelivered(taskId: env.taskId)
+        #expect(try store.prune(finishedBefore: Date().addingTimeInterval(-3600)) == 0)
+        #expect(try store.lines(taskId: env.taskId, after: 0, limit: 100).count == 10)
+        #expect(try store.prune(finishedBefore: Date().addingTimeInterval(1)) == 1)
+        #expect(try store.lines(taskId: env.taskId, after: 0, limit: 100).isEmpty)
         let id1 = try store.instanceId()
         #expect(try DelegateStore(directory: dir).instanceId() == id1)
     }

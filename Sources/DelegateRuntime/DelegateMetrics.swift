@@ -1,0 +1,61 @@
+import Foundation
+import Prometheus
+
+/// The delegate's metrics, exposed as Prometheus text on the status socket's `/metrics`.
+public final class DelegateMetrics: Sendable {
+    /// The registry everything is recorded in.
+    public let registry: PrometheusCollectorRegistry
+    private let linesSpooled: Counter
+    private let linesShipped: Counter
+    private let linesDropped: Counter
+    private let heartbeatFailures: Counter
+    private let awsCalls: Counter
+    private let awsRetries: Counter
+    private static var tasks: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "ecs_delegate", metricName: "tasks", unitName: "total", helpText: "Tasks run, by type and outcome.")
+    }
+    private static var durations: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "ecs_delegate", metricName: "task_duration", unitName: "seconds", helpText: "Task durations, by type.")
+    }
+
+    /// Creates the metrics, all at zero.
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        func counter(_ name: String, _ help: String) -> Counter {
+            registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "ecs_delegate", metricName: name, unitName: "total", helpText: help), labels: [])
+        }
+        linesSpooled = counter("log_lines_spooled", "Log lines written to the SQLite spool.")
+        linesShipped = counter("log_lines_shipped", "Log lines acknowledged by the manager.")
+        linesDropped = counter("log_lines_dropped", "Log lines dropped because the spool was full.")
+        heartbeatFailures = counter("heartbeat_failures", "Heartbeats that failed.")
+        awsCalls = counter("aws_calls", "AWS API calls made (each attempt).")
+        awsRetries = counter("aws_retries", "AWS API calls retried.")
+    }
+
+    /// A task ended with `outcome` after `duration`.
+    public func taskFinished(type: String, outcome: String, duration: Duration) {
+        registry.makeCounter(descriptor: Self.tasks, labels: [("type", type), ("outcome", outcome)]).increment()
+        registry.makeDurationHistogram(
+            descriptor: Self.durations, labels: [("type", type)],
+            buckets: [.milliseconds(100), .seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(900), .seconds(1800)]
+        ).record(duration)
+    }
+
+    /// Lines written to the spool.
+    public func spooled(_ n: Int) { linesSpooled.increment(by: Int64(n)) }
+    /// Lines the manager acknowledged.
+    public func shipped(_ n: Int) { linesShipped.increment(by: Int64(n)) }
+    /// Lines dropped at the spool cap.
+    public func dropped(_ n: Int) { linesDropped.increment(by: Int64(n)) }
+    /// A failed heartbeat.
+    public func heartbeatFailed() { heartbeatFailures.increment() }
+    /// An AWS call attempt, and whether it was a retry.
+    public func awsCall(retry: Bool) {
+        awsCalls.increment()
+        if retry { awsRetries.increment() }
+    }
+
+    /// The Prometheus text exposition.
+    public func render() -> String { registry.emitToString() }
+}

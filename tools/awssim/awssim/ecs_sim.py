@@ -167,6 +167,7 @@ class Simulator:
         self.tasks: list[Task] = []
         self.last_sim = self.clock.now()
         self._request_params: dict[str, Any] = {}
+        self._step_now: float | None = None
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -217,7 +218,18 @@ class Simulator:
 
     # ------------------------------------------------------------------ step
 
+    def _now(self) -> float:
+        """Simulated time for new work: the step being run, else the last one."""
+        return self._step_now if self._step_now is not None else self.last_sim
+
     def _step(self, now: float) -> None:
+        self._step_now = now
+        try:
+            self._step_inner(now)
+        finally:
+            self._step_now = None
+
+    def _step_inner(self, now: float) -> None:
         for task in list(self.tasks):
             self._advance_task(task, now)
         for ss in list(self.services):
@@ -244,7 +256,7 @@ class Simulator:
 
     def adopt_task(self, task: Task, kind: str = "run") -> None:
         """Take over a freshly constructed moto Task."""
-        now = self.clock.now()
+        now = self._now()
         wall = self.clock.wall(now)
         task._awssim = TaskSim(kind)
         task.last_status = "PROVISIONING"
@@ -428,7 +440,7 @@ class Simulator:
             self._task_failed(sim.service, task, at)
 
     def stop_task_by_user(self, task: Task, reason: str | None) -> None:
-        now = self.clock.now()
+        now = self._now()
         self._begin_stop(task, now, "UserInitiated", reason or "Task stopped by user")
 
     def _release_eni(self, task: Task) -> None:
@@ -478,7 +490,7 @@ class Simulator:
 
     def adopt_service(self, backend: EC2ContainerServiceBackend, service: Service,
                       params: dict[str, Any]) -> None:
-        now = self.clock.now()
+        now = self._now()
         wall = self.clock.wall(now)
         ss = ServiceSim(backend, service)
         service._awssim = ss
@@ -522,7 +534,7 @@ class Simulator:
         if service.status != "ACTIVE" or ss is None:
             raise ServiceNotActiveException()
         self.advance()
-        now = self.clock.now()
+        now = self._now()
         wall = self.clock.wall(now)
         new_deployment = bool(props.get("force_new_deployment"))
         if props.get("task_definition"):

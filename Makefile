@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 PREFIX ?= /usr/local
 
-.PHONY: deps build release test test-swift test-python demo bench clean
+.PHONY: deps build release test test-swift test-python test-systemd demo bench clean install install-files
 
 deps:
 	bash scripts/install-deps.sh
@@ -15,7 +15,7 @@ release:
 	swift build -c release
 
 ## Runs every test: the Swift suites (unit and integration with real processes) and the simulator's pytest suite.
-test: test-swift test-python
+test: test-swift test-python test-systemd
 
 test-swift:
 	swift build --build-tests
@@ -23,6 +23,27 @@ test-swift:
 
 test-python:
 	python3 -m pytest -q tests/protocol $(wildcard tools/awssim/tests)
+
+test-systemd:
+	bash scripts/check-systemd.sh
+
+## Installs the binary, the unit, the sysusers file and (unless one exists) the example config.
+install: release
+	$(MAKE) install-files BINDIR_SRC="$$(swift build -c release --show-bin-path)"
+	@if command -v systemd-sysusers >/dev/null && [ -z "$(DESTDIR)" ]; then systemd-sysusers; systemctl daemon-reload || true; fi
+
+BINDIR_SRC ?= .build/release
+install-files:
+	install -D -m 0755 $(BINDIR_SRC)/ecs-delegate $(DESTDIR)$(PREFIX)/bin/ecs-delegate
+	sed "s|/usr/local/bin/ecs-delegate|$(PREFIX)/bin/ecs-delegate|" systemd/ecs-delegate.service > $(DESTDIR).ecs-delegate.service.tmp
+	install -D -m 0644 $(DESTDIR).ecs-delegate.service.tmp $(DESTDIR)/etc/systemd/system/ecs-delegate.service
+	rm -f $(DESTDIR).ecs-delegate.service.tmp
+	install -D -m 0644 systemd/ecs-delegate.sysusers.conf $(DESTDIR)/usr/lib/sysusers.d/ecs-delegate.conf
+	@if [ -e $(DESTDIR)/etc/ecs-delegate/delegate.yaml ]; then \
+		echo "keeping existing $(DESTDIR)/etc/ecs-delegate/delegate.yaml"; \
+	else \
+		install -D -m 0640 Config/delegate.yaml $(DESTDIR)/etc/ecs-delegate/delegate.yaml; \
+	fi
 
 ## Installs what is needed, builds, and runs the demo on this machine.
 demo: deps

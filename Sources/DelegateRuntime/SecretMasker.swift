@@ -2,8 +2,9 @@ import Foundation
 
 /// Replaces secret values in log text with `**************` before anything stores or sends it.
 ///
-/// Each secret is matched as written and as it appears inside a JSON string
-/// (escaped quotes, backslashes, slashes and control characters).
+/// Each secret is matched as written, line by line when it spans lines, and as
+/// it appears inside a JSON string (escaped quotes, backslashes, slashes and
+/// control characters).
 public struct SecretMasker: Sendable {
     /// What a secret becomes.
     public static let mask = "**************"
@@ -13,7 +14,11 @@ public struct SecretMasker: Sendable {
     /// (masking "a" would make every log unreadable and protects nothing).
     public init(secrets: some Sequence<String>) {
         var set = Set<String>()
-        for s in secrets where s.count >= 4 {
+        // A multi-line secret (a PEM key) is usually logged a line at a time: mask each of its lines too.
+        let parts = secrets.flatMap { s in
+            [s] + (s.contains("\n") ? s.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) } : [])
+        }
+        for s in parts where s.count >= 4 {
             set.insert(s)
             for slash in [false, true] {
                 set.insert(jsonEscaped(s, escapeSlash: slash))

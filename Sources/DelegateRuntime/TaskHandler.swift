@@ -35,8 +35,9 @@ public protocol TaskHandler: Sendable {
 
 /// `delegate.echo`: prints lines, optionally slowly, and ends with a chosen status.
 ///
-/// Payload: `lines` (strings printed in order) or `count` (prints "line i of N"),
-/// `delayMillis` between lines, `exitStatus` (non-zero fails the task), `unit`.
+/// Payload: `lines` (strings printed in order; `<+secrets.NAME>` is replaced by
+/// the task's secret NAME, as a step would use it) or `count` (prints "line i
+/// of N"), `delayMillis` between lines, `exitStatus` (non-zero fails the task), `unit`.
 /// The runtime's test and benchmark workload, and a connectivity check.
 public struct EchoHandler: TaskHandler {
     public let type = "delegate.echo"
@@ -62,7 +63,7 @@ public struct EchoHandler: TaskHandler {
             try Task.checkCancellation()
             if context.log.cancelRequested { throw CancellationError() }
             let text = lines.map { $0.isEmpty ? "" : $0[i % $0.count] } ?? "line \(i + 1) of \(count)"
-            context.log.log(text, unit: unit)
+            context.log.log(expandSecrets(text, context.envelope.secrets), unit: unit)
             if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
         }
         if exitStatus != 0 {
@@ -78,4 +79,14 @@ public struct EchoHandler: TaskHandler {
         }
         return n
     }
+}
+
+/// Replaces `<+secrets.NAME>` with the secret's value (the log masks it again before it is stored).
+func expandSecrets(_ text: String, _ secrets: [String: String]) -> String {
+    guard text.contains("<+secrets.") else { return text }
+    var out = text
+    for (name, value) in secrets {
+        out = out.replacingOccurrences(of: "<+secrets.\(name)>", with: value)
+    }
+    return out
 }

@@ -77,6 +77,9 @@ import Testing
         #expect(m.apply(#"{"pw":"pa\"ss\/w0rd"}"#) == #"{"pw":"\#(SecretMasker.mask)"}"#)
         #expect(m.apply("nothing here") == "nothing here")
         #expect(SecretMasker(secrets: ["ab"]).isEmpty)
+        let pem = SecretMasker(secrets: ["-----BEGIN-----\nAAAAsecretBBBB\n-----END-----"])
+        #expect(pem.apply("  AAAAsecretBBBB") == "  \(SecretMasker.mask)")
+        #expect(pem.apply("k=\"-----BEGIN-----\\nAAAAsecretBBBB\\n-----END-----\"") == "k=\"\(SecretMasker.mask)\"")
     }
 }
 

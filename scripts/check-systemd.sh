@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Checks the systemd unit: `systemd-analyze verify` is clean, the exposure rating is 2.0 or lower,
+# and `make install` into a scratch DESTDIR lays out every file without overwriting an existing config.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="${ECS_BIN_DIR:-$(pwd)/.build/debug}"
+if ! command -v systemd-analyze >/dev/null; then
+  echo "systemd-analyze is missing: install the 'systemd' Debian package (scripts/install-deps.sh does)" >&2
+  exit 1
+fi
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# verify checks that ExecStart exists, so point it at the built binary.
+sed "s|/usr/local/bin/ecs-delegate|$BIN/ecs-delegate|" systemd/ecs-delegate.service > "$tmp/ecs-delegate.service"
+systemd-analyze verify "$tmp/ecs-delegate.service"
+echo "systemd-analyze verify: clean"
+
+exposure="$(systemd-analyze security --offline=true "$tmp/ecs-delegate.service" 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')"
+echo "systemd-analyze security --offline=true: exposure $exposure"
+awk -v e="$exposure" 'BEGIN { exit !(e != "" && e + 0 <= 2.0) }' || { echo "exposure $exposure is above 2.0" >&2; exit 1; }
+
+# make install twice into a DESTDIR; the second must keep an edited config.
+make -s install-files DESTDIR="$tmp/root" BINDIR_SRC="$BIN" >/dev/null
+echo "# edited" >> "$tmp/root/etc/ecs-delegate/delegate.yaml"
+make -s install-files DESTDIR="$tmp/root" BINDIR_SRC="$BIN" >/dev/null
+for f in usr/local/bin/ecs-delegate etc/systemd/system/ecs-delegate.service usr/lib/sysusers.d/ecs-delegate.conf etc/ecs-delegate/delegate.yaml; do
+  [ -e "$tmp/root/$f" ] || { echo "make install did not install $f" >&2; exit 1; }
+done
+grep -q "# edited" "$tmp/root/etc/ecs-delegate/delegate.yaml" || { echo "make install overwrote an existing config" >&2; exit 1; }
+[ "$(stat -c %a "$tmp/root/etc/ecs-delegate/delegate.yaml")" = 640 ] || { echo "config mode is not 0640" >&2; exit 1; }
+echo "make install: files in place, existing config kept"

@@ -14,11 +14,16 @@ def _serve(argv: list[str]) -> int:
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     p.add_argument("--time-scale", type=float, default=0.05,
                    help="real seconds per simulated ECS second (default 0.05)")
+    p.add_argument("--quiet", action="store_true", help="do not log every request on stderr")
     args = p.parse_args(argv)
     if not (0 < args.time_scale <= 100):
         p.error("--time-scale must be in (0, 100]")
     from .server import serve
 
+    if args.quiet:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     serve(args.host, args.port, args.time_scale)
     return 0
 

@@ -78,7 +78,7 @@ class Sim:
 def start_sim(extra_args: list[str] | None = None) -> tuple[Sim, Any]:
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "awssim", "--port", "0", *(extra_args or [])],
+        [sys.executable, "-m", "awssim", "--port", "0", "--quiet", *(extra_args or [])],
         cwd=AWSSIM_DIR, stdout=subprocess.PIPE, stderr=log, text=True,
         env={**os.environ, "PYTHONPATH": AWSSIM_DIR},
     )

@@ -72,3 +72,19 @@ def test_aws_cli_wait_services_stable(sim, world):
                        timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "(service myapp) has reached a steady state."
+
+
+def test_ecs_deploy_misses_a_circuit_breaker_rollback(sim, world):
+    """Characterises the peer: after a rollback it reports success (see ecs-steps.md)."""
+    ecs = sim.client("ecs")
+    sim.ok("POST", "/_awssim/config", {"timeScale": 0.05})
+    td1 = register_td(ecs, "nginx:1")
+    create_service(ecs, world, "myapp", td1, desired=2, lb=True, deploymentConfiguration={
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    wait_stable(ecs, world, "myapp")
+    sim.ok("POST", "/_awssim/faults/images", {"pattern": "nginx:broken", "failToStart": True})
+    r = _ecs_deploy(sim, world, "nginx:broken")
+    assert r.returncode == 0, r.stdout + r.stderr  # the peer's flaw, not ours
+    s = describe(ecs, world, "myapp")
+    assert s["taskDefinition"] == td1  # ... the service was rolled back
+    assert "rolling back" in s["deployments"][0]["rolloutStateReason"]

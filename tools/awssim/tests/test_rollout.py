@@ -101,6 +101,27 @@ def test_force_new_deployment_and_scale(sim, world):
     s = ecs.update_service(cluster=world["cluster"], service="svc",
                            forceNewDeployment=True)["service"]
     assert len(s["deployments"]) == 2 and s["deployments"][0]["id"] != before
+
+    # concurrent clients while the ticker rolls the service out (one lock)
+    import threading
+    errors = []
+
+    def hammer():
+        client = sim.client("ecs")
+        try:
+            for _ in range(15):
+                client.describe_services(cluster=world["cluster"], services=["svc"])
+                arns = client.list_tasks(cluster=world["cluster"], serviceName="svc")["taskArns"]
+                if arns:
+                    client.describe_tasks(cluster=world["cluster"], tasks=arns)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
     wait_stable(ecs, world, "svc")
     s = describe(ecs, world, "svc")
     assert s["runningCount"] == 3 and len(s["deployments"]) == 1

@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "AWSSigV4", dependencies: ["COpenSSL"]),
         .target(name: "DelegateProtocol"),
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
+        .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "DelegateRuntime",
             dependencies: [
@@ -93,6 +94,7 @@ let package = Package(
         ),
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol"]),
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol"]),
         .testTarget(

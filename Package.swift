@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "ECSDelegateCLI",
             dependencies: [
-                "DelegateRuntime", "StatusServer", "HTTPClient", "DelegateProtocol",
+                "DelegateRuntime", "StatusServer", "HTTPClient", "DelegateProtocol", "Manifests",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

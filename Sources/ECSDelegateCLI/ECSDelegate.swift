@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import HTTPClient
 import Logging
+import Manifests
 import ServiceLifecycle
 import StatusServer
 import DelegateProtocol
@@ -14,7 +15,7 @@ struct ECSDelegate: AsyncParsableCommand {
         commandName: "ecs-delegate",
         abstract: "The ECS deployment delegate: runs a manager's tasks against AWS from inside your network.",
         version: delegateVersion,
-        subcommands: [Run.self, Status.self, TasksCommand.self, LogsCommand.self, ConfigCommand.self, Version.self])
+        subcommands: [Run.self, Status.self, TasksCommand.self, LogsCommand.self, ManifestCommand.self, ConfigCommand.self, Version.self])
 }
 
 struct ConfigOption: ParsableArguments {
@@ -203,6 +204,60 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         let route = "/v1/tasks/\(task)/logs" + (follow ? "?follow=1" : "")
         _ = try await socket.get(route) { chunk in FileHandle.standardOutput.write(chunk) }
+    }
+}
+
+struct ManifestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "manifest", abstract: "Work with ECS manifests.", subcommands: [Render.self])
+
+    struct Render: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the request bodies a deployment would send, or every problem in the manifests (exit 2).")
+        @Option(name: .customLong("task-definition"), help: "Task definition manifest (JSON or YAML).") var taskDefinition: String
+        @Option(name: .customLong("service-definition"), help: "Service definition manifest.") var serviceDefinition: String?
+        @Option(name: .customLong("scalable-target"), help: "Scalable target manifest (repeatable).") var scalableTargets: [String] = []
+        @Option(name: .customLong("scaling-policy"), help: "Scaling policy manifest (repeatable).") var scalingPolicies: [String] = []
+        @Option(name: .customLong("var"), help: "A variable for <+...> expressions, e.g. artifact.image=nginx:perl (repeatable).") var vars: [String] = []
+        @Option(help: "The cluster (it comes from the infrastructure, never the manifest).") var cluster = "<cluster>"
+
+        func run() async throws {
+            var problems: [ManifestError] = []
+            let renderer: ManifestRenderer
+            do {
+                renderer = ManifestRenderer(variables: try parseVariables(vars))
+            } catch let e as ManifestErrors {
+                FileHandle.standardError.write(Data("\(e)\n".utf8))
+                throw ExitCode(2)
+            }
+            func load(_ path: String, _ kind: ManifestKind) -> JSONValue? {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    problems.append(ManifestError(file: path, message: "cannot read the file"))
+                    return nil
+                }
+                do {
+                    let r = try renderer.render(String(decoding: data, as: UTF8.self), file: path, kind: kind)
+                    for note in r.notes { FileHandle.standardError.write(Data("\(path): note: \(note)\n".utf8)) }
+                    return r.body
+                } catch let e as ManifestErrors {
+                    problems += e.errors
+                } catch {
+                    problems.append(ManifestError(file: path, message: "\(error)"))
+                }
+                return nil
+            }
+            let td = load(taskDefinition, .taskDefinition)
+            let svc = serviceDefinition.flatMap { load($0, .serviceDefinition) }
+            let targets = scalableTargets.compactMap { load($0, .scalableTarget) }
+            let policies = scalingPolicies.compactMap { load($0, .scalingPolicy) }
+            guard problems.isEmpty, let td else {
+                FileHandle.standardError.write(Data((problems.map(\.description).joined(separator: "\n") + "\n").utf8))
+                throw ExitCode(2)
+            }
+            let requests = DeploymentRequests(taskDefinition: td, service: svc, scalableTargets: targets, scalingPolicies: policies, cluster: cluster)
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try e.encode(requests.asJSON), as: UTF8.self))
+        }
     }
 }
 

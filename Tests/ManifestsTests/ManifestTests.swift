@@ -135,3 +135,21 @@ let tutorialVariables: [String: JSONValue] = ["artifact": ["image": "nginx:perl"
         #expect(out.body == ["serviceName": "web-svc", "desiredCount": 3])
     }
 }
+
+@Suite struct DeploymentRequestTests {
+    @Test func updateKeepsOnlyUpdatableMembersAndScalingGetsTheResourceId() throws {
+        let svc: JSONValue = ["serviceName": "myapp", "launchType": "FARGATE", "desiredCount": 2, "deploymentConfiguration": ["maximumPercent": 200]]
+        let r = DeploymentRequests(
+            taskDefinition: ["family": "f"], service: svc, scalableTargets: [["MinCapacity": 1]], scalingPolicies: [["PolicyName": "P1"]],
+            cluster: "c1", taskDefinitionArn: "arn:td:2", keepRunningCount: true, forceNewDeployment: true)
+        #expect(r.createService == ["serviceName": "myapp", "launchType": "FARGATE", "desiredCount": 2, "deploymentConfiguration": ["maximumPercent": 200], "cluster": "c1", "taskDefinition": "arn:td:2"])
+        #expect(r.updateService == ["service": "myapp", "cluster": "c1", "taskDefinition": "arn:td:2", "deploymentConfiguration": ["maximumPercent": 200], "forceNewDeployment": true])
+        #expect(r.registerScalableTargets == [["MinCapacity": 1, "ResourceId": "service/c1/myapp"]])
+        #expect(r.putScalingPolicies == [["PolicyName": "P1", "ResourceId": "service/c1/myapp"]])
+    }
+
+    @Test func variablesNestByDots() throws {
+        #expect(try parseVariables(["artifact.image=nginx:perl", "a=b=c"]) == ["artifact": ["image": "nginx:perl"], "a": "b=c"])
+        #expect(throws: ManifestErrors.self) { try parseVariables(["novalue"]) }
+    }
+}

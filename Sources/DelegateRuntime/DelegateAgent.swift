@@ -384,6 +384,8 @@ public final class DelegateAgent: Service, Sendable {
             do {
                 let n = try store.prune(finishedBefore: cutoff)
                 if n > 0 { logger.info("pruned old tasks from the local journal", metadata: ["tasks": "\(n)"]) }
+                let s = try store.pruneSnapshots(olderThan: Date().addingTimeInterval(-config.snapshotRetentionDays * 86400))
+                if s > 0 { logger.info("pruned old rollback snapshots", metadata: ["snapshots": "\(s)"]) }
             } catch {
                 logger.error("pruning the local journal failed: \(error)")
             }

@@ -25,6 +25,8 @@ public struct DelegateConfig: Sendable, Equatable {
     public var spoolMaxLines = 1_000_000
     /// How long finished tasks and their lines stay in the local journal.
     public var logRetentionHours: Double = 72
+    /// How long rollback snapshots are kept.
+    public var snapshotRetentionDays: Double = 30
 
     /// The defaults.
     public init() {}
@@ -35,6 +37,7 @@ public struct DelegateConfig: Sendable, Equatable {
         ("capacity", "integer"), ("state_dir", "string"), ("status_socket", "string"), ("log_level", "string"),
         ("ca_file", "string"), ("client_cert", "string"), ("client_key", "string"), ("shutdown_grace_seconds", "number"),
         ("request_timeout_seconds", "number"), ("spool_max_lines", "integer"), ("log_retention_hours", "number"),
+        ("snapshot_retention_days", "number"),
     ]
 
     /// Loads `path` (nil: defaults only), applies `ECS_DELEGATE_*` from `environment`, and validates.
@@ -103,6 +106,7 @@ public struct DelegateConfig: Sendable, Equatable {
             case "shutdown_grace_seconds": if let d = node.float, d >= 0 { config.shutdownGraceSeconds = d } else { bad("a number of seconds") }
             case "spool_max_lines": if let n = node.int, n >= 100 { config.spoolMaxLines = n } else { bad("an integer of at least 100") }
             case "log_retention_hours": if let d = node.float, d >= 0 { config.logRetentionHours = d } else { bad("a number of hours") }
+            case "snapshot_retention_days": if let d = node.float, d >= 0 { config.snapshotRetentionDays = d } else { bad("a number of days") }
             case "request_timeout_seconds": if let d = node.float, d >= 0.1, d <= 3600 { config.requestTimeoutSeconds = d } else { bad("a number of seconds from 0.1 to 3600") }
             default: break
             }

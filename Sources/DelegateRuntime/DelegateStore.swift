@@ -54,7 +54,63 @@ public final class DelegateStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2-rollback-snapshots") { db in
+            try db.execute(sql: """
+                CREATE TABLE snapshots (
+                    executionId TEXT NOT NULL,
+                    cluster TEXT NOT NULL,
+                    service TEXT NOT NULL,
+                    taskId TEXT NOT NULL,
+                    createdAt REAL NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (executionId, cluster, service)
+                );
+                CREATE INDEX snapshots_created ON snapshots(createdAt);
+                """)
+        }
         return m
+    }
+
+    // MARK: rollback snapshots
+
+    /// Saves what a service looked like before a deployment changed it (first write per key wins:
+    /// a retried deployment must not overwrite the state from before the first attempt).
+    public func saveSnapshot(executionId: String, cluster: String, service: String, taskId: String, body: JSONValue, now: Date = Date()) throws {
+        let text = String(decoding: try ProtocolV1.encoder().encode(body), as: UTF8.self)
+        try db.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO snapshots (executionId, cluster, service, taskId, createdAt, body) VALUES (?,?,?,?,?,?)",
+                arguments: [executionId, cluster, service, taskId, now.timeIntervalSince1970, text])
+        }
+    }
+
+    /// The snapshot saved for an execution's service, or nil.
+    public func snapshot(executionId: String, cluster: String, service: String) throws -> JSONValue? {
+        try db.read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM snapshots WHERE executionId=? AND cluster=? AND service=?", arguments: [executionId, cluster, service])
+                .map { try ProtocolV1.decoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// Every snapshot, newest first.
+    public func snapshots(limit: Int = 100) throws -> [SnapshotEntry] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM snapshots ORDER BY createdAt DESC LIMIT ?", arguments: [limit]).map { row in
+                SnapshotEntry(
+                    executionId: row["executionId"], cluster: row["cluster"], service: row["service"], taskId: row["taskId"],
+                    createdAt: Date(timeIntervalSince1970: row["createdAt"]),
+                    snapshot: try ProtocolV1.decoder().decode(JSONValue.self, from: Data((row["body"] as String).utf8)))
+            }
+        }
+    }
+
+    /// Deletes snapshots older than `cutoff`; returns how many.
+    @discardableResult
+    public func pruneSnapshots(olderThan cutoff: Date) throws -> Int {
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM snapshots WHERE createdAt < ?", arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
+        }
     }
 
     /// The delegate's stable instance id, created on first use.
@@ -200,6 +256,16 @@ public final class DelegateStore: Sendable {
     public func lastSeq(taskId: String) throws -> Int64 {
         try db.read { db in try Int64.fetchOne(db, sql: "SELECT lastSeq FROM journal WHERE taskId=?", arguments: [taskId]) ?? 0 }
     }
+}
+
+/// A rollback snapshot as stored.
+public struct SnapshotEntry: Sendable, Codable, Equatable {
+    public var executionId: String
+    public var cluster: String
+    public var service: String
+    public var taskId: String
+    public var createdAt: Date
+    public var snapshot: JSONValue
 }
 
 /// One task as the delegate's journal records it.

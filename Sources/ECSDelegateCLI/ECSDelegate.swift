@@ -15,7 +15,7 @@ struct ECSDelegate: AsyncParsableCommand {
         commandName: "ecs-delegate",
         abstract: "The ECS deployment delegate: runs a manager's tasks against AWS from inside your network.",
         version: delegateVersion,
-        subcommands: [Run.self, Status.self, TasksCommand.self, LogsCommand.self, ManifestCommand.self, ConfigCommand.self, Version.self])
+        subcommands: [Run.self, Status.self, TasksCommand.self, LogsCommand.self, SnapshotsCommand.self, ManifestCommand.self, ConfigCommand.self, Version.self])
 }
 
 struct ConfigOption: ParsableArguments {
@@ -204,6 +204,27 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         let route = "/v1/tasks/\(task)/logs" + (follow ? "?follow=1" : "")
         _ = try await socket.get(route) { chunk in FileHandle.standardOutput.write(chunk) }
+    }
+}
+
+struct SnapshotsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List the rollback snapshots the delegate holds.")
+    @OptionGroup var socket: SocketOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let data = try await socket.get("/v1/snapshots")
+        if json {
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let entries = try ProtocolV1.decoder().decode([SnapshotEntry].self, from: data)
+        if entries.isEmpty { print("no rollback snapshots") }
+        for e in entries {
+            let first = e.snapshot["firstDeployment"]?.boolValue == true
+            let what = first ? "first deployment (rollback deletes the service)" : "task definition \(e.snapshot["service"]?["taskDefinition"]?.stringValue ?? "?"), desired count \(e.snapshot["service"]?["desiredCount"]?.intValue.map(String.init) ?? "?")"
+            print("\(ISO8601Millis.string(from: e.createdAt))  execution \(e.executionId)  \(e.cluster)/\(e.service)  \(what)")
+        }
     }
 }
 

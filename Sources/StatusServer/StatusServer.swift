@@ -62,7 +62,7 @@ struct PeerCredentialsMiddleware: RouterMiddleware {
     }
 }
 
-/// The local status API over a Unix socket: `/v1/status`, `/v1/tasks`, `/v1/tasks/{id}/logs`, `/metrics`.
+/// The local status API over a Unix socket: `/v1/status`, `/v1/tasks`, `/v1/tasks/{id}/logs`, `/v1/snapshots`, `/metrics`.
 public struct StatusServer: Sendable {
     let agent: DelegateAgent
     let store: DelegateStore
@@ -137,6 +137,10 @@ public struct StatusServer: Sendable {
                 }
                 try await writer.finish(nil)
             })
+        }
+        router.get("v1/snapshots") { req, _ in
+            let limit = req.uri.queryParameters.get("limit", as: Int.self) ?? 100
+            return try json(try store.snapshots(limit: limit))
         }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: agent.metrics.render())))

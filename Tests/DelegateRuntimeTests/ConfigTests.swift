@@ -111,3 +111,18 @@ import Testing
         #expect(try DelegateStore(directory: dir).instanceId() == id1)
     }
 }
+
+@Suite struct SnapshotStoreTests {
+    @Test func firstSnapshotPerExecutionAndServiceWinsAndOldOnesArePruned() throws {
+        let store = try DelegateStore(directory: NSTemporaryDirectory() + "snap-\(UUID().uuidString.prefix(8))")
+        try store.saveSnapshot(executionId: "e1", cluster: "c", service: "s", taskId: "t1", body: ["firstDeployment": false, "service": ["desiredCount": 2]])
+        // A retried deployment in the same execution must not overwrite the state from before the first attempt.
+        try store.saveSnapshot(executionId: "e1", cluster: "c", service: "s", taskId: "t2", body: ["firstDeployment": false, "service": ["desiredCount": 5]])
+        #expect(try store.snapshot(executionId: "e1", cluster: "c", service: "s")?["service"]?["desiredCount"] == 2)
+        #expect(try store.snapshot(executionId: "e2", cluster: "c", service: "s") == nil)
+        try store.saveSnapshot(executionId: "e0", cluster: "c", service: "s", taskId: "t0", body: ["firstDeployment": true], now: Date().addingTimeInterval(-40 * 86400))
+        #expect(try store.snapshots().map(\.executionId) == ["e1", "e0"])
+        #expect(try store.pruneSnapshots(olderThan: Date().addingTimeInterval(-30 * 86400)) == 1)
+        #expect(try store.snapshots().map(\.executionId) == ["e1"])
+    }
+}

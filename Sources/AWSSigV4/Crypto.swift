@@ -18,6 +18,14 @@ public enum SigV4Crypto {
         return out
     }
 
+    /// Writes the SHA-256 digest of `bytes` into a 32-byte buffer.
+    static func sha256(_ bytes: [UInt8], into out: UnsafeMutableBufferPointer<UInt8>) {
+        bytes.withUnsafeBytes { input in
+            var len: UInt32 = 0
+            _ = EVP_Digest(input.baseAddress, input.count, out.baseAddress, &len, md, nil)
+        }
+    }
+
     /// The lowercase hex SHA-256 digest of `bytes`.
     public static func sha256Hex<Bytes: ContiguousBytes>(_ bytes: Bytes) -> String {
         hex(sha256(bytes))
@@ -32,35 +40,44 @@ public enum SigV4Crypto {
     /// HMAC-SHA256 of `data` under `key` (RFC 2104 over OpenSSL's SHA-256; OpenSSL 3's
     /// one-shot `HMAC()` sets up a MAC context per call and is several times slower).
     public static func hmac<Key: ContiguousBytes, Message: ContiguousBytes>(key: Key, data: Message) -> [UInt8] {
-        var block = [UInt8](repeating: 0, count: 64)
+        var out = [UInt8](repeating: 0, count: 32)
         key.withUnsafeBytes { k in
-            if k.count > 64 {
-                let digest = sha256(k)
-                block.replaceSubrange(0..<32, with: digest)
-            } else if k.count > 0 {
-                block.withUnsafeMutableBytes { $0.copyMemory(from: k) }
+            data.withUnsafeBytes { d in
+                out.withUnsafeMutableBufferPointer { o in
+                    hmac(key: k, data: d, into: o)
+                }
             }
         }
-        var ipad = block
-        var opad = block
-        for i in 0..<64 {
-            ipad[i] ^= 0x36
-            opad[i] ^= 0x5c
-        }
-        var inner = [UInt8](repeating: 0, count: 32)
-        var out = [UInt8](repeating: 0, count: 32)
-        guard let ctx = EVP_MD_CTX_new() else { return out }
-        defer { EVP_MD_CTX_free(ctx) }
-        var len: UInt32 = 0
-        EVP_DigestInit_ex(ctx, md, nil)
-        EVP_DigestUpdate(ctx, ipad, 64)
-        data.withUnsafeBytes { d in _ = EVP_DigestUpdate(ctx, d.baseAddress, d.count) }
-        EVP_DigestFinal_ex(ctx, &inner, &len)
-        EVP_DigestInit_ex(ctx, md, nil)
-        EVP_DigestUpdate(ctx, opad, 64)
-        EVP_DigestUpdate(ctx, inner, 32)
-        EVP_DigestFinal_ex(ctx, &out, &len)
         return out
+    }
+
+    /// HMAC-SHA256 into a 32-byte buffer, with the pads on the stack.
+    static func hmac(key: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 160) { scratch in
+            guard let base = scratch.baseAddress, let ctx = EVP_MD_CTX_new() else { return }
+            defer { EVP_MD_CTX_free(ctx) }
+            let ipad = base, opad = base + 64, inner = base + 128
+            var len: UInt32 = 0
+            (base).initialize(repeating: 0, count: 128)
+            if key.count > 64 {
+                _ = EVP_Digest(key.baseAddress, key.count, ipad, &len, md, nil)
+            } else if let k = key.baseAddress, key.count > 0 {
+                ipad.update(from: k.assumingMemoryBound(to: UInt8.self), count: key.count)
+            }
+            opad.update(from: ipad, count: 64)
+            for i in 0..<64 {
+                ipad[i] ^= 0x36
+                opad[i] ^= 0x5c
+            }
+            EVP_DigestInit_ex(ctx, md, nil)
+            EVP_DigestUpdate(ctx, ipad, 64)
+            EVP_DigestUpdate(ctx, data.baseAddress, data.count)
+            EVP_DigestFinal_ex(ctx, inner, &len)
+            EVP_DigestInit_ex(ctx, md, nil)
+            EVP_DigestUpdate(ctx, opad, 64)
+            EVP_DigestUpdate(ctx, inner, 32)
+            EVP_DigestFinal_ex(ctx, out.baseAddress, &len)
+        }
     }
 
     /// HMAC-SHA256 of the UTF-8 bytes of `string` under `key`.

@@ -13,12 +13,20 @@ enum CanonicalBytes {
 
     /// Appends lowercase hex of `bytes`.
     static func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
-        let digits: StaticString = "0123456789abcdef"
-        digits.withUTF8Buffer { d in
+        bytes.withUnsafeBufferPointer { appendHex($0, to: &out) }
+    }
+
+    /// Appends lowercase hex of `bytes` (written on the stack, appended once).
+    static func appendHex(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 2) { hex in
+            var i = 0
             for b in bytes {
-                out.append(d[Int(b >> 4)])
-                out.append(d[Int(b & 0x0F)])
+                let hi = b >> 4, lo = b & 0x0F
+                hex[i] = hi < 10 ? 0x30 + hi : 0x57 + hi
+                hex[i + 1] = lo < 10 ? 0x30 + lo : 0x57 + lo
+                i += 2
             }
+            out.append(contentsOf: UnsafeBufferPointer(hex))
         }
     }
 
@@ -70,39 +78,52 @@ enum CanonicalBytes {
 
     private static let unsignedNames: [[UInt8]] = SigV4.unsignedHeaderNames.map { Array($0.utf8) }
 
+    /// Runs `body` over the UTF-8 bytes of `s` without copying native strings.
+    @inline(__always)
+    static func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        let copy = Array(s.utf8)
+        return copy.withUnsafeBufferPointer(body)
+    }
+
     /// Writes one lowercased name and folded value into `buf` at `used` (skipped for unsigned names).
     private static func addEntry(
         _ name: String, _ value: String, _ buf: UnsafeMutableBufferPointer<UInt8>,
         _ used: inout Int, _ entries: inout [Entry], _ order: inout Int
     ) {
+        guard let out = buf.baseAddress else { return }
         var at = used
         let nameStart = at
-        for c in name.utf8 {
-            buf[at] = c >= 0x41 && c <= 0x5A ? c + 32 : c
-            at += 1
+        withBytes(name) { n in
+            for c in n {
+                out[at] = c >= 0x41 && c <= 0x5A ? c + 32 : c
+                at += 1
+            }
         }
         let nameLength = at - nameStart
         for u in unsignedNames where u.count == nameLength {
             var same = true
-            for i in 0..<nameLength where buf[nameStart + i] != u[i] {
+            for i in 0..<nameLength where u[i] != out[nameStart + i] {
                 same = false
                 break
             }
             if same { return }
         }
         let valueStart = at
-        var pendingSpace = false
-        for c in value.utf8 {
-            if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
-                pendingSpace = at > valueStart
-            } else {
-                if pendingSpace {
-                    buf[at] = 0x20
+        withBytes(value) { v in
+            var pendingSpace = false
+            for c in v {
+                if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
+                    pendingSpace = at > valueStart
+                } else {
+                    if pendingSpace {
+                        out[at] = 0x20
+                        at += 1
+                        pendingSpace = false
+                    }
+                    out[at] = c
                     at += 1
-                    pendingSpace = false
                 }
-                buf[at] = c
-                at += 1
             }
         }
         entries.append(Entry(nameStart: nameStart, nameEnd: valueStart, valueStart: valueStart, valueEnd: at, order: order))

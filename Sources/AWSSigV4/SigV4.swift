@@ -283,6 +283,7 @@ public final class SigningKeyCache: @unchecked Sendable {
     private var keys: [Key: [UInt8]] = [:]
     private let capacity: Int
     private var derivations = 0
+    private var last: (Key, [UInt8])?
 
     /// Creates a cache holding at most `capacity` keys (it is emptied when full).
     public init(capacity: Int = 64) {
@@ -295,11 +296,21 @@ public final class SigningKeyCache: @unchecked Sendable {
     /// The signing key, derived once per secret, day, region and service.
     public func key(secretAccessKey: String, dateStamp: String, region: String, service: String) -> [UInt8] {
         let k = Key(secret: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
-        if let hit = lock.withLock({ keys[k] }) { return hit }
+        let hit: [UInt8]? = lock.withLock {
+            // Most signers use one key over and over: compare before hashing.
+            if let last, last.0 == k { return last.1 }
+            if let found = keys[k] {
+                last = (k, found)
+                return found
+            }
+            return nil
+        }
+        if let hit { return hit }
         let derived = SigV4.deriveSigningKey(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
         lock.withLock {
             if keys.count >= capacity { keys.removeAll(keepingCapacity: true) }
             keys[k] = derived
+            last = (k, derived)
             derivations += 1
         }
         return derived

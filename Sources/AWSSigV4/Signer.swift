@@ -59,10 +59,14 @@ public struct SigV4Options: Sendable, Equatable {
 
 /// The result of signing, with every intermediate stage.
 public struct SigV4Signed: Sendable {
+    /// The canonical request that was signed (UTF-8 bytes; see `canonicalRequest`).
+    public var canonicalRequestBytes: [UInt8]
+    /// The string to sign (UTF-8 bytes; see `stringToSign`).
+    public var stringToSignBytes: [UInt8]
     /// The canonical request that was signed.
-    public var canonicalRequest: String
+    public var canonicalRequest: String { String(decoding: canonicalRequestBytes, as: UTF8.self) }
     /// The string to sign.
-    public var stringToSign: String
+    public var stringToSign: String { String(decoding: stringToSignBytes, as: UTF8.self) }
     /// The hex signature.
     public var signature: String
     /// The request's headers followed by the ones the signer added, in order.
@@ -101,7 +105,9 @@ public struct SigV4Signer: Sendable {
         let amzDate = String(decoding: amzBytes, as: UTF8.self)
         let dateStamp = String(decoding: amzBytes[0..<8], as: UTF8.self)
         var added: [(name: String, value: String)] = []
+        added.reserveCapacity(4)
         var extraSigned: [(name: String, value: String)] = []
+        extraSigned.reserveCapacity(3)
         if let token = credentials.sessionToken {
             added.append(("X-Amz-Security-Token", token))
             if !options.omitSessionTokenFromSignature { extraSigned.append(("X-Amz-Security-Token", token)) }
@@ -133,26 +139,61 @@ public struct SigV4Signer: Sendable {
         cr.append(CanonicalBytes.newline)
         CanonicalBytes.append(request.payloadHash, to: &cr)
 
-        let scope = SigV4.credentialScope(dateStamp: dateStamp, region: region, service: service)
+        // The scope, `yyyyMMdd/region/service/aws4_request`, as bytes.
+        var scope: [UInt8] = []
+        scope.reserveCapacity(64)
+        scope.append(contentsOf: amzBytes[0..<8])
+        scope.append(0x2F)
+        CanonicalBytes.append(region, to: &scope)
+        scope.append(0x2F)
+        CanonicalBytes.append(service, to: &scope)
+        CanonicalBytes.append("/aws4_request", to: &scope)
+
         var sts: [UInt8] = []
         sts.reserveCapacity(160)
         CanonicalBytes.append(SigV4.algorithm, to: &sts)
         sts.append(CanonicalBytes.newline)
         sts.append(contentsOf: amzBytes)
         sts.append(CanonicalBytes.newline)
-        CanonicalBytes.append(scope, to: &sts)
+        sts.append(contentsOf: scope)
         sts.append(CanonicalBytes.newline)
-        CanonicalBytes.appendHex(SigV4Crypto.sha256(cr), to: &sts)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
+            SigV4Crypto.sha256(cr, into: digest)
+            CanonicalBytes.appendHex(UnsafeBufferPointer(digest), to: &sts)
+        }
 
-        let signature = SigV4Crypto.hex(SigV4Crypto.hmac(key: signingKey(dateStamp), data: sts))
-        let signedHeaders = String(decoding: signedBytes, as: UTF8.self)
-        added.append((
-            "Authorization",
-            "\(SigV4.algorithm) Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
-        ))
+        // `AWS4-HMAC-SHA256 Credential=<id>/<scope>, SignedHeaders=<list>, Signature=<hex>` in one buffer.
+        var authorization: [UInt8] = []
+        authorization.reserveCapacity(120 + scope.count + signedBytes.count)
+        CanonicalBytes.append(SigV4.algorithm, to: &authorization)
+        CanonicalBytes.append(" Credential=", to: &authorization)
+        CanonicalBytes.append(credentials.accessKeyId, to: &authorization)
+        authorization.append(0x2F)
+        authorization.append(contentsOf: scope)
+        CanonicalBytes.append(", SignedHeaders=", to: &authorization)
+        authorization.append(contentsOf: signedBytes)
+        CanonicalBytes.append(", Signature=", to: &authorization)
+        let signatureStart = authorization.count
+        let key = signingKey(dateStamp)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { mac in
+            key.withUnsafeBytes { k in
+                sts.withUnsafeBytes { d in SigV4Crypto.hmac(key: k, data: d, into: mac) }
+            }
+            CanonicalBytes.appendHex(UnsafeBufferPointer(mac), to: &authorization)
+        }
+        let signature = String(decoding: authorization[signatureStart...], as: UTF8.self)
+        added.append(("Authorization", String(decoding: authorization, as: UTF8.self)))
         return SigV4Signed(
-            canonicalRequest: String(decoding: cr, as: UTF8.self), stringToSign: String(decoding: sts, as: UTF8.self),
-            signature: signature, headers: request.headers + added, query: request.query)
+            canonicalRequestBytes: cr, stringToSignBytes: sts,
+            signature: signature, headers: Self.concat(request.headers, added), query: request.query)
+    }
+
+    private static func concat(_ a: [(name: String, value: String)], _ b: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        var out: [(name: String, value: String)] = []
+        out.reserveCapacity(a.count + b.count)
+        out.append(contentsOf: a)
+        out.append(contentsOf: b)
+        return out
     }
 
     /// Presigns with query parameters (`X-Amz-Algorithm` ... `X-Amz-Signature`),
@@ -184,7 +225,7 @@ public struct SigV4Signer: Sendable {
         added.append(("X-Amz-Signature", signature))
         let suffix = added.map { "\(SigV4.uriEncode($0.name))=\(SigV4.uriEncode($0.value))" }.joined(separator: "&")
         return SigV4Signed(
-            canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
+            canonicalRequestBytes: Array(canonicalRequest.utf8), stringToSignBytes: Array(stringToSign.utf8), signature: signature,
             headers: request.headers, query: request.query.isEmpty ? suffix : "\(request.query)&\(suffix)")
     }
 }

@@ -1,7 +1,7 @@
 import AWSSigV4
 import Foundation
 import Testing
-@testable import AWSCore
+import AWSCore
 
 @Suite("JSON values, XML and error decoding")
 struct CoreUnitTests {

@@ -3,7 +3,7 @@ import Foundation
 import HTTPClient
 import Logging
 import Testing
-@testable import AWSCore
+import AWSCore
 
 /// A scratch directory removed at the end of a test.
 struct TempDir {

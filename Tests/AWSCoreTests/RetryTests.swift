@@ -3,7 +3,7 @@ import Foundation
 import HTTPClient
 import Logging
 import Testing
-@testable import AWSCore
+import AWSCore
 
 /// Records requested backoffs instead of sleeping.
 final class SleepRecorder: @unchecked Sendable {

@@ -15,8 +15,8 @@ def _run(ecs, world, td, launch_type="FARGATE", count=1):
 def test_fargate_run_task_lifecycle_and_waiters(sim, world):
     ecs = sim.client("ecs")
     # long enough phases that a 20 ms poll sees each one even on a busy machine
-    sim.ok("POST", "/_awssim/config", {"runTaskSeconds": 60, "provisioningSeconds": 20,
-                                       "pendingSeconds": 20})
+    sim.ok("POST", "/_awssim/config", {"runTaskSeconds": 40, "provisioningSeconds": 20,
+                                       "pendingSeconds": 60})
     td = register_td(ecs, "busybox:1")
     tasks = _run(ecs, world, td, count=2)
     assert [t["lastStatus"] for t in tasks] == ["PROVISIONING", "PROVISIONING"]
@@ -37,6 +37,7 @@ def test_fargate_run_task_lifecycle_and_waiters(sim, world):
     ecs.get_waiter("tasks_stopped").wait(cluster=world["cluster"], tasks=arns,
                                          WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     for t in ecs.describe_tasks(cluster=world["cluster"], tasks=arns)["tasks"]:
+        assert t["createdAt"] < t["pullStartedAt"] < t["startedAt"] < t["stoppedAt"]
         assert t["lastStatus"] == "STOPPED" and t["desiredStatus"] == "STOPPED"
         assert t["stopCode"] == "EssentialContainerExited"
         assert t["stoppedReason"] == "Essential container in task exited"

@@ -26,6 +26,8 @@ let package = Package(
         // Pure and I/O cores.
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "AWSSigV4", dependencies: ["COpenSSL"]),
+        .target(name: "AWSCore", dependencies: ["AWSSigV4", "HTTPClient", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AWSServices", dependencies: ["AWSCore"]),
         .target(name: "DelegateProtocol"),
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
@@ -38,6 +40,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(
+            name: "ECSSteps",
+            dependencies: [
+                "AWSCore", "AWSServices", "AWSSigV4", "DelegateRuntime", "DelegateProtocol", "Manifests", "HTTPClient",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -64,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "ECSDelegateCLI",
             dependencies: [
-                "DelegateRuntime", "StatusServer", "HTTPClient", "DelegateProtocol", "Manifests",
+                "DelegateRuntime", "StatusServer", "HTTPClient", "DelegateProtocol", "Manifests", "ECSSteps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,6 +102,9 @@ let package = Package(
             dependencies: ["HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
+        .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "HTTPClient", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "HTTPClient", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "DelegateProtocol"]),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol"]),

@@ -259,7 +259,7 @@ public final class DelegateAgent: Service, Sendable {
 
     /// Starts a leased task (or rejects it) without blocking the poll loop.
     func start(_ envelope: TaskEnvelope) {
-        let secrets = SecretMasker(secrets: Array(envelope.secrets.values) + globalSecrets)
+        let secrets = SecretMasker(secrets: Array(envelope.secrets.values) + globalSecrets + connectorSecrets(envelope.connector))
         let log = TaskLog(taskId: envelope.taskId, leaseId: envelope.leaseId, masker: secrets, gate: gate)
         state.withLock { $0.running[envelope.taskId] = RunningEntry(leaseId: envelope.leaseId, type: envelope.type, log: log, task: nil, startedAt: Date()) }
         let task = Task {
@@ -327,6 +327,9 @@ public final class DelegateAgent: Service, Sendable {
         switch outcome {
         case .success(let o):
             result = TaskResult(leaseId: envelope.leaseId, status: .succeeded, outputs: o.outputs, rollbackSnapshot: o.rollbackSnapshot)
+        case .failure(let f as TaskFailure):
+            log.log(f.error.message, level: f.status == .cancelled ? "warn" : "error", unit: "Result")
+            result = TaskResult(leaseId: envelope.leaseId, status: f.status, outputs: f.outputs, error: f.error, rollbackSnapshot: f.rollbackSnapshot)
         case .failure(let e as TaskError):
             log.log(e.message, level: "error", unit: "Result")
             result = TaskResult(leaseId: envelope.leaseId, status: .failed, error: e)
@@ -436,6 +439,21 @@ public final class DelegateAgent: Service, Sendable {
                 capacity: config.capacity, running: s.running.map { RunningTaskStatus(taskId: $0.key, type: $0.value.type, startedAt: $0.value.startedAt) }.sorted { $0.startedAt < $1.startedAt },
                 draining: s.draining, spoolUnacknowledgedLines: gate.heldLines, spoolMaxLines: gate.capacity)
         }
+    }
+}
+
+/// Secret-looking values in a connector (secret keys, session tokens, passwords), for masking.
+func connectorSecrets(_ v: JSONValue?) -> [String] {
+    guard let v else { return [] }
+    switch v {
+    case .object(let o):
+        return o.flatMap { k, v -> [String] in
+            let key = k.lowercased()
+            if (key.contains("secret") || key.contains("token") || key.contains("password")), let s = v.stringValue { return [s] }
+            return connectorSecrets(v)
+        }
+    case .array(let a): return a.flatMap(connectorSecrets)
+    default: return []
     }
 }
 

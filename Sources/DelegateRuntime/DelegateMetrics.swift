@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import Synchronization
 
 /// The delegate's metrics, exposed as Prometheus text on the status socket's `/metrics`.
 public final class DelegateMetrics: Sendable {
@@ -50,12 +51,22 @@ public final class DelegateMetrics: Sendable {
     public func dropped(_ n: Int) { linesDropped.increment(by: Int64(n)) }
     /// A failed heartbeat.
     public func heartbeatFailed() { heartbeatFailures.increment() }
-    /// An AWS call attempt, and whether it was a retry.
-    public func awsCall(retry: Bool) {
-        awsCalls.increment()
-        if retry { awsRetries.increment() }
+    private let awsSource = Mutex<(source: (@Sendable () -> (attempts: Int, retries: Int))?, seen: (Int, Int))>((nil, (0, 0)))
+
+    /// Where AWS attempt and retry counts come from (the AWS clients' shared counters); read at each render.
+    public func setAWSCounts(_ source: @escaping @Sendable () -> (attempts: Int, retries: Int)) {
+        awsSource.withLock { $0.source = source }
     }
 
     /// The Prometheus text exposition.
-    public func render() -> String { registry.emitToString() }
+    public func render() -> String {
+        awsSource.withLock { s in
+            guard let source = s.source else { return }
+            let now = source()
+            if now.attempts > s.seen.0 { awsCalls.increment(by: Int64(now.attempts - s.seen.0)) }
+            if now.retries > s.seen.1 { awsRetries.increment(by: Int64(now.retries - s.seen.1)) }
+            s.seen = (max(now.attempts, s.seen.0), max(now.retries, s.seen.1))
+        }
+        return registry.emitToString()
+    }
 }

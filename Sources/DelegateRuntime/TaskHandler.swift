@@ -25,7 +25,24 @@ public struct TaskOutcome: Sendable {
     }
 }
 
-/// One task type the delegate can run. Failures are thrown as `TaskError`.
+/// A failure that carries more than a `TaskError`: the status (`failed` or
+/// `cancelled`), outputs, and the rollback snapshot taken before the failure,
+/// so the manager holds it for the rollback step.
+public struct TaskFailure: Error, Sendable {
+    public var status: TaskStatus
+    public var error: TaskError
+    public var outputs: [String: JSONValue]
+    public var rollbackSnapshot: JSONValue?
+    /// Creates a failure.
+    public init(status: TaskStatus = .failed, error: TaskError, outputs: [String: JSONValue] = [:], rollbackSnapshot: JSONValue? = nil) {
+        self.status = status
+        self.error = error
+        self.outputs = outputs
+        self.rollbackSnapshot = rollbackSnapshot
+    }
+}
+
+/// One task type the delegate can run. Failures are thrown as `TaskError` or `TaskFailure`.
 public protocol TaskHandler: Sendable {
     /// The task type it serves, e.g. `delegate.echo`.
     var type: String { get }

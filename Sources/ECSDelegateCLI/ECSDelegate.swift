@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import HTTPClient
 import Logging
+import ECSSteps
 import Manifests
 import ServiceLifecycle
 import StatusServer
@@ -58,7 +59,12 @@ struct Run: AsyncParsableCommand {
         httpConfig.clientKeyFile = config.clientKey
         httpConfig.userAgent = "ecs-delegate/\(delegateVersion)"
         let http = HTTPClient(configuration: httpConfig)
-        let agent = DelegateAgent(config: config, token: token, store: store, http: http, logger: logger, notify: SystemdNotifier.fromEnvironment())
+        let steps = StepEnvironment(http: http, store: store)
+        let metrics = DelegateMetrics()
+        metrics.setAWSCounts { (steps.retryStats.attempts, steps.retryStats.retries) }
+        let agent = DelegateAgent(
+            config: config, token: token, store: store, http: http, logger: logger,
+            handlers: [EchoHandler()] + ecsHandlers(steps), metrics: metrics, notify: SystemdNotifier.fromEnvironment())
         let status = try StatusServer(agent: agent, store: store, path: config.statusSocket, logger: logger).application()
         // Services stop in reverse order: the agent drains first, the status socket answers until then.
         let group = ServiceGroup(configuration: .init(

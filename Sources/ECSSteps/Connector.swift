@@ -1,0 +1,125 @@
+import AWSCore
+import AWSServices
+import AWSSigV4
+import DelegateProtocol
+import Foundation
+import HTTPClient
+import Logging
+
+/// The task's JSON (protocol side) and the AWS client's JSON are the same shape; these convert between them.
+public typealias TaskJSON = DelegateProtocol.JSONValue
+public typealias AWSJSON = AWSCore.JSONValue
+
+func toAWS(_ v: TaskJSON) -> AWSJSON {
+    switch v {
+    case .null: return .null
+    case .bool(let b): return .bool(b)
+    case .number(let n): return .number(n)
+    case .string(let s): return .string(s)
+    case .array(let a): return .array(a.map(toAWS))
+    case .object(let o): return .object(o.mapValues(toAWS))
+    }
+}
+
+func toTask(_ v: AWSJSON) -> TaskJSON {
+    switch v {
+    case .null: return .null
+    case .bool(let b): return .bool(b)
+    case .number(let n): return .number(n)
+    case .string(let s): return .string(s)
+    case .array(let a): return .array(a.map(toTask))
+    case .object(let o): return .object(o.mapValues(toTask))
+    }
+}
+
+/// An AWS connector as a task carries it: region, credentials and optional endpoint.
+///
+/// ```
+/// {"aws": {"region": "us-east-1", "endpoint": "http://127.0.0.1:5000",
+///          "credentials": {"kind": "static", "accessKeyId": "...", "secretAccessKey": "...", "sessionToken": "..."}
+///                       | {"kind": "delegate"}            (the host's default chain)
+///                       | {"kind": "assumeRole", "roleArn": "...", "externalId": "...", "sessionName": "...", "source": {...}}
+///                       | {"kind": "webIdentity", "roleArn": "...", "tokenFile": "..."}}}
+/// ```
+public struct AWSConnector: Sendable {
+    public var region: String
+    public var endpoint: String?
+    let credentials: TaskJSON
+
+    /// Reads the connector of a task; a clear error names what is missing.
+    public init(_ connector: TaskJSON?) throws {
+        guard let aws = connector?["aws"], aws.objectValue != nil else {
+            throw TaskError(code: "invalid_connector", message: "the task has no AWS connector (connector.aws with region and credentials)")
+        }
+        guard let region = aws["region"]?.stringValue, !region.isEmpty else {
+            throw TaskError(code: "invalid_connector", message: "connector.aws.region is missing")
+        }
+        self.region = region
+        endpoint = aws["endpoint"]?.stringValue
+        credentials = aws["credentials"] ?? ["kind": "delegate"]
+    }
+
+    /// Secret values in the connector, for the task's log masker.
+    public static func secrets(in connector: TaskJSON?) -> [String] {
+        func walk(_ v: TaskJSON?) -> [String] {
+            guard let o = v?.objectValue else { return [] }
+            var out: [String] = []
+            for (k, v) in o {
+                if ["secretAccessKey", "sessionToken"].contains(k), let s = v.stringValue { out.append(s) }
+                out += walk(v)
+            }
+            return out
+        }
+        return walk(connector)
+    }
+
+    /// Builds the credential provider the connector describes.
+    func provider(context: CredentialContext) throws -> any CredentialProvider {
+        try Self.provider(credentials, context: context)
+    }
+
+    private static func provider(_ c: TaskJSON, context: CredentialContext) throws -> any CredentialProvider {
+        let kind = c["kind"]?.stringValue ?? "delegate"
+        switch kind {
+        case "static":
+            guard let id = c["accessKeyId"]?.stringValue, let secret = c["secretAccessKey"]?.stringValue else {
+                throw TaskError(code: "invalid_connector", message: "static credentials need accessKeyId and secretAccessKey")
+            }
+            return StaticCredentialProvider(AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: c["sessionToken"]?.stringValue))
+        case "delegate":
+            return CredentialProviderChain.defaultChain(context: context)
+        case "assumeRole":
+            guard let role = c["roleArn"]?.stringValue else {
+                throw TaskError(code: "invalid_connector", message: "assumeRole credentials need roleArn")
+            }
+            let source = try provider(c["source"] ?? ["kind": "delegate"], context: context)
+            return RefreshingCredentialProvider(source: AssumeRoleCredentialProvider(
+                source: source, roleArn: role, externalId: c["externalId"]?.stringValue, sessionName: c["sessionName"]?.stringValue, context: context))
+        case "webIdentity":
+            guard let role = c["roleArn"]?.stringValue, let file = c["tokenFile"]?.stringValue else {
+                throw TaskError(code: "invalid_connector", message: "webIdentity credentials need roleArn and tokenFile")
+            }
+            return RefreshingCredentialProvider(source: WebIdentityCredentialProvider(roleArn: role, tokenFile: file, sessionName: c["sessionName"]?.stringValue, context: context))
+        default:
+            throw TaskError(code: "invalid_connector", message: "unknown credentials kind '\(kind)' (static, delegate, assumeRole, webIdentity)")
+        }
+    }
+}
+
+/// Makes the AWS clients a task needs, from its connector.
+public struct AWSClients: Sendable {
+    public let client: AWSClient
+    public var ecs: ECS { ECS(client: client) }
+    public var elb: ELBv2 { ELBv2(client: client) }
+    public var autoScaling: ApplicationAutoScaling { ApplicationAutoScaling(client: client) }
+    public var sts: STS { STS(client: client) }
+    public var s3: S3 { S3(client: client) }
+
+    /// Builds clients for `connector` on the shared HTTP client.
+    public init(connector: AWSConnector, http: HTTPClient, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment, retryStats: RetryStats = RetryStats()) throws {
+        let context = CredentialContext(environment: environment, httpClient: http, logger: logger, region: connector.region, stsEndpoint: connector.endpoint)
+        let provider = try connector.provider(context: context)
+        let config = AWSClientConfiguration(region: connector.region, endpointOverride: connector.endpoint, environment: environment)
+        client = AWSClient(credentialProvider: provider, httpClient: http, configuration: config, logger: logger, retryStats: retryStats)
+    }
+}

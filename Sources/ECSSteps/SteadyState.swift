@@ -1,0 +1,155 @@
+import AWSCore
+import AWSServices
+import DelegateRuntime
+import Foundation
+
+/// What one look at a service says about our deployment.
+enum RolloutVerdict: Equatable {
+    case waiting
+    case steady
+    case failed(String)
+}
+
+/// The pure core of the steady-state wait: feed it DescribeServices output, read the verdict and the lines to log.
+///
+/// Success: the service has exactly one deployment, it is ours, runningCount
+/// equals desiredCount, and its rolloutState (when present) is COMPLETED.
+/// Failure: our deployment is FAILED, or it is gone (the ECS circuit breaker
+/// rolled it back: reporting that as success is the mistake popular tools made).
+struct RolloutTracker {
+    let serviceName: String
+    let deploymentId: String
+    /// Events older than this are history, not part of this deployment.
+    let since: Date
+    private(set) var seenEvents: Set<String> = []
+    private var lastProgress: (Int, Int)?
+    private var saidWaitingForSteady = false
+    private(set) var failedTasks = 0
+
+    init(serviceName: String, deploymentId: String, since: Date, knownEventIds: Set<String> = []) {
+        self.serviceName = serviceName
+        self.deploymentId = deploymentId
+        self.since = since
+        seenEvents = knownEventIds
+    }
+
+    /// Looks at one DescribeServices answer; returns the verdict and the lines to log, in order.
+    mutating func observe(_ service: AWSJSON) -> (RolloutVerdict, [String], changed: Bool) {
+        var lines: [String] = []
+        var changed = false
+        // Events come newest first; print unseen ones oldest first, exactly once.
+        let events = service["events"]?.arrayValue ?? []
+        for e in events.reversed() {
+            guard let id = e["id"]?.stringValue, !seenEvents.contains(id) else { continue }
+            seenEvents.insert(id)
+            let at = awsDate(e["createdAt"]) ?? Date()
+            guard at >= since else { continue }
+            lines.append("# AWS Event: \(eventTime(at)) \(e["message"]?.stringValue ?? "")")
+            changed = true
+        }
+        let deployments = service["deployments"]?.arrayValue ?? []
+        guard let ours = deployments.first(where: { $0["id"]?.stringValue == deploymentId }) else {
+            let primary = deployments.first { $0["status"]?.stringValue == "PRIMARY" }
+            let why = primary.map { "a newer deployment \($0["id"]?.stringValue ?? "?") (task definition \($0["taskDefinition"]?.stringValue ?? "?")) replaced it" } ?? "it is no longer listed"
+            return (.failed("deployment \(deploymentId) of service \(serviceName) is gone: \(why); ECS rolled it back (deployment circuit breaker)"), lines, true)
+        }
+        let failed = ours["failedTasks"]?.intValue ?? 0
+        if failed != failedTasks {
+            failedTasks = failed
+            changed = true
+        }
+        if ours["rolloutState"]?.stringValue == "FAILED" {
+            let reason = ours["rolloutStateReason"]?.stringValue ?? "rollout failed"
+            return (.failed("deployment \(deploymentId) of service \(serviceName) failed: \(reason)"), lines, true)
+        }
+        let running = ours["runningCount"]?.intValue ?? 0
+        let desired = ours["desiredCount"]?.intValue ?? 0
+        if lastProgress.map({ $0 != (running, desired) }) ?? true {
+            lastProgress = (running, desired)
+            lines.append("Waiting for pending tasks to finish. \(running)/\(desired) running ...")
+            changed = true
+        }
+        let rollout = ours["rolloutState"]?.stringValue
+        let steady = deployments.count == 1 && running == desired && (rollout == nil || rollout == "COMPLETED")
+        if running == desired && !steady && !saidWaitingForSteady {
+            saidWaitingForSteady = true
+            lines.append("Waiting for Service \(serviceName) to reach steady state")
+        }
+        if steady {
+            if !saidWaitingForSteady { lines.append("Waiting for Service \(serviceName) to reach steady state") }
+            lines.append("Service \(serviceName) reached steady state")
+            return (.steady, lines, true)
+        }
+        return (.waiting, lines, changed)
+    }
+}
+
+/// ECS timestamps arrive as epoch seconds (JSON protocol) or ISO strings.
+func awsDate(_ v: AWSJSON?) -> Date? {
+    if let d = v?.doubleValue { return Date(timeIntervalSince1970: d) }
+    if let s = v?.stringValue { return ISO8601DateFormatter().date(from: s) }
+    return nil
+}
+
+/// `2022-10-06 23:03:45.606`, UTC, as the tutorial shows AWS events.
+func eventTime(_ d: Date) -> String {
+    let ms = Int((d.timeIntervalSince1970 * 1000).rounded()) % 1000
+    var cal = Calendar(identifier: .gregorian)
+    cal.timeZone = TimeZone(identifier: "UTC") ?? .current
+    let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
+    return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0, ms)
+}
+
+/// Shares DescribeServices calls among concurrent waiters on one cluster: requests that arrive
+/// within a short window are answered by one call for up to 10 services.
+actor ServicePoller {
+    private struct Pending {
+        var services: Set<String> = []
+        var waiters: [(String, CheckedContinuation<AWSJSON?, Error>)] = []
+    }
+    private var pending: [String: Pending] = [:]
+    private let ecs: ECS
+    private let window: Duration
+    /// DescribeServices calls made (for tests and figures).
+    private(set) var calls = 0
+
+    init(ecs: ECS, window: Duration = .milliseconds(15)) {
+        self.ecs = ecs
+        self.window = window
+    }
+
+    /// The service as DescribeServices returns it (nil: MISSING).
+    func describe(cluster: String, service: String) async throws -> AWSJSON? {
+        try await withCheckedThrowingContinuation { c in
+            let first = pending[cluster] == nil
+            pending[cluster, default: Pending()].services.insert(service)
+            pending[cluster, default: Pending()].waiters.append((service, c))
+            if first {
+                Task { await self.flush(cluster: cluster) }
+            }
+        }
+    }
+
+    private func flush(cluster: String) async {
+        try? await Task.sleep(for: window)
+        guard let batch = pending.removeValue(forKey: cluster) else { return }
+        var found: [String: AWSJSON] = [:]
+        var failure: Error?
+        let names = Array(batch.services).sorted()
+        for start in stride(from: 0, to: names.count, by: 10) {
+            let chunk = Array(names[start..<min(start + 10, names.count)])
+            do {
+                calls += 1
+                let (services, _) = try await ecs.describeServices(cluster: cluster, services: chunk, includeTags: true)
+                for s in services {
+                    if let n = s["serviceName"]?.stringValue { found[n] = s }
+                }
+            } catch {
+                failure = error
+            }
+        }
+        for (name, c) in batch.waiters {
+            if let s = found[name] { c.resume(returning: s) } else if let failure { c.resume(throwing: failure) } else { c.resume(returning: nil) }
+        }
+    }
+}

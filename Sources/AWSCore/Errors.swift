@@ -27,6 +27,7 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         self.requestId = requestId
     }
 
+    /// One line: service, operation, code, status, message and request id.
     public var description: String {
         "\(service) \(operation) failed: \(code) (HTTP \(status)): \(message)\(requestId.map { " [request id \($0)]" } ?? "")"
     }
@@ -101,5 +102,6 @@ public struct AWSClientError: Error, Sendable, Equatable, CustomStringConvertibl
         self.message = message
     }
 
+    /// The message, which says what to do.
     public var description: String { message }
 }

@@ -11,19 +11,28 @@ public enum SigV4Crypto {
         var out = [UInt8](repeating: 0, count: 32)
         bytes.withUnsafeBytes { input in
             out.withUnsafeMutableBufferPointer { output in
-                var len: UInt32 = 0
-                _ = EVP_Digest(input.baseAddress, input.count, output.baseAddress, &len, md, nil)
+                digest(input, into: output.baseAddress)
             }
         }
         return out
     }
 
+    /// SHA-256 of `input` into 32 bytes at `out`, on a pooled digest context.
+    static func digest(_ input: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>?) {
+        var len: UInt32 = 0
+        guard let ctx = DigestContextPool.shared.take() else {
+            _ = EVP_Digest(input.baseAddress, input.count, out, &len, md, nil)
+            return
+        }
+        EVP_DigestInit_ex(ctx, md, nil)
+        EVP_DigestUpdate(ctx, input.baseAddress, input.count)
+        EVP_DigestFinal_ex(ctx, out, &len)
+        DigestContextPool.shared.give(ctx)
+    }
+
     /// Writes the SHA-256 digest of `bytes` into a 32-byte buffer.
     static func sha256(_ bytes: [UInt8], into out: UnsafeMutableBufferPointer<UInt8>) {
-        bytes.withUnsafeBytes { input in
-            var len: UInt32 = 0
-            _ = EVP_Digest(input.baseAddress, input.count, out.baseAddress, &len, md, nil)
-        }
+        bytes.withUnsafeBytes { input in digest(input, into: out.baseAddress) }
     }
 
     /// The lowercase hex SHA-256 digest of `bytes`.
@@ -54,8 +63,8 @@ public enum SigV4Crypto {
     /// HMAC-SHA256 into a 32-byte buffer, with the pads on the stack.
     static func hmac(key: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 160) { scratch in
-            guard let base = scratch.baseAddress, let ctx = EVP_MD_CTX_new() else { return }
-            defer { EVP_MD_CTX_free(ctx) }
+            guard let base = scratch.baseAddress, let ctx = DigestContextPool.shared.take() else { return }
+            defer { DigestContextPool.shared.give(ctx) }
             let ipad = base, opad = base + 64, inner = base + 128
             var len: UInt32 = 0
             (base).initialize(repeating: 0, count: 128)
@@ -99,5 +108,31 @@ public enum SigV4Crypto {
             }
             return i
         }
+    }
+}
+
+/// Reusable OpenSSL digest contexts: re-initialising a context for the same
+/// algorithm keeps its provider state, where a new one allocates every time.
+final class DigestContextPool: @unchecked Sendable {
+    static let shared = DigestContextPool()
+
+    private let lock = NSLock()
+    private var free: [OpaquePointer] = []
+    private let limit = 16
+
+    /// A context (new when none is free), or `nil` when OpenSSL cannot allocate one.
+    func take() -> OpaquePointer? {
+        if let ctx = lock.withLock({ free.popLast() }) { return ctx }
+        return EVP_MD_CTX_new()
+    }
+
+    /// Returns a context for reuse (freed when the pool is full).
+    func give(_ ctx: OpaquePointer) {
+        let kept: Bool = lock.withLock {
+            guard free.count < limit else { return false }
+            free.append(ctx)
+            return true
+        }
+        if !kept { EVP_MD_CTX_free(ctx) }
     }
 }

@@ -140,44 +140,52 @@ enum CanonicalBytes {
         var capacity = 0
         for h in first { capacity += h.name.utf8.count + h.value.utf8.count }
         for h in second { capacity += h.name.utf8.count + h.value.utf8.count }
-        var scratch = [UInt8](repeating: 0, count: capacity)
         var entries: [Entry] = []
         entries.reserveCapacity(first.count + second.count)
         var order = 0
-        var used = 0
-        scratch.withUnsafeMutableBufferPointer { buf in
+        let scratch = [UInt8](unsafeUninitializedCapacity: max(capacity, 1)) { buf, count in
+            var used = 0
             for h in first { addEntry(h.name, h.value, buf, &used, &entries, &order) }
             for h in second { addEntry(h.name, h.value, buf, &used, &entries, &order) }
+            count = used
         }
         scratch.withUnsafeBufferPointer { s in
-            func compareNames(_ a: Entry, _ b: Entry) -> Int {
+            guard let base = s.baseAddress else { return }
+            @inline(__always) func compareNames(_ a: Entry, _ b: Entry) -> Int32 {
                 let la = a.nameEnd - a.nameStart, lb = b.nameEnd - b.nameStart
-                let n = min(la, lb)
-                for i in 0..<n {
-                    let x = s[a.nameStart + i], y = s[b.nameStart + i]
-                    if x != y { return x < y ? -1 : 1 }
-                }
+                let c = memcmp(base + a.nameStart, base + b.nameStart, min(la, lb))
+                if c != 0 { return c }
                 return la == lb ? 0 : (la < lb ? -1 : 1)
             }
-            entries.sort { a, b in
-                let c = compareNames(a, b)
-                return c == 0 ? a.order < b.order : c < 0
+            // Insertion sort: stable (repeated headers keep their order) and quick for a few headers.
+            var i = 1
+            while i < entries.count {
+                let x = entries[i]
+                var j = i - 1
+                while j >= 0 && compareNames(x, entries[j]) < 0 {
+                    entries[j + 1] = entries[j]
+                    j -= 1
+                }
+                entries[j + 1] = x
+                i += 1
             }
             var previous: Entry?
             for e in entries {
+                let name = UnsafeBufferPointer(start: base + e.nameStart, count: e.nameEnd - e.nameStart)
+                let value = UnsafeBufferPointer(start: base + e.valueStart, count: e.valueEnd - e.valueStart)
                 if let p = previous, compareNames(p, e) == 0 {
                     out.append(0x2C)  // ,
-                    out.append(contentsOf: s[e.valueStart..<e.valueEnd])
+                    out.append(contentsOf: value)
                     continue
                 }
                 if previous != nil {
                     out.append(newline)
                     signed.append(0x3B)  // ;
                 }
-                out.append(contentsOf: s[e.nameStart..<e.nameEnd])
+                out.append(contentsOf: name)
                 out.append(0x3A)  // :
-                out.append(contentsOf: s[e.valueStart..<e.valueEnd])
-                signed.append(contentsOf: s[e.nameStart..<e.nameEnd])
+                out.append(contentsOf: value)
+                signed.append(contentsOf: name)
                 previous = e
             }
             if previous != nil { out.append(newline) }

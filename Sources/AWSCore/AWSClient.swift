@@ -121,7 +121,7 @@ public final class AWSClient: Sendable {
     public func restCall(
         service: AWSService, operation: String, method: String, endpoint: AWSEndpoint, path: String, query: String = "",
         headers: [(name: String, value: String)] = [], body: Data = Data()
-    ) async throws -> HTTPResponse {
+    ) async throws -> HTTPClientResponse {
         try await execute(
             service: service, operation: operation, method: method, endpoint: endpoint, path: path, query: query,
             headers: headers, body: body)
@@ -134,7 +134,7 @@ public final class AWSClient: Sendable {
     public func execute(
         service: AWSService, operation: String, method: String, endpoint: AWSEndpoint, path: String, query: String = "",
         headers: [(name: String, value: String)], body: Data, signed: Bool = true
-    ) async throws -> HTTPResponse {
+    ) async throws -> HTTPClientResponse {
         let retry = configuration.retry
         let payloadHash = body.isEmpty ? SigV4.emptyPayloadHash : SigV4Crypto.sha256Hex(body)
         let fullPath = endpoint.basePath + path
@@ -161,7 +161,7 @@ public final class AWSClient: Sendable {
             let failure: AttemptFailure
             do {
                 let response = try await httpClient.send(
-                    HTTPRequest(method: method, url: url, headers: requestHeaders, body: body, timeout: configuration.timeout))
+                    HTTPClientRequest(method: method, url: url, headers: requestHeaders, body: body, timeout: configuration.timeout))
                 if (200..<300).contains(response.status) {
                     retryQuota.release(lastRetryCost > 0 ? lastRetryCost : 1)
                     return response

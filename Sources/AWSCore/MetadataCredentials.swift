@@ -81,7 +81,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
         for attempt in 0..<3 {
             if attempt > 0 { try await Task.sleep(for: .milliseconds(100 * attempt)) }
             do {
-                let response = try await context.httpClient.send(HTTPRequest(method: "GET", url: url, headers: headers, timeout: .seconds(5)))
+                let response = try await context.httpClient.send(HTTPClientRequest(method: "GET", url: url, headers: headers, timeout: .seconds(5)))
                 guard response.status == 200 else {
                     lastError = AWSClientError(.credentialsFailed, "the ECS container credentials endpoint answered HTTP \(response.status)")
                     if response.status >= 500 { continue }
@@ -119,9 +119,9 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         var base = env["AWS_EC2_METADATA_SERVICE_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://169.254.169.254"
         while base.hasSuffix("/") { base.removeLast() }
         let http = context.httpClient
-        let tokenResponse: HTTPResponse
+        let tokenResponse: HTTPClientResponse
         do {
-            tokenResponse = try await http.send(HTTPRequest(
+            tokenResponse = try await http.send(HTTPClientRequest(
                 method: "PUT", url: "\(base)/latest/api/token", headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")],
                 timeout: .seconds(2)))
         } catch let error as HTTPClientError where error.isTransient {
@@ -136,7 +136,7 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         }
         let token = String(decoding: tokenResponse.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let headers: [(name: String, value: String)] = [("X-aws-ec2-metadata-token", token)]
-        let roleResponse = try await http.send(HTTPRequest(
+        let roleResponse = try await http.send(HTTPClientRequest(
             method: "GET", url: "\(base)/latest/meta-data/iam/security-credentials/", headers: headers, timeout: .seconds(2)))
         guard roleResponse.status == 200 else {
             if roleResponse.status == 404 {
@@ -149,7 +149,7 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         else {
             throw AWSClientError(.noCredentials, "this EC2 instance has no instance profile role")
         }
-        let credentialsResponse = try await http.send(HTTPRequest(
+        let credentialsResponse = try await http.send(HTTPClientRequest(
             method: "GET", url: "\(base)/latest/meta-data/iam/security-credentials/\(SigV4.uriEncode(role))", headers: headers,
             timeout: .seconds(2)))
         guard credentialsResponse.status == 200,

@@ -136,6 +136,12 @@ final class TestHTTPServer: @unchecked Sendable {
     }
 }
 
+/// Why moto could not be started.
+struct MotoUnavailable: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
 /// A `moto_server` subprocess on a free loopback port, killed by `stop()`.
 final class MotoServer: @unchecked Sendable {
     let port: Int
@@ -157,10 +163,13 @@ final class MotoServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if MotoServer.canConnect(port) { return }
+            if !process.isRunning {
+                throw MotoUnavailable(message: "moto_server exited at once (status \(process.terminationStatus)); install it with: pip install 'moto[server]==5.2.1'")
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
-        process.terminate()
-        throw POSIXError(.ETIMEDOUT)
+        kill(process.processIdentifier, SIGKILL)
+        throw MotoUnavailable(message: "moto_server did not listen on port \(port) within 30 s")
     }
 
     func stop() {

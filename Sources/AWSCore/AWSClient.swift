@@ -58,6 +58,8 @@ public final class AWSClient: Sendable {
     public let retryStats: RetryStats
     /// Where retries and failures are logged (at debug; never with secrets).
     public let logger: Logger
+    /// The offset between this machine's clock and AWS's, learnt from skew errors.
+    public let clockSkew = ClockSkew()
 
     /// Creates a client.
     public init(
@@ -155,7 +157,7 @@ public final class AWSClient: Sendable {
                     credentials: credentials, region: configuration.region, service: service.signingName,
                     options: service.signingOptions)
                 let request = SigV4Request(method: method, path: fullPath, query: query, headers: requestHeaders, payloadHash: payloadHash)
-                requestHeaders = signer.signHeaders(request, date: configuration.now()).headers
+                requestHeaders = signer.signHeaders(request, date: clockSkew.correct(configuration.now())).headers
             }
             retryStats.recordAttempt()
             let failure: AttemptFailure
@@ -169,6 +171,14 @@ public final class AWSClient: Sendable {
                 let error = AWSError.decode(
                     service: service.id, operation: operation, status: response.status, headers: response.headers, body: response.body)
                 failure = .service(error, retryAfter: retryAfter(response.headers))
+                if ClockSkew.codes.contains(error.code), clockSkew.adjust(serverDate: response.header("Date"), now: configuration.now()) {
+                    // Signed with a wrong clock: retry once at the server's time.
+                    logger.debug("correcting for clock skew", metadata: ["aws_error_code": "\(error.code)", "skew_seconds": "\(Int(clockSkew.offset))"])
+                    if attempt < retry.maxAttempts {
+                        retryStats.recordRetry(code: error.code)
+                        continue
+                    }
+                }
             } catch let error as HTTPClientError {
                 failure = .transport(error)
             }
@@ -226,5 +236,50 @@ public enum QueryParameters {
     /// Flattens the members of an input object (no prefix).
     public static func flatten(_ input: JSONValue) -> [(name: String, value: String)] {
         flatten(input, prefix: "")
+    }
+}
+
+/// The difference between the local clock and the service's, applied to signing
+/// dates after a `RequestTimeTooSkewed`-style error, as the SDKs do.
+public final class ClockSkew: @unchecked Sendable {
+    /// Error codes that mean the signature's date was too far from the server's.
+    public static let codes: Set<String> = [
+        "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture", "InvalidSignatureException", "SignatureDoesNotMatch",
+        "AuthFailure",
+    ]
+
+    private let lock = NSLock()
+    private var _offset: TimeInterval = 0
+
+    /// Creates a zero offset.
+    public init() {}
+
+    /// Seconds to add to the local clock.
+    public var offset: TimeInterval { lock.withLock { _offset } }
+
+    /// The local time corrected by the offset.
+    public func correct(_ now: Date) -> Date {
+        now.addingTimeInterval(offset)
+    }
+
+    /// Learns the offset from a response `Date` header; `true` when it changed by
+    /// more than four minutes (so a retry at the corrected time may succeed).
+    public func adjust(serverDate header: String?, now: Date) -> Bool {
+        guard let header, let server = ClockSkew.parseHTTPDate(header) else { return false }
+        let skew = server.timeIntervalSince(now)
+        return lock.withLock {
+            guard abs(skew - _offset) > 240 else { return false }
+            _offset = skew
+            return true
+        }
+    }
+
+    /// Parses an RFC 7231 date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+    static func parseHTTPDate(_ text: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return f.date(from: text)
     }
 }

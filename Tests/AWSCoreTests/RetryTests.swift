@@ -148,4 +148,34 @@ struct RetryTests {
         #expect(result.string("Arn") == "Action=GetCallerIdentity&Version=2011-06-15")
         #expect(c.retryStats.retriesByCode == ["Throttling": 1])
     }
+
+    @Test func clockSkewIsCorrected() async throws {
+        // The server's clock is an hour ahead; it refuses signatures dated more than 5 minutes off.
+        let serverNow = Date().addingTimeInterval(3600)
+        let httpDate: String = {
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = TimeZone(identifier: "GMT")
+            f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            return f.string(from: serverNow)
+        }()
+        let server = try TestHTTPServer { req, _ in
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = TimeZone(identifier: "UTC")
+            f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+            guard let signed = req.header("X-Amz-Date").flatMap(f.date), abs(signed.timeIntervalSince(serverNow)) < 300 else {
+                return .respond(403, [("Date", httpDate)], Data(#"{"__type":"InvalidSignatureException","message":"Signature expired"}"#.utf8))
+            }
+            return Self.json(200, "{}")
+        }
+        defer { server.stop() }
+        let c = client(server)
+        _ = try await c.jsonCall(service: .ecs, operation: "ListClusters")
+        #expect(server.requests.count == 2)
+        #expect(abs(c.clockSkew.offset - 3600) < 10)
+        // Later calls are signed at the corrected time straight away.
+        _ = try await c.jsonCall(service: .ecs, operation: "ListClusters")
+        #expect(server.requests.count == 3)
+    }
 }

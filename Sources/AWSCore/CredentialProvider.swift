@@ -205,8 +205,13 @@ public actor RefreshingCredentialProvider: CredentialProvider {
         switch state {
         case .cached(let c) where !needsRefresh(c):
             return c
-        case .refreshing(let task, _):
-            return try await task.value
+        case .refreshing(let task, let previous):
+            do {
+                return try await task.value
+            } catch {
+                if let previous, let expiration = previous.expiration, expiration > now() { return previous }
+                throw error
+            }
         case .cached(let c):
             return try await refresh(previous: c)
         case .empty:

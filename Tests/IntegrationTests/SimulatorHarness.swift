@@ -1,0 +1,152 @@
+import DelegateProtocol
+import Foundation
+import HTTPClient
+import ManagerClient
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// The project's AWS simulator (`tools/awssim`) as a real process, seeded with the tutorial's world.
+final class Simulator: @unchecked Sendable {
+    let child: Child
+    let endpoint: String
+    let seed: [String: Any]
+    let http = HTTPClient()
+
+    init(dir: Scratch, timeScale: Double = 0.02) async throws {
+        child = try Child("/usr/bin/env", ["python3", "-m", "awssim", "--port", "0", "--quiet", "--time-scale", "\(timeScale)"],
+                          env: ["PYTHONPATH": repoRoot + "/tools/awssim"], dir: dir, name: "awssim")
+        var ep = ""
+        let c = child
+        try await eventually(timeout: .seconds(30), "awssim listening") {
+            guard let line = c.stdout.split(separator: "\n").first,
+                  let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let e = obj["endpoint"] as? String else { return false }
+            ep = e
+            return true
+        }
+        endpoint = ep
+        let seeder = try Child("/usr/bin/env", ["python3", "-m", "awssim", "seed", "--endpoint", ep], env: ["PYTHONPATH": repoRoot + "/tools/awssim"], dir: dir, name: "seed")
+        guard await seeder.wait(timeout: .seconds(60)) == 0 else { throw HarnessError("seed failed: \(seeder.stderr)") }
+        seed = (try JSONSerialization.jsonObject(with: Data(seeder.stdout.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    var cluster: String { seed["cluster"] as? String ?? "ecs-tutorial" }
+    var securityGroup: String { seed["securityGroupId"] as? String ?? "" }
+    var subnet: String { (seed["subnets"] as? [String])?.first ?? "" }
+
+    /// The connector a task carries to reach the simulator.
+    var connector: JSONValue {
+        ["aws": ["region": "us-east-1", "endpoint": .string(endpoint), "credentials": ["kind": "static", "accessKeyId": "AKIDTESTING", "secretAccessKey": "sim-secret-key-value"]]]
+    }
+
+    /// POSTs to a control route.
+    func control(_ path: String, _ body: String = "{}", method: String = "POST") async throws -> Data {
+        let r = try await http.send(HTTPClientRequest(method: method, url: endpoint + path, headers: [("Content-Type", "application/json")], body: Data(body.utf8)))
+        guard r.status < 300 else { throw HarnessError("\(path): \(r.status) \(String(decoding: r.body, as: UTF8.self))") }
+        return r.body
+    }
+
+    /// API calls per service and operation since the last reset.
+    func calls() async throws -> [String: Any] {
+        let r = try await http.send(HTTPClientRequest(url: endpoint + "/_awssim/calls"))
+        return (try JSONSerialization.jsonObject(with: r.body) as? [String: Any]) ?? [:]
+    }
+
+    /// Mutating ECS / Auto Scaling calls counted by the simulator.
+    func mutatingCalls() async throws -> [String] {
+        let all = try await calls()
+        var out: [String] = []
+        for (service, ops) in all {
+            guard let ops = ops as? [String: Any] else { continue }
+            for op in ops.keys where !(op.hasPrefix("Describe") || op.hasPrefix("List") || op.hasPrefix("Get")) {
+                out.append("\(service):\(op)")
+            }
+        }
+        return out
+    }
+
+    /// DescribeServices through the AWS CLI-free path: boto3 in a subprocess would be slow; use ECS's JSON API directly.
+    func describeService(_ name: String) async throws -> [String: Any]? {
+        let body = try JSONSerialization.data(withJSONObject: ["cluster": cluster, "services": [name], "include": ["TAGS"]])
+        let r = try await http.send(HTTPClientRequest(method: "POST", url: endpoint + "/", headers: [
+            ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DescribeServices"),
+            ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDTESTING/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0"),
+        ], body: body))
+        let obj = try JSONSerialization.jsonObject(with: r.body) as? [String: Any]
+        return (obj?["services"] as? [[String: Any]])?.first
+    }
+
+    /// An Application Auto Scaling call (JSON protocol), answered as JSON.
+    func autoScaling(_ op: String, _ input: [String: Any]) async throws -> [String: Any] {
+        let body = try JSONSerialization.data(withJSONObject: input)
+        let r = try await http.send(HTTPClientRequest(method: "POST", url: endpoint + "/", headers: [
+            ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "AnyScaleFrontendService.\(op)"),
+            ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDTESTING/20260101/us-east-1/application-autoscaling/aws4_request, SignedHeaders=host, Signature=0"),
+        ], body: body))
+        return (try JSONSerialization.jsonObject(with: r.body) as? [String: Any]) ?? [:]
+    }
+
+    deinit { child.signal(SIGTERM) }
+}
+
+/// The tutorial's manifests from the repository, with the user's placeholders filled for the simulator's world.
+func tutorialManifest(_ name: String, sim: Simulator, edit: (String) -> String = { $0 }) throws -> JSONValue {
+    let text = try String(contentsOfFile: repoRoot + "/Tests/ManifestsTests/Fixtures/" + name, encoding: .utf8)
+        .replacingOccurrences(of: "<ecsInstanceRole Role ARN>", with: "arn:aws:iam::123456789012:role/ecsInstanceRole")
+        .replacingOccurrences(of: "<Security Group Id>", with: sim.securityGroup)
+        .replacingOccurrences(of: "<Subnet Id>", with: sim.subnet)
+    return ["store": "inline", "identifier": .string(name), "path": .string("account:/ECS Tutorial/\(name)"), "content": .string(edit(text))]
+}
+
+/// An `ecs.rolling.deploy` payload for the tutorial's service.
+func deployPayload(sim: Simulator, image: String, format: String = "yaml", scaling: Bool = false, editService: (String) -> String = { $0 }, editTask: (String) -> String = { $0 }) throws -> JSONValue {
+    var manifests: [String: JSONValue] = [
+        "taskDefinition": try tutorialManifest("RegisterTaskDefinitionRequest.\(format)", sim: sim, edit: editTask),
+        "serviceDefinition": try tutorialManifest("CreateServiceRequest.\(format)", sim: sim, edit: editService),
+    ]
+    if scaling {
+        manifests["scalableTargets"] = [try tutorialManifest("ScalableTarget.yaml", sim: sim)]
+        manifests["scalingPolicies"] = [try tutorialManifest("ScalingPolicy.yaml", sim: sim)]
+    }
+    return ["cluster": .string(sim.cluster), "manifests": .object(manifests), "variables": ["artifact": ["image": .string(image)]], "steadyStateTimeoutSeconds": 120]
+}
+
+/// A manager, a delegate tagged `ecs` and a seeded simulator.
+struct ECSWorld {
+    let dir: Scratch
+    let sim: Simulator
+    let manager: ManagerProcess
+    var delegate: DelegateProcess
+    let client: ManagerClient
+
+    static func start(_ name: String) async throws -> ECSWorld {
+        let dir = try Scratch(name)
+        async let sim = Simulator(dir: dir)
+        let manager = try await ManagerProcess(dir: dir)
+        let delegate = try DelegateProcess(dir: dir, name: "ecs-d", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["ecs"])
+        let client = manager.client()
+        _ = try await connectedDelegate(client, name: "ecs-d")
+        return ECSWorld(dir: dir, sim: try await sim, manager: manager, delegate: delegate, client: client)
+    }
+
+    /// Submits a task and waits for it to end.
+    func run(_ type: String, _ payload: JSONValue, execution: String, timeout: Duration = .seconds(120)) async throws -> (TaskInfo, [String]) {
+        let id = try await client.submit(SubmitTaskRequest(type: type, selectors: ["ecs"], payload: payload, executionId: execution, connector: sim.connector)).taskId
+        let info = try await finished(client, id, timeout: timeout)
+        return (info, try await allLines(client, taskId: id).map(\.text))
+    }
+
+    /// Submits a task without waiting.
+    func submit(_ type: String, _ payload: JSONValue, execution: String) async throws -> String {
+        try await client.submit(SubmitTaskRequest(type: type, selectors: ["ecs"], payload: payload, executionId: execution, connector: sim.connector)).taskId
+    }
+}
+
+/// Asserts that `expected` appear in `lines` in this order (other lines may come between).
+func inOrder(_ lines: [String], _ expected: [String]) -> String? {
+    var i = 0
+    for l in lines where i < expected.count {
+        if l.hasPrefix(expected[i]) { i += 1 }
+    }
+    return i == expected.count ? nil : "missing, in order: '\(expected[i])'"
+}

@@ -37,7 +37,10 @@ public enum SigV4Crypto {
 
     /// The lowercase hex SHA-256 digest of `bytes`.
     public static func sha256Hex<Bytes: ContiguousBytes>(_ bytes: Bytes) -> String {
-        hex(sha256(bytes))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digestBuffer in
+            bytes.withUnsafeBytes { digest($0, into: digestBuffer.baseAddress) }
+            return hex(UnsafeBufferPointer(digestBuffer))
+        }
     }
 
     /// The lowercase hex SHA-256 digest of the UTF-8 bytes of `string`.
@@ -95,15 +98,19 @@ public enum SigV4Crypto {
         return s.withUTF8 { hmac(key: key, data: UnsafeRawBufferPointer($0)) }
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
     /// Lowercase hex of `bytes`.
     public static func hex(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBufferPointer { hex($0) }
+    }
+
+    /// Lowercase hex of `bytes`.
+    static func hex(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
             var i = 0
             for b in bytes {
-                buffer[i] = hexDigits[Int(b >> 4)]
-                buffer[i + 1] = hexDigits[Int(b & 0x0f)]
+                let hi = b >> 4, lo = b & 0x0F
+                buffer[i] = hi < 10 ? 0x30 + hi : 0x57 + hi
+                buffer[i + 1] = lo < 10 ? 0x30 + lo : 0x57 + lo
                 i += 2
             }
             return i

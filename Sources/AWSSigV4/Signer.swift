@@ -164,7 +164,7 @@ public struct SigV4Signer: Sendable {
 
         // `AWS4-HMAC-SHA256 Credential=<id>/<scope>, SignedHeaders=<list>, Signature=<hex>` in one buffer.
         var authorization: [UInt8] = []
-        authorization.reserveCapacity(120 + scope.count + signedBytes.count)
+        authorization.reserveCapacity(128 + credentials.accessKeyId.utf8.count + scope.count + signedBytes.count)
         CanonicalBytes.append(SigV4.algorithm, to: &authorization)
         CanonicalBytes.append(" Credential=", to: &authorization)
         CanonicalBytes.append(credentials.accessKeyId, to: &authorization)

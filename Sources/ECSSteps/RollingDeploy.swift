@@ -40,6 +40,7 @@ struct ServiceDeployer {
         let targets = try await clients.autoScaling.describeScalableTargets(resourceIds: [resourceId])
         let policies = try await clients.autoScaling.describeScalingPolicies(resourceId: resourceId)
         return toTask([
+            "current": ["scalableTargets": .array(targets), "scalingPolicies": .array(policies)],
             "firstDeployment": false, "cluster": .string(cluster), "serviceName": .string(name), "service": .object(svc),
             "scalableTargets": .array(targets.map(Self.registerable)), "scalingPolicies": .array(policies.map(Self.puttable)),
         ])
@@ -62,10 +63,12 @@ struct ServiceDeployer {
     }
 
     /// Deletes the service's scaling policies and deregisters its scalable targets, with the tutorial's lines.
-    mutating func detachScaling(service name: String) async throws {
+    /// `known` passes the targets and policies the snapshot just read, to save two calls.
+    mutating func detachScaling(service name: String, known: (targets: [AWSJSON], policies: [AWSJSON])? = nil) async throws {
         let resourceId = "service/\(cluster)/\(name)"
         log.log("Deleting Scaling Policies from service \(name)..", unit: "Deploy")
-        let policies = try await clients.autoScaling.describeScalingPolicies(resourceId: resourceId)
+        let policies: [AWSJSON]
+        if let known { policies = known.policies } else { policies = try await clients.autoScaling.describeScalingPolicies(resourceId: resourceId) }
         if policies.isEmpty {
             log.log("Didn't find any Scaling Policies attached to service \(name)", unit: "Deploy")
         }
@@ -78,7 +81,8 @@ struct ServiceDeployer {
             log.log("Deleted Scaling Policy \(policy) from service \(name)", unit: "Deploy")
         }
         log.log("Deregistering Scalable Targets from service \(name)..", unit: "Deploy")
-        let targets = try await clients.autoScaling.describeScalableTargets(resourceIds: [resourceId])
+        let targets: [AWSJSON]
+        if let known { targets = known.targets } else { targets = try await clients.autoScaling.describeScalableTargets(resourceIds: [resourceId]) }
         if targets.isEmpty {
             log.log("Didn't find any Scalable Targets on service \(name)", unit: "Deploy")
         }
@@ -124,17 +128,25 @@ struct ServiceDeployer {
     }
 
     /// Waits until our deployment is the only one and steady; fails on FAILED or a vanished deployment.
-    func waitSteady(service name: String, deploymentId: String, since: Date, knownEvents: Set<String>, timeout: Duration) async throws -> AWSJSON {
+    /// `initial` is the service as CreateService/UpdateService returned it: the first observation, for free.
+    func waitSteady(service name: String, deploymentId: String, since: Date, knownEvents: Set<String>, timeout: Duration, initial: AWSJSON? = nil) async throws -> AWSJSON {
         var tracker = RolloutTracker(serviceName: name, deploymentId: deploymentId, since: since, knownEventIds: knownEvents)
         let deadline = ContinuousClock.now + timeout
-        var interval = Duration.milliseconds(250)
+        let fastest = Duration.milliseconds(400), slowest = Duration.seconds(1)
+        var interval = fastest
         var lastFailed = 0
+        var pending = initial
         while true {
             try Task.checkCancellation()
             if log.cancelRequested { throw CancellationError() }
             let service: AWSJSON?
             do {
-                service = try await poller.describe(cluster: cluster, service: name)
+                if let p = pending {
+                    service = p
+                    pending = nil
+                } else {
+                    service = try await poller.describe(cluster: cluster, service: name)
+                }
             } catch let e as AWSError where e.isThrottling {
                 interval = min(interval * 2, .seconds(15))
                 context.logger.debug("DescribeServices throttled; backing off", metadata: ["intervalMs": "\(interval)"])
@@ -160,8 +172,9 @@ struct ServiceDeployer {
             if ContinuousClock.now >= deadline {
                 throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach steady state within \(timeout)")
             }
-            // Short polls while things move; back off while nothing changes.
-            interval = changed ? .milliseconds(250) : min(interval * 3 / 2, .seconds(3))
+            // Short polls while things move, longer while nothing changes, never over a second:
+            // a finished deployment is reported within about a second of ECS saying so.
+            interval = changed ? fastest : min(interval * 3 / 2, slowest)
             try await Task.sleep(for: interval)
         }
     }
@@ -279,7 +292,12 @@ public struct RollingDeployHandler: TaskHandler {
         do {
             current = try await deployer.currentService(serviceName)
             snapshot = try await deployer.snapshot(service: serviceName, current: current)
-            try env.store.saveSnapshot(executionId: executionId, cluster: cluster, service: serviceName, taskId: context.envelope.taskId, body: snapshot)
+            var persisted = snapshot
+            if case .object(var o) = persisted {
+                o["current"] = nil
+                persisted = .object(o)
+            }
+            try env.store.saveSnapshot(executionId: executionId, cluster: cluster, service: serviceName, taskId: context.envelope.taskId, body: persisted)
         } catch let e as TaskError {
             throw e
         } catch {
@@ -323,7 +341,10 @@ public struct RollingDeployHandler: TaskHandler {
             let deployed: AWSJSON?
             let verb: String
             if let current, current["status"]?.stringValue == "ACTIVE" {
-                try await deployer.detachScaling(service: serviceName)
+                let seen = snapshot["current"].map { c in
+                    ((c["scalableTargets"]?.arrayValue ?? []).map(toAWS), (c["scalingPolicies"]?.arrayValue ?? []).map(toAWS))
+                }
+                try await deployer.detachScaling(service: serviceName, known: seen)
                 let desired = keepCount ? (current["desiredCount"]?.intValue ?? 0) : (sd["desiredCount"]?.intValue ?? current["desiredCount"]?.intValue ?? 0)
                 log.log("Updating Service \(serviceName) with task definition \(tdArn) and desired count \(desired)", unit: "Deploy")
                 deployed = try await clients.ecs.updateService(toAWS(requests.updateService ?? [:]))
@@ -344,7 +365,7 @@ public struct RollingDeployHandler: TaskHandler {
             context.logger.info("waiting for deployment", metadata: ["service": "\(serviceName)", "deployment": "\(deploymentId)"])
 
             // 5. Steady state, then scaling back on.
-            let final = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: timeout)
+            let final = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: timeout, initial: deployed)
             try await deployer.attachScaling(service: serviceName, targets: requests.registerScalableTargets.map(toAWS), policies: requests.putScalingPolicies.map(toAWS))
             let serviceArn = final["serviceArn"]?.stringValue ?? deployed?["serviceArn"]?.stringValue ?? ""
             log.log("\(verb) Service \(serviceName) with Arn \(serviceArn)", unit: "Deploy")

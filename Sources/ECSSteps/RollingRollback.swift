@@ -82,7 +82,7 @@ public struct RollingRollbackHandler: TaskHandler {
                 guard let deploymentId = primaryDeploymentId(answer) else {
                     throw TaskError(code: "ecs.unexpected", message: "ECS did not report the rollback deployment of \(serviceName)")
                 }
-                _ = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: .seconds(p["steadyStateTimeoutSeconds"]?.intValue ?? 600))
+                _ = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: .seconds(p["steadyStateTimeoutSeconds"]?.intValue ?? 600), initial: answer)
             }
             let targets = (snapshot["scalableTargets"]?.arrayValue ?? []).map(toAWS)
             let policies = (snapshot["scalingPolicies"]?.arrayValue ?? []).map(toAWS)

@@ -25,10 +25,11 @@ let package = Package(
 
         // Pure and I/O cores.
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "JSONValues"),
         .target(name: "AWSSigV4", dependencies: ["COpenSSL"]),
-        .target(name: "AWSCore", dependencies: ["AWSSigV4", "HTTPClient", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AWSCore", dependencies: ["AWSSigV4", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
         .target(name: "AWSServices", dependencies: ["AWSCore"]),
-        .target(name: "DelegateProtocol"),
+        .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
         .target(

@@ -87,6 +87,7 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "JSON payload file, or - for standard input.") var payload: String?
     @Option(help: "Timeout in seconds.") var timeout: Int?
     @Option(name: .customLong("execution-id"), help: "Pipeline run id that keys rollback snapshots.") var executionId: String?
+    @Option(help: "JSON file with the task's cloud connector, e.g. {\"aws\": {\"region\": ..., \"credentials\": ...}} (kept in the manager's memory only).") var connector: String?
     @Flag(help: "Print the task's log lines as they arrive; exit 0 on success, 1 otherwise.") var follow = false
 
     func run() async throws {
@@ -106,7 +107,16 @@ struct Submit: AsyncParsableCommand {
                 throw ValidationError("payload \(payload == "-" ? "(stdin)" : payload) is not valid JSON: \(describe(e))")
             }
         }
-        let info = try await client.submit(SubmitTaskRequest(type: type, selectors: selectors, payload: body, timeoutSeconds: timeout, executionId: executionId))
+        var connectorValue: JSONValue?
+        if let connector {
+            guard let d = FileManager.default.contents(atPath: connector) else { throw ValidationError("cannot read connector file \(connector)") }
+            do {
+                connectorValue = try JSONDecoder().decode(JSONValue.self, from: d)
+            } catch let e as DecodingError {
+                throw ValidationError("connector \(connector) is not valid JSON: \(describe(e))")
+            }
+        }
+        let info = try await client.submit(SubmitTaskRequest(type: type, selectors: selectors, payload: body, timeoutSeconds: timeout, executionId: executionId, connector: connectorValue))
         guard follow else {
             print(info.taskId)
             return

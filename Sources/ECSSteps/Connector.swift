@@ -6,32 +6,6 @@ import Foundation
 import HTTPClient
 import Logging
 
-/// The task's JSON (protocol side) and the AWS client's JSON are the same shape; these convert between them.
-public typealias TaskJSON = DelegateProtocol.JSONValue
-public typealias AWSJSON = AWSCore.JSONValue
-
-func toAWS(_ v: TaskJSON) -> AWSJSON {
-    switch v {
-    case .null: return .null
-    case .bool(let b): return .bool(b)
-    case .number(let n): return .number(n)
-    case .string(let s): return .string(s)
-    case .array(let a): return .array(a.map(toAWS))
-    case .object(let o): return .object(o.mapValues(toAWS))
-    }
-}
-
-func toTask(_ v: AWSJSON) -> TaskJSON {
-    switch v {
-    case .null: return .null
-    case .bool(let b): return .bool(b)
-    case .number(let n): return .number(n)
-    case .string(let s): return .string(s)
-    case .array(let a): return .array(a.map(toTask))
-    case .object(let o): return .object(o.mapValues(toTask))
-    }
-}
-
 /// An AWS connector as a task carries it: region, credentials and optional endpoint.
 ///
 /// ```
@@ -44,10 +18,10 @@ func toTask(_ v: AWSJSON) -> TaskJSON {
 public struct AWSConnector: Sendable {
     public var region: String
     public var endpoint: String?
-    let credentials: TaskJSON
+    let credentials: JSONValue
 
     /// Reads the connector of a task; a clear error names what is missing.
-    public init(_ connector: TaskJSON?) throws {
+    public init(_ connector: JSONValue?) throws {
         guard let aws = connector?["aws"], aws.objectValue != nil else {
             throw TaskError(code: "invalid_connector", message: "the task has no AWS connector (connector.aws with region and credentials)")
         }
@@ -60,8 +34,8 @@ public struct AWSConnector: Sendable {
     }
 
     /// Secret values in the connector, for the task's log masker.
-    public static func secrets(in connector: TaskJSON?) -> [String] {
-        func walk(_ v: TaskJSON?) -> [String] {
+    public static func secrets(in connector: JSONValue?) -> [String] {
+        func walk(_ v: JSONValue?) -> [String] {
             guard let o = v?.objectValue else { return [] }
             var out: [String] = []
             for (k, v) in o {
@@ -78,7 +52,7 @@ public struct AWSConnector: Sendable {
         try Self.provider(credentials, context: context)
     }
 
-    private static func provider(_ c: TaskJSON, context: CredentialContext) throws -> any CredentialProvider {
+    private static func provider(_ c: JSONValue, context: CredentialContext) throws -> any CredentialProvider {
         let kind = c["kind"]?.stringValue ?? "delegate"
         switch kind {
         case "static":

@@ -16,7 +16,7 @@ struct ManifestRef: Sendable {
     var path: String
     var identifier: String
 
-    init(_ v: TaskJSON, what: String) throws {
+    init(_ v: JSONValue, what: String) throws {
         guard v.objectValue != nil else { throw TaskError(code: "invalid_payload", message: "\(what): expected a manifest reference object") }
         identifier = v["identifier"]?.stringValue ?? what
         switch v["store"]?.stringValue ?? "inline" {

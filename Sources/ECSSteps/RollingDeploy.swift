@@ -24,38 +24,38 @@ struct ServiceDeployer {
     var changes: [String] = []
 
     /// The service as it is now (nil when it does not exist or is INACTIVE).
-    func currentService(_ name: String) async throws -> AWSJSON? {
+    func currentService(_ name: String) async throws -> JSONValue? {
         let (services, _) = try await clients.ecs.describeServices(cluster: cluster, services: [name], includeTags: true)
         return services.first { $0["serviceName"]?.stringValue == name }
     }
 
     /// Records what the service looks like before anything changes; "first deployment" when it does not exist.
-    func snapshot(service name: String, current: AWSJSON?) async throws -> TaskJSON {
+    func snapshot(service name: String, current: JSONValue?) async throws -> JSONValue {
         guard let current, current["status"]?.stringValue == "ACTIVE" else {
             return ["firstDeployment": true, "cluster": .string(cluster), "serviceName": .string(name)]
         }
-        var svc: [String: AWSJSON] = [:]
+        var svc: [String: JSONValue] = [:]
         for k in snapshotServiceMembers { if let v = current[k] { svc[k] = v } }
         let resourceId = "service/\(cluster)/\(name)"
         let targets = try await clients.autoScaling.describeScalableTargets(resourceIds: [resourceId])
         let policies = try await clients.autoScaling.describeScalingPolicies(resourceId: resourceId)
-        return toTask([
+        return [
             "current": ["scalableTargets": .array(targets), "scalingPolicies": .array(policies)],
             "firstDeployment": false, "cluster": .string(cluster), "serviceName": .string(name), "service": .object(svc),
             "scalableTargets": .array(targets.map(Self.registerable)), "scalingPolicies": .array(policies.map(Self.puttable)),
-        ])
+        ]
     }
 
     /// A DescribeScalableTargets entry as a RegisterScalableTarget body.
-    static func registerable(_ t: AWSJSON) -> AWSJSON {
-        var o: [String: AWSJSON] = [:]
+    static func registerable(_ t: JSONValue) -> JSONValue {
+        var o: [String: JSONValue] = [:]
         for k in ["ServiceNamespace", "ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "RoleARN", "SuspendedState"] { if let v = t[k] { o[k] = v } }
         return .object(o)
     }
 
     /// A DescribeScalingPolicies entry as a PutScalingPolicy body.
-    static func puttable(_ p: AWSJSON) -> AWSJSON {
-        var o: [String: AWSJSON] = [:]
+    static func puttable(_ p: JSONValue) -> JSONValue {
+        var o: [String: JSONValue] = [:]
         for k in ["PolicyName", "ServiceNamespace", "ResourceId", "ScalableDimension", "PolicyType", "StepScalingPolicyConfiguration", "TargetTrackingScalingPolicyConfiguration", "PredictiveScalingPolicyConfiguration"] {
             if let v = p[k] { o[k] = v }
         }
@@ -64,10 +64,10 @@ struct ServiceDeployer {
 
     /// Deletes the service's scaling policies and deregisters its scalable targets, with the tutorial's lines.
     /// `known` passes the targets and policies the snapshot just read, to save two calls.
-    mutating func detachScaling(service name: String, known: (targets: [AWSJSON], policies: [AWSJSON])? = nil) async throws {
+    mutating func detachScaling(service name: String, known: (targets: [JSONValue], policies: [JSONValue])? = nil) async throws {
         let resourceId = "service/\(cluster)/\(name)"
         log.log("Deleting Scaling Policies from service \(name)..", unit: "Deploy")
-        let policies: [AWSJSON]
+        let policies: [JSONValue]
         if let known { policies = known.policies } else { policies = try await clients.autoScaling.describeScalingPolicies(resourceId: resourceId) }
         if policies.isEmpty {
             log.log("Didn't find any Scaling Policies attached to service \(name)", unit: "Deploy")
@@ -81,7 +81,7 @@ struct ServiceDeployer {
             log.log("Deleted Scaling Policy \(policy) from service \(name)", unit: "Deploy")
         }
         log.log("Deregistering Scalable Targets from service \(name)..", unit: "Deploy")
-        let targets: [AWSJSON]
+        let targets: [JSONValue]
         if let known { targets = known.targets } else { targets = try await clients.autoScaling.describeScalableTargets(resourceIds: [resourceId]) }
         if targets.isEmpty {
             log.log("Didn't find any Scalable Targets on service \(name)", unit: "Deploy")
@@ -96,7 +96,7 @@ struct ServiceDeployer {
     }
 
     /// Registers scalable targets and puts scaling policies (after steady state).
-    mutating func attachScaling(service name: String, targets: [AWSJSON], policies: [AWSJSON]) async throws {
+    mutating func attachScaling(service name: String, targets: [JSONValue], policies: [JSONValue]) async throws {
         for t in targets {
             log.log("Registering Scalable Target for service \(name) (min \(t["MinCapacity"]?.intValue.map(String.init) ?? "-"), max \(t["MaxCapacity"]?.intValue.map(String.init) ?? "-"))", unit: "Deploy")
             _ = try await clients.autoScaling.registerScalableTarget(t)
@@ -129,7 +129,7 @@ struct ServiceDeployer {
 
     /// Waits until our deployment is the only one and steady; fails on FAILED or a vanished deployment.
     /// `initial` is the service as CreateService/UpdateService returned it: the first observation, for free.
-    func waitSteady(service name: String, deploymentId: String, since: Date, knownEvents: Set<String>, timeout: Duration, initial: AWSJSON? = nil) async throws -> AWSJSON {
+    func waitSteady(service name: String, deploymentId: String, since: Date, knownEvents: Set<String>, timeout: Duration, initial: JSONValue? = nil) async throws -> JSONValue {
         var tracker = RolloutTracker(serviceName: name, deploymentId: deploymentId, since: since, knownEventIds: knownEvents)
         let deadline = ContinuousClock.now + timeout
         let fastest = Duration.milliseconds(400), slowest = Duration.seconds(1)
@@ -139,7 +139,7 @@ struct ServiceDeployer {
         while true {
             try Task.checkCancellation()
             if log.cancelRequested { throw CancellationError() }
-            let service: AWSJSON?
+            let service: JSONValue?
             do {
                 if let p = pending {
                     service = p
@@ -186,7 +186,7 @@ struct ServiceDeployer {
         do {
             let arns = try await clients.ecs.listTasks(cluster: cluster, serviceName: name, desiredStatus: "STOPPED")
             guard !arns.isEmpty else { return }
-            var tasks: [AWSJSON] = []
+            var tasks: [JSONValue] = []
             for start in stride(from: 0, to: arns.count, by: 100) {
                 tasks += try await clients.ecs.describeTasks(cluster: cluster, tasks: Array(arns[start..<min(start + 100, arns.count)]), includeTags: false).tasks
             }
@@ -220,7 +220,7 @@ extension AWSError {
 }
 
 /// The id of the PRIMARY deployment in a CreateService/UpdateService answer.
-func primaryDeploymentId(_ service: AWSJSON?) -> String? {
+func primaryDeploymentId(_ service: JSONValue?) -> String? {
     service?["deployments"]?.arrayValue?.first { $0["status"]?.stringValue == "PRIMARY" }?["id"]?.stringValue
 }
 
@@ -246,7 +246,7 @@ public struct RollingDeployHandler: TaskHandler {
         let fetcher = ManifestFetcher(log: log, secrets: context.envelope.secrets, s3: { clients.s3 })
         let renderer = ManifestRenderer(variables: p["variables"]?.objectValue ?? [:])
         var problems: [String] = []
-        func load(_ ref: TaskJSON?, _ kind: ManifestKind, _ label: String) async throws -> TaskJSON? {
+        func load(_ ref: JSONValue?, _ kind: ManifestKind, _ label: String) async throws -> JSONValue? {
             guard let ref else { return nil }
             let r = try ManifestRef(ref, what: label)
             let text = try await fetcher.fetch(r, kind: label)
@@ -265,11 +265,11 @@ public struct RollingDeployHandler: TaskHandler {
         }
         let td = try await load(manifests["taskDefinition"], .taskDefinition, "EcsTaskDefinition")
         let sd = try await load(manifests["serviceDefinition"], .serviceDefinition, "EcsServiceDefinition")
-        var targets: [TaskJSON] = []
+        var targets: [JSONValue] = []
         for (i, t) in (manifests["scalableTargets"]?.arrayValue ?? []).enumerated() {
             if let v = try await load(t, .scalableTarget, "EcsScalableTargetDefinition\(i == 0 ? "" : " \(i + 1)")") { targets.append(v) }
         }
-        var policies: [TaskJSON] = []
+        var policies: [JSONValue] = []
         for (i, t) in (manifests["scalingPolicies"]?.arrayValue ?? []).enumerated() {
             if let v = try await load(t, .scalingPolicy, "EcsScalingPolicyDefinition\(i == 0 ? "" : " \(i + 1)")") { policies.append(v) }
         }
@@ -287,8 +287,8 @@ public struct RollingDeployHandler: TaskHandler {
 
         // 2. Prepare rollback data, persisted before the first mutating call.
         log.log("Preparing rollback data for service \(serviceName) in cluster \(cluster)", unit: "Prepare Rollback Data")
-        let current: AWSJSON?
-        let snapshot: TaskJSON
+        let current: JSONValue?
+        let snapshot: JSONValue
         do {
             current = try await deployer.currentService(serviceName)
             snapshot = try await deployer.snapshot(service: serviceName, current: current)
@@ -323,7 +323,7 @@ public struct RollingDeployHandler: TaskHandler {
             // 3. Register the task definition.
             let family = td["family"]?.stringValue ?? "?"
             log.log("Creating Task Definition with family \(family)", unit: "Deploy")
-            let registered = try await clients.ecs.registerTaskDefinition(toAWS(td))
+            let registered = try await clients.ecs.registerTaskDefinition(td)
             let tdArn = registered["taskDefinitionArn"]?.stringValue ?? ""
             let revision = registered["revision"]?.intValue.map(String.init) ?? "?"
             deployer.changes.append("registered task definition \(family):\(revision)")
@@ -338,16 +338,16 @@ public struct RollingDeployHandler: TaskHandler {
             let timeout = Duration.seconds(p["steadyStateTimeoutSeconds"]?.intValue ?? 600)
             let started = Date().addingTimeInterval(-1)
             let knownEvents = Set((current?["events"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
-            let deployed: AWSJSON?
+            let deployed: JSONValue?
             let verb: String
             if let current, current["status"]?.stringValue == "ACTIVE" {
                 let seen = snapshot["current"].map { c in
-                    ((c["scalableTargets"]?.arrayValue ?? []).map(toAWS), (c["scalingPolicies"]?.arrayValue ?? []).map(toAWS))
+                    ((c["scalableTargets"]?.arrayValue ?? []), (c["scalingPolicies"]?.arrayValue ?? []))
                 }
                 try await deployer.detachScaling(service: serviceName, known: seen)
                 let desired = keepCount ? (current["desiredCount"]?.intValue ?? 0) : (sd["desiredCount"]?.intValue ?? current["desiredCount"]?.intValue ?? 0)
                 log.log("Updating Service \(serviceName) with task definition \(tdArn) and desired count \(desired)", unit: "Deploy")
-                deployed = try await clients.ecs.updateService(toAWS(requests.updateService ?? [:]))
+                deployed = try await clients.ecs.updateService(requests.updateService ?? [:])
                 deployer.changes.append("updated service \(serviceName) to \(family):\(revision)")
                 verb = "Updated"
             } else {
@@ -355,7 +355,7 @@ public struct RollingDeployHandler: TaskHandler {
                     try await deployer.waitInactive(serviceName, timeout: timeout)
                 }
                 log.log("Creating Service \(serviceName) with task definition \(tdArn) and desired count \(sd["desiredCount"]?.intValue ?? 1)", unit: "Deploy")
-                deployed = try await clients.ecs.createService(toAWS(requests.createService ?? [:]))
+                deployed = try await clients.ecs.createService(requests.createService ?? [:])
                 deployer.changes.append("created service \(serviceName)")
                 verb = "Created"
             }
@@ -366,7 +366,7 @@ public struct RollingDeployHandler: TaskHandler {
 
             // 5. Steady state, then scaling back on.
             let final = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: timeout, initial: deployed)
-            try await deployer.attachScaling(service: serviceName, targets: requests.registerScalableTargets.map(toAWS), policies: requests.putScalingPolicies.map(toAWS))
+            try await deployer.attachScaling(service: serviceName, targets: requests.registerScalableTargets, policies: requests.putScalingPolicies)
             let serviceArn = final["serviceArn"]?.stringValue ?? deployed?["serviceArn"]?.stringValue ?? ""
             log.log("\(verb) Service \(serviceName) with Arn \(serviceArn)", unit: "Deploy")
 

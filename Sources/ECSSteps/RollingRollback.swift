@@ -70,9 +70,9 @@ public struct RollingRollbackHandler: TaskHandler {
             if alreadyThere {
                 log.log("Service \(serviceName) already runs \(oldTD) and is steady", unit: unit)
             } else {
-                var update: [String: AWSJSON] = ["cluster": .string(cluster), "service": .string(serviceName), "taskDefinition": .string(oldTD), "desiredCount": .number(Double(count))]
+                var update: [String: JSONValue] = ["cluster": .string(cluster), "service": .string(serviceName), "taskDefinition": .string(oldTD), "desiredCount": .number(Double(count))]
                 for k in ["deploymentConfiguration", "networkConfiguration", "loadBalancers", "capacityProviderStrategy", "platformVersion", "healthCheckGracePeriodSeconds"] {
-                    if let v = old[k] { update[k] = toAWS(v) }
+                    if let v = old[k] { update[k] = v }
                 }
                 log.log("Updating Service \(serviceName) with task definition \(oldTD) and desired count \(count)", unit: unit)
                 let knownEvents = Set((current["events"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
@@ -84,8 +84,8 @@ public struct RollingRollbackHandler: TaskHandler {
                 }
                 _ = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: .seconds(p["steadyStateTimeoutSeconds"]?.intValue ?? 600), initial: answer)
             }
-            let targets = (snapshot["scalableTargets"]?.arrayValue ?? []).map(toAWS)
-            let policies = (snapshot["scalingPolicies"]?.arrayValue ?? []).map(toAWS)
+            let targets = (snapshot["scalableTargets"]?.arrayValue ?? [])
+            let policies = (snapshot["scalingPolicies"]?.arrayValue ?? [])
             try await deployer.attachScaling(service: serviceName, targets: targets, policies: policies)
             log.log("Rollback Successful.", unit: unit)
             return TaskOutcome(outputs: ["rolledBack": true, "serviceName": .string(serviceName), "taskDefinitionArn": .string(oldTD), "desiredCount": .number(Double(count))])
@@ -180,8 +180,8 @@ private func lookup<T>(_ body: () async throws -> T) async throws -> T {
     }
 }
 
-private func pick(_ v: AWSJSON, _ keys: [String]) -> TaskJSON {
-    var o: [String: TaskJSON] = [:]
-    for k in keys { if let x = v[k] { o[k] = toTask(x) } }
+private func pick(_ v: JSONValue, _ keys: [String]) -> JSONValue {
+    var o: [String: JSONValue] = [:]
+    for k in keys { if let x = v[k] { o[k] = x } }
     return .object(o)
 }

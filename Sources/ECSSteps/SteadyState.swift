@@ -34,7 +34,7 @@ struct RolloutTracker {
     }
 
     /// Looks at one DescribeServices answer; returns the verdict and the lines to log, in order.
-    mutating func observe(_ service: AWSJSON) -> (RolloutVerdict, [String], changed: Bool) {
+    mutating func observe(_ service: JSONValue) -> (RolloutVerdict, [String], changed: Bool) {
         var lines: [String] = []
         var changed = false
         // Events come newest first; print unseen ones oldest first, exactly once.
@@ -85,7 +85,7 @@ struct RolloutTracker {
 }
 
 /// ECS timestamps arrive as epoch seconds (JSON protocol) or ISO strings.
-func awsDate(_ v: AWSJSON?) -> Date? {
+func awsDate(_ v: JSONValue?) -> Date? {
     if let d = v?.doubleValue { return Date(timeIntervalSince1970: d) }
     if let s = v?.stringValue { return ISO8601DateFormatter().date(from: s) }
     return nil
@@ -105,7 +105,7 @@ func eventTime(_ d: Date) -> String {
 actor ServicePoller {
     private struct Pending {
         var services: Set<String> = []
-        var waiters: [(String, CheckedContinuation<AWSJSON?, Error>)] = []
+        var waiters: [(String, CheckedContinuation<JSONValue?, Error>)] = []
     }
     private var pending: [String: Pending] = [:]
     private let ecs: ECS
@@ -119,7 +119,7 @@ actor ServicePoller {
     }
 
     /// The service as DescribeServices returns it (nil: MISSING).
-    func describe(cluster: String, service: String) async throws -> AWSJSON? {
+    func describe(cluster: String, service: String) async throws -> JSONValue? {
         try await withCheckedThrowingContinuation { c in
             let first = pending[cluster] == nil
             pending[cluster, default: Pending()].services.insert(service)
@@ -133,7 +133,7 @@ actor ServicePoller {
     private func flush(cluster: String) async {
         try? await Task.sleep(for: window)
         guard let batch = pending.removeValue(forKey: cluster) else { return }
-        var found: [String: AWSJSON] = [:]
+        var found: [String: JSONValue] = [:]
         var failure: Error?
         let names = Array(batch.services).sorted()
         for start in stride(from: 0, to: names.count, by: 10) {

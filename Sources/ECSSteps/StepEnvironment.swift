@@ -49,7 +49,7 @@ public func ecsHandlers(_ env: StepEnvironment) -> [any TaskHandler] {
 }
 
 /// Reads a required string member of a payload, with a clear error.
-func requiredString(_ p: TaskJSON, _ name: String, task: String) throws -> String {
+func requiredString(_ p: JSONValue, _ name: String, task: String) throws -> String {
     guard let s = p[name]?.stringValue, !s.isEmpty else {
         throw TaskError(code: "invalid_payload", message: "\(task): payload member '\(name)' is required (a non-empty string)")
     }

@@ -298,6 +298,10 @@ final class CurlLoop: @unchecked Sendable {
         }
         // No 100-continue round trip: servers here answer at once.
         list = curl_slist_append(list, "Expect:")
+        // libcurl labels a body without a type as a form; send none rather than a wrong one.
+        if req.header("Content-Type") == nil {
+            list = curl_slist_append(list, "Content-Type:")
+        }
         t.headerList = list
         _ = ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
         return nil

@@ -118,7 +118,3 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible, Equatab
     public var description: String { "HTTP \(kind.rawValue) error: \(message)" }
 }
 
-/// Older name of `HTTPClientRequest` (it collides with HTTPTypes' `HTTPRequest` where both are imported).
-public typealias HTTPRequest = HTTPClientRequest
-/// Older name of `HTTPClientResponse`.
-public typealias HTTPResponse = HTTPClientResponse

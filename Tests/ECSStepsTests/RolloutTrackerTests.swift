@@ -3,13 +3,13 @@ import Foundation
 import Testing
 @testable import ECSSteps
 
-func deployment(_ id: String, _ status: String, running: Int, desired: Int, rollout: String? = "IN_PROGRESS", failed: Int = 0) -> AWSCore.JSONValue {
-    var d: [String: AWSCore.JSONValue] = ["id": .string(id), "status": .string(status), "runningCount": .number(Double(running)), "desiredCount": .number(Double(desired)), "failedTasks": .number(Double(failed))]
+func deployment(_ id: String, _ status: String, running: Int, desired: Int, rollout: String? = "IN_PROGRESS", failed: Int = 0) -> JSONValue {
+    var d: [String: JSONValue] = ["id": .string(id), "status": .string(status), "runningCount": .number(Double(running)), "desiredCount": .number(Double(desired)), "failedTasks": .number(Double(failed))]
     if let rollout { d["rolloutState"] = .string(rollout) }
     return .object(d)
 }
 
-func service(_ deployments: [AWSCore.JSONValue], events: [(String, Double, String)] = []) -> AWSCore.JSONValue {
+func service(_ deployments: [JSONValue], events: [(String, Double, String)] = []) -> JSONValue {
     .object([
         "serviceName": "myapp", "deployments": .array(deployments),
         "events": .array(events.map { .object(["id": .string($0.0), "createdAt": .number($0.1), "message": .string($0.2)]) }),

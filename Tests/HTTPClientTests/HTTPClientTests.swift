@@ -165,6 +165,7 @@ actor Counter {
                 return "\(req.method.rawValue) \(req.headers.first { $0.name.rawName == "X-Test" }?.value ?? "-") \(String(buffer: body))"
             }
             r.delete("thing") { _, _ in Response(status: .noContent) }
+            r.post("type") { req, _ in req.headers[.contentType] ?? "none" }
         }
         defer { server.stop() }
         let client = HTTPClient()
@@ -173,5 +174,8 @@ actor Counter {
         #expect(r.header("content-length") == "11")
         let d = try await client.send(HTTPClientRequest(method: "DELETE", url: "\(server.baseURL)/thing"))
         #expect(d.status == 204)
+        // A body without a type is not sent as a form (libcurl's default).
+        let t = try await client.send(HTTPClientRequest(method: "POST", url: "\(server.baseURL)/type", body: Data("x".utf8)))
+        #expect(String(decoding: t.body, as: UTF8.self) == "none")
     }
 }

@@ -112,7 +112,10 @@ let package = Package(
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["HTTPClient", "DelegateProtocol", "ManagerClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "HTTPClient", "DelegateProtocol", "ManagerClient", "TestSupport", "ECSSteps", "AWSCore", "AWSServices", "AWSSigV4",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

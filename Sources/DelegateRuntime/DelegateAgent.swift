@@ -298,7 +298,8 @@ public final class DelegateAgent: Service, Sendable {
         } catch {
             logger.error("cannot journal the result; sending it anyway", metadata: ["task": "\(envelope.taskId)", "error": "\(error)"])
         }
-        await deliver(taskId: envelope.taskId, result: result)
+        // Delivered outside the task's cancellation: a cancelled task still reports that it was cancelled.
+        await Task { await self.deliver(taskId: envelope.taskId, result: result) }.value
         let started = state.withLock { $0.running[envelope.taskId]?.startedAt } ?? Date()
         metrics.taskFinished(type: envelope.type, outcome: result.status.rawValue, duration: .milliseconds(Int(Date().timeIntervalSince(started) * 1000)))
     }
@@ -363,7 +364,10 @@ public final class DelegateAgent: Service, Sendable {
                 attempt += 1
                 let delay = backoff(attempt: attempt, base: .milliseconds(250), cap: .seconds(30))
                 noteFailure("delivering a result failed", error: error, retryIn: delay)
-                if Task.isCancelled && attempt > 3 { return }  // stays in SQLite; sent on next start
+                if attempt >= 5 && state.withLock({ $0.draining }) {
+                    logger.warning("shutting down: the result stays in the state database and is sent on the next start", metadata: ["task": "\(taskId)"])
+                    return
+                }
                 try? await Task.sleep(for: delay)
             }
         }

@@ -119,10 +119,10 @@ struct ECSWorld {
     var delegate: DelegateProcess
     let client: ManagerClient
 
-    static func start(_ name: String) async throws -> ECSWorld {
+    static func start(_ name: String, managerArgs: [String] = []) async throws -> ECSWorld {
         let dir = try Scratch(name)
         async let sim = Simulator(dir: dir)
-        let manager = try await ManagerProcess(dir: dir)
+        let manager = try await ManagerProcess(dir: dir, extraArgs: managerArgs)
         let delegate = try DelegateProcess(dir: dir, name: "ecs-d", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["ecs"])
         let client = manager.client()
         _ = try await connectedDelegate(client, name: "ecs-d")

@@ -1,0 +1,82 @@
+import AWSCore
+import AWSServices
+import AWSSigV4
+import DelegateProtocol
+import Foundation
+import HTTPClient
+import Logging
+import ManagerClient
+import Testing
+@testable import ECSSteps
+
+/// Details of the ECS steps against the simulator: shared polls, the Git store, cancellation mid-deployment.
+@Suite(.serialized) struct ECSStepsDetailTests {
+    @Test func concurrentWaitersOnOneClusterShareDescribeServicesCalls() async throws {
+        let dir = try Scratch("poller")
+        let sim = try await Simulator(dir: dir)
+        let client = AWSClient(
+            credentialProvider: StaticCredentialProvider(AWSCredentials(accessKeyId: "AKIDTESTING", secretAccessKey: "x")), httpClient: HTTPClient(),
+            configuration: AWSClientConfiguration(region: "us-east-1", endpointOverride: sim.endpoint), logger: Logger(label: "test"))
+        let poller = ServicePoller(ecs: ECS(client: client), window: .milliseconds(50))
+        _ = try await sim.control("/_awssim/calls", method: "DELETE")
+        let names = (1...12).map { "svc\($0)" }
+        let answers = try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+            for n in names { group.addTask { try await poller.describe(cluster: sim.cluster, service: n) } }
+            var out: [JSONValue?] = []
+            for try await a in group { out.append(a) }
+            return out
+        }
+        #expect(answers.count == 12 && answers.allSatisfy { $0 == nil }, "no such services: MISSING for each")
+        let calls = try await sim.calls()
+        // 12 waiters, one window: two calls (10 + 2 services), not twelve.
+        #expect((calls["ecs"] as? [String: Any])?["DescribeServices"] as? Int == 2)
+        #expect(await poller.calls == 2)
+    }
+
+    @Test func manifestsFromAGitRepository() async throws {
+        let w = try await ECSWorld.start("git")
+        let repo = w.dir.file("repo")
+        try FileManager.default.createDirectory(atPath: repo + "/ecs", withIntermediateDirectories: true)
+        for name in ["RegisterTaskDefinitionRequest.yaml", "CreateServiceRequest.yaml"] {
+            let text = try String(contentsOfFile: repoRoot + "/Tests/ManifestsTests/Fixtures/" + name, encoding: .utf8)
+                .replacingOccurrences(of: "<ecsInstanceRole Role ARN>", with: "arn:aws:iam::123456789012:role/ecsInstanceRole")
+                .replacingOccurrences(of: "<Security Group Id>", with: w.sim.securityGroup).replacingOccurrences(of: "<Subnet Id>", with: w.sim.subnet)
+            try text.write(toFile: repo + "/ecs/" + name, atomically: true, encoding: .utf8)
+        }
+        let git = try Child("/bin/sh", ["-c", "cd \(repo) && git init -q -b main && git add . && git -c user.email=t@t -c user.name=t commit -qm manifests"], dir: w.dir, name: "git")
+        #expect(await git.wait(timeout: .seconds(30)) == 0, "\(git.stderr)")
+        let url = "file://\(repo)"
+        let payload: JSONValue = [
+            "cluster": .string(w.sim.cluster), "variables": ["artifact": ["image": "nginx:perl"]],
+            "manifests": [
+                "taskDefinition": ["store": "git", "url": .string(url), "ref": "main", "path": "ecs/RegisterTaskDefinitionRequest.yaml"],
+                "serviceDefinition": ["store": "git", "url": .string(url), "ref": "main", "path": "ecs/CreateServiceRequest.yaml"],
+            ],
+        ]
+        let (info, log) = try await w.run("ecs.rolling.deploy", payload, execution: "git")
+        #expect(info.state == "succeeded", "\(info.error?.message ?? "")\n\(log.joined(separator: "\n"))")
+        #expect(inOrder(log, ["Fetching EcsTaskDefinition from Git", "- ecs/RegisterTaskDefinitionRequest.yaml", "Successfully fetched following files:", "Deployment Successful."]) == nil)
+
+        var missing = payload
+        missing["manifests"]?["taskDefinition"]?["path"] = "ecs/nope.yaml"
+        let (bad, _) = try await w.run("ecs.rolling.deploy", missing, execution: "git2")
+        #expect(bad.state == "failed")
+        #expect(bad.error?.message.contains("ecs/nope.yaml not found in \(url) at main") == true)
+    }
+
+    @Test func aDeploymentCancelledMidwaySaysWhatItChanged() async throws {
+        let w = try await ECSWorld.start("cancel", managerArgs: ["--heartbeat-seconds", "0.5"])
+        let (ok, _) = try await w.run("ecs.rolling.deploy", try deployPayload(sim: w.sim, image: "nginx:perl"), execution: "c1")
+        #expect(ok.state == "succeeded")
+        _ = try await w.sim.control("/_awssim/faults/images", #"{"pattern": "nginx:slow", "startDelaySeconds": 6000}"#)
+        let id = try await w.submit("ecs.rolling.deploy", try deployPayload(sim: w.sim, image: "nginx:slow"), execution: "c2")
+        try await eventually(timeout: .seconds(60), "the update was sent") {
+            try await allLines(w.client, taskId: id).contains { $0.text.hasPrefix("Updating Service myapp") }
+        }
+        try await w.client.cancel(taskId: id)
+        let info = try await finished(w.client, id, timeout: .seconds(30))
+        #expect(info.state == "cancelled")
+        #expect(info.error?.message.contains("already changed: registered task definition fargate-task-definition:2; updated service myapp to fargate-task-definition:2") == true, "\(info.error?.message ?? "")")
+        #expect(info.rollbackSnapshot?["service"]?["taskDefinition"]?.stringValue?.hasSuffix(":1") == true)
+    }
+}

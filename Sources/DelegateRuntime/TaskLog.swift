@@ -53,18 +53,22 @@ public final class TaskLog: Sendable {
                 gate.noteDropped(1)
                 return false
             }
-            if s.dropped > 0 {
-                s.pending.append(LogLine(
-                    seq: s.nextSeq, time: now, level: "warn", unit: unit,
-                    text: "[ecs-delegate] \(s.dropped) log lines dropped: the delegate's spool was full (spool_max_lines \(gate.capacity)); the manager was unreachable for too long"))
-                s.nextSeq += 1
-                s.dropped = 0
-            }
+            appendDropNotice(&s, now: now, unit: unit)
             s.pending.append(LogLine(seq: s.nextSeq, time: now, level: level, unit: unit, text: masked))
             s.nextSeq += 1
             return true
         }
         if accepted { wakeup.signal() }
+    }
+
+    /// Says how many lines were dropped, if any (room for it is already reserved, or forced at close).
+    private func appendDropNotice(_ s: inout State, now: Date, unit: String) {
+        guard s.dropped > 0 else { return }
+        s.pending.append(LogLine(
+            seq: s.nextSeq, time: now, level: "warn", unit: unit,
+            text: "[ecs-delegate] \(s.dropped) log lines dropped: the delegate's spool was full (spool_max_lines \(gate.capacity)); the manager was unreachable for too long"))
+        s.nextSeq += 1
+        s.dropped = 0
     }
 
     /// Whether the manager asked for this task to be cancelled (seen on a log acknowledgement or heartbeat).
@@ -83,7 +87,14 @@ public final class TaskLog: Sendable {
 
     /// No more lines will be written; the pump finishes once everything is shipped.
     func close() {
-        state.withLock { $0.closed = true }
+        state.withLock { s in
+            // A task that ended while the spool was full still says what it lost (one line over the cap).
+            if s.dropped > 0 {
+                gate.force(1)
+                appendDropNotice(&s, now: Date(), unit: "Result")
+            }
+            s.closed = true
+        }
         wakeup.signal()
     }
 
@@ -131,6 +142,9 @@ final class SpoolGate: Sendable {
         if ok { warned.withLock { $0 = false } }
         return ok
     }
+
+    /// Takes room for `n` lines even over the cap.
+    func force(_ n: Int) { held.withLock { $0 += n } }
 
     /// Gives back room for acknowledged lines.
     func release(_ n: Int) { held.withLock { $0 = max(0, $0 - n) } }

@@ -79,4 +79,26 @@ import Testing
         #expect(info.error?.message.contains("already changed: registered task definition fargate-task-definition:2; updated service myapp to fargate-task-definition:2") == true, "\(info.error?.message ?? "")")
         #expect(info.rollbackSnapshot?["service"]?["taskDefinition"]?.stringValue?.hasSuffix(":1") == true)
     }
+
+    @Test func validateConnectorAndManifestsFromS3() async throws {
+        let w = try await ECSWorld.start("s3")
+        let (valid, vlog) = try await w.run("aws.validate", [:], execution: "v")
+        #expect(valid.state == "succeeded", "\(valid.error?.message ?? "")")
+        #expect(valid.outputs?["account"] == "123456789012")
+        #expect(valid.outputs?["clusters"]?.arrayValue?.contains { $0.stringValue?.hasSuffix("cluster/\(w.sim.cluster)") == true } == true)
+        #expect(vlog.contains { $0.hasPrefix("Authenticated as arn:aws:") })
+
+        // Put the tutorial's task definition in the simulator's S3 (path style), then deploy from it.
+        let td = try tutorialManifest("RegisterTaskDefinitionRequest.yaml", sim: w.sim)["content"]?.stringValue ?? ""
+        let auth = ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDTESTING/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0")
+        for (url, body) in [(w.sim.endpoint + "/manifests", Data()), (w.sim.endpoint + "/manifests/ecs%20tutorial/td.yaml", Data(td.utf8))] {
+            let r = try await w.sim.http.send(HTTPClientRequest(method: "PUT", url: url, headers: [auth], body: body))
+            #expect(r.status == 200, "PUT \(url): \(r.status) \(String(decoding: r.body, as: UTF8.self))")
+        }
+        var payload = try deployPayload(sim: w.sim, image: "nginx:perl")
+        payload["manifests"]?["taskDefinition"] = ["store": "s3", "bucket": "manifests", "key": "ecs tutorial/td.yaml"]
+        let (info, log) = try await w.run("ecs.rolling.deploy", payload, execution: "s3")
+        #expect(info.state == "succeeded", "\(info.error?.message ?? "")\n\(log.joined(separator: "\n"))")
+        #expect(inOrder(log, ["Fetching EcsTaskDefinition from S3", "- s3://manifests/ecs tutorial/td.yaml", "Successfully fetched following files:", "Deployment Successful."]) == nil)
+    }
 }

@@ -185,4 +185,27 @@ final class NotifyListener: @unchecked Sendable {
             }
         }
     }
+
+    @Test func aFullSpoolDropsLinesVisiblyAndKeepsSequenceNumbersDense() async throws {
+        let dir = try Scratch("spoolcap")
+        let manager = try await ManagerProcess(dir: dir)
+        let client = manager.client()
+        let delegate = try DelegateProcess(dir: dir, name: "d1", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["a"], extra: "spool_max_lines: 100")
+        _ = try await connectedDelegate(client, name: "d1")
+        let id = try await client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["a"], payload: ["count": 400, "delayMillis": 5])).taskId
+        try await eventually("first lines shipped") { try await client.task(id).logLines > 0 }
+        await manager.stop(SIGKILL)
+        try await Task.sleep(for: .seconds(3))  // the task finishes writing while the manager is away
+        try await manager.start()
+        let info = try await finished(client, id, timeout: .seconds(60))
+        #expect(info.state == "succeeded")
+        let lines = try await allLines(client, taskId: id)
+        #expect(lines.map(\.seq) == (1...Int64(lines.count)).map { $0 })
+        #expect(lines.count < 400)
+        #expect(lines.contains { $0.text.contains("log lines dropped: the delegate's spool was full (spool_max_lines 100)") })
+        #expect(delegate.child.stderr.contains("log spool full"))
+        let metrics = try Child("/usr/bin/curl", ["-s", "--unix-socket", dir.file("d1.sock"), "http://localhost/metrics"], dir: dir, name: "metrics")
+        #expect(await metrics.wait(timeout: .seconds(10)) == 0)
+        #expect(metrics.stdout.contains("ecs_delegate_log_lines_dropped_total") && !metrics.stdout.contains("ecs_delegate_log_lines_dropped_total 0"))
+    }
 }

@@ -103,8 +103,8 @@ let package = Package(
             dependencies: ["HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
-        .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "HTTPClient", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "HTTPClient", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "DelegateProtocol"]),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),

@@ -1,5 +1,6 @@
 import AWSSigV4
 import Foundation
+import TestSupport
 import HTTPClient
 import Logging
 import Testing
@@ -173,7 +174,7 @@ struct CredentialTests {
         // Last in the chain.
         #expect(try await CredentialProviderChain.defaultChain(context: context(env)).credentials().accessKeyId == "ASIAMETA")
         // No metadata service: the provider says "not configured" quickly.
-        let closed = try MotoServer.freePort()
+        let closed = freeLoopbackPort()
         await #expect {
             _ = try await InstanceMetadataCredentialProvider(context: context(["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(closed)"])).credentials()
         } throws: { e in (e as? AWSClientError)?.kind == .noCredentials }

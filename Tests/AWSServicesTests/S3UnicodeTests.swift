@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import AWSSigV4
 import Foundation
+import TestSupport
 import HTTPClient
 import Logging
 import Testing

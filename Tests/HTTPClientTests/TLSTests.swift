@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,20 +18,6 @@ func sh(_ args: [String], in dir: String) throws -> Int32 {
     try p.run()
     p.waitUntilExit()
     return p.terminationStatus
-}
-
-/// A free loopback TCP port (bound, then released).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }
 
 /// A private CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI.
@@ -54,7 +41,7 @@ struct TestPKI {
 /// An HTTP/2 server over TLS (nghttpd, Debian's nghttp2-server) serving one file.
 final class H2Server: @unchecked Sendable {
     let process = Process()
-    let port = freePort()
+    let port = freeLoopbackPort()
     init(pki: TestPKI, requireClientCert: Bool) throws {
         try FileManager.default.createDirectory(atPath: pki.dir + "/htdocs", withIntermediateDirectories: true)
         try "hello over h2\n".write(toFile: pki.dir + "/htdocs/hello.txt", atomically: true, encoding: .utf8)
@@ -115,7 +102,7 @@ struct TLSTests {
 
 @Suite struct ProxyTests {
     @Test func requestsGoThroughTheConfiguredProxy() async throws {
-        let port = freePort()
+        let port = freeLoopbackPort()
         let script = """
             import http.server, sys
             class H(http.server.BaseHTTPRequestHandler):

@@ -4,20 +4,21 @@ import Glibc
 #endif
 
 /// Why moto could not be started.
-struct MotoUnavailable: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct MotoUnavailable: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
 
 /// A `moto_server` subprocess on a free loopback port, killed by `stop()`.
-final class MotoServer: @unchecked Sendable {
-    let port: Int
+public final class MotoServer: @unchecked Sendable {
+    public let port: Int
     private let process: Process
-    var url: String { "http://127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:PORT`.
+    public var url: String { "http://127.0.0.1:\(port)" }
 
     /// Starts moto; `noAuthCount` sets INITIAL_NO_AUTH_ACTION_COUNT (signature checks on after that many calls).
-    init(noAuthCount: Int? = nil) async throws {
-        port = try MotoServer.freePort()
+    public init(noAuthCount: Int? = nil) async throws {
+        port = freeLoopbackPort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["moto_server", "-H", "127.0.0.1", "-p", String(port)]
@@ -39,29 +40,13 @@ final class MotoServer: @unchecked Sendable {
         throw MotoUnavailable(message: "moto_server did not listen on port \(port) within 30 s")
     }
 
-    func stop() {
+    /// Kills moto.
+    public func stop() {
         // moto exits on SIGTERM only once every keep-alive connection closes; SIGKILL is immediate.
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     static func canConnect(_ port: Int) -> Bool {
@@ -78,3 +63,20 @@ final class MotoServer: @unchecked Sendable {
     }
 }
 
+/// A free loopback TCP port (bound, then released).
+public func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    _ = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}

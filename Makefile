@@ -51,6 +51,7 @@ demo: deps
 
 bench: release
 	python3 Benchmarks/runtime_bench.py
+	python3 Benchmarks/ecs_deploy_bench.py --runs 3
 
 clean:
 	rm -rf .build

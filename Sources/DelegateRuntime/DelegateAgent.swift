@@ -86,7 +86,7 @@ public final class DelegateAgent: Service, Sendable {
         await withGracefulShutdownHandler {
             // The long poll in flight is cancelled too: a task leased in that instant is
             // never started, and the manager requeues it when its lease expires.
-            try? await cancelWhenGracefulShutdown {
+            await cancelWhenGracefulShutdown {
                 await self.pollLoop(instanceId: instanceId)
             }
         } onGracefulShutdown: {
@@ -119,7 +119,7 @@ public final class DelegateAgent: Service, Sendable {
         logger.info("stopped")
     }
 
-    /// A request to stop taking tasks (same as SIGTERM's first step).
+    /// Tasks in flight.
     public var runningCount: Int { state.withLock { $0.running.count } }
 
     // MARK: registration
@@ -246,13 +246,9 @@ public final class DelegateAgent: Service, Sendable {
                 let cap: Duration = (error as? ManagerClientError)?.status == 401 ? .seconds(60) : .seconds(30)
                 let delay = backoff(attempt: failures, base: .milliseconds(250), cap: cap)
                 noteFailure("polling for tasks failed", error: error, retryIn: delay)
-                await capacityFreedOrSleep(delay)
+                try? await Task.sleep(for: delay)
             }
         }
-    }
-
-    private func capacityFreedOrSleep(_ d: Duration) async {
-        try? await Task.sleep(for: d)
     }
 
     // MARK: running tasks

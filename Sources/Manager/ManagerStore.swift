@@ -185,7 +185,8 @@ public final class ManagerStore: Sendable {
                 }
                 return nil
             }
-            guard var (envelope, hasSensitive) = leased else { return nil }
+            guard let (leasedEnvelope, hasSensitive) = leased else { return nil }
+            var envelope = leasedEnvelope
             if hasSensitive {
                 guard let s = sensitive.withLock({ $0[envelope.taskId] }) else {
                     try finish(taskId: envelope.taskId, leaseId: envelope.leaseId, result: TaskResult(
@@ -322,14 +323,14 @@ public final class ManagerStore: Sendable {
     /// One task's report, or nil.
     public func task(_ id: String) throws -> TaskInfo? {
         try db.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id=?", arguments: [id]).map { try taskInfo($0, db: db) }
+            try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id=?", arguments: [id]).map(taskInfo)
         }
     }
 
     /// The most recent tasks, newest first.
     public func tasks(limit: Int = 100) throws -> [TaskInfo] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM tasks ORDER BY queueOrder DESC LIMIT ?", arguments: [limit]).map { try taskInfo($0, db: db) }
+            try Row.fetchAll(db, sql: "SELECT * FROM tasks ORDER BY queueOrder DESC LIMIT ?", arguments: [limit]).map(taskInfo)
         }
     }
 
@@ -342,7 +343,7 @@ public final class ManagerStore: Sendable {
         }
     }
 
-    private func taskInfo(_ row: Row, db: Database) throws -> TaskInfo {
+    private func taskInfo(_ row: Row) throws -> TaskInfo {
         let errorCode: String? = row["errorCode"]
         return TaskInfo(
             taskId: row["id"], type: row["type"], selectors: try jsonValue(row["selectors"]), state: row["state"], delegateId: row["delegateId"],

@@ -23,9 +23,24 @@ struct ServiceDeployer {
     /// What this step changed so far, for a result that says so when it fails or is cancelled mid-way.
     var changes: [String] = []
 
+    /// Runs a read again, with backoff, while AWS throttles it beyond the client's own retries.
+    func patiently<T>(_ body: () async throws -> T) async throws -> T {
+        var delay = Duration.milliseconds(500)
+        for _ in 0..<5 {
+            do {
+                return try await body()
+            } catch let e as AWSError where e.isThrottling {
+                context.logger.debug("throttled; backing off", metadata: ["code": "\(e.code)", "delay": "\(delay)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(8))
+            }
+        }
+        return try await body()
+    }
+
     /// The service as it is now (nil when it does not exist or is INACTIVE).
     func currentService(_ name: String) async throws -> JSONValue? {
-        let (services, _) = try await clients.ecs.describeServices(cluster: cluster, services: [name], includeTags: true)
+        let (services, _) = try await patiently { try await clients.ecs.describeServices(cluster: cluster, services: [name], includeTags: true) }
         return services.first { $0["serviceName"]?.stringValue == name }
     }
 
@@ -37,8 +52,8 @@ struct ServiceDeployer {
         var svc: [String: JSONValue] = [:]
         for k in snapshotServiceMembers { if let v = current[k] { svc[k] = v } }
         let resourceId = "service/\(cluster)/\(name)"
-        let targets = try await clients.autoScaling.describeScalableTargets(resourceIds: [resourceId])
-        let policies = try await clients.autoScaling.describeScalingPolicies(resourceId: resourceId)
+        let targets = try await patiently { try await clients.autoScaling.describeScalableTargets(resourceIds: [resourceId]) }
+        let policies = try await patiently { try await clients.autoScaling.describeScalingPolicies(resourceId: resourceId) }
         return [
             "current": ["scalableTargets": .array(targets), "scalingPolicies": .array(policies)],
             "firstDeployment": false, "cluster": .string(cluster), "serviceName": .string(name), "service": .object(svc),

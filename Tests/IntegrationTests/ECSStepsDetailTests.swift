@@ -101,4 +101,18 @@ import Testing
         #expect(info.state == "succeeded", "\(info.error?.message ?? "")\n\(log.joined(separator: "\n"))")
         #expect(inOrder(log, ["Fetching EcsTaskDefinition from S3", "- s3://manifests/ecs tutorial/td.yaml", "Successfully fetched following files:", "Deployment Successful."]) == nil)
     }
+
+    @Test func throttledPollsBackOffAndTheDeploymentStillSucceeds() async throws {
+        let w = try await ECSWorld.start("throttle")
+        let (ok, _) = try await w.run("ecs.rolling.deploy", try deployPayload(sim: w.sim, image: "nginx:perl"), execution: "t1")
+        #expect(ok.state == "succeeded")
+        _ = try await w.sim.control("/_awssim/faults/api", #"{"service": "ecs", "operations": ["DescribeServices"], "error": "throttling", "rate": 0.6}"#)
+        let (info, log) = try await w.run("ecs.rolling.deploy", try deployPayload(sim: w.sim, image: "nginx:stable"), execution: "t2")
+        #expect(info.state == "succeeded", "\(info.error?.message ?? "")\n\(log.joined(separator: "\n"))")
+        #expect(log.contains("Deployment Successful."))
+        let calls = try await w.sim.calls()
+        let describes = (calls["ecs"] as? [String: Any])?["DescribeServices"] as? Int ?? 0
+        // Throttled attempts are retried, but not in a tight loop.
+        #expect(describes < 60)
+    }
 }

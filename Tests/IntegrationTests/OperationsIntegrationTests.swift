@@ -208,4 +208,25 @@ final class NotifyListener: @unchecked Sendable {
         #expect(await metrics.wait(timeout: .seconds(10)) == 0)
         #expect(metrics.stdout.contains("ecs_delegate_log_lines_dropped_total") && !metrics.stdout.contains("ecs_delegate_log_lines_dropped_total 0"))
     }
+
+    @Test func aSecondSigtermCancelsRunningTasksWhichReportWhatTheyLogged() async throws {
+        let dir = try Scratch("sigterm2")
+        let manager = try await ManagerProcess(dir: dir)
+        let client = manager.client()
+        let delegate = try DelegateProcess(dir: dir, name: "d1", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["a"])
+        _ = try await connectedDelegate(client, name: "d1")
+        let id = try await client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["a"], payload: ["count": 1000, "delayMillis": 50])).taskId
+        try await eventually("task running") { try await client.task(id).logLines >= 5 }
+        delegate.child.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(delegate.child.isRunning, "the first SIGTERM waits for the task")
+        delegate.child.signal(SIGTERM)
+        #expect(await delegate.child.wait(timeout: .seconds(30)) == 0, "\(delegate.child.stderr)")
+        let info = try await client.task(id)
+        #expect(info.state == "cancelled")
+        let lines = try await allLines(client, taskId: id)
+        #expect(lines.count > 5 && lines.count < 1000)
+        #expect(lines.map(\.seq) == (1...Int64(lines.count)).map { $0 })
+        #expect(lines.last?.text == "Task cancelled")
+    }
 }

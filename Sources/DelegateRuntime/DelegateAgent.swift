@@ -316,9 +316,15 @@ public final class DelegateAgent: Service, Sendable {
                 try? await Task.sleep(for: .seconds(timeout))
                 return Task.isCancelled ? nil : .failure(TaskError(code: "timeout", message: "the task did not finish within \(timeout) s"))
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failure(CancellationError())
+            // The handler's own outcome wins over a cancelled timer: a step that was cancelled
+            // reports what it had changed (its TaskFailure), not a bare CancellationError.
+            for await outcome in group {
+                if let outcome {
+                    group.cancelAll()
+                    return outcome
+                }
+            }
+            return .failure(CancellationError())
         }
         let result: TaskResult
         switch outcome {

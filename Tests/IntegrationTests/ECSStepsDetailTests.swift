@@ -115,4 +115,20 @@ import Testing
         // Throttled attempts are retried, but not in a tight loop.
         #expect(describes < 60)
     }
+
+    @Test func sameAsAlreadyRunningKeepsTheCountAndForceNewDeploymentIsSent() async throws {
+        let w = try await ECSWorld.start("samecount")
+        let two: (String) -> String = { $0.replacingOccurrences(of: "desiredCount: 1", with: "desiredCount: 2") }
+        let (first, _) = try await w.run("ecs.rolling.deploy", try deployPayload(sim: w.sim, image: "nginx:perl", editService: two), execution: "n1")
+        #expect(first.state == "succeeded")
+        // The manifest says 1, the service runs 2: "same as already running" keeps 2.
+        var payload = try deployPayload(sim: w.sim, image: "nginx:stable")
+        payload["sameAsAlreadyRunningInstances"] = true
+        payload["forceNewDeployment"] = true
+        let (second, log) = try await w.run("ecs.rolling.deploy", payload, execution: "n2")
+        #expect(second.state == "succeeded", "\(second.error?.message ?? "")")
+        #expect(log.contains { $0.hasPrefix("Updating Service myapp with task definition") && $0.hasSuffix("and desired count 2") })
+        #expect(second.outputs?["desiredCount"] == 2)
+        #expect(try await w.sim.describeService("myapp")?["desiredCount"] as? Int == 2)
+    }
 }

@@ -83,7 +83,7 @@ struct ManifestFetcher {
 }
 
 /// A shallow fetch of one file with the system `git`.
-enum GitFetcher {
+package enum GitFetcher {
     /// Fetches `path` at `ref` of `url`; credentials go through a credential helper reading the environment.
     static func fetch(url: String, ref: String, path: String, username: String?, password: String?) async throws -> String {
         let dir = NSTemporaryDirectory() + "ecsd-git-\(UUID().uuidString)"
@@ -128,7 +128,7 @@ enum GitFetcher {
     }
 
     /// A URL with any user:password removed, for logs.
-    static func redactURL(_ url: String) -> String {
+    package static func redactURL(_ url: String) -> String {
         guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
         let slash = url[scheme.upperBound...].firstIndex(of: "/") ?? url.endIndex
         guard at < slash else { return url }

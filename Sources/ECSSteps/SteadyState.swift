@@ -4,7 +4,7 @@ import DelegateRuntime
 import Foundation
 
 /// What one look at a service says about our deployment.
-enum RolloutVerdict: Equatable {
+package enum RolloutVerdict: Equatable {
     case waiting
     case steady
     case failed(String)
@@ -16,7 +16,7 @@ enum RolloutVerdict: Equatable {
 /// equals desiredCount, and its rolloutState (when present) is COMPLETED.
 /// Failure: our deployment is FAILED, or it is gone (the ECS circuit breaker
 /// rolled it back: reporting that as success is the mistake popular tools made).
-struct RolloutTracker {
+package struct RolloutTracker {
     let serviceName: String
     let deploymentId: String
     /// Events older than this are history, not part of this deployment.
@@ -24,9 +24,9 @@ struct RolloutTracker {
     private(set) var seenEvents: Set<String> = []
     private var lastProgress: (Int, Int)?
     private var saidWaitingForSteady = false
-    private(set) var failedTasks = 0
+    package private(set) var failedTasks = 0
 
-    init(serviceName: String, deploymentId: String, since: Date, knownEventIds: Set<String> = []) {
+    package init(serviceName: String, deploymentId: String, since: Date, knownEventIds: Set<String> = []) {
         self.serviceName = serviceName
         self.deploymentId = deploymentId
         self.since = since
@@ -34,7 +34,7 @@ struct RolloutTracker {
     }
 
     /// Looks at one DescribeServices answer; returns the verdict and the lines to log, in order.
-    mutating func observe(_ service: JSONValue) -> (RolloutVerdict, [String], changed: Bool) {
+    package mutating func observe(_ service: JSONValue) -> (RolloutVerdict, [String], changed: Bool) {
         var lines: [String] = []
         var changed = false
         // Events come newest first; print unseen ones oldest first, exactly once.
@@ -102,7 +102,7 @@ func eventTime(_ d: Date) -> String {
 
 /// Shares DescribeServices calls among concurrent waiters on one cluster: requests that arrive
 /// within a short window are answered by one call for up to 10 services.
-actor ServicePoller {
+package actor ServicePoller {
     private struct Pending {
         var services: Set<String> = []
         var waiters: [(String, CheckedContinuation<JSONValue?, Error>)] = []
@@ -111,15 +111,15 @@ actor ServicePoller {
     private let ecs: ECS
     private let window: Duration
     /// DescribeServices calls made (for tests and figures).
-    private(set) var calls = 0
+    package private(set) var calls = 0
 
-    init(ecs: ECS, window: Duration = .milliseconds(15)) {
+    package init(ecs: ECS, window: Duration = .milliseconds(15)) {
         self.ecs = ecs
         self.window = window
     }
 
     /// The service as DescribeServices returns it (nil: MISSING).
-    func describe(cluster: String, service: String) async throws -> JSONValue? {
+    package func describe(cluster: String, service: String) async throws -> JSONValue? {
         try await withCheckedThrowingContinuation { c in
             let first = pending[cluster] == nil
             pending[cluster, default: Pending()].services.insert(service)

@@ -1,7 +1,7 @@
 import AWSCore
 import Foundation
 import Testing
-@testable import ECSSteps
+import ECSSteps
 
 func deployment(_ id: String, _ status: String, running: Int, desired: Int, rollout: String? = "IN_PROGRESS", failed: Int = 0) -> JSONValue {
     var d: [String: JSONValue] = ["id": .string(id), "status": .string(status), "runningCount": .number(Double(running)), "desiredCount": .number(Double(desired)), "failedTasks": .number(Double(failed))]

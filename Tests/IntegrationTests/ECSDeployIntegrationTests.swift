@@ -37,6 +37,13 @@ import Testing
         #expect(second.rollbackSnapshot?["service"]?["taskDefinition"] == "arn:aws:ecs:us-east-1:123456789012:task-definition/fargate-task-definition:1")
         let svc = try await w.sim.describeService("myapp")
         #expect((svc?["taskDefinition"] as? String)?.hasSuffix(":2") == true)
+
+        // The delegate lists both snapshots on its status socket.
+        let snaps = try Child(binDir + "/ecs-delegate", ["snapshots", "--json", "--config", w.delegate.configPath], dir: w.dir, name: "snapshots")
+        #expect(await snaps.wait(timeout: .seconds(10)) == 0)
+        let entries = try ProtocolV1.decoder().decode([JSONValue].self, from: Data(snaps.stdout.utf8))
+        #expect(Set(entries.compactMap { $0["executionId"]?.stringValue }) == ["e1", "e2"])
+        #expect(entries.first { $0["executionId"] == "e1" }?["snapshot"]?["firstDeployment"] == true)
     }
 
     @Test func failingImageFailsWithTheReasonAndRollbackRestoresTwiceSafely() async throws {

@@ -7,7 +7,7 @@ import HTTPClient
 import Logging
 import ManagerClient
 import Testing
-@testable import ECSSteps
+import ECSSteps
 
 /// Details of the ECS steps against the simulator: shared polls, the Git store, cancellation mid-deployment.
 @Suite(.serialized) struct ECSStepsDetailTests {

@@ -15,7 +15,7 @@ release:
 	swift build -c release
 
 ## Runs every test: the Swift suites (unit and integration with real processes) and the simulator's pytest suite.
-test: test-swift test-python test-systemd
+test: deps test-swift test-python test-systemd
 
 test-swift:
 	swift build --build-tests

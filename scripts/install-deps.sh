@@ -21,7 +21,7 @@ fi
 
 for req in tests/requirements.txt tools/awssim/requirements.txt; do
   if [ -f "$req" ]; then
-    python3 -m pip install -q --disable-pip-version-check -r "$req"
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r "$req"
   fi
 done
 

@@ -20,29 +20,16 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from fleet import ROOT, http
+from fleet import Fleet
+
 SIM = os.path.join(ROOT, "tools", "awssim")
 MANIFESTS = os.path.join(ROOT, "Tests", "ManifestsTests", "Fixtures")
-
-
-def http(method, url, body=None, token=None, timeout=60):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        raw = resp.read()
-        return json.loads(raw) if raw else None
 
 
 def ecs_cmd():
@@ -67,37 +54,13 @@ def main():
     ap.add_argument("--bin", default=None)
     ap.add_argument("--time-scale", default="0.05")
     args = ap.parse_args()
-    bindir = args.bin or subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, text=True).strip()
-    work = tempfile.mkdtemp(prefix="ecsd-deploybench-")
-    procs = []
-    try:
+    with Fleet(tags=["ecs"], bindir=args.bin) as f:
         sim = subprocess.Popen([sys.executable, "-m", "awssim", "--port", "0", "--quiet", "--time-scale", args.time_scale],
                                cwd=SIM, env={**os.environ, "PYTHONPATH": SIM}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        procs.append(sim)
+        f.own(sim)
         endpoint = json.loads(sim.stdout.readline())["endpoint"]
         seed = json.loads(subprocess.check_output([sys.executable, "-m", "awssim", "seed", "--endpoint", endpoint], cwd=SIM,
                                                   env={**os.environ, "PYTHONPATH": SIM}, text=True))
-        token = os.urandom(16).hex()
-        tokfile = os.path.join(work, "token")
-        with open(tokfile, "w") as f:
-            f.write(token)
-        portfile = os.path.join(work, "port")
-        procs.append(subprocess.Popen([os.path.join(bindir, "ecs-manager"), "serve", "--listen", "127.0.0.1:0", "--port-file", portfile,
-                                       "--data", os.path.join(work, "m"), "--token-file", tokfile, "--log-level", "warning"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for _ in range(200):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        base = "http://127.0.0.1:" + open(portfile).read().strip()
-        cfg = os.path.join(work, "d.yaml")
-        with open(cfg, "w") as f:
-            f.write(f"manager_url: {base}\ntoken_file: {tokfile}\nname: bench\ntags: [ecs]\nstate_dir: {work}/d\nstatus_socket: {work}/s.sock\nlog_level: warning\n")
-        procs.append(subprocess.Popen([os.path.join(bindir, "ecs-delegate"), "run", "--config", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for _ in range(200):
-            if any(d["state"] == "connected" for d in http("GET", base + "/v1/delegates", token=token)):
-                break
-            time.sleep(0.05)
         connector = {"aws": {"region": "us-east-1", "endpoint": endpoint, "credentials": {"kind": "static", "accessKeyId": "testing", "secretAccessKey": "testing"}}}
         two = lambda s: s.replace("desiredCount: 1", "desiredCount: 2")
 
@@ -106,10 +69,10 @@ def main():
                        "manifests": {"taskDefinition": manifest("RegisterTaskDefinitionRequest.yaml", seed),
                                      "serviceDefinition": manifest("CreateServiceRequest.yaml", seed, two)}}
             t0 = time.perf_counter()
-            t = http("POST", base + "/v1/tasks", {"type": "ecs.rolling.deploy", "selectors": ["ecs"], "payload": payload,
-                                                  "executionId": image, "connector": connector}, token=token)
+            t = f.call("POST", "/v1/tasks", {"type": "ecs.rolling.deploy", "selectors": ["ecs"], "payload": payload,
+                                                  "executionId": image, "connector": connector})
             while True:
-                info = http("GET", base + f"/v1/tasks/{t['taskId']}", token=token)
+                info = f.call("GET", f"/v1/tasks/{t['taskId']}")
                 if info["state"] in ("succeeded", "failed", "cancelled", "rejected"):
                     return time.perf_counter() - t0, info
                 time.sleep(0.01)
@@ -133,15 +96,6 @@ def main():
             results["fabfuel"].append({"seconds": round(seconds, 3), "exit": r.returncode, "calls": calls.get("total"), "byOperation": calls.get("ecs", {})})
         summary = {k: {"median_seconds": statistics.median(x["seconds"] for x in v), "median_calls": statistics.median(x["calls"] for x in v)} for k, v in results.items()}
         print(json.dumps({"timeScale": float(args.time_scale), "desiredCount": 2, "runs": results, "median": summary}, indent=2))
-    finally:
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

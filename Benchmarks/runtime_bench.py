@@ -14,25 +14,10 @@ Usage: python3 Benchmarks/runtime_bench.py [--bin DIR] [--tasks 500] [--lines 10
 """
 import argparse
 import json
-import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-
-def req(base, token, method, path, body=None, timeout=60):
-    data = json.dumps(body).encode() if body is not None else None
-    r = urllib.request.Request(base + path, data=data, method=method)
-    r.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        r.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(r, timeout=timeout) as resp:
-        raw = resp.read()
-        return json.loads(raw) if raw else None
+from fleet import Fleet
 
 
 def rss_kib(pid):
@@ -55,66 +40,35 @@ def main():
     ap.add_argument("--tasks", type=int, default=500)
     ap.add_argument("--lines", type=int, default=100000)
     args = ap.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    bindir = args.bin or subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, text=True).strip()
-
-    work = tempfile.mkdtemp(prefix="ecsd-bench-")
-    procs = []
-    try:
-        token = os.urandom(16).hex()
-        tokfile = os.path.join(work, "token")
-        with open(tokfile, "w") as f:
-            f.write(token)
-        os.chmod(tokfile, 0o600)
-        portfile = os.path.join(work, "port")
-        mlog = open(os.path.join(work, "manager.log"), "w")
-        procs.append(subprocess.Popen([os.path.join(bindir, "ecs-manager"), "serve", "--listen", "127.0.0.1:0", "--port-file", portfile,
-                                       "--data", os.path.join(work, "mdata"), "--token-file", tokfile, "--log-level", "warning"], stdout=mlog, stderr=mlog))
-        for _ in range(200):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        base = "http://127.0.0.1:" + open(portfile).read().strip()
-        cfg = os.path.join(work, "delegate.yaml")
-        with open(cfg, "w") as f:
-            f.write(f"manager_url: {base}\ntoken_file: {tokfile}\nname: bench\ntags: [bench]\ncapacity: 4\n"
-                    f"state_dir: {work}/dstate\nstatus_socket: {work}/status.sock\nlog_level: warning\n")
-        dlog = open(os.path.join(work, "delegate.log"), "w")
-        delegate = subprocess.Popen([os.path.join(bindir, "ecs-delegate"), "run", "--config", cfg], stdout=dlog, stderr=dlog)
-        procs.append(delegate)
-        for _ in range(200):
-            ds = req(base, token, "GET", "/v1/delegates")
-            if any(d["state"] == "connected" for d in ds):
-                break
-            time.sleep(0.05)
+    with Fleet(tags=["bench"], bindir=args.bin) as f:
         time.sleep(2.0)
-        idle_rss = rss_kib(delegate.pid)
+        idle_rss = rss_kib(f.delegate.pid)
 
         # Warm up one task.
-        t = req(base, token, "POST", "/v1/tasks", {"type": "delegate.echo", "selectors": ["bench"], "payload": {"count": 1}})
-        req(base, token, "GET", f"/v1/tasks/{t['taskId']}/logs?after=0&wait=10")
+        t = f.call("POST", "/v1/tasks", {"type": "delegate.echo", "selectors": ["bench"], "payload": {"count": 1}})
+        f.call("GET", f"/v1/tasks/{t['taskId']}/logs?after=0&wait=10")
 
         lat = []
         for _ in range(args.tasks):
             t0 = time.perf_counter()
-            t = req(base, token, "POST", "/v1/tasks", {"type": "delegate.echo", "selectors": ["bench"], "payload": {"count": 1}})
+            t = f.call("POST", "/v1/tasks", {"type": "delegate.echo", "selectors": ["bench"], "payload": {"count": 1}})
             while True:
-                page = req(base, token, "GET", f"/v1/tasks/{t['taskId']}/logs?after=0&wait=10")
+                page = f.call("GET", f"/v1/tasks/{t['taskId']}/logs?after=0&wait=10")
                 if page["lines"]:
                     break
             lat.append((time.perf_counter() - t0) * 1000.0)
 
         t0 = time.perf_counter()
-        t = req(base, token, "POST", "/v1/tasks", {"type": "delegate.echo", "selectors": ["bench"], "payload": {"count": args.lines}})
+        t = f.call("POST", "/v1/tasks", {"type": "delegate.echo", "selectors": ["bench"], "payload": {"count": args.lines}})
         while True:
-            info = req(base, token, "GET", f"/v1/tasks/{t['taskId']}")
+            info = f.call("GET", f"/v1/tasks/{t['taskId']}")
             if info["state"] in ("succeeded", "failed", "cancelled", "rejected") and info["logLines"] >= args.lines:
                 break
             if info["state"] in ("failed", "cancelled", "rejected"):
                 break
             time.sleep(0.01)
         elapsed = time.perf_counter() - t0
-        peak_rss = rss_kib(delegate.pid)
+        peak_rss = rss_kib(f.delegate.pid)
 
         print(json.dumps({
             "delegate_idle_rss_mib": round(idle_rss / 1024.0, 1),
@@ -124,16 +78,6 @@ def main():
             "delegate_rss_after_throughput_mib": round(peak_rss / 1024.0, 1),
             "aims": {"idle_rss_mib": 30, "dispatch_p99_ms": 20, "lines_100k_seconds": 3},
         }, indent=2))
-    finally:
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(work, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,3 +1,4 @@
+import DelegateProtocol
 import Foundation
 
 /// Replaces secret values in log text with `**************` before anything stores or sends it.
@@ -45,18 +46,7 @@ public struct SecretMasker: Sendable {
 
 /// `s` as it appears inside a JSON string; encoders differ on whether `/` is escaped.
 func jsonEscaped(_ s: String, escapeSlash: Bool) -> String {
-    var out = ""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "/" where escapeSlash: out += "\\/"
-        default:
-            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-        }
-    }
-    return out
+    let quoted = JSONValue.string(s).jsonString
+    let inner = String(quoted.dropFirst().dropLast())
+    return escapeSlash ? inner.replacingOccurrences(of: "/", with: "\\/") : inner
 }

@@ -66,9 +66,16 @@ public struct RegisterRequest: Codable, Sendable, Equatable {
     /// Stable per state directory: a restarted delegate keeps its identity.
     public var instanceId: String
     public var protocolVersion: Int
+    /// Tasks an earlier run of this instance began (its journal says so) and still has to report.
+    ///
+    /// On a re-registration the manager puts back in the queue every task it had
+    /// leased to this instance that is neither started nor listed here: the old
+    /// process took it and died before running it.
+    public var heldTaskIds: [String]?
 
     /// Creates a registration.
-    public init(name: String, hostname: String, version: String, tags: [String], capacity: Int, taskTypes: [String], instanceId: String) {
+    public init(name: String, hostname: String, version: String, tags: [String], capacity: Int, taskTypes: [String], instanceId: String, heldTaskIds: [String]? = nil) {
+        self.heldTaskIds = heldTaskIds
         self.name = name
         self.hostname = hostname
         self.version = version
@@ -158,6 +165,9 @@ public struct TaskEnvelope: Codable, Sendable, Equatable {
     public var secrets: [String: String]
     /// The type-specific input.
     public var payload: JSONValue
+
+    /// The task time limits both sides accept, seconds (up to a week).
+    public static let timeoutRange: ClosedRange<Int> = 1...604_800
 
     /// Creates an envelope.
     public init(taskId: String, leaseId: String, type: String, selectors: [String], timeoutSeconds: Int, executionId: String? = nil, connector: JSONValue? = nil, secrets: [String: String] = [:], payload: JSONValue) {

@@ -60,7 +60,7 @@ public final class DelegateAgent: Service, Sendable {
         self.config = config
         self.store = store
         var client = ManagerClient(baseURL: config.managerURL, token: token, http: http)
-        client.callTimeout = .milliseconds(Int(config.requestTimeoutSeconds * 1000))
+        client.callTimeout = .seconds(clamping: config.requestTimeoutSeconds, to: 0.1...3600)
         self.client = client
         self.logger = logger
         self.handlers = Dictionary(handlers.map { ($0.type, $0) }, uniquingKeysWith: { a, _ in a })
@@ -97,7 +97,7 @@ public final class DelegateAgent: Service, Sendable {
         notify("STOPPING=1\nSTATUS=draining: waiting for running tasks")
         logger.info("shutting down: waiting for running tasks", metadata: ["running": "\(runningCount)", "graceSeconds": "\(config.shutdownGraceSeconds)"])
         await sendHeartbeat(instanceId: instanceId)
-        let deadline = ContinuousClock.now + .milliseconds(Int(config.shutdownGraceSeconds * 1000))
+        let deadline = ContinuousClock.now + .seconds(clamping: config.shutdownGraceSeconds, to: 0...86_400)
         while runningCount > 0 && ContinuousClock.now < deadline {
             await capacityFreed.wait(timeout: .milliseconds(200))
         }
@@ -127,12 +127,19 @@ public final class DelegateAgent: Service, Sendable {
     /// Registers, retrying with backoff and jitter until the manager answers; false if shut down first.
     func register(instanceId: String) async -> Bool {
         var attempt = 0
+        // Tasks this instance began and must still report: the manager leaves those leased to us,
+        // and puts back in the queue anything else it had handed the previous process.
+        let held = ((try? store.tasksWithSpool().map(\.taskId)) ?? []) + ((try? store.undeliveredResults().map(\.taskId)) ?? [])
         let request = RegisterRequest(
             name: config.name, hostname: ProcessInfo.processInfo.hostName, version: delegateVersion, tags: config.tags,
-            capacity: config.capacity, taskTypes: handlers.keys.sorted(), instanceId: instanceId)
+            capacity: config.capacity, taskTypes: handlers.keys.sorted(), instanceId: instanceId,
+            heldTaskIds: Array(Set(held)).sorted())
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let r = try await client.register(request)
+                let (r, adjusted) = ManagerTuning.clamp(try await client.register(request))
+                if !adjusted.isEmpty {
+                    logger.warning("the manager's tuning is out of range; using the nearest safe values", metadata: ["adjusted": "\(adjusted.joined(separator: ", "))"])
+                }
                 state.withLock {
                     $0.registration = r
                     $0.connected = true
@@ -178,7 +185,7 @@ public final class DelegateAgent: Service, Sendable {
         while !Task.isCancelled {
             let interval = tuning?.heartbeatSeconds ?? 10
             let jittered = interval * Double.random(in: 0.9...1.1)
-            try? await Task.sleep(for: .milliseconds(Int(jittered * 1000)))
+            try? await Task.sleep(for: .seconds(clamping: jittered, to: ManagerTuning.heartbeatSeconds))
             if Task.isCancelled { return }
             await sendHeartbeat(instanceId: instanceId)
         }
@@ -212,7 +219,7 @@ public final class DelegateAgent: Service, Sendable {
         } catch {
             state.withLock { $0.heartbeatFailures += 1 }
             metrics.heartbeatFailed()
-            noteFailure("heartbeat failed", error: error, retryIn: .seconds(Int(tuning?.heartbeatSeconds ?? 10)))
+            noteFailure("heartbeat failed", error: error, retryIn: .seconds(clamping: tuning?.heartbeatSeconds ?? 10, to: ManagerTuning.heartbeatSeconds))
         }
     }
 
@@ -279,6 +286,9 @@ public final class DelegateAgent: Service, Sendable {
             result = TaskResult(leaseId: envelope.leaseId, status: .rejected, error: TaskError(
                 code: "selectors_not_satisfied",
                 message: "delegate \(config.name) has tags \(config.tags) but the task requires \(envelope.selectors) (missing \(Selectors.missing(envelope.selectors, from: config.tags)))"))
+        } else if !TaskEnvelope.timeoutRange.contains(envelope.timeoutSeconds) {
+            result = TaskResult(leaseId: envelope.leaseId, status: .rejected, error: TaskError(
+                code: "invalid_task", message: "timeoutSeconds must be from \(TaskEnvelope.timeoutRange.lowerBound) to \(TaskEnvelope.timeoutRange.upperBound), got \(envelope.timeoutSeconds)"))
         } else if handlers[envelope.type] == nil {
             result = TaskResult(leaseId: envelope.leaseId, status: .rejected, error: TaskError(
                 code: "unknown_task_type", message: "delegate \(config.name) cannot run task type '\(envelope.type)' (it runs: \(handlers.keys.sorted().joined(separator: ", ")))"))
@@ -408,10 +418,11 @@ public final class DelegateAgent: Service, Sendable {
     func recoverInterrupted() throws {
         for (taskId, leaseId) in try store.interruptedTasks() {
             let last = try store.lastSeq(taskId: taskId)
-            let line = LogLine(seq: last + 1, time: Date(), level: "error", unit: "Result", text: "interrupted: delegate restarted")
+            let message = "the delegate restarted while the task was running"
+            let line = LogLine(seq: last + 1, time: Date(), level: "error", unit: "Result", text: message)
             try store.spool(taskId: taskId, lines: [line])
             try store.finish(taskId: taskId, result: TaskResult(
-                leaseId: leaseId, status: .failed, error: TaskError(code: "interrupted", message: "interrupted: delegate restarted")))
+                leaseId: leaseId, status: .failed, error: TaskError(code: "interrupted", message: message)))
             logger.warning("task was running when the delegate stopped; reporting it failed", metadata: ["task": "\(taskId)"])
         }
     }

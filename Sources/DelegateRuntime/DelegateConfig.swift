@@ -1,3 +1,4 @@
+import DelegateProtocol
 import Foundation
 import Yams
 
@@ -51,6 +52,9 @@ public struct DelegateConfig: Sendable, Equatable {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigErrors(file: path, problems: [ConfigProblem(key: nil, line: nil, message: "cannot read the file")])
             }
+            guard data.count <= maxFileBytes else {
+                throw ConfigErrors(file: path, problems: [ConfigProblem(key: nil, line: nil, message: "the file is \(data.count) bytes; a configuration is at most \(maxFileBytes) bytes")])
+            }
             let text = String(decoding: data, as: UTF8.self)
             let node: Node?
             do {
@@ -77,7 +81,8 @@ public struct DelegateConfig: Sendable, Equatable {
             let envName = "ECS_DELEGATE_" + key.uppercased()
             if let v = environment[envName] {
                 let node: Node = key == "tags"
-                    ? Node.sequence(Node.Sequence(v.split(separator: ",").map { Node(String($0).trimmingCharacters(in: .whitespaces)) }))
+                    // Environment tags are strings as given: "5" is the tag 5, not a number to refuse.
+                    ? Node.sequence(Node.Sequence(v.split(separator: ",").map { Node(String($0).trimmingCharacters(in: .whitespaces), Tag(.str), .doubleQuoted) }))
                     : Node(v)
                 values[key] = (node, nil)
             }
@@ -90,24 +95,45 @@ public struct DelegateConfig: Sendable, Equatable {
             switch key {
             case "manager_url": if let s = node.string, !s.isEmpty { config.managerURL = s } else { bad("a URL string") }
             case "token_file": if let s = node.string { config.tokenFile = s.isEmpty ? nil : s } else { bad("a path") }
-            case "name": if let s = node.string, !s.isEmpty { config.name = s } else { bad("a non-empty string") }
+            case "name":
+                if let s = node.string, let why = Identifiers.nameProblem(s) {
+                    problems.append(ConfigProblem(key: key, line: line, message: why))
+                } else if let s = node.string { config.name = s } else { bad("a non-empty string") }
             case "tags":
-                if let seq = node.sequence, seq.allSatisfy({ $0.string != nil }) {
-                    config.tags = seq.compactMap(\.string).filter { !$0.isEmpty }
-                } else { bad("a list of strings") }
+                guard let seq = node.sequence else { bad("a list of strings"); break }
+                if seq.count > Identifiers.maxTags {
+                    problems.append(ConfigProblem(key: key, line: line, message: "at most \(Identifiers.maxTags) tags (got \(seq.count))"))
+                    break
+                }
+                var tags: [String] = []
+                for (i, item) in seq.enumerated() {
+                    let itemLine = item.mark?.line ?? line
+                    if let why = tagProblem(item) {
+                        problems.append(ConfigProblem(key: "tags[\(i)]", line: itemLine, message: why))
+                    } else if let t = item.string {
+                        tags.append(t)
+                    }
+                }
+                config.tags = tags
             case "capacity": if let n = node.int, n >= 1, n <= 1000 { config.capacity = n } else { bad("an integer from 1 to 1000") }
             case "state_dir": if let s = node.string, !s.isEmpty { config.stateDir = s } else { bad("a directory path") }
-            case "status_socket": if let s = node.string, !s.isEmpty { config.statusSocket = s } else { bad("a socket path") }
+            case "status_socket":
+                if let s = node.string, !s.isEmpty, s.utf8.count <= maxSocketPathBytes { config.statusSocket = s } else { bad("a socket path of at most \(maxSocketPathBytes) bytes (the limit of a Unix socket address)") }
             case "log_level":
                 if let s = node.string, ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(s) { config.logLevel = s } else { bad("one of trace, debug, info, notice, warning, error, critical") }
             case "ca_file": if let s = node.string { config.caFile = s.isEmpty ? nil : s } else { bad("a path") }
             case "client_cert": if let s = node.string { config.clientCert = s.isEmpty ? nil : s } else { bad("a path") }
             case "client_key": if let s = node.string { config.clientKey = s.isEmpty ? nil : s } else { bad("a path") }
-            case "shutdown_grace_seconds": if let d = node.float, d >= 0 { config.shutdownGraceSeconds = d } else { bad("a number of seconds") }
-            case "spool_max_lines": if let n = node.int, n >= 100 { config.spoolMaxLines = n } else { bad("an integer of at least 100") }
-            case "log_retention_hours": if let d = node.float, d >= 0 { config.logRetentionHours = d } else { bad("a number of hours") }
-            case "snapshot_retention_days": if let d = node.float, d >= 0 { config.snapshotRetentionDays = d } else { bad("a number of days") }
-            case "request_timeout_seconds": if let d = node.float, d >= 0.1, d <= 3600 { config.requestTimeoutSeconds = d } else { bad("a number of seconds from 0.1 to 3600") }
+            case "shutdown_grace_seconds":
+                if let d = number(node, in: 0...86_400) { config.shutdownGraceSeconds = d } else { bad("a number of seconds from 0 to 86400") }
+            case "spool_max_lines":
+                if let n = node.int, (100...100_000_000).contains(n) { config.spoolMaxLines = n } else { bad("an integer from 100 to 100000000") }
+            case "log_retention_hours":
+                if let d = number(node, in: 0...87_600) { config.logRetentionHours = d } else { bad("a number of hours from 0 to 87600") }
+            case "snapshot_retention_days":
+                if let d = number(node, in: 0...3650) { config.snapshotRetentionDays = d } else { bad("a number of days from 0 to 3650") }
+            case "request_timeout_seconds":
+                if let d = number(node, in: 0.1...3600) { config.requestTimeoutSeconds = d } else { bad("a number of seconds from 0.1 to 3600") }
             default: break
             }
         }
@@ -125,8 +151,16 @@ public struct DelegateConfig: Sendable, Equatable {
         return config
     }
 
+    /// The largest configuration file read, in bytes.
+    public static let maxFileBytes = 1 << 20
+    /// The longest status socket path: a Unix socket address holds 108 bytes with the closing NUL.
+    public static let maxSocketPathBytes = 107
+
     /// Reads the delegate token: `$CREDENTIALS_DIRECTORY/delegate-token` first, then `token_file`.
-    public func readToken(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    ///
+    /// A `token_file` that group or others may read is still used, and `warn`
+    /// hears about it, as ssh warns about a private key.
+    public func readToken(environment: [String: String] = ProcessInfo.processInfo.environment, warn: (String) -> Void = { _ in }) throws -> String {
         var candidates: [(String, String)] = []
         if let dir = environment["CREDENTIALS_DIRECTORY"] {
             candidates.append(((dir as NSString).appendingPathComponent("delegate-token"), "$CREDENTIALS_DIRECTORY/delegate-token"))
@@ -142,6 +176,7 @@ public struct DelegateConfig: Sendable, Equatable {
                 }
                 continue
             }
+            if source == "token_file", let warning = TokenFile.permissionWarning(path: path) { warn(warning) }
             let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !token.isEmpty else {
                 throw ConfigErrors(file: "(config)", problems: [ConfigProblem(key: "token_file", line: nil, message: "token file \(path) is empty")])
@@ -179,6 +214,24 @@ public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var description: String {
         problems.map { "\(file): \($0)" }.joined(separator: "\n")
     }
+}
+
+/// A number within `range` (finite), from a scalar node.
+private func number(_ node: Node, in range: ClosedRange<Double>) -> Double? {
+    guard let d = node.float, d.isFinite, range.contains(d) else { return nil }
+    return d
+}
+
+/// Why a list item cannot be a tag: tags are strings as written, so a YAML null, number or boolean must be quoted.
+private func tagProblem(_ item: Node) -> String? {
+    guard case .scalar(let s) = item else { return "expected a string, got \(describeNode(item))" }
+    if s.style == .plain {
+        if ["", "~", "null", "Null", "NULL"].contains(s.string) { return "expected a non-empty string, got null" }
+        if item.int != nil || item.float != nil || item.bool != nil {
+            return "expected a string, got '\(s.string)' (quote it: \"\(s.string)\")"
+        }
+    }
+    return Identifiers.tagProblem(s.string)
 }
 
 private func describeNode(_ node: Node) -> String {

@@ -41,7 +41,7 @@ struct Run: AsyncParsableCommand {
         let config = try options.load()
         let token: String
         do {
-            token = try config.readToken()
+            token = try config.readToken(warn: printWarning)
         } catch let e as ConfigErrors {
             FileHandle.standardError.write(Data("\(e)\n".utf8))
             throw ExitCode(2)
@@ -132,6 +132,9 @@ struct SocketOptions: ParsableArguments {
     /// GETs `path` on the socket; a clear error when the delegate is not running or refuses.
     func get(_ route: String, onChunk: (@Sendable (Data) -> Void)? = nil) async throws -> Data {
         let socket = try path()
+        guard FileManager.default.fileExists(atPath: socket) else {
+            throw ValidationError("no status socket at \(socket): is ecs-delegate running? (its path is status_socket in the delegate's configuration; pass --socket or --config)")
+        }
         var request = HTTPClientRequest(url: "http://localhost" + route, unixSocketPath: socket, timeout: onChunk == nil ? .seconds(10) : .seconds(86_400))
         request.onBodyChunk = onChunk
         let client = HTTPClient()
@@ -140,7 +143,9 @@ struct SocketOptions: ParsableArguments {
         do {
             response = try await client.send(request)
         } catch let e as HTTPClientError {
-            throw ValidationError("cannot reach the delegate's status socket \(socket): \(e.message) (is ecs-delegate running, and may this user read the socket?)")
+            // curl speaks of "localhost port 80" for a Unix socket; say what it means instead.
+            let reason = e.message.contains("connect") ? "nothing accepts connections there" : e.message
+            throw ValidationError("cannot reach the delegate's status socket \(socket): \(reason) (is ecs-delegate running, and may this user read the socket?)")
         }
         guard response.status == 200 else {
             throw ValidationError("status socket answered \(response.status): \(String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -298,7 +303,7 @@ struct ConfigCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try options.load()
             do {
-                _ = try config.readToken()
+                _ = try config.readToken(warn: printWarning)
             } catch let e as ConfigErrors {
                 FileHandle.standardError.write(Data("\(e)\n".utf8))
                 throw ExitCode(2)
@@ -306,6 +311,11 @@ struct ConfigCommand: AsyncParsableCommand {
             print("\(options.config ?? "(defaults)"): OK (manager \(config.managerURL), name \(config.name), tags \(config.tags), capacity \(config.capacity))")
         }
     }
+}
+
+/// Prints a warning on standard error.
+func printWarning(_ text: String) {
+    FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
 }
 
 struct Version: ParsableCommand {

@@ -43,7 +43,7 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
         case .number(let d):
-            if d.rounded() == d, abs(d) < 9.0e15 { try c.encode(Int64(d)) } else { try c.encode(d) }
+            if let i = UntrustedNumber.integer(d) { try c.encode(i) } else { try c.encode(d) }
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
@@ -56,6 +56,7 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
             self = .object([:])
             return
         }
+        try JSONNesting.check(data)
         self = try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
@@ -88,13 +89,7 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let d):
-            if !d.isFinite {
-                out += "null"
-            } else if d.rounded() == d, abs(d) < 9.0e15 {
-                out += String(Int64(d))
-            } else {
-                out += "\(d)"
-            }
+            out += d.isFinite ? UntrustedNumber.text(d) : "null"
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let a):
             out += "["
@@ -174,8 +169,8 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
 
     /// The number as an integer, if it is integral.
     public var intValue: Int? {
-        guard let d = doubleValue, d.rounded() == d, abs(d) < 9.0e15 else { return nil }
-        return Int(d)
+        guard let d = doubleValue, let i = UntrustedNumber.integer(d, in: Int64(Int.min)...Int64(Int.max)) else { return nil }
+        return Int(i)
     }
 
     /// The boolean, if this is one (or the string `true`/`false`).

@@ -94,21 +94,29 @@ public struct RenderedManifest: Sendable, Equatable {
 public struct ManifestRenderer: Sendable {
     /// Values for `<+a.b.c>` expressions (e.g. `["artifact": ["image": "nginx:perl"]]`).
     public var variables: [String: JSONValue]
+    /// The size, expansion and depth bounds.
+    public var limits: ManifestLimits
 
     /// Creates a renderer.
-    public init(variables: [String: JSONValue] = [:]) {
+    public init(variables: [String: JSONValue] = [:], limits: ManifestLimits = .standard) {
         self.variables = variables
+        self.limits = limits
     }
 
     /// Renders `text` (from `file`) as a `kind` manifest, or throws every problem found.
     public func render(_ text: String, file: String, kind: ManifestKind) throws -> RenderedManifest {
         var errors: [ManifestError] = []
+        try limits.checkSize(text, file: file)
         let node: Node?
         do {
+            try YAMLExpansion.check(text, maxNodes: limits.maxNodes, maxDepth: limits.maxDepth)
             node = try Yams.compose(yaml: text)
         } catch let e as YamlError {
             throw ManifestErrors(errors: [syntaxError(e, file: file)])
+        } catch let p as YAMLExpansion.Problem {
+            throw ManifestErrors(errors: [ManifestError(file: file, line: p.line, column: p.column, message: p.message)])
         }
+        if let node { try limits.checkShape(node, file: file) }
         guard let node, case .mapping = node else {
             throw ManifestErrors(errors: [ManifestError(file: file, line: node?.mark?.line, column: node?.mark?.column, path: nil, message: "a \(kind.rawValue) must be a mapping of members (got \(node.map(describe) ?? "an empty document"))")])
         }
@@ -235,16 +243,20 @@ public struct ManifestRenderer: Sendable {
         case .singleQuoted, .doubleQuoted, .literal, .folded: value = .string(s.string)
         default: value = plainScalar(node)
         }
+        // The scalar as the author wrote it, for messages and for string members given a plain number.
+        var written: String? = s.string
         if case .string(let text) = value, text.contains("<+") {
             guard let rendered = renderExpressions(text, path: path, node: node, file: file, errors: &errors) else { return nil }
             value = rendered
+            written = nil
         }
+        let shown = written.map { "'\($0)'" } ?? show(value)
         switch shape {
         case .string(let enumValues)?:
             let text: String
             switch value {
             case .string(let t): text = t
-            case .number(let n): text = n.rounded() == n ? String(Int64(n)) : String(n)
+            case .number(let n): text = written ?? UntrustedNumber.text(n)
             case .bool(let b): text = b ? "true" : "false"
             default: fail("expected a string"); return nil
             }
@@ -254,14 +266,15 @@ public struct ManifestRenderer: Sendable {
             }
             return .string(text)
         case .integer?, .long?:
-            if let i = value.intValue { return .number(Double(i)) }
-            if case .string(let t) = value, let i = Int64(t.trimmingCharacters(in: .whitespaces)) { return .number(Double(i)) }
-            fail("expected an integer, got \(show(value))")
+            let range: ClosedRange<Int64> = shape == .integer ? Int64(Int32.min)...Int64(Int32.max) : -9_007_199_254_740_991...9_007_199_254_740_991
+            let number = value.doubleValue ?? value.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            if let number, let i = UntrustedNumber.integer(number, in: range) { return .number(Double(i)) }
+            fail("expected an integer from \(range.lowerBound) to \(range.upperBound), got \(shown)")
             return nil
         case .double?, .float?:
-            if let d = value.doubleValue { return .number(d) }
-            if case .string(let t) = value, let d = Double(t.trimmingCharacters(in: .whitespaces)) { return .number(d) }
-            fail("expected a number, got \(show(value))")
+            let number = value.doubleValue ?? value.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            if let number, number.isFinite, shape == .double || abs(number) <= Double(Float.greatestFiniteMagnitude) { return .number(number) }
+            fail("expected a finite number, got \(shown)")
             return nil
         case .boolean?:
             if let b = value.boolValue { return .bool(b) }
@@ -330,7 +343,7 @@ public struct ManifestRenderer: Sendable {
 private func stringify(_ v: JSONValue) -> String {
     switch v {
     case .string(let s): return s
-    case .number(let n): return n.rounded() == n ? String(Int64(n)) : String(n)
+    case .number(let n): return UntrustedNumber.text(n)
     case .bool(let b): return b ? "true" : "false"
     case .null: return ""
     default:

@@ -126,3 +126,76 @@ import Testing
         #expect(try store.snapshots().map(\.executionId) == ["e1"])
     }
 }
+
+/// Configuration values that once passed `config check` and then trapped or misrouted.
+@Suite struct HostileConfigTests {
+    func problems(_ text: String, environment: [String: String] = [:]) throws -> String {
+        let p = NSTemporaryDirectory() + "cfg-\(UUID().uuidString.prefix(8)).yaml"
+        try text.write(toFile: p, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: p) }
+        do {
+            _ = try DelegateConfig.load(path: p, environment: environment)
+            return ""
+        } catch let e as ConfigErrors {
+            return "\(e)"
+        }
+    }
+
+    @Test(arguments: ["1e20", ".inf", "-1", ".nan"])
+    func durationsOutOfRangeAreRefused(value: String) throws {
+        let text = try problems("shutdown_grace_seconds: \(value)\nlog_retention_hours: \(value)\nsnapshot_retention_days: \(value)\nrequest_timeout_seconds: \(value)\n")
+        #expect(text.contains("line 1: shutdown_grace_seconds: expected a number of seconds from 0 to 86400"))
+        #expect(text.contains("line 2: log_retention_hours: expected a number of hours from 0 to 87600"))
+        #expect(text.contains("line 3: snapshot_retention_days: expected a number of days from 0 to 3650"))
+        #expect(text.contains("line 4: request_timeout_seconds: expected a number of seconds from 0.1 to 3600"))
+    }
+
+    @Test func tagsMustBeNonEmptyStringsAsWritten() throws {
+        let text = try problems("tags: [ecs, \"\", 5, null, \"a b\"]\n")
+        #expect(text.contains("tags[1]: a tag must not be empty"))
+        #expect(text.contains("tags[2]: expected a string, got '5' (quote it: \"5\")"))
+        #expect(text.contains("tags[3]: expected a non-empty string, got null"))
+        #expect(text.contains("tags[4]: a tag must not contain white space"))
+        let c = try DelegateConfig.load(path: nil, environment: ["ECS_DELEGATE_TAGS": "ecs, 5"])
+        #expect(c.tags == ["ecs", "5"], "environment tags are strings as given")
+    }
+
+    @Test func namesWithControlCharactersAreRefused() throws {
+        #expect(try problems("name: \"a\\nb\"\n").contains("name: a name must not contain control characters (found U+A)"))
+    }
+
+    @Test func statusSocketPathsBeyondTheUnixLimitAreRefused() throws {
+        let long = "/run/" + String(repeating: "s", count: 110) + ".sock"
+        #expect(try problems("status_socket: \(long)\n").contains("status_socket: expected a socket path of at most 107 bytes"))
+        #expect(try problems("status_socket: /run/x.sock\n").isEmpty)
+    }
+
+    @Test func aTokenFileOthersCanReadIsUsedWithAWarning() throws {
+        let path = NSTemporaryDirectory() + "tok-\(UUID().uuidString.prefix(8))"
+        try "secret-token\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var config = DelegateConfig()
+        config.tokenFile = path
+        chmod(path, 0o644)
+        var warnings: [String] = []
+        #expect(try config.readToken(environment: [:], warn: { warnings.append($0) }) == "secret-token")
+        #expect(warnings.count == 1 && warnings[0].contains("mode 0644") && warnings[0].contains("chmod 600"))
+        #expect(!warnings[0].contains("secret-token"))
+        chmod(path, 0o600)
+        warnings = []
+        _ = try config.readToken(environment: [:], warn: { warnings.append($0) })
+        #expect(warnings.isEmpty)
+    }
+
+    @Test func theManagersTuningIsClampedIntoSafeRanges() {
+        let wild = RegisterResponse(delegateId: "d", heartbeatSeconds: 1e30, pollWaitSeconds: 0, logFlushMillis: -5, logBatchMaxLines: 0, logBatchMaxBytes: Int.max)
+        let (safe, adjusted) = ManagerTuning.clamp(wild)
+        #expect(safe.heartbeatSeconds == 300 && safe.pollWaitSeconds == 1)
+        #expect(safe.logFlushMillis == 10 && safe.logBatchMaxLines == 1 && safe.logBatchMaxBytes == 64 << 20)
+        #expect(adjusted.count == 5)
+        let nan = ManagerTuning.clamp(RegisterResponse(delegateId: "d", heartbeatSeconds: .nan, pollWaitSeconds: .infinity, logFlushMillis: 200, logBatchMaxLines: 10, logBatchMaxBytes: 4096)).0
+        #expect(nan.heartbeatSeconds == 1 && nan.pollWaitSeconds == 120)
+        let sane = RegisterResponse(delegateId: "d", heartbeatSeconds: 10, pollWaitSeconds: 25, logFlushMillis: 200, logBatchMaxLines: 2000, logBatchMaxBytes: 1 << 20)
+        #expect(ManagerTuning.clamp(sane).adjusted.isEmpty)
+    }
+}

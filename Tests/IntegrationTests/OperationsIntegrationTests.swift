@@ -73,13 +73,13 @@ final class NotifyListener: @unchecked Sendable {
         let info = try await finished(client, id, timeout: .seconds(60))
         #expect(info.state == "failed")
         #expect(info.error?.code == "interrupted")
-        #expect(info.error?.message == "interrupted: delegate restarted")
+        #expect(info.error?.message == "the delegate restarted while the task was running")
         let lines = try await allLines(client, taskId: id)
         let n = lines.count
         #expect(n > 500 && n < 10_000)
         #expect(lines.map(\.seq) == (1...Int64(n)).map { $0 })
         #expect(lines.dropLast().enumerated().allSatisfy { $0.element.text == "line \($0.offset + 1) of 10000" })
-        #expect(lines.last?.text == "interrupted: delegate restarted")
+        #expect(lines.last?.text == "the delegate restarted while the task was running")
         // It carries on: a new task runs on the restarted delegate.
         let next = try await client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["a"], payload: ["count": 2])).taskId
         #expect(try await finished(client, next).state == "succeeded")

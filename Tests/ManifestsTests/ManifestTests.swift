@@ -97,7 +97,7 @@ let tutorialVariables: [String: JSONValue] = ["artifact": ["image": "nginx:perl"
     @Test func wrongTypeIsNamed() {
         let e = errors("family: f\ncontainerDefinitions:\n  - name: c\n    memoryReservation: lots\n    essential: maybe\n")
         #expect(e.map(\.description) == [
-            "m.yaml:4:24: containerDefinitions[0].memoryReservation: expected an integer, got 'lots'",
+            "m.yaml:4:24: containerDefinitions[0].memoryReservation: expected an integer from -2147483648 to 2147483647, got 'lots'",
             "m.yaml:5:16: containerDefinitions[0].essential: expected true or false, got 'maybe'",
         ])
     }

@@ -11,13 +11,19 @@ struct ECSManager: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecs-manager",
         abstract: "The reference manager for ecs-delegate: queues tasks, routes them by tags, stores logs and results.",
+        version: "ecs-manager \(managerVersion)",
         subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self])
 }
 
 /// Reads a bearer token from a file, trimmed; a clear error when it cannot.
+///
+/// A file that group or others may read is accepted with a warning on standard error, as ssh does for keys.
 func readToken(_ path: String) throws -> String {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw ValidationError("cannot read token file \(path)")
+    }
+    if let warning = TokenFilePermissions.warning(path: path) {
+        FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
     }
     let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     guard !token.isEmpty else { throw ValidationError("token file \(path) is empty") }
@@ -31,12 +37,31 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Directory for the SQLite database.") var data: String
     @Option(name: .customLong("token-file"), help: "File holding the bearer token delegates and clients must send.") var tokenFile: String
     @Option(name: .customLong("port-file"), help: "Write the bound port to this file once listening.") var portFile: String?
-    @Option(help: "Heartbeat interval handed to delegates, seconds.") var heartbeatSeconds: Double = 10
-    @Option(help: "Long-poll wait handed to delegates, seconds.") var pollWaitSeconds: Double = 25
-    @Option(help: "Lease lifetime without a heartbeat, seconds.") var leaseSeconds: Double = 30
-    @Option(help: "Log flush interval handed to delegates, milliseconds.") var logFlushMillis: Int = 200
-    @Option(help: "Largest log batch handed to delegates, lines.") var logBatchMaxLines: Int = 2000
+    @Option(help: "Heartbeat interval handed to delegates, seconds (1 to 300).") var heartbeatSeconds: Double = 10
+    @Option(help: "Long-poll wait handed to delegates, seconds (1 to 120).") var pollWaitSeconds: Double = 25
+    @Option(help: "Lease lifetime without a heartbeat, seconds (5 to 3600, and at least twice the heartbeat).") var leaseSeconds: Double = 30
+    @Option(help: "Log flush interval handed to delegates, milliseconds (10 to 60000).") var logFlushMillis: Int = 200
+    @Option(help: "Largest log batch handed to delegates, lines (1 to 100000).") var logBatchMaxLines: Int = 2000
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    /// The fleet settings the flags ask for, refused when out of range.
+    func settings() throws -> ManagerSettings {
+        var settings = ManagerSettings()
+        settings.heartbeatSeconds = heartbeatSeconds
+        settings.pollWaitSeconds = pollWaitSeconds
+        settings.leaseSeconds = leaseSeconds
+        settings.logFlushMillis = logFlushMillis
+        settings.logBatchMaxLines = logBatchMaxLines
+        return try settings.validated()
+    }
+
+    func validate() throws {
+        do {
+            _ = try settings()
+        } catch let e as ManagerSettingsError {
+            throw ValidationError(e.description)
+        }
+    }
 
     func run() async throws {
         let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
@@ -45,25 +70,17 @@ struct Serve: AsyncParsableCommand {
         }
         let host = parts.dropLast().joined(separator: ":")
         let token = try readToken(tokenFile)
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         var logger = Logger(label: "ecs-manager")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let store = try ManagerStore(path: (data as NSString).appendingPathComponent("manager.sqlite"))
-        var settings = ManagerSettings()
-        settings.heartbeatSeconds = heartbeatSeconds
-        settings.pollWaitSeconds = pollWaitSeconds
-        settings.leaseSeconds = leaseSeconds
-        settings.logFlushMillis = logFlushMillis
-        settings.logBatchMaxLines = logBatchMaxLines
-        let server = ManagerServer(store: store, token: token, settings: settings, logger: logger)
+        let store = try ManagerStore.open(directory: data)
+        let server = ManagerServer(store: store, token: token, settings: try settings(), logger: logger)
         let portFile = self.portFile
-        let app = try server.application(host: host, port: port) { bound in
+        try await server.run(host: host, port: port) { bound in
             if let portFile {
                 try? "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
             }
             FileHandle.standardOutput.write(Data("ecs-manager listening on http://\(host):\(bound)\n".utf8))
         }
-        try await app.runService()
     }
 }
 
@@ -219,7 +236,12 @@ struct Cancel: AsyncParsableCommand {
     @Argument(help: "The task id.") var task: String
 
     func run() async throws {
-        try await options.client().cancel(taskId: task)
+        do {
+            try await options.client().cancel(taskId: task)
+        } catch ManagerClientError.http(409, "already_finished", let message) {
+            FileHandle.standardError.write(Data("\(message)\n".utf8))
+            throw ExitCode(1)
+        }
         print("cancel requested for \(task)")
     }
 }

@@ -3,24 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
-
-/// The fleet tuning the manager hands every delegate at registration.
-public struct ManagerSettings: Sendable {
-    public var heartbeatSeconds: Double = 10
-    public var pollWaitSeconds: Double = 25
-    public var logFlushMillis: Int = 200
-    public var logBatchMaxLines: Int = 2000
-    public var logBatchMaxBytes: Int = 1 << 20
-    /// How long a lease lives without a heartbeat renewing it.
-    public var leaseSeconds: Double = 30
-    /// The largest request body accepted.
-    public var maxBodyBytes: Int = 8 << 20
-    /// Creates the defaults.
-    public init() {}
-
-    /// A delegate silent for this long is shown as disconnected.
-    var staleAfter: TimeInterval { max(heartbeatSeconds * 3, pollWaitSeconds + heartbeatSeconds) }
-}
+import UnixSignals
 
 /// The reference manager's HTTP API (see docs/protocol.md).
 public struct ManagerServer: Sendable {
@@ -38,11 +21,31 @@ public struct ManagerServer: Sendable {
         self.logger = logger
     }
 
+    /// Serves on `host:port` until SIGTERM or SIGINT (when `handlesSignals`) or cancellation; `onListening` gets the bound port.
+    ///
+    /// On graceful shutdown the manager logs "shutting down" and ends every parked
+    /// long poll and log follow at once, so in-flight requests do not hold the exit.
+    public func run(
+        host: String, port: Int, handlesSignals: Bool = true,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let app = try application(host: host, port: port, onListening: onListening)
+        // Services shut down in reverse order: the watcher first, so waiters end before the server drains.
+        let group = ServiceGroup(configuration: .init(
+            services: [app, ShutdownWatcher(notifier: notifier, logger: logger)], gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            throw ListenError(host: host, port: port, error) ?? error
+        }
+    }
+
     /// Builds the Hummingbird application bound to `host:port`; `onListening` gets the bound port.
-    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol & Service {
         try store.extendLiveLeases(by: settings.leaseSeconds)
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: BearerAuth(token: token))
+        router.add(middleware: BodyLimit(maxBytes: settings.maxBodyBytes))
         addRoutes(router)
         return Application(
             router: router,
@@ -57,10 +60,16 @@ public struct ManagerServer: Sendable {
         v1.get("health") { _, _ in try json(["status": "ok"]) }
 
         v1.post("delegates/register") { req, ctx in
-            let r: RegisterRequest = try await decode(req, ctx)
-            guard !r.name.isEmpty else { throw APIError(.badRequest, "invalid", "name must not be empty") }
-            guard r.capacity > 0 else { throw APIError(.badRequest, "invalid", "capacity must be at least 1") }
-            let id = try store.register(r)
+            let r: RegisterRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
+            try RequestRules.check(r)
+            let registration = try store.register(r)
+            let id = registration.delegateId
+            // Polls parked by an earlier process of this instance see the new generation and end.
+            notifier.notify(key: "delegate:\(id)")
+            if !registration.requeued.isEmpty {
+                logger.info("tasks requeued: their delegate restarted before starting them", metadata: ["delegate": "\(id)", "tasks": "\(registration.requeued)"])
+                notifier.notify { $0.hasPrefix("delegate:") }
+            }
             logger.info("delegate registered", metadata: ["delegate": "\(id)", "name": "\(r.name)", "tags": "\(r.tags)"])
             return try json(RegisterResponse(
                 delegateId: id, heartbeatSeconds: settings.heartbeatSeconds, pollWaitSeconds: settings.pollWaitSeconds,
@@ -69,7 +78,7 @@ public struct ManagerServer: Sendable {
 
         v1.post("delegates/:id/heartbeat") { req, ctx in
             let id = try ctx.parameters.require("id")
-            let hb: HeartbeatRequest = try await decode(req, ctx)
+            let hb: HeartbeatRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
             _ = try knownDelegate(id)
             try store.touch(delegateId: id, heartbeat: hb)
             let (renewed, cancel) = try store.renew(delegateId: id, running: hb.running, leaseSeconds: settings.leaseSeconds)
@@ -78,11 +87,18 @@ public struct ManagerServer: Sendable {
 
         v1.get("delegates/:id/tasks/next") { req, ctx in
             let id = try ctx.parameters.require("id")
-            let wait = min(max(req.uri.queryParameters.get("wait", as: Double.self) ?? settings.pollWaitSeconds, 0), 120)
-            let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
+            let wait = Duration.seconds(clamping: req.uri.queryParameters.get("wait", as: Double.self) ?? settings.pollWaitSeconds, to: 0...120)
+            let deadline = ContinuousClock.now + wait
+            var generation: Int64?
             while true {
                 let ticket = notifier.arm(key: "delegate:\(id)")
                 let delegate = try knownDelegate(id)
+                // A newer registration of the same instance, or shutdown: this poll's process is gone or going.
+                if notifier.isShutDown || (generation.map { $0 != delegate.generation } ?? false) {
+                    ticket.cancel()
+                    return Response(status: .noContent)
+                }
+                generation = delegate.generation
                 try store.touch(delegateId: id, heartbeat: nil)
                 if delegate.state != "draining", let envelope = try store.lease(for: delegate, leaseSeconds: settings.leaseSeconds) {
                     ticket.cancel()
@@ -100,7 +116,7 @@ public struct ManagerServer: Sendable {
 
         v1.post("delegates/:id/unregister") { req, ctx in
             let id = try ctx.parameters.require("id")
-            let body: UnregisterRequest = try await decode(req, ctx)
+            let body: UnregisterRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
             _ = try knownDelegate(id)
             try store.unregister(delegateId: id)
             logger.info("delegate unregistered", metadata: ["delegate": "\(id)", "reason": "\(body.reason)"])
@@ -109,7 +125,7 @@ public struct ManagerServer: Sendable {
 
         v1.post("tasks/:id/logs") { req, ctx in
             let id = try ctx.parameters.require("id")
-            let batch: LogBatch = try await decode(req, ctx)
+            let batch: LogBatch = try await decode(req, ctx, limit: settings.maxBodyBytes)
             let ack = try leaseChecked { try store.appendLogs(taskId: id, batch: batch) }
             notifier.notify(key: "task:\(id)")
             return try json(ack)
@@ -117,7 +133,7 @@ public struct ManagerServer: Sendable {
 
         v1.post("tasks/:id/result") { req, ctx in
             let id = try ctx.parameters.require("id")
-            let result: TaskResult = try await decode(req, ctx)
+            let result: TaskResult = try await decode(req, ctx, limit: settings.maxBodyBytes)
             let changed = try leaseChecked { try store.finish(taskId: id, leaseId: result.leaseId, result: result) }
             if changed {
                 logger.info("task finished", metadata: ["task": "\(id)", "status": "\(result.status.rawValue)"])
@@ -128,8 +144,8 @@ public struct ManagerServer: Sendable {
 
         // Administration: what `ecs-manager submit`, `tasks`, `logs` and `delegates` use.
         v1.post("tasks") { req, ctx in
-            let s: SubmitTaskRequest = try await decode(req, ctx)
-            guard !s.type.isEmpty else { throw APIError(.badRequest, "invalid", "type must not be empty") }
+            let s: SubmitTaskRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
+            try RequestRules.check(s, knownTypes: try store.knownTaskTypes())
             let id = try store.submit(s)
             notifier.notify { $0.hasPrefix("delegate:") }
             logger.info("task queued", metadata: ["task": "\(id)", "type": "\(s.type)", "selectors": "\(s.selectors)"])
@@ -138,7 +154,7 @@ public struct ManagerServer: Sendable {
         }
 
         v1.get("tasks") { req, _ in
-            let limit = req.uri.queryParameters.get("limit", as: Int.self) ?? 100
+            let limit = min(max(req.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1000)
             let delegates = try store.delegates(staleAfter: settings.staleAfter)
             return try json(try store.tasks(limit: limit).map { withReason($0, delegates: delegates) })
         }
@@ -151,17 +167,26 @@ public struct ManagerServer: Sendable {
 
         v1.post("tasks/:id/cancel") { _, ctx in
             let id = try ctx.parameters.require("id")
-            guard try store.requestCancel(taskId: id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
-            notifier.notify(key: "task:\(id)")
-            return try json(["status": "cancel requested"])
+            switch try store.requestCancel(taskId: id) {
+            case .notFound:
+                throw APIError(.notFound, "not_found", "no task \(id)")
+            case .alreadyFinished(let state):
+                throw APIError(.conflict, "already_finished", "task \(id) already finished: \(state)")
+            case .cancelled:
+                notifier.notify(key: "task:\(id)")
+                return try json(["status": "cancelled"])
+            case .requested:
+                notifier.notify(key: "task:\(id)")
+                return try json(["status": "cancel requested"])
+            }
         }
 
         v1.get("tasks/:id/logs") { req, ctx in
             let id = try ctx.parameters.require("id")
             let after = req.uri.queryParameters.get("after", as: Int64.self) ?? 0
-            let wait = min(max(req.uri.queryParameters.get("wait", as: Double.self) ?? 0, 0), 60)
+            let wait = Duration.seconds(clamping: req.uri.queryParameters.get("wait", as: Double.self) ?? 0, to: 0...60)
             let limit = min(max(req.uri.queryParameters.get("limit", as: Int.self) ?? 5000, 1), 20000)
-            let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
+            let deadline = ContinuousClock.now + wait
             while true {
                 let ticket = notifier.arm(key: "task:\(id)")
                 guard let info = try store.task(id) else {
@@ -170,7 +195,7 @@ public struct ManagerServer: Sendable {
                 }
                 let lines = try store.logs(taskId: id, after: after, limit: limit)
                 let now = ContinuousClock.now
-                if !lines.isEmpty || info.isFinished || now >= deadline {
+                if !lines.isEmpty || info.isFinished || now >= deadline || notifier.isShutDown {
                     ticket.cancel()
                     return try json(LogPage(lines: lines, state: info.state))
                 }
@@ -268,17 +293,26 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws ->
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
+/// Decodes a request body of at most `limit` bytes, nested at most `JSONNesting.defaultLimit` deep; a 400 or 413 names what is wrong.
 func decode<T: Decodable>(_ req: Request, _ ctx: BasicRequestContext, limit: Int = 8 << 20) async throws -> T {
+    if let declared = declaredContentLength(req), declared > limit { throw APIError.tooLarge(limit) }
     let buffer: ByteBuffer
     do {
         buffer = try await req.body.collect(upTo: limit)
     } catch {
-        throw APIError(.contentTooLarge, "too_large", "request body larger than \(limit) bytes")
+        throw APIError.tooLarge(limit)
     }
     do {
-        return try ProtocolV1.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+        try JSONNesting.check(buffer.readableBytesView)
+    } catch let e as JSONNestingError {
+        throw APIError(.badRequest, "invalid_body", "\(T.self): \(e)")
+    }
+    let data = Data(buffer.readableBytesView)
+    let decoder = ProtocolV1.decoder()
+    do {
+        return try decoder.decode(T.self, from: data)
     } catch let e as DecodingError {
-        throw APIError(.badRequest, "invalid_body", "\(T.self): \(describe(e))")
+        throw APIError(.badRequest, "invalid_body", "\(T.self): \(describe(e, decoding: T.self, from: data, with: decoder))")
     }
 }
 
@@ -299,7 +333,8 @@ struct LeaseSweeper: Service {
             } catch {
                 logger.error("lease sweep failed: \(error)")
             }
-            try? await Task.sleep(for: .seconds(1))
+            // Graceful shutdown ends the pause at once, so the sweeper does not hold the exit.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }
 }

@@ -81,13 +81,30 @@ public final class ManagerStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2: registration generation") { db in
+            // Bumped by every registration, so a long poll parked by an earlier
+            // process of the same instance knows it is stale and leases nothing.
+            try db.execute(sql: "ALTER TABLE delegates ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 
     // MARK: delegates
 
-    /// Registers (or re-registers, by instance id) a delegate; returns its id.
-    public func register(_ r: RegisterRequest, now: Date = Date()) throws -> String {
+    /// What a registration did: the delegate's id, and the tasks it put back in the queue.
+    public struct Registration: Sendable, Equatable {
+        public var delegateId: String
+        /// Tasks an earlier process of this instance was handed and never started (nor listed as held).
+        public var requeued: [String]
+    }
+
+    /// Registers (or re-registers, by instance id) a delegate.
+    ///
+    /// A re-registration starts a new generation (parked polls of the earlier
+    /// process lease nothing more) and puts back in the queue every task leased to
+    /// this delegate that was never started and is not in `heldTaskIds`: the
+    /// earlier process took it and died before running it.
+    public func register(_ r: RegisterRequest, now: Date = Date()) throws -> Registration {
         try db.write { db in
             let tags = try jsonString(r.tags)
             let types = try jsonString(r.taskTypes)
@@ -95,10 +112,17 @@ public final class ManagerStore: Sendable {
                 try db.execute(
                     sql: """
                         UPDATE delegates SET name=?, hostname=?, version=?, tags=?, taskTypes=?, capacity=?, freeCapacity=?,
-                        state='connected', lastSeen=? WHERE id=?
+                        state='connected', lastSeen=?, generation=generation+1 WHERE id=?
                         """,
                     arguments: [r.name, r.hostname, r.version, tags, types, r.capacity, r.capacity, now.timeIntervalSince1970, id])
-                return id
+                let held = Set(r.heldTaskIds ?? [])
+                let unstarted = try String.fetchAll(
+                    db, sql: "SELECT id FROM tasks WHERE delegateId=? AND state IN ('leased','running') AND started=0 ORDER BY queueOrder", arguments: [id])
+                let requeued = unstarted.filter { !held.contains($0) }
+                for taskId in requeued {
+                    try db.execute(sql: "UPDATE tasks SET state='queued', delegateId=NULL, leaseId=NULL, leaseExpires=NULL WHERE id=?", arguments: [taskId])
+                }
+                return Registration(delegateId: id, requeued: requeued)
             }
             let id = "dlg-" + UUID().uuidString.lowercased().prefix(12)
             try db.execute(
@@ -107,7 +131,18 @@ public final class ManagerStore: Sendable {
                     VALUES (?,?,?,?,?,?,?,?,?,'connected',?)
                     """,
                 arguments: [String(id), r.instanceId, r.name, r.hostname, r.version, tags, types, r.capacity, r.capacity, now.timeIntervalSince1970])
-            return String(id)
+            return Registration(delegateId: String(id), requeued: [])
+        }
+    }
+
+    /// Every task type any delegate has ever registered, whatever its state now.
+    public func knownTaskTypes() throws -> Set<String> {
+        try db.read { db in
+            var types: Set<String> = []
+            for text in try String.fetchAll(db, sql: "SELECT taskTypes FROM delegates") {
+                types.formUnion(try jsonValue(text) as [String])
+            }
+            return types
         }
     }
 
@@ -165,9 +200,14 @@ public final class ManagerStore: Sendable {
     }
 
     /// Leases the oldest queued task this delegate may run, or returns nil.
+    ///
+    /// Nil too when the delegate has registered again since `delegate` was read:
+    /// the caller is a poll of an earlier process.
     public func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date = Date()) throws -> TaskEnvelope? {
         while true {
             let leased: (TaskEnvelope, Bool)? = try db.write { db in
+                let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM delegates WHERE id=?", arguments: [delegate.id])
+                guard generation == delegate.generation else { return nil }
                 let rows = try Row.fetchAll(db, sql: "SELECT id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive FROM tasks WHERE state='queued' ORDER BY queueOrder")
                 for row in rows {
                     let selectors: [String] = try jsonValue(row["selectors"])
@@ -277,16 +317,29 @@ public final class ManagerStore: Sendable {
         return changed
     }
 
+    /// What a cancel request did.
+    public enum CancelOutcome: Sendable, Equatable {
+        /// No such task.
+        case notFound
+        /// The task was queued and is now `cancelled`.
+        case cancelled
+        /// The task is leased or running; its delegate is told on its next call.
+        case requested
+        /// The task had already ended, in this state.
+        case alreadyFinished(String)
+    }
+
     /// Asks for a task to be cancelled: a queued one ends at once, a running one at its delegate's next call.
-    public func requestCancel(taskId: String, now: Date = Date()) throws -> Bool {
+    public func requestCancel(taskId: String, now: Date = Date()) throws -> CancelOutcome {
         try db.write { db in
-            guard let state = try String.fetchOne(db, sql: "SELECT state FROM tasks WHERE id=?", arguments: [taskId]) else { return false }
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM tasks WHERE id=?", arguments: [taskId]) else { return .notFound }
+            if TaskStatus(rawValue: state) != nil { return .alreadyFinished(state) }
             if state == "queued" {
                 try db.execute(sql: "UPDATE tasks SET state='cancelled', finishedAt=?, errorCode='cancelled', errorMessage='cancelled before a delegate took it' WHERE id=?", arguments: [now.timeIntervalSince1970, taskId])
-            } else {
-                try db.execute(sql: "UPDATE tasks SET cancelRequested=1 WHERE id=?", arguments: [taskId])
+                return .cancelled
             }
-            return true
+            try db.execute(sql: "UPDATE tasks SET cancelRequested=1 WHERE id=?", arguments: [taskId])
+            return .requested
         }
     }
 
@@ -368,6 +421,8 @@ public struct DelegateRow: Sendable {
     public var state: String
     public var lastSeen: Date
     public var lastHeartbeat: Date?
+    /// Bumped by every registration of this instance (see `ManagerStore.register`).
+    public var generation: Int64
 
     static func fetch(_ db: Database, id: String) throws -> DelegateRow? {
         try Row.fetchOne(db, sql: "SELECT * FROM delegates WHERE id=?", arguments: [id]).map(Self.init(row:))
@@ -389,6 +444,7 @@ public struct DelegateRow: Sendable {
         state = row["state"]
         lastSeen = Date(timeIntervalSince1970: row["lastSeen"])
         lastHeartbeat = (row["lastHeartbeat"] as Double?).map(Date.init(timeIntervalSince1970:))
+        generation = row["generation"]
     }
 
     /// Whether the delegate has been heard from within `staleAfter` and has not left.

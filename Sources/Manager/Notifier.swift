@@ -28,6 +28,7 @@ public final class Notifier: Sendable {
     private let state = Mutex(State())
     private struct State {
         var waiters: [String: [ObjectIdentifier: Waiter]] = [:]
+        var shutDown = false
     }
 
     /// Creates a notifier.
@@ -66,10 +67,30 @@ public final class Notifier: Sendable {
     }
 
     /// Registers interest in `key`; check state, then `wait` on the ticket.
+    ///
+    /// After `shutDown()` the ticket is already fired: its wait returns at once.
     public func arm(key: String) -> Ticket {
         let waiter = Waiter()
-        state.withLock { $0.waiters[key, default: [:]][ObjectIdentifier(waiter)] = waiter }
+        let armed = state.withLock { s in
+            if s.shutDown { return false }
+            s.waiters[key, default: [:]][ObjectIdentifier(waiter)] = waiter
+            return true
+        }
+        if !armed { waiter.fire(true) }
         return Ticket(waiter: waiter, key: key, notifier: self)
+    }
+
+    /// Whether the manager is shutting down: waiters stop waiting and answer with what they have.
+    public var isShutDown: Bool { state.withLock { $0.shutDown } }
+
+    /// Wakes every waiter and makes every later wait return at once (graceful shutdown).
+    public func shutDown() {
+        let ws = state.withLock { s in
+            s.shutDown = true
+            defer { s.waiters = [:] }
+            return s.waiters.values.flatMap { $0.values }
+        }
+        for w in ws { w.fire(true) }
     }
 
     fileprivate func remove(_ ticket: Ticket) {

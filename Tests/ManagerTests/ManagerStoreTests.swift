@@ -15,7 +15,7 @@ import Testing
     }
 
     func delegate(_ tags: [String], instance: String = UUID().uuidString) throws -> DelegateRow {
-        let id = try store.register(RegisterRequest(name: "d", hostname: "h", version: "1", tags: tags, capacity: 2, taskTypes: ["delegate.echo"], instanceId: instance))
+        let id = try store.register(RegisterRequest(name: "d", hostname: "h", version: "1", tags: tags, capacity: 2, taskTypes: ["delegate.echo"], instanceId: instance)).delegateId
         return try #require(try store.delegate(id))
     }
 
@@ -96,8 +96,51 @@ import Testing
 
     @Test func cancellingAQueuedTaskEndsIt() throws {
         let id = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
-        #expect(try store.requestCancel(taskId: id))
+        #expect(try store.requestCancel(taskId: id) == .cancelled)
         #expect(try store.task(id)?.state == "cancelled")
-        #expect(try store.requestCancel(taskId: "nope") == false)
+        #expect(try store.requestCancel(taskId: "nope") == .notFound)
+    }
+
+    @Test func cancellingAFinishedTaskSaysItAlreadyFinishedAndHow() throws {
+        let d = try delegate([])
+        let id = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let env = try #require(try store.lease(for: d, leaseSeconds: 30))
+        #expect(try store.requestCancel(taskId: id) == .requested)
+        try store.finish(taskId: id, leaseId: env.leaseId, result: TaskResult(leaseId: env.leaseId, status: .succeeded))
+        #expect(try store.requestCancel(taskId: id) == .alreadyFinished("succeeded"))
+        #expect(try store.task(id)?.state == "succeeded")
+    }
+
+    @Test func reRegistrationRequeuesWhatTheEarlierProcessWasHandedAndNeverStarted() throws {
+        let d = try delegate([], instance: "i-restart")
+        let lost = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let held = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let started = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let envelopes = try (0..<3).map { _ in try #require(try store.lease(for: d, leaseSeconds: 30)) }
+        #expect(envelopes.map(\.taskId) == [lost, held, started])
+        _ = try store.renew(delegateId: d.id, running: [RunningTask(taskId: started, leaseId: envelopes[2].leaseId)], leaseSeconds: 30)
+
+        // kill -9, restart on the same state dir: the journal says `held` was begun.
+        let again = try store.register(RegisterRequest(
+            name: "d", hostname: "h", version: "1", tags: [], capacity: 2, taskTypes: ["delegate.echo"], instanceId: "i-restart", heldTaskIds: [held]))
+        #expect(again.delegateId == d.id)
+        #expect(again.requeued == [lost])
+        #expect(try store.task(lost)?.state == "queued")
+        #expect(try store.task(lost)?.delegateId == nil)
+        #expect(try store.task(held)?.state == "leased")
+        #expect(try store.task(started)?.state == "running")
+        // The earlier process's view of the delegate is stale: it leases nothing more.
+        #expect(try store.lease(for: d, leaseSeconds: 30) == nil)
+        let fresh = try #require(try store.delegate(d.id))
+        #expect(fresh.generation == d.generation + 1)
+        #expect(try store.lease(for: fresh, leaseSeconds: 30)?.taskId == lost)
+    }
+
+    @Test func theFirstRegistrationRequeuesNothing() throws {
+        let r = try store.register(RegisterRequest(name: "d", hostname: "h", version: "1", tags: [], capacity: 1, taskTypes: ["a.b"], instanceId: "new"))
+        #expect(r.requeued.isEmpty)
+        #expect(try store.knownTaskTypes() == ["a.b"])
+        try store.unregister(delegateId: r.delegateId)
+        #expect(try store.knownTaskTypes() == ["a.b"], "an unregistered delegate's types stay known")
     }
 }

@@ -1,0 +1,87 @@
+import DelegateProtocol
+import Foundation
+
+/// What the manager accepts beyond what decoding checks: bounded, printable names, tags, types and numbers.
+///
+/// Every refusal is an `APIError` 400 `invalid` whose message names the member.
+enum RequestRules {
+    /// The longest a task may be given to run: one week.
+    static let timeoutRange = 1...604_800
+    /// How many delegates' worth of parallel tasks one delegate may claim.
+    static let capacityRange = 1...1000
+    /// The most selectors a task (or tags a delegate) may carry.
+    static let maxLabels = 32
+
+    /// Checks a task submission; `knownTypes` are the types any delegate ever registered.
+    static func check(_ s: SubmitTaskRequest, knownTypes: Set<String>) throws {
+        try taskType(s.type, member: "type")
+        try labels(s.selectors, member: "selectors")
+        if let t = s.timeoutSeconds, !timeoutRange.contains(t) {
+            throw invalid("member 'timeoutSeconds' must be from \(timeoutRange.lowerBound) to \(timeoutRange.upperBound) seconds, got \(t)")
+        }
+        if let e = s.executionId { try text(e, member: "executionId", maxBytes: 256) }
+        guard knownTypes.contains(s.type) else {
+            let known = knownTypes.isEmpty ? "none: no delegate has registered yet" : knownTypes.sorted().joined(separator: ", ")
+            throw invalid("unknown task type '\(s.type)': no delegate has ever registered it (known types: \(known))")
+        }
+    }
+
+    /// Checks a delegate's registration.
+    static func check(_ r: RegisterRequest) throws {
+        guard r.protocolVersion == ProtocolV1.version else {
+            throw invalid("member 'protocolVersion' is \(r.protocolVersion); this manager speaks version \(ProtocolV1.version)")
+        }
+        try text(r.name, member: "name", maxBytes: 128)
+        try text(r.hostname, member: "hostname", maxBytes: 255, allowEmpty: true)
+        try text(r.version, member: "version", maxBytes: 64, allowEmpty: true)
+        try text(r.instanceId, member: "instanceId", maxBytes: 128)
+        try labels(r.tags, member: "tags")
+        guard r.taskTypes.count <= 256 else { throw invalid("member 'taskTypes' has \(r.taskTypes.count) entries; at most 256") }
+        for (i, t) in r.taskTypes.enumerated() { try taskType(t, member: "taskTypes[\(i)]") }
+        guard capacityRange.contains(r.capacity) else {
+            throw invalid("member 'capacity' must be from \(capacityRange.lowerBound) to \(capacityRange.upperBound), got \(r.capacity)")
+        }
+        if let held = r.heldTaskIds {
+            guard held.count <= 10_000 else { throw invalid("member 'heldTaskIds' has \(held.count) entries; at most 10000") }
+            for (i, id) in held.enumerated() { try text(id, member: "heldTaskIds[\(i)]", maxBytes: 128) }
+        }
+    }
+
+    /// A task type: non-empty, at most 128 bytes, no whitespace or control characters.
+    static func taskType(_ value: String, member: String) throws {
+        try text(value, member: member, maxBytes: 128)
+        if value.unicodeScalars.contains(where: { $0.properties.isWhitespace }) {
+            throw invalid("member '\(member)' must not contain whitespace, got \(quoted(value))")
+        }
+    }
+
+    /// Selectors or tags: at most 32, each non-empty, at most 64 bytes, without control characters.
+    static func labels(_ values: [String], member: String) throws {
+        guard values.count <= maxLabels else { throw invalid("member '\(member)' has \(values.count) entries; at most \(maxLabels)") }
+        for (i, v) in values.enumerated() { try text(v, member: "\(member)[\(i)]", maxBytes: 64) }
+    }
+
+    /// The one text rule: non-empty (unless allowed), at most `maxBytes` UTF-8 bytes, no control or line-separator characters.
+    static func text(_ value: String, member: String, maxBytes: Int, allowEmpty: Bool = false) throws {
+        if value.isEmpty && !allowEmpty { throw invalid("member '\(member)' must not be empty") }
+        if value.utf8.count > maxBytes { throw invalid("member '\(member)' is \(value.utf8.count) bytes long; at most \(maxBytes)") }
+        if value.unicodeScalars.contains(where: isControl) {
+            throw invalid("member '\(member)' must not contain control characters, got \(quoted(value))")
+        }
+    }
+
+    /// Whether a scalar is a control character (C0, DEL, C1) or a line or paragraph separator.
+    private static func isControl(_ u: Unicode.Scalar) -> Bool {
+        u.properties.generalCategory == .control || u.value == 0x2028 || u.value == 0x2029
+    }
+
+    /// `value` as a JSON string literal, so the control characters in it show as escapes.
+    private static func quoted(_ value: String) -> String {
+        (try? String(decoding: ProtocolV1.encoder().encode(value), as: UTF8.self)) ?? "\"?\""
+    }
+
+    /// A 400 `invalid` answer with `message`.
+    private static func invalid(_ message: String) -> APIError {
+        APIError(.badRequest, "invalid", message)
+    }
+}

@@ -32,8 +32,14 @@ public struct RollingRollbackHandler: TaskHandler {
             log.log("Using the rollback data sent with the task", unit: unit)
         }
         guard let snapshot else {
-            log.log("No rollback data for service \(serviceName) in execution \(executionId.isEmpty ? "(none)" : executionId): the deployment changed nothing, nothing to roll back", unit: unit)
-            return TaskOutcome(outputs: ["rolledBack": false, "serviceName": .string(serviceName)])
+            let execution = executionId.isEmpty ? "(none)" : executionId
+            // Only the caller can know that the deploy step never ran; a missing snapshot is otherwise a mistake
+            // (a mistyped execution id, another delegate's deployment) and "succeeding" would leave the broken revision.
+            if p["stepNeverRan"]?.boolValue == true {
+                log.log("No rollback data for service \(serviceName) in execution \(execution), and the deploy step never ran: nothing to roll back", unit: unit)
+                return TaskOutcome(outputs: ["rolledBack": false, "serviceName": .string(serviceName)])
+            }
+            throw TaskError(code: "snapshot.missing", message: "no rollback snapshot for service \(serviceName) in execution \(execution): none was sent with the task and this delegate recorded none, so there is nothing known to restore. Check the execution id (snapshots are kept by the delegate that ran the deployment: `ecs-delegate snapshots`); if the deploy step never ran, send \"stepNeverRan\": true")
         }
         let clients = try env.clients(for: context.envelope, logger: context.logger)
         let poller = env.poller(for: clients, key: "\(String(describing: context.envelope.connector))")

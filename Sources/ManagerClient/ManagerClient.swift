@@ -76,9 +76,12 @@ public struct ManagerClient: Sendable {
             throw ManagerClientError.http(status: response.status, code: "http_\(response.status)", message: snippet.isEmpty ? "(empty body)" : snippet)
         }
         do {
+            try JSONNesting.check(response.body)
             return try ProtocolV1.decoder().decode(R.self, from: response.body)
         } catch let e as DecodingError {
             throw ManagerClientError.badResponse("\(method) \(path): \(describe(e))")
+        } catch let e as JSONNestingError {
+            throw ManagerClientError.badResponse("\(method) \(path): \(e)")
         }
     }
 
@@ -104,7 +107,7 @@ public struct ManagerClient: Sendable {
     /// Long-polls for the next task; nil when none came within `wait`.
     public func nextTask(delegateId: String, wait: Double) async throws -> TaskEnvelope? {
         let w = String(format: "%.3f", wait)
-        return try await call("GET", "/v1/delegates/\(delegateId)/tasks/next?wait=\(w)", timeout: .milliseconds(Int(wait * 1000)) + callTimeout)
+        return try await call("GET", "/v1/delegates/\(delegateId)/tasks/next?wait=\(w)", timeout: .seconds(clamping: wait, to: 0...3600) + callTimeout)
     }
 
     /// Ships a batch of log lines.
@@ -141,7 +144,7 @@ public struct ManagerClient: Sendable {
 
     /// Log lines after `after`, waiting up to `wait` seconds for the first new one.
     public func logs(taskId: String, after: Int64, wait: Double = 0) async throws -> LogPage {
-        try await required("GET", "/v1/tasks/\(taskId)/logs?after=\(after)&wait=\(wait)", timeout: .seconds(Int(wait) + 30))
+        try await required("GET", "/v1/tasks/\(taskId)/logs?after=\(after)&wait=\(wait)", timeout: .seconds(clamping: wait, to: 0...3600) + .seconds(30))
     }
 
     /// Requests cancellation.

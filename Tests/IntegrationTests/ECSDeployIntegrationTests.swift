@@ -141,7 +141,9 @@ import Testing
     @Test(arguments: [
         ("yaml-syntax", "family: [unclosed\n", "RegisterTaskDefinitionRequest.yaml:2:1: syntax error"),
         ("unknown-member", "family: f\ncontainerDefinitions:\n  - name: c\n    imagee: x\n", "unknown member 'imagee'"),
-        ("wrong-type", "family: f\ncontainerDefinitions:\n  - name: c\n    image: x\n    memoryReservation: lots\n", "expected an integer, got 'lots'"),
+        ("wrong-type", "family: f\ncontainerDefinitions:\n  - name: c\n    image: x\n    memoryReservation: lots\n", "expected an integer from -2147483648 to 2147483647, got 'lots'"),
+        ("huge-number", "family: f\ncontainerDefinitions:\n  - name: c\n    image: x\n    memory: 99999999999999999999\n", "RegisterTaskDefinitionRequest.yaml:5:13: containerDefinitions[0].memory: expected an integer from -2147483648 to 2147483647"),
+        ("alias-bomb", aliasBomb(), "expands to more than 100000 values"),
         ("unresolved", "family: f\ncontainerDefinitions:\n  - name: c\n    image: <+artifact.tag>\n", "cannot resolve expression '<+artifact.tag>'"),
         ("no-family", "containerDefinitions:\n  - name: c\n    image: x\n", "missing required member 'family'"),
     ])
@@ -155,4 +157,11 @@ import Testing
         #expect(log.contains { $0.contains(expected) }, "\(log.joined(separator: "\n"))")
         #expect(try await w.sim.mutatingCalls().isEmpty)
     }
+}
+
+/// A 2 KB task definition whose `family` names 10^30 values through nested YAML aliases.
+func aliasBomb() -> String {
+    var s = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in 1..<30 { s += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+    return s + "family: *a29\ncontainerDefinitions: []\n"
 }

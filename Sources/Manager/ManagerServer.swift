@@ -79,6 +79,7 @@ public struct ManagerServer: Sendable {
         v1.post("delegates/:id/heartbeat") { req, ctx in
             let id = try ctx.parameters.require("id")
             let hb: HeartbeatRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
+            try RequestRules.check(hb)
             _ = try knownDelegate(id)
             try store.touch(delegateId: id, heartbeat: hb)
             let (renewed, cancel) = try store.renew(delegateId: id, running: hb.running, leaseSeconds: settings.leaseSeconds)
@@ -87,7 +88,7 @@ public struct ManagerServer: Sendable {
 
         v1.get("delegates/:id/tasks/next") { req, ctx in
             let id = try ctx.parameters.require("id")
-            let wait = Duration.seconds(clamping: req.uri.queryParameters.get("wait", as: Double.self) ?? settings.pollWaitSeconds, to: 0...120)
+            let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...120, fallback: settings.pollWaitSeconds), to: 0...120)
             let deadline = ContinuousClock.now + wait
             var generation: Int64?
             while true {
@@ -154,7 +155,7 @@ public struct ManagerServer: Sendable {
         }
 
         v1.get("tasks") { req, _ in
-            let limit = min(max(req.uri.queryParameters.get("limit", as: Int.self) ?? 100, 1), 1000)
+            let limit = try req.queryNumber("limit", in: 1...1000, fallback: 100)
             let delegates = try store.delegates(staleAfter: settings.staleAfter)
             return try json(try store.tasks(limit: limit).map { withReason($0, delegates: delegates) })
         }
@@ -183,9 +184,9 @@ public struct ManagerServer: Sendable {
 
         v1.get("tasks/:id/logs") { req, ctx in
             let id = try ctx.parameters.require("id")
-            let after = req.uri.queryParameters.get("after", as: Int64.self) ?? 0
-            let wait = Duration.seconds(clamping: req.uri.queryParameters.get("wait", as: Double.self) ?? 0, to: 0...60)
-            let limit = min(max(req.uri.queryParameters.get("limit", as: Int.self) ?? 5000, 1), 20000)
+            let after = try req.queryNumber("after", in: 0...Int64.max, fallback: 0)
+            let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...60, fallback: 0), to: 0...60)
+            let limit = try req.queryNumber("limit", in: 1...20000, fallback: 5000)
             let deadline = ContinuousClock.now + wait
             while true {
                 let ticket = notifier.arm(key: "task:\(id)")

@@ -47,6 +47,19 @@ enum RequestRules {
         }
     }
 
+    /// Checks a heartbeat: a known status, a free capacity within the capacity range, a bounded running list.
+    static func check(_ hb: HeartbeatRequest) throws {
+        guard hb.status == "active" || hb.status == "draining" else {
+            throw invalid("member 'status' must be \"active\" or \"draining\", got \(quoted(String(hb.status.prefix(64))))")
+        }
+        guard (0...capacityRange.upperBound).contains(hb.freeCapacity) else {
+            throw invalid("member 'freeCapacity' must be from 0 to \(capacityRange.upperBound), got \(hb.freeCapacity)")
+        }
+        guard hb.running.count <= capacityRange.upperBound else {
+            throw invalid("member 'running' has \(hb.running.count) entries; at most \(capacityRange.upperBound)")
+        }
+    }
+
     /// A task type: non-empty, at most 128 bytes, no whitespace or control characters.
     static func taskType(_ value: String, member: String) throws {
         try text(value, member: member, maxBytes: 128)

@@ -118,6 +118,24 @@ import Testing
         #expect(try await m.client.delegates().count == 1, "only the valid registration is stored")
     }
 
+    @Test func heartbeatsOutOfBoundsAreRefused() async throws {
+        let m = try await LiveManager.start()
+        defer { Task { await m.stop() } }
+        let id = try await m.register()
+        for (hb, expected) in [
+            (HeartbeatRequest(running: [], freeCapacity: -1, status: "active"), "member 'freeCapacity' must be from 0 to 1000, got -1"),
+            (HeartbeatRequest(running: [], freeCapacity: 1, status: "asleep"), "member 'status' must be \"active\" or \"draining\""),
+        ] {
+            do {
+                _ = try await m.client.heartbeat(delegateId: id, hb)
+                Issue.record("accepted \(hb)")
+            } catch ManagerClientError.http(400, "invalid", let message) {
+                #expect(message.contains(expected), "\(message)")
+            }
+        }
+        #expect(try await m.client.heartbeat(delegateId: id, HeartbeatRequest(running: [], freeCapacity: 2, status: "draining")).renewed.isEmpty)
+    }
+
     @Test func aDeclaredBodyOverTheLimitIsRefusedWithoutWaitingForIt() async throws {
         var settings = ManagerSettings()
         settings.maxBodyBytes = 1024

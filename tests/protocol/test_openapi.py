@@ -7,12 +7,7 @@ body against the OpenAPI document.
 import copy
 import json
 import os
-import signal
-import subprocess
-import tempfile
-import time
-import urllib.error
-import urllib.request
+import socket
 
 import pytest
 import yaml
@@ -21,9 +16,7 @@ from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPEC_PATH = os.path.join(ROOT, "docs", "openapi.yaml")
-BIN = os.environ.get("ECS_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
+from conftest import SPEC_PATH
 
 
 def load_spec():
@@ -65,55 +58,6 @@ def check(path, method, status, body):
     schema = absolutize(copy.deepcopy(content["application/json"]["schema"]))
     errors = sorted(Draft202012Validator(schema, registry=REGISTRY).iter_errors(body), key=str)
     assert not errors, f"{method.upper()} {path} {status}: " + "; ".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
-
-
-class Manager:
-    def __init__(self, tmp):
-        self.token = "tok-" + os.urandom(8).hex()
-        tokfile = os.path.join(tmp, "token")
-        with open(tokfile, "w") as f:
-            f.write(self.token)
-        portfile = os.path.join(tmp, "port")
-        self.log = open(os.path.join(tmp, "manager.log"), "w")
-        self.proc = subprocess.Popen([os.path.join(BIN, "ecs-manager"), "serve", "--listen", "127.0.0.1:0", "--port-file", portfile,
-                                      "--data", os.path.join(tmp, "data"), "--token-file", tokfile], stdout=self.log, stderr=self.log)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            time.sleep(0.05)
-        self.base = "http://127.0.0.1:" + open(portfile).read().strip()
-
-    def call(self, method, path, body=None, token=True, raw=None):
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(self.base + path, data=data, method=method.upper())
-        if token:
-            req.add_header("Authorization", "Bearer " + (self.token if token is True else token))
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                status, payload = resp.status, resp.read()
-        except urllib.error.HTTPError as e:
-            status, payload = e.code, e.read()
-        return status, (json.loads(payload) if payload else None)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-@pytest.fixture
-def manager():
-    if not os.path.exists(os.path.join(BIN, "ecs-manager")):
-        pytest.fail(f"ecs-manager not built in {BIN}: run `swift build` first (make test does)")
-    with tempfile.TemporaryDirectory() as tmp:
-        m = Manager(tmp)
-        yield m
-        m.stop()
 
 
 def test_the_document_is_valid_openapi():
@@ -169,8 +113,33 @@ def test_every_call_answers_as_documented(manager):
     s, b = m.call("get", "/v1/tasks"); check("/v1/tasks", "get", s, b)
     assert next(t for t in b if t["taskId"] == queued)["waitingReason"]
     s, b = m.call("post", f"/v1/tasks/{queued}/cancel"); check("/v1/tasks/{id}/cancel", "post", s, b); assert s == 200
+    s, b = m.call("post", f"/v1/tasks/{queued}/cancel"); check("/v1/tasks/{id}/cancel", "post", s, b); assert s == 409
+    assert b["error"]["code"] == "already_finished" and b["error"]["message"].endswith("already finished: cancelled")
+    s, b = m.call("post", f"/v1/tasks/{tid}/cancel"); check("/v1/tasks/{id}/cancel", "post", s, b); assert s == 409
+    s, b = m.call("post", "/v1/tasks", {"type": "no.such.type", "selectors": [], "payload": {}}); check("/v1/tasks", "post", s, b); assert s == 400
+    assert "unknown task type 'no.such.type'" in b["error"]["message"] and "delegate.echo" in b["error"]["message"]
+    s, b = m.call("post", "/v1/tasks", raw=b'{"type": "delegate.echo", "selectors": [], "payload": {}, "timeoutSeconds": 1e20}')
+    check("/v1/tasks", "post", s, b); assert s == 400 and "member 'timeoutSeconds' is out of range" in b["error"]["message"]
+    s, b = m.call("post", "/v1/delegates/register", dict(reg, name="a\nb", instanceId="i-2")); check("/v1/delegates/register", "post", s, b); assert s == 400
     s, b = m.call("post", "/v1/tasks/nope/cancel"); check("/v1/tasks/{id}/cancel", "post", s, b); assert s == 404
 
     s, b = m.call("get", "/v1/delegates"); check("/v1/delegates", "get", s, b); assert b[0]["state"] == "connected"
     s, b = m.call("post", f"/v1/delegates/{did}/unregister", {"reason": "test"}); check("/v1/delegates/{id}/unregister", "post", s, b); assert s == 200
     s, b = m.call("get", "/v1/delegates"); check("/v1/delegates", "get", s, b); assert b[0]["state"] == "unregistered"
+
+
+def test_a_body_declared_over_the_limit_is_refused_at_once(manager):
+    """`Content-Length: 999999999999` is answered 413 from the headers alone, not after waiting for the body."""
+    host, port = manager.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall((f"POST /v1/tasks HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {manager.token}\r\n"
+                      "Content-Type: application/json\r\nContent-Length: 999999999999\r\n\r\n{").encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)  # a manager that waits for the body times this out (socket.timeout fails the test)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert b"too_large" in body or b"content-length" in head.lower()

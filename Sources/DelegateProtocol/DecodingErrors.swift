@@ -35,11 +35,12 @@ public func describe(_ error: DecodingError) -> String {
 /// is not an exact 64-bit integer is replaced by 0 in turn; the one whose
 /// replacement makes the decode succeed (or fail differently) is named.
 public func describe<T: Decodable>(_ error: DecodingError, decoding type: T.Type, from data: Data, with decoder: JSONDecoder) -> String {
-    guard case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty,
+    // Each retry is a decode: bounded, so a hostile body cannot turn one request into seconds of work.
+    guard case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty, data.count <= 1 << 20,
           (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil
     else { return describe(error) }
     let bytes = Array(data)
-    for number in JSONNumberScan.inexactNumbers(in: bytes).prefix(32) {
+    for number in JSONNumberScan.inexactNumbers(in: bytes).prefix(16) {
         var patched = bytes
         patched.replaceSubrange(number.range, with: [UInt8(ascii: "0")])
         do {

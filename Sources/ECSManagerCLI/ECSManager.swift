@@ -55,6 +55,7 @@ struct Serve: AsyncParsableCommand {
         return try settings.validated()
     }
 
+    /// Refuses out-of-range flags before anything starts, naming the flag and its range.
     func validate() throws {
         do {
             _ = try settings()

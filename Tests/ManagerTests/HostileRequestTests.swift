@@ -136,6 +136,24 @@ import Testing
         #expect(try await m.client.heartbeat(delegateId: id, HeartbeatRequest(running: [], freeCapacity: 2, status: "draining")).renewed.isEmpty)
     }
 
+    @Test func queryNumbersOutOfRangeAreRefusedNotTrappedOn() async throws {
+        let m = try await LiveManager.start()
+        defer { Task { await m.stop() } }
+        let id = try await m.register()
+        let task = try await m.client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["nobody"], payload: [:])).taskId
+        // `wait=nan` once reached `Int(nan * 1000)`, which stops the process.
+        for path in [
+            "/v1/delegates/\(id)/tasks/next?wait=nan", "/v1/delegates/\(id)/tasks/next?wait=1e400", "/v1/delegates/\(id)/tasks/next?wait=121",
+            "/v1/tasks/\(task)/logs?wait=nan", "/v1/tasks/\(task)/logs?after=-1", "/v1/tasks/\(task)/logs?limit=0", "/v1/tasks?limit=0", "/v1/tasks?limit=x",
+        ] {
+            let response = try await m.http.send(HTTPClientRequest(url: m.url + path, headers: [("Authorization", "Bearer \(m.token)")]))
+            let error = try? ProtocolV1.decoder().decode(ErrorBody.self, from: response.body).error
+            #expect(response.status == 400 && error?.code == "invalid", "\(path): \(response.status)")
+            #expect(error?.message.contains("query parameter '") == true, "\(path): \(String(describing: error))")
+        }
+        #expect(try await m.client.nextTask(delegateId: id, wait: 0.1) == nil, "still serving")
+    }
+
     @Test func aDeclaredBodyOverTheLimitIsRefusedWithoutWaitingForIt() async throws {
         var settings = ManagerSettings()
         settings.maxBodyBytes = 1024

@@ -68,39 +68,70 @@ public final class DelegateStore: Sendable {
                 CREATE INDEX snapshots_created ON snapshots(createdAt);
                 """)
         }
+        // Snapshots keyed per step: a canary and a rolling deploy of one service in one execution
+        // each keep their own. Rows from v2 were all rolling deployments, keyed by their service.
+        m.registerMigration("v3-step-snapshots") { db in
+            try db.execute(sql: """
+                CREATE TABLE step_snapshots (
+                    executionId TEXT NOT NULL,
+                    stepId TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    cluster TEXT NOT NULL,
+                    service TEXT NOT NULL,
+                    taskId TEXT NOT NULL,
+                    createdAt REAL NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (executionId, stepId)
+                );
+                INSERT INTO step_snapshots (executionId, stepId, kind, version, cluster, service, taskId, createdAt, body)
+                    SELECT executionId, 'rolling/' || cluster || '/' || service, 'rolling', 1, cluster, service, taskId, createdAt, body FROM snapshots;
+                DROP TABLE snapshots;
+                CREATE INDEX step_snapshots_created ON step_snapshots(createdAt);
+                CREATE INDEX step_snapshots_service ON step_snapshots(executionId, kind, cluster, service);
+                """)
+        }
         return m
     }
 
     // MARK: rollback snapshots
 
-    /// Saves what a service looked like before a deployment changed it (first write per key wins:
-    /// a retried deployment must not overwrite the state from before the first attempt).
-    public func saveSnapshot(executionId: String, cluster: String, service: String, taskId: String, body: JSONValue, now: Date = Date()) throws {
+    /// Saves what a step is about to change, before it changes it. The first write per (execution, step) wins:
+    /// a retried step must not overwrite the state from before its first attempt.
+    public func saveSnapshot(_ key: SnapshotKey, kind: SnapshotKind, cluster: String, service: String, taskId: String, body: JSONValue, now: Date = Date()) throws {
         let text = String(decoding: try ProtocolV1.encoder().encode(body), as: UTF8.self)
         try db.write { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO snapshots (executionId, cluster, service, taskId, createdAt, body) VALUES (?,?,?,?,?,?)",
-                arguments: [executionId, cluster, service, taskId, now.timeIntervalSince1970, text])
+                sql: """
+                    INSERT OR IGNORE INTO step_snapshots (executionId, stepId, kind, version, cluster, service, taskId, createdAt, body)
+                    VALUES (?,?,?,?,?,?,?,?,?)
+                    """,
+                arguments: [key.executionId, key.stepId, kind.rawValue, kind.version, cluster, service, taskId, now.timeIntervalSince1970, text])
         }
     }
 
-    /// The snapshot saved for an execution's service, or nil.
-    public func snapshot(executionId: String, cluster: String, service: String) throws -> JSONValue? {
+    /// The snapshot saved for a step of an execution, or nil.
+    public func snapshot(_ key: SnapshotKey) throws -> SnapshotEntry? {
         try db.read { db in
-            try String.fetchOne(db, sql: "SELECT body FROM snapshots WHERE executionId=? AND cluster=? AND service=?", arguments: [executionId, cluster, service])
-                .map { try ProtocolV1.decoder().decode(JSONValue.self, from: Data($0.utf8)) }
+            try Row.fetchOne(db, sql: "SELECT * FROM step_snapshots WHERE executionId=? AND stepId=?", arguments: [key.executionId, key.stepId]).map(SnapshotEntry.init(row:))
         }
+    }
+
+    /// Saves a rolling deployment's snapshot under its default step id (the service it deploys).
+    public func saveSnapshot(executionId: String, cluster: String, service: String, taskId: String, body: JSONValue, now: Date = Date()) throws {
+        try saveSnapshot(SnapshotKey.defaultKey(executionId: executionId, kind: .rolling, cluster: cluster, service: service), kind: .rolling,
+                         cluster: cluster, service: service, taskId: taskId, body: body, now: now)
+    }
+
+    /// The rolling deployment snapshot of an execution's service, or nil.
+    public func snapshot(executionId: String, cluster: String, service: String) throws -> JSONValue? {
+        try snapshot(SnapshotKey.defaultKey(executionId: executionId, kind: .rolling, cluster: cluster, service: service))?.snapshot
     }
 
     /// Every snapshot, newest first.
     public func snapshots(limit: Int = 100) throws -> [SnapshotEntry] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM snapshots ORDER BY createdAt DESC LIMIT ?", arguments: [limit]).map { row in
-                SnapshotEntry(
-                    executionId: row["executionId"], cluster: row["cluster"], service: row["service"], taskId: row["taskId"],
-                    createdAt: Date(timeIntervalSince1970: row["createdAt"]),
-                    snapshot: try ProtocolV1.decoder().decode(JSONValue.self, from: Data((row["body"] as String).utf8)))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM step_snapshots ORDER BY createdAt DESC LIMIT ?", arguments: [limit]).map(SnapshotEntry.init(row:))
         }
     }
 
@@ -108,7 +139,7 @@ public final class DelegateStore: Sendable {
     @discardableResult
     public func pruneSnapshots(olderThan cutoff: Date) throws -> Int {
         try db.write { db in
-            try db.execute(sql: "DELETE FROM snapshots WHERE createdAt < ?", arguments: [cutoff.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM step_snapshots WHERE createdAt < ?", arguments: [cutoff.timeIntervalSince1970])
             return db.changesCount
         }
     }
@@ -261,11 +292,32 @@ public final class DelegateStore: Sendable {
 /// A rollback snapshot as stored.
 public struct SnapshotEntry: Sendable, Codable, Equatable {
     public var executionId: String
+    /// The step within the execution (see `SnapshotKey`).
+    public var stepId: String
+    /// What kind of step recorded it, and the layout version of `snapshot`.
+    public var kind: SnapshotKind
+    public var version: Int
     public var cluster: String
     public var service: String
     public var taskId: String
     public var createdAt: Date
     public var snapshot: JSONValue
+
+    init(row: Row) throws {
+        executionId = row["executionId"]
+        stepId = row["stepId"]
+        let kindName: String = row["kind"]
+        guard let kind = SnapshotKind(rawValue: kindName) else {
+            throw DatabaseError(message: "unknown snapshot kind '\(kindName)' (written by a newer delegate?)")
+        }
+        self.kind = kind
+        version = row["version"]
+        cluster = row["cluster"]
+        service = row["service"]
+        taskId = row["taskId"]
+        createdAt = Date(timeIntervalSince1970: row["createdAt"])
+        snapshot = try ProtocolV1.decoder().decode(JSONValue.self, from: Data((row["body"] as String).utf8))
+    }
 }
 
 /// One task as the delegate's journal records it.

@@ -107,3 +107,19 @@ func expandSecrets(_ text: String, _ secrets: [String: String]) -> String {
     }
     return out
 }
+
+extension TaskContext {
+    /// A context for running a handler outside the agent (unit tests, tools): its lines stay in memory.
+    ///
+    /// Read them with `log.takeLines()`; nothing is spooled or shipped.
+    public static func standalone(envelope: TaskEnvelope, logger: Logger = Logger(label: "ecs-delegate.standalone")) -> TaskContext {
+        let gate = SpoolGate(capacity: 10_000_000, held: 0, metrics: DelegateMetrics(), logger: logger)
+        let log = TaskLog(taskId: envelope.taskId, leaseId: envelope.leaseId, masker: SecretMasker(secrets: Array(envelope.secrets.values)), gate: gate)
+        return TaskContext(envelope: envelope, log: log, logger: logger)
+    }
+}
+
+extension TaskLog {
+    /// Takes the lines written since the last call (for a standalone context; the agent's pump takes them otherwise).
+    public func takeLines() -> [LogLine] { drain() }
+}

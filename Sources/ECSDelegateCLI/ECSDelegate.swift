@@ -234,7 +234,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
         for e in entries {
             let first = e.snapshot["firstDeployment"]?.boolValue == true
             let what = first ? "first deployment (rollback deletes the service)" : "task definition \(e.snapshot["service"]?["taskDefinition"]?.stringValue ?? "?"), desired count \(e.snapshot["service"]?["desiredCount"]?.intValue.map(String.init) ?? "?")"
-            print("\(ISO8601Millis.string(from: e.createdAt))  execution \(e.executionId)  \(e.cluster)/\(e.service)  \(what)")
+            print("\(ISO8601Millis.string(from: e.createdAt))  execution \(e.executionId)  step \(e.stepId) (\(e.kind.rawValue), rolled back by \(e.kind.rollbackTaskType ?? "nothing"))  \(e.cluster)/\(e.service)  \(what)")
         }
     }
 }

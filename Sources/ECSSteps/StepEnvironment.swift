@@ -14,10 +14,13 @@ public final class StepEnvironment: Sendable {
     let environment: [String: String]
     /// AWS attempts and retries across all tasks (exported as metrics).
     public let retryStats = RetryStats()
-    private let pollers = Mutex<[String: ServicePoller]>([:])
+    private let pollers = Mutex<[String: (poller: ServicePoller, lastUsed: ContinuousClock.Instant)]>([:])
+    /// A poller unused for this long is dropped (the next task makes a new one).
+    let pollerIdleLimit: Duration
 
     /// Creates the environment.
-    public init(http: HTTPClient, store: DelegateStore, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(http: HTTPClient, store: DelegateStore, environment: [String: String] = ProcessInfo.processInfo.environment, pollerIdleLimit: Duration = .seconds(600)) {
+        self.pollerIdleLimit = pollerIdleLimit
         self.http = http
         self.store = store
         self.environment = environment
@@ -28,32 +31,33 @@ public final class StepEnvironment: Sendable {
         try AWSClients(connector: try AWSConnector(envelope.connector), http: http, logger: logger, environment: environment, retryStats: retryStats)
     }
 
-    /// The shared DescribeServices poller for a connector's endpoint, region and credentials.
-    func poller(for clients: AWSClients, key: String) -> ServicePoller {
-        pollers.withLock { p in
-            if let existing = p[key] { return existing }
-            let new = ServicePoller(ecs: clients.ecs)
-            p[key] = new
-            return new
+    /// The shared DescribeServices poller for a connector, keyed by an identity that holds no secret value.
+    ///
+    /// Pollers idle for `pollerIdleLimit` are dropped on the way, so a
+    /// long-running daemon does not keep one per connector it ever saw.
+    package func poller(for clients: AWSClients, connector: JSONValue?) -> ServicePoller {
+        let key = ConnectorIdentity.key(connector)
+        let now = ContinuousClock.now
+        return pollers.withLock { p in
+            p = p.filter { now - $0.value.lastUsed < pollerIdleLimit }
+            let poller = p[key]?.poller ?? ServicePoller(ecs: clients.ecs)
+            p[key] = (poller, now)
+            return poller
         }
     }
+
+    /// How many pollers are held (for tests).
+    package var pollerCount: Int { pollers.withLock { $0.count } }
 }
 
 /// Every ECS and look-up task type, ready for the delegate.
 public func ecsHandlers(_ env: StepEnvironment) -> [any TaskHandler] {
     [
-        RollingDeployHandler(env: env), RollingRollbackHandler(env: env),
-        ValidateConnectorHandler(env: env), ListClustersHandler(env: env),
-        ListLoadBalancersHandler(env: env), ListListenersHandler(env: env), ListListenerRulesHandler(env: env),
+        StepHandler(step: RollingDeployStep(), env: env), StepHandler(step: RollingRollbackStep(), env: env),
+        StepHandler(step: ValidateConnectorStep(), env: env), StepHandler(step: ListClustersStep(), env: env),
+        StepHandler(step: ListLoadBalancersStep(), env: env), StepHandler(step: ListListenersStep(), env: env),
+        StepHandler(step: ListListenerRulesStep(), env: env),
     ]
-}
-
-/// Reads a required string member of a payload, with a clear error.
-func requiredString(_ p: JSONValue, _ name: String, task: String) throws -> String {
-    guard let s = p[name]?.stringValue, !s.isEmpty else {
-        throw TaskError(code: "invalid_payload", message: "\(task): payload member '\(name)' is required (a non-empty string)")
-    }
-    return s
 }
 
 /// Describes an AWS failure for a log line and a result (secrets are masked by the log).

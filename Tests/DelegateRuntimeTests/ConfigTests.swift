@@ -199,3 +199,31 @@ import Testing
         #expect(ManagerTuning.clamp(sane).adjusted.isEmpty)
     }
 }
+
+/// Snapshots are filed per step of an execution, with their kind.
+@Suite struct StepSnapshotTests {
+    @Test func aCanaryAndARollingDeployOfOneServiceKeepSeparateSnapshots() throws {
+        let store = try DelegateStore(directory: NSTemporaryDirectory() + "steps-\(UUID().uuidString.prefix(8))")
+        let canary = SnapshotKey.defaultKey(executionId: "e1", kind: .canary, cluster: "c", service: "web")
+        let rolling = SnapshotKey.defaultKey(executionId: "e1", kind: .rolling, cluster: "c", service: "web")
+        try store.saveSnapshot(canary, kind: .canary, cluster: "c", service: "webCanary", taskId: "t1", body: ["canary": true])
+        try store.saveSnapshot(rolling, kind: .rolling, cluster: "c", service: "web", taskId: "t2", body: ["service": ["desiredCount": 3]])
+        #expect(try store.snapshot(canary)?.snapshot == ["canary": true])
+        #expect(try store.snapshot(canary)?.kind == .canary)
+        #expect(try store.snapshot(rolling)?.snapshot["service"]?["desiredCount"] == 3)
+        #expect(try store.snapshot(rolling)?.version == SnapshotKind.rolling.version)
+        // An explicit step id (a pipeline's) keys its own snapshot.
+        let named = SnapshotKey(executionId: "e1", stepId: "deploy-2")
+        try store.saveSnapshot(named, kind: .rolling, cluster: "c", service: "web", taskId: "t3", body: ["service": ["desiredCount": 7]])
+        #expect(try store.snapshot(named)?.snapshot["service"]?["desiredCount"] == 7)
+        #expect(try store.snapshot(rolling)?.snapshot["service"]?["desiredCount"] == 3)
+        #expect(Set(try store.snapshots().map(\.stepId)) == ["canary/c/web", "rolling/c/web", "deploy-2"])
+    }
+
+    @Test func everyKindNamesItsRollbackInOnePlace() {
+        #expect(SnapshotKind.rolling.rollbackTaskType == "ecs.rolling.rollback")
+        #expect(SnapshotKind.canary.rollbackTaskType == "ecs.canary.delete")
+        #expect(SnapshotKind.blueGreen.rollbackTaskType == "ecs.bluegreen.rollback")
+        #expect(SnapshotKind.runTask.rollbackTaskType == nil)
+    }
+}

@@ -65,7 +65,7 @@ import ECSSteps
     }
 
     @Test func aDeploymentCancelledMidwaySaysWhatItChanged() async throws {
-        let w = try await ECSWorld.start("cancel", managerArgs: ["--heartbeat-seconds", "0.5"])
+        let w = try await ECSWorld.start("cancel", managerArgs: ["--heartbeat-seconds", "1"])
         let (ok, _) = try await w.run("ecs.rolling.deploy", try deployPayload(sim: w.sim, image: "nginx:perl"), execution: "c1")
         #expect(ok.state == "succeeded")
         _ = try await w.sim.control("/_awssim/faults/images", #"{"pattern": "nginx:slow", "startDelaySeconds": 6000}"#)

@@ -88,7 +88,7 @@ final class NotifyListener: @unchecked Sendable {
 
     @Test func sigtermLetsTheTaskFinishDeliversAndNotifiesInOrder() async throws {
         let dir = try Scratch("sigterm")
-        let manager = try await ManagerProcess(dir: dir, extraArgs: ["--heartbeat-seconds", "0.3"])
+        let manager = try await ManagerProcess(dir: dir, extraArgs: ["--heartbeat-seconds", "1"])
         let client = manager.client()
         let notify = try NotifyListener(path: dir.file("notify.sock"))
         let delegate = try DelegateProcess(dir: dir, name: "d1", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["a"], env: ["NOTIFY_SOCKET": notify.path])
@@ -115,7 +115,7 @@ final class NotifyListener: @unchecked Sendable {
 
     @Test func statusSocketCLIAgreesWithJSONAndRefusesOtherUsers() async throws {
         let dir = try Scratch("status")
-        let manager = try await ManagerProcess(dir: dir, extraArgs: ["--heartbeat-seconds", "0.5"])
+        let manager = try await ManagerProcess(dir: dir, extraArgs: ["--heartbeat-seconds", "1"])
         let delegate = try DelegateProcess(dir: dir, name: "d1", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["a", "b"], capacity: 3)
         let delegateId = try await connectedDelegate(manager.client(), name: "d1")
         let socket = dir.file("d1.sock")

@@ -1,0 +1,233 @@
+import AWSCore
+import AWSServices
+import DelegateProtocol
+import DelegateRuntime
+import Foundation
+import Logging
+
+/// The members of a service the rollback snapshot keeps (what UpdateService/CreateService can restore).
+let snapshotServiceMembers = [
+    "serviceName", "taskDefinition", "desiredCount", "launchType", "platformVersion", "capacityProviderStrategy", "deploymentConfiguration",
+    "loadBalancers", "networkConfiguration", "healthCheckGracePeriodSeconds", "placementConstraints", "placementStrategy",
+    "serviceRegistries", "enableExecuteCommand", "propagateTags", "enableECSManagedTags", "status",
+]
+
+/// Shared machinery of the steps that change a service: snapshot, deploy, wait, scaling.
+struct ServiceDeployer {
+    let context: TaskContext
+    let clients: AWSClients
+    let poller: ServicePoller
+    let cluster: String
+    /// What this step changed so far, shared with its `StepRun`.
+    let journal: ChangeJournal
+    /// The stopped tasks already logged, so each is logged once.
+    let loggedStops = LoggedStops()
+    var log: TaskLog { context.log }
+
+    /// Runs a read again, with backoff, while AWS throttles it beyond the client's own retries.
+    func patiently<T>(_ body: () async throws -> T) async throws -> T {
+        var delay = Duration.milliseconds(500)
+        for _ in 0..<5 {
+            do {
+                return try await body()
+            } catch let e as AWSError where e.isThrottling {
+                context.logger.debug("throttled; backing off", metadata: ["code": "\(e.code)", "delay": "\(delay)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(8))
+            }
+        }
+        return try await body()
+    }
+
+    /// The service as it is now (nil when it does not exist or is INACTIVE).
+    func currentService(_ name: String) async throws -> JSONValue? {
+        let (services, _) = try await patiently { try await clients.ecs.describeServices(cluster: cluster, services: [name], includeTags: true) }
+        return services.first { $0["serviceName"]?.stringValue == name }
+    }
+
+    /// Records what the service looks like before anything changes; "first deployment" when it does not exist.
+    func snapshot(service name: String, current: JSONValue?) async throws -> JSONValue {
+        guard let current, current["status"]?.stringValue == "ACTIVE" else {
+            return ["firstDeployment": true, "cluster": .string(cluster), "serviceName": .string(name)]
+        }
+        var svc: [String: JSONValue] = [:]
+        for k in snapshotServiceMembers { if let v = current[k] { svc[k] = v } }
+        let resourceId = "service/\(cluster)/\(name)"
+        let targets = try await patiently { try await clients.autoScaling.describeScalableTargets(resourceIds: [resourceId]) }
+        let policies = try await patiently { try await clients.autoScaling.describeScalingPolicies(resourceId: resourceId) }
+        return [
+            "current": ["scalableTargets": .array(targets), "scalingPolicies": .array(policies)],
+            "firstDeployment": false, "cluster": .string(cluster), "serviceName": .string(name), "service": .object(svc),
+            "scalableTargets": .array(targets.map(Self.registerable)), "scalingPolicies": .array(policies.map(Self.puttable)),
+        ]
+    }
+
+    /// A DescribeScalableTargets entry as a RegisterScalableTarget body.
+    static func registerable(_ t: JSONValue) -> JSONValue {
+        var o: [String: JSONValue] = [:]
+        for k in ["ServiceNamespace", "ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "RoleARN", "SuspendedState"] { if let v = t[k] { o[k] = v } }
+        return .object(o)
+    }
+
+    /// A DescribeScalingPolicies entry as a PutScalingPolicy body.
+    static func puttable(_ p: JSONValue) -> JSONValue {
+        var o: [String: JSONValue] = [:]
+        for k in ["PolicyName", "ServiceNamespace", "ResourceId", "ScalableDimension", "PolicyType", "StepScalingPolicyConfiguration", "TargetTrackingScalingPolicyConfiguration", "PredictiveScalingPolicyConfiguration"] {
+            if let v = p[k] { o[k] = v }
+        }
+        return .object(o)
+    }
+
+    /// Deletes the service's scaling policies and deregisters its scalable targets, with the tutorial's lines.
+    /// `known` passes the targets and policies the snapshot just read, to save two calls.
+    func detachScaling(service name: String, known: (targets: [JSONValue], policies: [JSONValue])? = nil) async throws {
+        let resourceId = "service/\(cluster)/\(name)"
+        log.log("Deleting Scaling Policies from service \(name)..", unit: "Deploy")
+        let policies: [JSONValue]
+        if let known { policies = known.policies } else { policies = try await clients.autoScaling.describeScalingPolicies(resourceId: resourceId) }
+        if policies.isEmpty {
+            log.log("Didn't find any Scaling Policies attached to service \(name)", unit: "Deploy")
+        }
+        for p in policies {
+            guard let policy = p["PolicyName"]?.stringValue else { continue }
+            try await clients.autoScaling.deleteScalingPolicy(
+                policyName: policy, serviceNamespace: p["ServiceNamespace"]?.stringValue ?? "ecs", resourceId: resourceId,
+                scalableDimension: p["ScalableDimension"]?.stringValue ?? "ecs:service:DesiredCount")
+            journal.record("deleted scaling policy \(policy) of \(name)")
+            log.log("Deleted Scaling Policy \(policy) from service \(name)", unit: "Deploy")
+        }
+        log.log("Deregistering Scalable Targets from service \(name)..", unit: "Deploy")
+        let targets: [JSONValue]
+        if let known { targets = known.targets } else { targets = try await clients.autoScaling.describeScalableTargets(resourceIds: [resourceId]) }
+        if targets.isEmpty {
+            log.log("Didn't find any Scalable Targets on service \(name)", unit: "Deploy")
+        }
+        for t in targets {
+            try await clients.autoScaling.deregisterScalableTarget(
+                serviceNamespace: t["ServiceNamespace"]?.stringValue ?? "ecs", resourceId: resourceId,
+                scalableDimension: t["ScalableDimension"]?.stringValue ?? "ecs:service:DesiredCount")
+            journal.record("deregistered scalable target of \(name)")
+            log.log("Deregistered Scalable Target \(t["ScalableDimension"]?.stringValue ?? "") of service \(name)", unit: "Deploy")
+        }
+    }
+
+    /// Registers scalable targets and puts scaling policies (after steady state).
+    func attachScaling(service name: String, targets: [JSONValue], policies: [JSONValue]) async throws {
+        for t in targets {
+            log.log("Registering Scalable Target for service \(name) (min \(t["MinCapacity"]?.intValue.map(String.init) ?? "-"), max \(t["MaxCapacity"]?.intValue.map(String.init) ?? "-"))", unit: "Deploy")
+            _ = try await clients.autoScaling.registerScalableTarget(t)
+            journal.record("registered scalable target of \(name)")
+        }
+        for p in policies {
+            log.log("Attaching Scaling Policy \(p["PolicyName"]?.stringValue ?? "?") to service \(name)", unit: "Deploy")
+            _ = try await clients.autoScaling.putScalingPolicy(p)
+            journal.record("put scaling policy \(p["PolicyName"]?.stringValue ?? "?") on \(name)")
+        }
+        if !targets.isEmpty || !policies.isEmpty {
+            log.log("Attached scaling to service \(name)", unit: "Deploy")
+        }
+    }
+
+    /// Waits for a DRAINING service of this name to become INACTIVE (ECS refuses to create it before).
+    func waitInactive(_ name: String, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var said = false
+        while ContinuousClock.now < deadline {
+            guard let s = try await poller.describe(cluster: cluster, service: name), s["status"]?.stringValue == "DRAINING" else { return }
+            if !said {
+                log.log("Waiting for existing Service \(name) to reach inactive state", unit: "Deploy")
+                said = true
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach INACTIVE within \(timeout)")
+    }
+
+    /// Waits until our deployment is the only one and steady; fails on FAILED or a vanished deployment.
+    /// `initial` is the service as CreateService/UpdateService returned it: the first observation, for free.
+    func waitSteady(service name: String, deploymentId: String, since: Date, knownEvents: Set<String>, timeout: Duration, initial: JSONValue? = nil) async throws -> JSONValue {
+        var tracker = RolloutTracker(serviceName: name, deploymentId: deploymentId, since: since, knownEventIds: knownEvents)
+        let deadline = ContinuousClock.now + timeout
+        let fastest = Duration.milliseconds(400), slowest = Duration.seconds(1)
+        var interval = fastest
+        var lastFailed = 0
+        var pending = initial
+        while true {
+            try Task.checkCancellation()
+            if log.cancelRequested { throw CancellationError() }
+            let service: JSONValue?
+            do {
+                if let p = pending {
+                    service = p
+                    pending = nil
+                } else {
+                    service = try await poller.describe(cluster: cluster, service: name)
+                }
+            } catch let e as AWSError where e.isThrottling {
+                interval = min(interval * 2, .seconds(15))
+                context.logger.debug("DescribeServices throttled; backing off", metadata: ["intervalMs": "\(interval)"])
+                try await Task.sleep(for: interval)
+                continue
+            }
+            guard let service else {
+                throw TaskError(code: "ecs.service_missing", message: "service \(name) is missing from cluster \(cluster)")
+            }
+            let (verdict, lines, changed) = tracker.observe(service)
+            for l in lines { log.log(l, unit: "Deploy") }
+            if tracker.failedTasks > lastFailed {
+                lastFailed = tracker.failedTasks
+                await logStoppedTasks(service: name, deploymentId: deploymentId)
+            }
+            switch verdict {
+            case .steady: return service
+            case .failed(let why):
+                await logStoppedTasks(service: name, deploymentId: deploymentId)
+                throw TaskError(code: "ecs.deployment_failed", message: why)
+            case .waiting: break
+            }
+            if ContinuousClock.now >= deadline {
+                throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach steady state within \(timeout)")
+            }
+            // Short polls while things move, longer while nothing changes, never over a second:
+            // a finished deployment is reported within about a second of ECS saying so.
+            interval = changed ? fastest : min(interval * 3 / 2, slowest)
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    /// Logs the stopped tasks of our deployment with their reasons (each once).
+    func logStoppedTasks(service name: String, deploymentId: String) async {
+        do {
+            let arns = try await clients.ecs.listTasks(cluster: cluster, serviceName: name, desiredStatus: "STOPPED")
+            guard !arns.isEmpty else { return }
+            var tasks: [JSONValue] = []
+            for start in stride(from: 0, to: arns.count, by: 100) {
+                tasks += try await clients.ecs.describeTasks(cluster: cluster, tasks: Array(arns[start..<min(start + 100, arns.count)]), includeTags: false).tasks
+            }
+            for t in tasks where t["startedBy"]?.stringValue == deploymentId {
+                let arn = t["taskArn"]?.stringValue ?? "?"
+                guard await loggedStops.firstTime(arn) else { continue }
+                let id = arn.split(separator: "/").last.map(String.init) ?? arn
+                var line = "Task \(id) stopped: \(t["stoppedReason"]?.stringValue ?? "no reason given")"
+                let exits = (t["containers"]?.arrayValue ?? []).compactMap { c -> String? in
+                    guard let code = c["exitCode"]?.intValue else { return nil }
+                    return "\(c["name"]?.stringValue ?? "?") exit \(code)"
+                }
+                if !exits.isEmpty { line += " (\(exits.joined(separator: ", ")))" }
+                log.log(line, level: "warn", unit: "Deploy")
+            }
+        } catch {
+            log.log("Could not list stopped tasks of \(name): \(describeAWS(error))", level: "warn", unit: "Deploy")
+        }
+    }
+}
+
+extension AWSError {
+    /// Whether AWS throttled the call.
+    var isThrottling: Bool { throttlingErrorCodes.contains(code) }
+}
+
+/// The id of the PRIMARY deployment in a CreateService/UpdateService answer.
+func primaryDeploymentId(_ service: JSONValue?) -> String? {
+    service?["deployments"]?.arrayValue?.first { $0["status"]?.stringValue == "PRIMARY" }?["id"]?.stringValue
+}

@@ -1,0 +1,109 @@
+import AWSCore
+import AWSServices
+import DelegateProtocol
+import DelegateRuntime
+import Foundation
+import Manifests
+
+/// Deploys a service from rendered manifests: snapshot, register, create or update, wait, scaling back on.
+///
+/// The body the rolling and canary steps share; they differ only in the
+/// service definition they pass and the snapshot kind they file it under.
+struct ServiceRollout {
+    /// How the service is brought to the new task definition.
+    struct Options {
+        var keepRunningCount = false
+        var forceNewDeployment = false
+        var steadyStateTimeout: Duration = .seconds(600)
+        var kind: SnapshotKind = .rolling
+        var stepId: String?
+    }
+
+    let run: StepRun
+    let cluster: String
+
+    /// Runs the rollout; returns the step's outputs.
+    func deploy(taskDefinition td: JSONValue, service sd: JSONValue, scalableTargets targets: [JSONValue] = [], scalingPolicies policies: [JSONValue] = [], options: Options) async throws -> [String: JSONValue] {
+        guard let serviceName = sd["serviceName"]?.stringValue, !serviceName.isEmpty else {
+            throw TaskError(code: "invalid_manifest", message: "the service definition has no serviceName; nothing was changed in AWS")
+        }
+        let log = run.log
+        let clients = try run.clients()
+        let deployer = try run.deployer(cluster: cluster)
+
+        // Prepare rollback data, persisted before the first mutating call.
+        log.log("Preparing rollback data for service \(serviceName) in cluster \(cluster)", unit: "Prepare Rollback Data")
+        let current: JSONValue?
+        let snapshot: JSONValue
+        do {
+            current = try await deployer.currentService(serviceName)
+            snapshot = try await deployer.snapshot(service: serviceName, current: current)
+        } catch let e as TaskError {
+            throw e
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw TaskError(code: "aws", message: "preparing rollback data failed: \(describeAWS(error)); nothing was changed in AWS")
+        }
+        var persisted = snapshot
+        persisted["current"] = nil
+        let stored = try run.recordSnapshot(kind: options.kind, stepId: options.stepId, cluster: cluster, service: serviceName, body: persisted)
+        if stored["firstDeployment"]?.boolValue == true {
+            log.log("Service \(serviceName) does not exist yet: rollback will delete it (first deployment)", unit: "Prepare Rollback Data")
+        } else {
+            log.log("Recorded service \(serviceName): task definition \(stored["service"]?["taskDefinition"]?.stringValue ?? "?"), desired count \(stored["service"]?["desiredCount"]?.intValue.map(String.init) ?? "?")", unit: "Prepare Rollback Data")
+        }
+
+        // Register the task definition.
+        let family = td["family"]?.stringValue ?? "?"
+        log.log("Creating Task Definition with family \(family)", unit: "Deploy")
+        let registered = try await clients.ecs.registerTaskDefinition(td)
+        let tdArn = registered["taskDefinitionArn"]?.stringValue ?? ""
+        let revision = registered["revision"]?.intValue.map(String.init) ?? "?"
+        run.journal.record("registered task definition \(family):\(revision)")
+        log.log("Created Task Definition \(family):\(revision) with Arn \(tdArn)..", unit: "Deploy")
+
+        // Create or update the service.
+        let requests = DeploymentRequests(
+            taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies, cluster: cluster,
+            taskDefinitionArn: tdArn, keepRunningCount: options.keepRunningCount, forceNewDeployment: options.forceNewDeployment)
+        let started = Date().addingTimeInterval(-1)
+        let knownEvents = Set((current?["events"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+        let deployed: JSONValue?
+        let verb: String
+        if let current, current["status"]?.stringValue == "ACTIVE" {
+            let seen = snapshot["current"].map { c in ((c["scalableTargets"]?.arrayValue ?? []), (c["scalingPolicies"]?.arrayValue ?? [])) }
+            try await deployer.detachScaling(service: serviceName, known: seen)
+            let desired = options.keepRunningCount ? (current["desiredCount"]?.intValue ?? 0) : (sd["desiredCount"]?.intValue ?? current["desiredCount"]?.intValue ?? 0)
+            log.log("Updating Service \(serviceName) with task definition \(tdArn) and desired count \(desired)", unit: "Deploy")
+            deployed = try await clients.ecs.updateService(requests.updateService ?? [:])
+            run.journal.record("updated service \(serviceName) to \(family):\(revision)")
+            verb = "Updated"
+        } else {
+            if current?["status"]?.stringValue == "DRAINING" {
+                try await deployer.waitInactive(serviceName, timeout: options.steadyStateTimeout)
+            }
+            log.log("Creating Service \(serviceName) with task definition \(tdArn) and desired count \(sd["desiredCount"]?.intValue ?? 1)", unit: "Deploy")
+            deployed = try await clients.ecs.createService(requests.createService ?? [:])
+            run.journal.record("created service \(serviceName)")
+            verb = "Created"
+        }
+        guard let deploymentId = primaryDeploymentId(deployed) else {
+            throw TaskError(code: "ecs.unexpected", message: "ECS did not report the new deployment of \(serviceName)")
+        }
+        run.logger.info("waiting for deployment", metadata: ["service": "\(serviceName)", "deployment": "\(deploymentId)"])
+
+        // Steady state, then scaling back on.
+        let final = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: options.steadyStateTimeout, initial: deployed)
+        try await deployer.attachScaling(service: serviceName, targets: requests.registerScalableTargets, policies: requests.putScalingPolicies)
+        let serviceArn = final["serviceArn"]?.stringValue ?? deployed?["serviceArn"]?.stringValue ?? ""
+        log.log("\(verb) Service \(serviceName) with Arn \(serviceArn)", unit: "Deploy")
+
+        let running = (try? await clients.ecs.listTasks(cluster: cluster, serviceName: serviceName, desiredStatus: "RUNNING")) ?? []
+        return [
+            "serviceName": .string(serviceName), "serviceArn": .string(serviceArn), "taskDefinitionArn": .string(tdArn),
+            "desiredCount": .number(Double(final["desiredCount"]?.intValue ?? 0)), "deploymentId": .string(deploymentId),
+            "runningTaskArns": .array(running.map { .string($0) }), "cluster": .string(cluster),
+        ]
+    }
+}

@@ -129,11 +129,13 @@ struct ServiceDeployer {
     }
 
     /// Waits for a DRAINING service of this name to become INACTIVE (ECS refuses to create it before).
-    func waitInactive(_ name: String, timeout: Duration) async throws {
+    /// Returns whether it had to wait.
+    @discardableResult
+    func waitInactive(_ name: String, timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         var said = false
         while ContinuousClock.now < deadline {
-            guard let s = try await poller.describe(cluster: cluster, service: name), s["status"]?.stringValue == "DRAINING" else { return }
+            guard let s = try await poller.describe(cluster: cluster, service: name), s["status"]?.stringValue == "DRAINING" else { return said }
             if !said {
                 log.log("Waiting for existing Service \(name) to reach inactive state", unit: "Deploy")
                 said = true

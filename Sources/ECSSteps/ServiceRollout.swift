@@ -17,6 +17,8 @@ struct ServiceRollout {
         var steadyStateTimeout: Duration = .seconds(600)
         var kind: SnapshotKind = .rolling
         var stepId: String?
+        /// An ACTIVE service of the same name is deleted and waited out, then created anew (a canary).
+        var replaceExisting = false
     }
 
     let run: StepRun
@@ -33,7 +35,7 @@ struct ServiceRollout {
 
         // Prepare rollback data, persisted before the first mutating call.
         log.log("Preparing rollback data for service \(serviceName) in cluster \(cluster)", unit: "Prepare Rollback Data")
-        let current: JSONValue?
+        var current: JSONValue?
         let snapshot: JSONValue
         do {
             current = try await deployer.currentService(serviceName)
@@ -71,6 +73,14 @@ struct ServiceRollout {
         let knownEvents = Set((current?["events"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
         let deployed: JSONValue?
         let verb: String
+        if options.replaceExisting, let existing = current, existing["status"]?.stringValue == "ACTIVE" {
+            try await deployer.detachScaling(service: serviceName)
+            log.log("Deleting existing Service \(serviceName)..", unit: "Deploy")
+            _ = try await clients.ecs.deleteService(cluster: cluster, service: serviceName, force: true)
+            run.journal.record("deleted the existing service \(serviceName)")
+            try await deployer.waitInactive(serviceName, timeout: options.steadyStateTimeout)
+            current = nil
+        }
         if let current, current["status"]?.stringValue == "ACTIVE" {
             let seen = snapshot["current"].map { c in ((c["scalableTargets"]?.arrayValue ?? []), (c["scalingPolicies"]?.arrayValue ?? [])) }
             try await deployer.detachScaling(service: serviceName, known: seen)

@@ -54,6 +54,8 @@ public final class StepEnvironment: Sendable {
 public func ecsHandlers(_ env: StepEnvironment) -> [any TaskHandler] {
     [
         StepHandler(step: RollingDeployStep(), env: env), StepHandler(step: RollingRollbackStep(), env: env),
+        StepHandler(step: CanaryDeployStep(), env: env), StepHandler(step: CanaryDeleteStep(), env: env),
+        StepHandler(step: ServiceScaleStep(), env: env), StepHandler(step: ServiceScaleRollbackStep(), env: env),
         StepHandler(step: ValidateConnectorStep(), env: env), StepHandler(step: ListClustersStep(), env: env),
         StepHandler(step: ListLoadBalancersStep(), env: env), StepHandler(step: ListListenersStep(), env: env),
         StepHandler(step: ListListenerRulesStep(), env: env),

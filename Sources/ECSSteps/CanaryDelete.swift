@@ -1,0 +1,52 @@
+import DelegateProtocol
+import DelegateRuntime
+import Foundation
+
+/// `ecs.canary.delete`: deletes the canary service (forced) and waits for INACTIVE; absent is success.
+///
+/// Payload: `cluster`, and `canaryServiceName` (the canary deploy's output) or
+/// `serviceName` (the service's name; the canary suffix is added when missing,
+/// so the main service can never be deleted by this step). It is also the
+/// rollback of a canary deployment.
+struct CanaryDeleteStep: ECSStep {
+    static let type = "ecs.canary.delete"
+    static let noun = "canary deletion"
+
+    struct Payload: StepPayload {
+        var cluster: String
+        var serviceName: String?
+        var canaryServiceName: String?
+        var steadyStateTimeoutSeconds: Int?
+
+        func validate() throws {
+            try PayloadCheck.nonEmpty(cluster, "cluster")
+            if (canaryServiceName ?? serviceName ?? "").isEmpty {
+                throw TaskError(code: "invalid_payload", message: "payload member 'canaryServiceName' or 'serviceName' is required")
+            }
+            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
+        }
+    }
+
+    func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
+        let canary = CanaryName.of(p.canaryServiceName ?? p.serviceName ?? "")
+        let clients = try run.clients()
+        let deployer = try run.deployer(cluster: p.cluster)
+        let log = run.log
+        run.beginChanges()
+        guard let current = try await deployer.currentService(canary), current["status"]?.stringValue != "INACTIVE" else {
+            log.log("Canary service \(canary) does not exist: nothing to delete", unit: "Canary Delete")
+            return ["canaryServiceName": .string(canary), "deleted": false]
+        }
+        if current["status"]?.stringValue == "ACTIVE" {
+            try await deployer.detachScaling(service: canary)
+            log.log("Deleting service \(canary)..", unit: "Canary Delete")
+            _ = try await clients.ecs.deleteService(cluster: p.cluster, service: canary, force: true)
+            run.journal.record("deleted service \(canary)")
+        }
+        if try await deployer.waitInactive(canary, timeout: .seconds(p.steadyStateTimeoutSeconds ?? 600)) {
+            log.log("Existing Service \(canary) reached inactive state", unit: "Canary Delete")
+        }
+        log.log("Canary service \(canary) deleted", unit: "Canary Delete")
+        return ["canaryServiceName": .string(canary), "deleted": true]
+    }
+}

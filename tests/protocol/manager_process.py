@@ -1,9 +1,12 @@
-"""What the protocol tests share: a real `ecs-manager serve` on loopback."""
+"""What the protocol tests share: a real `ecs-manager serve` on loopback.
+
+A plain module, not a conftest.py: tools/awssim/tests has its own conftest, and
+`make test-python` collects both directories in one run.
+"""
 import json
 import os
 import signal
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -63,11 +66,3 @@ def start_manager(tmp, *args):
     if not os.path.exists(os.path.join(BIN, "ecs-manager")):
         pytest.fail(f"ecs-manager not built in {BIN}: run `swift build` first (make test does)")
     return Manager(tmp, *args)
-
-
-@pytest.fixture
-def manager():
-    with tempfile.TemporaryDirectory() as tmp:
-        m = start_manager(tmp)
-        yield m
-        m.stop()

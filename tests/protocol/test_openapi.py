@@ -8,6 +8,7 @@ import copy
 import json
 import os
 import socket
+import tempfile
 
 import pytest
 import yaml
@@ -16,7 +17,7 @@ from openapi_spec_validator import validate as validate_spec
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from conftest import SPEC_PATH
+from manager_process import SPEC_PATH, start_manager
 
 
 def load_spec():
@@ -58,6 +59,14 @@ def check(path, method, status, body):
     schema = absolutize(copy.deepcopy(content["application/json"]["schema"]))
     errors = sorted(Draft202012Validator(schema, registry=REGISTRY).iter_errors(body), key=str)
     assert not errors, f"{method.upper()} {path} {status}: " + "; ".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+
+
+@pytest.fixture
+def manager():
+    with tempfile.TemporaryDirectory() as tmp:
+        m = start_manager(tmp)
+        yield m
+        m.stop()
 
 
 def test_the_document_is_valid_openapi():

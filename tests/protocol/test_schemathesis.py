@@ -26,7 +26,7 @@ from schemathesis.checks import (
 
 from schemathesis.core.parameters import ParameterLocation
 
-from conftest import SPEC_PATH, start_manager
+from manager_process import SPEC_PATH, start_manager
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "80"))
 BUDGET_SECONDS = float(os.environ.get("SCHEMATHESIS_BUDGET_SECONDS", "75"))

@@ -118,6 +118,7 @@ public struct ManagerServer: Sendable {
         v1.post("delegates/:id/unregister") { req, ctx in
             let id = try ctx.parameters.require("id")
             let body: UnregisterRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
+            try RequestRules.check(body)
             _ = try knownDelegate(id)
             try store.unregister(delegateId: id)
             logger.info("delegate unregistered", metadata: ["delegate": "\(id)", "reason": "\(body.reason)"])

@@ -60,6 +60,11 @@ enum RequestRules {
         }
     }
 
+    /// Checks an unregistration: the reason is logged, so it is one printable line of at most 1024 bytes.
+    static func check(_ u: UnregisterRequest) throws {
+        try text(u.reason, member: "reason", maxBytes: 1024, allowEmpty: true)
+    }
+
     /// A task type: non-empty, at most 128 bytes, no whitespace or control characters.
     static func taskType(_ value: String, member: String) throws {
         try text(value, member: member, maxBytes: 128)

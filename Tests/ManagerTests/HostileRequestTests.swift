@@ -134,6 +134,9 @@ import Testing
             }
         }
         #expect(try await m.client.heartbeat(delegateId: id, HeartbeatRequest(running: [], freeCapacity: 2, status: "draining")).renewed.isEmpty)
+        // The reason is logged: a newline in it would forge a log line.
+        await #expect(throws: ManagerClientError.self) { try await m.client.unregister(delegateId: id, reason: "bye\nerror ecs-manager: forged") }
+        try await m.client.unregister(delegateId: id, reason: "bye")
     }
 
     @Test func queryNumbersOutOfRangeAreRefusedNotTrappedOn() async throws {

@@ -55,7 +55,7 @@ public func describe<T: Decodable>(_ error: DecodingError, decoding type: T.Type
 }
 
 /// Finds the numbers in a JSON text that are not exact 64-bit integers, with their member paths.
-enum JSONNumberScan {
+fileprivate enum JSONNumberScan {
     /// A number token: where it is in the text and the member it is the value of (e.g. `lines[2].seq`).
     struct Number {
         var range: Range<Int>

@@ -19,23 +19,39 @@ struct ServiceRollout {
         var stepId: String?
         /// An ACTIVE service of the same name is deleted and waited out, then created anew (a canary).
         var replaceExisting = false
+        /// What the service is called in the log: "Service", or "Stage Service" for blue/green.
+        var label = "Service"
+        /// Tags the service gets (on create, or by TagResource after an update).
+        var tags: [String: String] = [:]
+    }
+
+    /// The service as it was before the step, read before anything changed.
+    struct Prepared {
+        var current: JSONValue?
+        /// Scalable targets and policies the snapshot read, to save reading them again.
+        var scaling: (targets: [JSONValue], policies: [JSONValue])?
     }
 
     let run: StepRun
     let cluster: String
 
-    /// Runs the rollout; returns the step's outputs.
+    /// Runs the rollout with its own snapshot (kind and step from `options`); returns the step's outputs.
     func deploy(taskDefinition td: JSONValue, service sd: JSONValue, scalableTargets targets: [JSONValue] = [], scalingPolicies policies: [JSONValue] = [], options: Options) async throws -> [String: JSONValue] {
         guard let serviceName = sd["serviceName"]?.stringValue, !serviceName.isEmpty else {
             throw TaskError(code: "invalid_manifest", message: "the service definition has no serviceName; nothing was changed in AWS")
         }
+        let prepared = try await prepare(serviceName: serviceName, options: options)
+        return try await roll(taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies, prepared: prepared, options: options)
+    }
+
+    /// Reads the service and its scaling, and records them as the step's snapshot before anything changes.
+    func prepare(serviceName: String, options: Options) async throws -> Prepared {
         let log = run.log
-        let clients = try run.clients()
         let deployer = try run.deployer(cluster: cluster)
 
         // Prepare rollback data, persisted before the first mutating call.
         log.log("Preparing rollback data for service \(serviceName) in cluster \(cluster)", unit: "Prepare Rollback Data")
-        var current: JSONValue?
+        let current: JSONValue?
         let snapshot: JSONValue
         do {
             current = try await deployer.currentService(serviceName)
@@ -55,6 +71,20 @@ struct ServiceRollout {
         } else {
             log.log("Recorded service \(serviceName): task definition \(stored["service"]?["taskDefinition"]?.stringValue ?? "?"), desired count \(stored["service"]?["desiredCount"]?.intValue.map(String.init) ?? "?")", unit: "Prepare Rollback Data")
         }
+        let scaling = snapshot["current"].map { c in ((c["scalableTargets"]?.arrayValue ?? []), (c["scalingPolicies"]?.arrayValue ?? [])) }
+        return Prepared(current: current, scaling: scaling)
+    }
+
+    /// Registers the task definition, creates or updates the service, waits for steady state and puts scaling back.
+    func roll(taskDefinition td: JSONValue, service sd: JSONValue, scalableTargets targets: [JSONValue] = [], scalingPolicies policies: [JSONValue] = [], prepared: Prepared, options: Options) async throws -> [String: JSONValue] {
+        guard let serviceName = sd["serviceName"]?.stringValue, !serviceName.isEmpty else {
+            throw TaskError(code: "invalid_manifest", message: "the service definition has no serviceName; nothing was changed in AWS")
+        }
+        let log = run.log
+        let clients = try run.clients()
+        let deployer = try run.deployer(cluster: cluster)
+        var current = prepared.current
+        let label = options.label
 
         // Register the task definition.
         let family = td["family"]?.stringValue ?? "?"
@@ -66,6 +96,12 @@ struct ServiceRollout {
         log.log("Created Task Definition \(family):\(revision) with Arn \(tdArn)..", unit: "Deploy")
 
         // Create or update the service.
+        var sd = sd
+        if !options.tags.isEmpty {
+            var tags = (sd["tags"]?.arrayValue ?? []).filter { t in !options.tags.keys.contains(t["key"]?.stringValue ?? "") }
+            for (k, v) in options.tags.sorted(by: { $0.key < $1.key }) { tags.append(["key": .string(k), "value": .string(v)]) }
+            sd["tags"] = .array(tags)
+        }
         let requests = DeploymentRequests(
             taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies, cluster: cluster,
             taskDefinitionArn: tdArn, keepRunningCount: options.keepRunningCount, forceNewDeployment: options.forceNewDeployment)
@@ -82,18 +118,20 @@ struct ServiceRollout {
             current = nil
         }
         if let current, current["status"]?.stringValue == "ACTIVE" {
-            let seen = snapshot["current"].map { c in ((c["scalableTargets"]?.arrayValue ?? []), (c["scalingPolicies"]?.arrayValue ?? [])) }
-            try await deployer.detachScaling(service: serviceName, known: seen)
+            try await deployer.detachScaling(service: serviceName, known: prepared.scaling)
             let desired = options.keepRunningCount ? (current["desiredCount"]?.intValue ?? 0) : (sd["desiredCount"]?.intValue ?? current["desiredCount"]?.intValue ?? 0)
-            log.log("Updating Service \(serviceName) with task definition \(tdArn) and desired count \(desired)", unit: "Deploy")
+            log.log("Updating \(label) \(serviceName) with task definition \(tdArn) and desired count \(desired)", unit: "Deploy")
             deployed = try await clients.ecs.updateService(requests.updateService ?? [:])
             run.journal.record("updated service \(serviceName) to \(family):\(revision)")
+            if !options.tags.isEmpty, let arn = current["serviceArn"]?.stringValue {
+                try await clients.ecs.tagResource(arn: arn, tags: options.tags)
+            }
             verb = "Updated"
         } else {
             if current?["status"]?.stringValue == "DRAINING" {
                 try await deployer.waitInactive(serviceName, timeout: options.steadyStateTimeout)
             }
-            log.log("Creating Service \(serviceName) with task definition \(tdArn) and desired count \(sd["desiredCount"]?.intValue ?? 1)", unit: "Deploy")
+            log.log("Creating \(label) \(serviceName) with task definition \(tdArn) and desired count \(sd["desiredCount"]?.intValue ?? 1)", unit: "Deploy")
             deployed = try await clients.ecs.createService(requests.createService ?? [:])
             run.journal.record("created service \(serviceName)")
             verb = "Created"
@@ -107,7 +145,7 @@ struct ServiceRollout {
         let final = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: options.steadyStateTimeout, initial: deployed)
         try await deployer.attachScaling(service: serviceName, targets: requests.registerScalableTargets, policies: requests.putScalingPolicies)
         let serviceArn = final["serviceArn"]?.stringValue ?? deployed?["serviceArn"]?.stringValue ?? ""
-        log.log("\(verb) Service \(serviceName) with Arn \(serviceArn)", unit: "Deploy")
+        log.log("\(verb) \(label) \(serviceName) with Arn \(serviceArn)", unit: "Deploy")
 
         let running = (try? await clients.ecs.listTasks(cluster: cluster, serviceName: serviceName, desiredStatus: "RUNNING")) ?? []
         return [

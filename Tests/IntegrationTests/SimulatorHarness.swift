@@ -65,25 +65,50 @@ final class Simulator: @unchecked Sendable {
         return out
     }
 
-    /// DescribeServices through the AWS CLI-free path: boto3 in a subprocess would be slow; use ECS's JSON API directly.
-    func describeService(_ name: String) async throws -> [String: Any]? {
-        let body = try JSONSerialization.data(withJSONObject: ["cluster": cluster, "services": [name], "include": ["TAGS"]])
+    /// One JSON-protocol call to the simulator, answered as JSON (the signature is not checked there).
+    func jsonCall(target: String, signingName: String, _ input: [String: Any]) async throws -> [String: Any] {
+        let body = try JSONSerialization.data(withJSONObject: input)
         let r = try await http.send(HTTPClientRequest(method: "POST", url: endpoint + "/", headers: [
-            ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DescribeServices"),
-            ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDTESTING/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0"),
+            ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", target),
+            ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDTESTING/20260101/us-east-1/\(signingName)/aws4_request, SignedHeaders=host, Signature=0"),
         ], body: body))
-        let obj = try JSONSerialization.jsonObject(with: r.body) as? [String: Any]
-        return (obj?["services"] as? [[String: Any]])?.first
+        return (try JSONSerialization.jsonObject(with: r.body) as? [String: Any]) ?? [:]
+    }
+
+    /// An ECS call, e.g. `ecs("ListTasks", ["cluster": ...])`.
+    func ecs(_ op: String, _ input: [String: Any]) async throws -> [String: Any] {
+        try await jsonCall(target: "AmazonEC2ContainerServiceV20141113.\(op)", signingName: "ecs", input)
+    }
+
+    /// DescribeServices for one service of the tutorial's cluster, with tags.
+    func describeService(_ name: String) async throws -> [String: Any]? {
+        let obj = try await ecs("DescribeServices", ["cluster": cluster, "services": [name], "include": ["TAGS"]])
+        return (obj["services"] as? [[String: Any]])?.first
     }
 
     /// An Application Auto Scaling call (JSON protocol), answered as JSON.
     func autoScaling(_ op: String, _ input: [String: Any]) async throws -> [String: Any] {
-        let body = try JSONSerialization.data(withJSONObject: input)
-        let r = try await http.send(HTTPClientRequest(method: "POST", url: endpoint + "/", headers: [
-            ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "AnyScaleFrontendService.\(op)"),
-            ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDTESTING/20260101/us-east-1/application-autoscaling/aws4_request, SignedHeaders=host, Signature=0"),
-        ], body: body))
-        return (try JSONSerialization.jsonObject(with: r.body) as? [String: Any]) ?? [:]
+        try await jsonCall(target: "AnyScaleFrontendService.\(op)", signingName: "application-autoscaling", input)
+    }
+
+    /// Runs a boto3 snippet against the simulator (an independent client, to check what our own one did); `out` is what it prints as JSON.
+    ///
+    /// The snippet sees `elb` and `ecs` clients and `seed`; it assigns its answer to `out`.
+    func boto3(_ snippet: String, dir: Scratch) async throws -> JSONValue {
+        let script = """
+            import json, sys, boto3
+            s = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+            elb = s.client("elbv2", endpoint_url=sys.argv[1])
+            ecs = s.client("ecs", endpoint_url=sys.argv[1])
+            seed = json.loads(sys.argv[2])
+            out = None
+            \(snippet.split(separator: "\n").joined(separator: "\n"))
+            print(json.dumps(out, default=str))
+            """
+        let seedJSON = String(decoding: try JSONSerialization.data(withJSONObject: seed), as: UTF8.self)
+        let child = try Child("/usr/bin/env", ["python3", "-c", script, endpoint, seedJSON], dir: dir, name: "boto3-\(UUID().uuidString.prefix(6))")
+        guard await child.wait(timeout: .seconds(60)) == 0 else { throw HarnessError("boto3 snippet failed: \(child.stderr)") }
+        return try JSONValue(parsing: Data(child.stdout.utf8))
     }
 
     deinit { child.signal(SIGTERM) }

@@ -130,14 +130,16 @@ class ApiRule:
 
     service: str = "*"
     operations: list[str] = field(default_factory=list)  # empty = all
-    error: str | None = None  # "throttling" | "unavailable" | None
+    error: str | None = None  # "throttling" | "unavailable" | "internalAfter" | None
     rate: float = 1.0
     latency_ms: float = 0.0
     max_count: int | None = None
     injected: int = 0
 
     FIELDS = {"service", "operations", "error", "rate", "latencyMs", "count"}
-    ERRORS = ("throttling", "unavailable")
+    # internalAfter: the call reaches moto and takes effect, then the answer is lost
+    # and a 500 InternalError is returned (what a retry must survive).
+    ERRORS = ("throttling", "unavailable", "internalAfter")
 
     @classmethod
     def from_json(cls, body: Any, where: str = "") -> "ApiRule":

@@ -1046,6 +1046,30 @@ def _install_patches() -> None:
 
     R.describe_tasks = describe_tasks_resp
 
+    # --- RunTask honours clientToken: a retried call gets the first call's tasks, never new ones.
+    orig_run_task_resp = R.run_task
+    run_task_tokens: dict[tuple[str, str, str], list[str]] = {}
+
+    def run_task_resp(self: Any) -> Any:
+        token = self._get_param("clientToken")
+        if token is not None and (not isinstance(token, str) or not 1 <= len(token) <= 64):
+            raise InvalidParameterException("clientToken must be 1 to 64 characters.")
+        if not token:
+            return orig_run_task_resp(self)
+        backend = self.ecs_backend
+        cluster = backend._get_cluster(self._get_param("cluster", "default"))
+        key = (backend.account_id, cluster.name, token)
+        arns = run_task_tokens.get(key)
+        if arns is None:
+            result = orig_run_task_resp(self)
+            tasks = result.result.get("tasks", []) if isinstance(result.result, dict) else []
+            run_task_tokens[key] = [t.task_arn for t in tasks]
+            return result
+        by_arn = backend.tasks.get(cluster.name, {})
+        return ecs_responses.ActionResult({"tasks": [by_arn[a] for a in arns if a in by_arn], "failures": []})
+
+    R.run_task = run_task_resp
+
     # --- pagination of ListServices / ListTasks (moto returns everything).
     def _paginate(self: Any, items: list[str], key: str, default: int) -> Any:
         max_results = self._get_param("maxResults")

@@ -106,10 +106,13 @@ class AwsSimApp:
         latency, error = self._faults(info)
         if latency:
             time.sleep(latency / 1000.0)
-        if error:
+        if error and error != "internalAfter":
             return self._error(start_response, info, error)
         with self.sim.lock:
             self.sim.advance()
+            if error == "internalAfter":
+                self._call_moto(environ, lambda *args, **kwargs: None)
+                return self._error(start_response, info, error)
             return self._call_moto(environ, start_response)
 
     def _call_moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -166,7 +169,11 @@ class AwsSimApp:
 
     def _error(self, start_response: Callable[..., Any], info: CallInfo, kind: str) -> list[bytes]:
         request_id = str(uuid.uuid4())
-        if kind == "throttling":
+        if kind == "internalAfter":
+            status = "500 Internal Server Error"
+            code = "ServerException" if info.service == "ecs" else "InternalError"
+            message = "Internal error after the call took effect (injected by awssim)"
+        elif kind == "throttling":
             status = "400 Bad Request"
             code = "ThrottlingException" if info.protocol == "json" else "Throttling"
             if info.service == "s3":

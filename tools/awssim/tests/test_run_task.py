@@ -112,3 +112,34 @@ def test_task_start_delay(sim, world):
                                          WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
     scale = sim.ok("GET", "/_awssim/config")["timeScale"]
     assert time.monotonic() - t0 >= 40 * scale
+
+
+def test_run_task_client_token_is_idempotent(sim, world):
+    ecs = sim.client("ecs")
+    td = register_td(ecs, "busybox:1")
+    kwargs = dict(cluster=world["cluster"], taskDefinition=td, count=2, launchType="FARGATE",
+                  networkConfiguration=network(world), clientToken="task-1-attempt-1")
+    first = ecs.run_task(**kwargs)["tasks"]
+    again = ecs.run_task(**kwargs)["tasks"]
+    assert len(first) == 2
+    assert [t["taskArn"] for t in again] == [t["taskArn"] for t in first]
+    other = ecs.run_task(**{**kwargs, "clientToken": "task-1-attempt-2"})["tasks"]
+    assert {t["taskArn"] for t in other}.isdisjoint({t["taskArn"] for t in first})
+    listed = ecs.list_tasks(cluster=world["cluster"], family=td.split("/")[-1].split(":")[0])["taskArns"]
+    assert len(listed) == 4
+
+
+def test_internal_error_after_the_call_took_effect(sim, world):
+    """A 500 whose call already ran: a retry with the same clientToken starts nothing new."""
+    import boto3
+    from botocore.config import Config
+    ecs = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1").client(
+        "ecs", endpoint_url=sim.endpoint, config=Config(retries={"total_max_attempts": 3, "mode": "standard"}))
+    td = register_td(ecs, "busybox:1")
+    sim.ok("POST", "/_awssim/faults/api", {"service": "ecs", "operations": ["RunTask"], "error": "internalAfter", "count": 1})
+    tasks = ecs.run_task(cluster=world["cluster"], taskDefinition=td, count=1, launchType="FARGATE",
+                         networkConfiguration=network(world), clientToken="retried-once")["tasks"]
+    assert len(tasks) == 1
+    assert sim.ok("GET", "/_awssim/calls")["ecs"]["RunTask"] == 2
+    family = td.split("/")[-1].split(":")[0]
+    assert len(ecs.list_tasks(cluster=world["cluster"], family=family)["taskArns"]) == 1

@@ -1,0 +1,131 @@
+import AWSServices
+import DelegateProtocol
+import DelegateRuntime
+import Foundation
+
+/// `ecs.bluegreen.create`: the new version as the stage service, behind the stage listener's target group.
+///
+/// Resolves the load balancer, the prod and stage listeners and rules (the
+/// default rule when none is named) and their target groups; finds the blue
+/// service (`<name>__1` or `<name>__2`, ACTIVE, tagged BG_VERSION=BLUE); the new
+/// service takes the other suffix, the stage target group (`<+targetGroupArn>`)
+/// and BG_VERSION=GREEN. A target group port that no container maps fails
+/// before any change, with the tutorial's message.
+struct BlueGreenCreateStep: ECSStep {
+    static let type = "ecs.bluegreen.create"
+    static let noun = "blue/green deployment"
+
+    struct Payload: StepPayload {
+        var cluster: String
+        var manifests: ServiceManifests
+        var variables: [String: JSONValue]?
+        var loadBalancer: String
+        var prodListener: String
+        var prodListenerRule: String?
+        var stageListener: String
+        var stageListenerRule: String?
+        var sameAsAlreadyRunningInstances: Bool?
+        var steadyStateTimeoutSeconds: Int?
+        var stepId: String?
+
+        func validate() throws {
+            try PayloadCheck.nonEmpty(cluster, "cluster")
+            try PayloadCheck.nonEmpty(loadBalancer, "loadBalancer")
+            try PayloadCheck.nonEmpty(prodListener, "prodListener")
+            try PayloadCheck.nonEmpty(stageListener, "stageListener")
+            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
+        }
+    }
+
+    func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
+        let log = run.log
+        let clients = try run.clients()
+        let elb = clients.elb
+        let unit = "Deploy"
+
+        // The load balancer side first: its stage target group fills <+targetGroupArn>.
+        let lb = try await ELBRouting.loadBalancer(elb, p.loadBalancer)
+        let lbArn = lb["LoadBalancerArn"]?.stringValue ?? p.loadBalancer
+        let prod = try await ELBRouting.route(elb, loadBalancerArn: lbArn, listener: p.prodListener, rule: p.prodListenerRule)
+        let stage = try await ELBRouting.route(elb, loadBalancerArn: lbArn, listener: p.stageListener, rule: p.stageListenerRule)
+        guard let prodTG = prod.targetGroupArn, let stageTG = stage.targetGroupArn else {
+            throw TaskError(code: "elb.no_target_group", message: "the prod and stage listener rules must forward to target groups")
+        }
+        guard prodTG != stageTG else {
+            throw TaskError(code: "elb.same_target_group", message: "the prod and stage listeners both forward to \(prodTG): blue/green needs two target groups")
+        }
+        log.log("Prod Listener \(prod.listenerArn) forwards to \(prodTG); Stage Listener \(stage.listenerArn) forwards to \(stageTG)", unit: unit)
+
+        var variables = p.variables ?? [:]
+        variables["targetGroupArn"] = .string(stageTG)
+        let loader = try run.manifests(variables: variables)
+        let td = try await loader.load(p.manifests.taskDefinition, .taskDefinition, "EcsTaskDefinition")
+        let sd = try await loader.load(p.manifests.serviceDefinition, .serviceDefinition, "EcsServiceDefinition")
+        let targets = try await loader.loadAll(p.manifests.scalableTargets, .scalableTarget, "EcsScalableTargetDefinition")
+        let policies = try await loader.loadAll(p.manifests.scalingPolicies, .scalingPolicy, "EcsScalingPolicyDefinition")
+        try loader.finish()
+        guard let td, var sd, let base = sd["serviceName"]?.stringValue, !base.isEmpty else {
+            throw TaskError(code: "invalid_manifest", message: "the service definition has no serviceName; nothing was changed in AWS")
+        }
+        try Self.checkTargetGroup(sd: sd, td: td, stageTG: stageTG)
+        try await Self.checkPort(elb: elb, td: td, targetGroupArn: stageTG)
+
+        // Which service is blue, which suffix the new one takes.
+        let deployer = try run.deployer(cluster: p.cluster)
+        let (found, _) = try await deployer.patiently { try await clients.ecs.describeServices(cluster: p.cluster, services: BlueGreenNames.candidates(base), includeTags: true) }
+        let active = found.filter { $0["status"]?.stringValue == "ACTIVE" }
+        let blue = active.first { BlueGreenNames.version(of: $0) == BlueGreenNames.blue }
+        let newName = blue.flatMap { $0["serviceName"]?.stringValue }.map(BlueGreenNames.other) ?? BlueGreenNames.candidates(base)[0]
+        let newCurrent = found.first { $0["serviceName"]?.stringValue == newName }
+        let newExisted = newCurrent?["status"]?.stringValue == "ACTIVE"
+        let oldName = blue?["serviceName"]?.stringValue
+        log.log(blue == nil ? "No blue service of \(base) is running: this is the first deployment" : "Blue service: \(oldName ?? "?"); the new version goes to \(newName)", unit: unit)
+
+        let snapshot = BlueGreenSnapshot(
+            baseName: base, cluster: p.cluster, prod: prod, stage: stage, oldServiceName: oldName, oldDesiredCount: blue?["desiredCount"]?.intValue,
+            newServiceName: newName, newServiceExisted: newExisted, newDesiredCount: newExisted ? newCurrent?["desiredCount"]?.intValue : nil,
+            isFirstDeployment: blue == nil)
+        log.log("Preparing rollback data for blue/green service \(base) in cluster \(p.cluster)", unit: "Prepare Rollback Data")
+        try run.recordSnapshot(kind: .blueGreen, stepId: p.stepId, cluster: p.cluster, service: base, body: try JSONValue(encoding: snapshot))
+
+        sd["serviceName"] = .string(newName)
+        if p.sameAsAlreadyRunningInstances == true, let count = blue?["desiredCount"]?.intValue {
+            sd["desiredCount"] = .number(Double(count))
+        }
+        var options = ServiceRollout.Options()
+        options.label = "Stage Service"
+        options.tags = [BlueGreenNames.tagKey: BlueGreenNames.green]
+        options.steadyStateTimeout = .seconds(p.steadyStateTimeoutSeconds ?? 600)
+        var outputs = try await ServiceRollout(run: run, cluster: p.cluster).roll(
+            taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies,
+            prepared: ServiceRollout.Prepared(current: newCurrent, scaling: nil), options: options)
+        log.log("Target Group with Arn: \(stageTG) is associated with Stage Service \(newName)", unit: unit)
+        log.log("Tag: [\(BlueGreenNames.tagKey), \(BlueGreenNames.green)] is associated with Stage Service \(newName)", unit: unit)
+
+        let routing = BlueGreenOutputs(
+            cluster: p.cluster, newServiceName: newName, oldServiceName: oldName, prodListenerArn: prod.listenerArn, prodListenerRuleArn: prod.ruleArn,
+            stageListenerArn: stage.listenerArn, stageListenerRuleArn: stage.ruleArn, prodTargetGroupArn: prodTG, stageTargetGroupArn: stageTG,
+            isFirstDeployment: blue == nil)
+        for (k, v) in try JSONValue(encoding: routing).objectValue ?? [:] { outputs[k] = v }
+        outputs["oldServiceName"] = oldName.map { .string($0) } ?? .null
+        outputs["loadBalancerArn"] = .string(lbArn)
+        return outputs
+    }
+
+    /// The service definition must put the new service in the stage target group through `<+targetGroupArn>`.
+    static func checkTargetGroup(sd: JSONValue, td: JSONValue, stageTG: String) throws {
+        let groups = (sd["loadBalancers"]?.arrayValue ?? []).compactMap { $0["targetGroupArn"]?.stringValue }
+        guard groups.contains(stageTG) else {
+            throw TaskError(code: "invalid_manifest", message: "targetGroupArn is mandatory: the service definition's loadBalancers must use targetGroupArn: <+targetGroupArn> (the stage target group \(stageTG)); nothing was changed in AWS")
+        }
+    }
+
+    /// The stage target group's port must be one of the task definition's container ports.
+    static func checkPort(elb: ELBv2, td: JSONValue, targetGroupArn: String) async throws {
+        guard let tg = try await elb.describeTargetGroups(arns: [targetGroupArn]).first, let port = tg["Port"]?.intValue else { return }
+        let ports = (td["containerDefinitions"]?.arrayValue ?? []).flatMap { c in (c["portMappings"]?.arrayValue ?? []).compactMap { $0["containerPort"]?.intValue } }
+        guard ports.contains(port) else {
+            throw TaskError(code: "ecs.port_mismatch", message: "No container definition has port mapping that matches the target port: \(port) for target group: \(targetGroupArn)")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import DelegateProtocol
+import DelegateRuntime
+import Foundation
+
+/// `ecs.bluegreen.shiftTraffic`: the prod listener rule forwards to both target groups, `weight` percent to the new one.
+///
+/// Harness's newer traffic-shift flow: one ModifyListener (default rule) or
+/// ModifyRule per call; the resulting forward config is logged. At 100 the new
+/// service is tagged BLUE and the old GREEN. `ecs.bluegreen.rollback` restores
+/// the forward config from before the first shift.
+struct BlueGreenShiftTrafficStep: ECSStep {
+    static let type = "ecs.bluegreen.shiftTraffic"
+    static let noun = "traffic shift"
+
+    struct Payload: StepPayload {
+        var routing: BlueGreenFollowUp
+        var weight: Int
+        var stepId: String?
+
+        init(from decoder: Decoder) throws {
+            routing = try BlueGreenFollowUp(from: decoder)
+            let c = try decoder.container(keyedBy: Keys.self)
+            weight = try c.decode(Int.self, forKey: .weight)
+            stepId = try c.decodeIfPresent(String.self, forKey: .stepId)
+        }
+
+        enum Keys: String, CodingKey { case weight, stepId }
+
+        func validate() throws { try PayloadCheck.range(weight, 0...100, "weight") }
+    }
+
+    func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
+        let r = p.routing
+        let unit = "Shift Traffic"
+        let elb = try run.clients().elb
+        _ = try await r.recordSnapshot(run, stepId: p.stepId)
+        let prod = try await ELBRouting.route(elb, listenerArn: r.prodListenerArn, rule: r.prodListenerRuleArn)
+        let targets = [ForwardTarget(targetGroupArn: r.stageTargetGroupArn, weight: p.weight), ForwardTarget(targetGroupArn: r.prodTargetGroupArn, weight: 100 - p.weight)]
+        run.log.log("Shifting \(p.weight)% of production traffic to the new service \(r.newServiceName)", unit: unit)
+        try await ELBRouting.apply(elb, prod, actions: ELBRouting.forwardActions(targets))
+        run.journal.record("prod listener rule forwards \(p.weight)% to \(r.stageTargetGroupArn)")
+        let now = try await ELBRouting.route(elb, listenerArn: r.prodListenerArn, rule: r.prodListenerRuleArn)
+        let config = ELBRouting.forwardTargets(now.actions)
+        run.log.log("Prod listener rule \(now.ruleArn) forwards to: " + config.map { "\($0.targetGroupArn) weight \($0.weight)" }.joined(separator: ", "), unit: unit)
+        if p.weight == 100 {
+            try await r.tag(run, service: r.newServiceName, as: BlueGreenNames.blue, unit: unit, what: "new")
+            if let old = r.oldServiceName { try await r.tag(run, service: old, as: BlueGreenNames.green, unit: unit, what: "old") }
+        }
+        run.log.log("Traffic Shift Successful.", unit: unit)
+        return ["weight": .number(Double(p.weight)), "forwardConfig": .array(config.map { ["targetGroupArn": .string($0.targetGroupArn), "weight": .number(Double($0.weight))] })]
+    }
+}

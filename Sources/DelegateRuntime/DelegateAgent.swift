@@ -235,13 +235,19 @@ public final class DelegateAgent: Service, Sendable {
             }
             guard let r = tuning else { return }
             do {
+                let asked = ContinuousClock.now
                 let envelope = try await client.nextTask(delegateId: r.delegateId, wait: r.pollWaitSeconds)
                 failures = 0
                 state.withLock {
                     $0.connected = true
                     $0.lastError = nil
                 }
-                if let envelope { start(envelope) }
+                if let envelope {
+                    start(envelope)
+                } else if ContinuousClock.now - asked < .milliseconds(100) {
+                    // An empty answer long before the wait was up (a manager shutting down): do not spin.
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
             } catch is CancellationError {
                 return
             } catch let e as ManagerClientError where e.status == 404 {

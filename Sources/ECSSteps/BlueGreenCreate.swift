@@ -72,24 +72,24 @@ struct BlueGreenCreateStep: ECSStep {
 
         // Which service is blue, which suffix the new one takes.
         let deployer = try run.deployer(cluster: p.cluster)
-        let (found, _) = try await deployer.patiently { try await clients.ecs.describeServices(cluster: p.cluster, services: BlueGreenNames.candidates(base), includeTags: true) }
-        let active = found.filter { $0["status"]?.stringValue == "ACTIVE" }
-        let blue = active.first { BlueGreenNames.version(of: $0) == BlueGreenNames.blue }
-        let newName = blue.flatMap { $0["serviceName"]?.stringValue }.map(BlueGreenNames.other) ?? BlueGreenNames.candidates(base)[0]
-        let newCurrent = found.first { $0["serviceName"]?.stringValue == newName }
-        let newExisted = newCurrent?["status"]?.stringValue == "ACTIVE"
-        let oldName = blue?["serviceName"]?.stringValue
+        let (answers, _) = try await deployer.patiently { try await clients.ecs.describeServices(cluster: p.cluster, services: BlueGreenNames.candidates(base), includeTags: true) }
+        let found = answers.map { (json: $0, model: ECSService($0)) }
+        let blue = found.first { $0.model.isActive && $0.model.tag(BlueGreenNames.tagKey) == BlueGreenNames.blue }?.model
+        let newName = blue?.serviceName.map(BlueGreenNames.other) ?? BlueGreenNames.candidates(base)[0]
+        let newCurrent = found.first { $0.model.serviceName == newName }
+        let newExisted = newCurrent?.model.isActive == true
+        let oldName = blue?.serviceName
         log.log(blue == nil ? "No blue service of \(base) is running: this is the first deployment" : "Blue service: \(oldName ?? "?"); the new version goes to \(newName)", unit: unit)
 
         let snapshot = BlueGreenSnapshot(
-            baseName: base, cluster: p.cluster, prod: prod, stage: stage, oldServiceName: oldName, oldDesiredCount: blue?["desiredCount"]?.intValue,
-            newServiceName: newName, newServiceExisted: newExisted, newDesiredCount: newExisted ? newCurrent?["desiredCount"]?.intValue : nil,
+            baseName: base, cluster: p.cluster, prod: prod, stage: stage, oldServiceName: oldName, oldDesiredCount: blue?.desiredCount,
+            newServiceName: newName, newServiceExisted: newExisted, newDesiredCount: newExisted ? newCurrent?.model.desiredCount : nil,
             isFirstDeployment: blue == nil)
         log.log("Preparing rollback data for blue/green service \(base) in cluster \(p.cluster)", unit: "Prepare Rollback Data")
         try run.recordSnapshot(kind: .blueGreen, stepId: p.stepId, cluster: p.cluster, service: base, body: try JSONValue(encoding: snapshot))
 
         sd["serviceName"] = .string(newName)
-        if p.sameAsAlreadyRunningInstances == true, let count = blue?["desiredCount"]?.intValue {
+        if p.sameAsAlreadyRunningInstances == true, let count = blue?.desiredCount {
             sd["desiredCount"] = .number(Double(count))
         }
         var options = ServiceRollout.Options()
@@ -98,7 +98,7 @@ struct BlueGreenCreateStep: ECSStep {
         options.steadyStateTimeout = .seconds(p.steadyStateTimeoutSeconds ?? 600)
         var outputs = try await ServiceRollout(run: run, cluster: p.cluster).roll(
             taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies,
-            prepared: ServiceRollout.Prepared(current: newCurrent, scaling: nil), options: options)
+            prepared: ServiceRollout.Prepared(current: newCurrent?.json, scaling: nil), options: options)
         log.log("Target Group with Arn: \(stageTG) is associated with Stage Service \(newName)", unit: unit)
         log.log("Tag: [\(BlueGreenNames.tagKey), \(BlueGreenNames.green)] is associated with Stage Service \(newName)", unit: unit)
 

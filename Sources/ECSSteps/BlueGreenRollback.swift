@@ -75,7 +75,7 @@ struct BlueGreenRollbackStep: ECSStep {
 
         // 3. The new service: deleted if it did not exist before, else idle again.
         let new = snap.newServiceName
-        if let current = try await deployer.currentService(new), current["status"]?.stringValue == "ACTIVE" {
+        if let current = try await deployer.service(new), current.isActive {
             if snap.newServiceExisted {
                 try await scaler.scale(current, to: snap.newDesiredCount ?? 0, unit: unit)
                 try await routing.tag(run, service: new, as: BlueGreenNames.green, unit: unit, what: "new")

@@ -40,11 +40,6 @@ enum BlueGreenNames {
         let base = base(of: name)
         return name == base + "__1" ? base + "__2" : base + "__1"
     }
-
-    /// The service's BG_VERSION tag, as DescribeServices (with tags) gives it.
-    static func version(of service: JSONValue) -> String? {
-        service["tags"]?.arrayValue?.first { $0["key"]?.stringValue == tagKey }?["value"]?.stringValue
-    }
 }
 
 /// The outputs of `ecs.bluegreen.create` that the swap, shift and rollback steps take merged into their payloads.

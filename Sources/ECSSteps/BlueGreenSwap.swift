@@ -21,10 +21,10 @@ struct BlueGreenFollowUp: Decodable, Sendable {
         let prod = try await ELBRouting.route(clients.elb, listenerArn: prodListenerArn, rule: prodListenerRuleArn)
         let stage = try await ELBRouting.route(clients.elb, listenerArn: stageListenerArn, rule: stageListenerRuleArn)
         let deployer = try run.deployer(cluster: cluster)
-        let old = try await oldServiceName.asyncMap { try await deployer.currentService($0) } ?? nil
+        let old = try await oldServiceName.asyncMap { try await deployer.service($0) } ?? nil
         let current = BlueGreenSnapshot(
             baseName: BlueGreenNames.base(of: newServiceName), cluster: cluster, prod: prod, stage: stage, oldServiceName: oldServiceName,
-            oldDesiredCount: old?["desiredCount"]?.intValue, newServiceName: newServiceName, newServiceExisted: true,
+            oldDesiredCount: old?.desiredCount, newServiceName: newServiceName, newServiceExisted: true,
             newDesiredCount: nil, isFirstDeployment: oldServiceName == nil)
         let stored = try run.recordSnapshot(kind: .blueGreen, stepId: stepId, cluster: cluster, service: current.baseName, body: try JSONValue(encoding: current))
         return (try? stored.decode(as: BlueGreenSnapshot.self)) ?? current
@@ -33,7 +33,7 @@ struct BlueGreenFollowUp: Decodable, Sendable {
     /// Tags a service BLUE or GREEN, with the tutorial's lines.
     func tag(_ run: StepRun, service: String, as version: String, unit: String, what: String) async throws {
         let deployer = try run.deployer(cluster: cluster)
-        guard let svc = try await deployer.currentService(service), svc["status"]?.stringValue == "ACTIVE", let arn = svc["serviceArn"]?.stringValue else { return }
+        guard let svc = try await deployer.service(service), svc.isActive, let arn = svc.serviceArn else { return }
         run.log.log("Updating tag of \(what) service: \(service)", unit: unit)
         run.log.log("Updating service: \(service) with tag: [\(BlueGreenNames.tagKey), \(version)]", unit: unit)
         try await run.clients().ecs.tagResource(arn: arn, tags: [BlueGreenNames.tagKey: version])

@@ -33,11 +33,11 @@ struct CanaryDeleteStep: ECSStep {
         let deployer = try run.deployer(cluster: p.cluster)
         let log = run.log
         run.beginChanges()
-        guard let current = try await deployer.currentService(canary), current["status"]?.stringValue != "INACTIVE" else {
+        guard let current = try await deployer.service(canary), current.status != "INACTIVE" else {
             log.log("Canary service \(canary) does not exist: nothing to delete", unit: "Canary Delete")
             return ["canaryServiceName": .string(canary), "deleted": false]
         }
-        if current["status"]?.stringValue == "ACTIVE" {
+        if current.isActive {
             try await deployer.detachScaling(service: canary)
             log.log("Deleting service \(canary)..", unit: "Canary Delete")
             _ = try await clients.ecs.deleteService(cluster: p.cluster, service: canary, force: true)

@@ -44,9 +44,9 @@ struct RollingRollbackStep: ECSStep {
         let log = run.log
         let timeout = Duration.seconds(p.steadyStateTimeoutSeconds ?? 600)
         run.beginChanges()
-        let current = try await deployer.currentService(serviceName)
+        let current = try await deployer.service(serviceName)
         if snapshot["firstDeployment"]?.boolValue == true {
-            guard let current, current["status"]?.stringValue == "ACTIVE" else {
+            guard current?.isActive == true else {
                 log.log("Service \(serviceName) does not exist: nothing to delete", unit: unit)
                 return ["rolledBack": true, "deleted": true, "serviceName": .string(serviceName)]
             }
@@ -62,15 +62,13 @@ struct RollingRollbackStep: ECSStep {
         guard let old = snapshot["service"], let oldTD = old["taskDefinition"]?.stringValue else {
             throw TaskError(code: "invalid_snapshot", message: "the rollback snapshot has no service.taskDefinition")
         }
-        guard let current, current["status"]?.stringValue == "ACTIVE" else {
+        guard let current, current.isActive else {
             throw TaskError(code: "ecs.service_missing", message: "service \(serviceName) is not ACTIVE in cluster \(cluster): it cannot be rolled back to \(oldTD)")
         }
         let oldCount = old["desiredCount"]?.intValue ?? 0
-        let currentCount = current["desiredCount"]?.intValue ?? 0
+        let currentCount = current.desiredCount ?? 0
         let count = max(oldCount, currentCount)
-        let deployments = current["deployments"]?.arrayValue ?? []
-        let alreadyThere = current["taskDefinition"]?.stringValue == oldTD && deployments.count == 1
-            && current["runningCount"]?.intValue == current["desiredCount"]?.intValue
+        let alreadyThere = current.taskDefinition == oldTD && current.deployments.count == 1 && current.runningCount == current.desiredCount
         try await deployer.detachScaling(service: serviceName)
         if alreadyThere {
             log.log("Service \(serviceName) already runs \(oldTD) and is steady", unit: unit)
@@ -80,7 +78,7 @@ struct RollingRollbackStep: ECSStep {
                 if let v = old[k] { update[k] = v }
             }
             log.log("Updating Service \(serviceName) with task definition \(oldTD) and desired count \(count)", unit: unit)
-            let knownEvents = Set((current["events"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+            let knownEvents = current.eventIds
             let started = Date().addingTimeInterval(-1)
             let answer = try await clients.ecs.updateService(.object(update))
             run.journal.record("updated service \(serviceName) back to \(oldTD)")

@@ -39,7 +39,12 @@ struct ServiceDeployer {
         return try await body()
     }
 
-    /// The service as it is now (nil when it does not exist or is INACTIVE).
+    /// The service as it is now, typed (nil when ECS does not know it).
+    func service(_ name: String) async throws -> ECSService? {
+        try await currentService(name).map(ECSService.init)
+    }
+
+    /// The service as DescribeServices returns it (nil when ECS does not know it), for snapshots that keep it whole.
     func currentService(_ name: String) async throws -> JSONValue? {
         let (services, _) = try await patiently { try await clients.ecs.describeServices(cluster: cluster, services: [name], includeTags: true) }
         return services.first { $0["serviceName"]?.stringValue == name }
@@ -135,7 +140,7 @@ struct ServiceDeployer {
         let deadline = ContinuousClock.now + timeout
         var said = false
         while ContinuousClock.now < deadline {
-            guard let s = try await poller.describe(cluster: cluster, service: name), s["status"]?.stringValue == "DRAINING" else { return said }
+            guard let s = try await poller.describe(cluster: cluster, service: name), ECSService(s).status == "DRAINING" else { return said }
             if !said {
                 log.log("Waiting for existing Service \(name) to reach inactive state", unit: "Deploy")
                 said = true
@@ -231,5 +236,5 @@ extension AWSError {
 
 /// The id of the PRIMARY deployment in a CreateService/UpdateService answer.
 func primaryDeploymentId(_ service: JSONValue?) -> String? {
-    service?["deployments"]?.arrayValue?.first { $0["status"]?.stringValue == "PRIMARY" }?["id"]?.stringValue
+    service.flatMap { ECSService($0).primaryDeployment?.id }
 }

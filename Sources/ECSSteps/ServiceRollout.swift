@@ -106,10 +106,10 @@ struct ServiceRollout {
             taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies, cluster: cluster,
             taskDefinitionArn: tdArn, keepRunningCount: options.keepRunningCount, forceNewDeployment: options.forceNewDeployment)
         let started = Date().addingTimeInterval(-1)
-        let knownEvents = Set((current?["events"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+        let knownEvents = current.map { ECSService($0).eventIds } ?? []
         let deployed: JSONValue?
         let verb: String
-        if options.replaceExisting, let existing = current, existing["status"]?.stringValue == "ACTIVE" {
+        if options.replaceExisting, let existing = current, ECSService(existing).isActive {
             try await deployer.detachScaling(service: serviceName)
             log.log("Deleting existing Service \(serviceName)..", unit: "Deploy")
             _ = try await clients.ecs.deleteService(cluster: cluster, service: serviceName, force: true)
@@ -117,18 +117,18 @@ struct ServiceRollout {
             try await deployer.waitInactive(serviceName, timeout: options.steadyStateTimeout)
             current = nil
         }
-        if let current, current["status"]?.stringValue == "ACTIVE" {
+        if let current = current.map(ECSService.init), current.isActive {
             try await deployer.detachScaling(service: serviceName, known: prepared.scaling)
-            let desired = options.keepRunningCount ? (current["desiredCount"]?.intValue ?? 0) : (sd["desiredCount"]?.intValue ?? current["desiredCount"]?.intValue ?? 0)
+            let desired = options.keepRunningCount ? (current.desiredCount ?? 0) : (sd["desiredCount"]?.intValue ?? current.desiredCount ?? 0)
             log.log("Updating \(label) \(serviceName) with task definition \(tdArn) and desired count \(desired)", unit: "Deploy")
             deployed = try await clients.ecs.updateService(requests.updateService ?? [:])
             run.journal.record("updated service \(serviceName) to \(family):\(revision)")
-            if !options.tags.isEmpty, let arn = current["serviceArn"]?.stringValue {
+            if !options.tags.isEmpty, let arn = current.serviceArn {
                 try await clients.ecs.tagResource(arn: arn, tags: options.tags)
             }
             verb = "Updated"
         } else {
-            if current?["status"]?.stringValue == "DRAINING" {
+            if current.map(ECSService.init)?.status == "DRAINING" {
                 try await deployer.waitInactive(serviceName, timeout: options.steadyStateTimeout)
             }
             log.log("Creating \(label) \(serviceName) with task definition \(tdArn) and desired count \(sd["desiredCount"]?.intValue ?? 1)", unit: "Deploy")
@@ -144,13 +144,14 @@ struct ServiceRollout {
         // Steady state, then scaling back on.
         let final = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: options.steadyStateTimeout, initial: deployed)
         try await deployer.attachScaling(service: serviceName, targets: requests.registerScalableTargets, policies: requests.putScalingPolicies)
-        let serviceArn = final["serviceArn"]?.stringValue ?? deployed?["serviceArn"]?.stringValue ?? ""
+        let finalService = ECSService(final)
+        let serviceArn = finalService.serviceArn ?? deployed.flatMap { ECSService($0).serviceArn } ?? ""
         log.log("\(verb) \(label) \(serviceName) with Arn \(serviceArn)", unit: "Deploy")
 
         let running = (try? await clients.ecs.listTasks(cluster: cluster, serviceName: serviceName, desiredStatus: "RUNNING")) ?? []
         return [
             "serviceName": .string(serviceName), "serviceArn": .string(serviceArn), "taskDefinitionArn": .string(tdArn),
-            "desiredCount": .number(Double(final["desiredCount"]?.intValue ?? 0)), "deploymentId": .string(deploymentId),
+            "desiredCount": .number(Double(finalService.desiredCount ?? 0)), "deploymentId": .string(deploymentId),
             "runningTaskArns": .array(running.map { .string($0) }), "cluster": .string(cluster),
         ]
     }

@@ -29,10 +29,10 @@ struct ServiceScaleStep: ECSStep {
         let scaler = try ServiceScaler(run: run, cluster: p.cluster, timeout: .seconds(p.steadyStateTimeoutSeconds ?? 600))
         run.log.log("Preparing rollback data for service \(p.serviceName) in cluster \(p.cluster)", unit: "Prepare Rollback Data")
         let current = try await scaler.activeService(p.serviceName)
-        let before = current["desiredCount"]?.intValue ?? 0
+        let before = current.desiredCount ?? 0
         try run.recordSnapshot(kind: .scale, stepId: p.stepId, cluster: p.cluster, service: p.serviceName, body: [
             "cluster": .string(p.cluster), "serviceName": .string(p.serviceName), "desiredCount": .number(Double(before)),
-            "taskDefinition": current["taskDefinition"] ?? .null,
+            "taskDefinition": current.taskDefinition.map { .string($0) } ?? .null,
         ])
         run.log.log("Recorded service \(p.serviceName): desired count \(before)", unit: "Prepare Rollback Data")
         try await scaler.scale(current, to: p.desiredCount, unit: "Scale")
@@ -95,24 +95,24 @@ struct ServiceScaler {
     }
 
     /// The service, which must be ACTIVE.
-    func activeService(_ name: String) async throws -> JSONValue {
-        guard let current = try await deployer.currentService(name), current["status"]?.stringValue == "ACTIVE" else {
+    func activeService(_ name: String) async throws -> ECSService {
+        guard let current = try await deployer.service(name), current.isActive else {
             throw TaskError(code: "ecs.service_missing", message: "service \(name) is not ACTIVE in cluster \(cluster)")
         }
         return current
     }
 
     /// UpdateService with the count alone, then steady state; a service already at the count and steady is left alone.
-    func scale(_ current: JSONValue, to count: Int, unit: String, wait: Bool = true) async throws {
-        let name = current["serviceName"]?.stringValue ?? "?"
-        let before = current["desiredCount"]?.intValue ?? 0
-        let steady = (current["deployments"]?.arrayValue?.count ?? 0) == 1 && current["runningCount"]?.intValue == before
+    func scale(_ current: ECSService, to count: Int, unit: String, wait: Bool = true) async throws {
+        let name = current.serviceName ?? "?"
+        let before = current.desiredCount ?? 0
+        let steady = current.deployments.count == 1 && current.runningCount == before
         if before == count && steady {
             run.log.log("Service \(name) already has desired count \(count) and is steady", unit: unit)
             return
         }
         run.log.log("Updating Service \(name) desired count from \(before) to \(count)", unit: unit)
-        let knownEvents = Set((current["events"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+        let knownEvents = current.eventIds
         let started = Date().addingTimeInterval(-1)
         let answer = try await run.clients().ecs.updateService(["cluster": .string(cluster), "service": .string(name), "desiredCount": .number(Double(count))])
         run.journal.record("set the desired count of \(name) to \(count)")

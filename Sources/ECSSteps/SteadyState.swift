@@ -34,43 +34,40 @@ package struct RolloutTracker {
     }
 
     /// Looks at one DescribeServices answer; returns the verdict and the lines to log, in order.
-    package mutating func observe(_ service: JSONValue) -> (RolloutVerdict, [String], changed: Bool) {
+    package mutating func observe(_ answer: JSONValue) -> (RolloutVerdict, [String], changed: Bool) {
+        let service = ECSService(answer)
         var lines: [String] = []
         var changed = false
         // Events come newest first; print unseen ones oldest first, exactly once.
-        let events = service["events"]?.arrayValue ?? []
-        for e in events.reversed() {
-            guard let id = e["id"]?.stringValue, !seenEvents.contains(id) else { continue }
+        for e in service.events.reversed() {
+            guard let id = e.id, !seenEvents.contains(id) else { continue }
             seenEvents.insert(id)
-            let at = awsDate(e["createdAt"]) ?? Date()
+            let at = e.createdAt ?? Date()
             guard at >= since else { continue }
-            lines.append("# AWS Event: \(eventTime(at)) \(e["message"]?.stringValue ?? "")")
+            lines.append("# AWS Event: \(eventTime(at)) \(e.message ?? "")")
             changed = true
         }
-        let deployments = service["deployments"]?.arrayValue ?? []
-        guard let ours = deployments.first(where: { $0["id"]?.stringValue == deploymentId }) else {
-            let primary = deployments.first { $0["status"]?.stringValue == "PRIMARY" }
-            let why = primary.map { "a newer deployment \($0["id"]?.stringValue ?? "?") (task definition \($0["taskDefinition"]?.stringValue ?? "?")) replaced it" } ?? "it is no longer listed"
+        guard let ours = service.deployments.first(where: { $0.id == deploymentId }) else {
+            let why = service.primaryDeployment.map { "a newer deployment \($0.id ?? "?") (task definition \($0.taskDefinition ?? "?")) replaced it" } ?? "it is no longer listed"
             return (.failed("deployment \(deploymentId) of service \(serviceName) is gone: \(why); ECS rolled it back (deployment circuit breaker)"), lines, true)
         }
-        let failed = ours["failedTasks"]?.intValue ?? 0
+        let failed = ours.failedTasks ?? 0
         if failed != failedTasks {
             failedTasks = failed
             changed = true
         }
-        if ours["rolloutState"]?.stringValue == "FAILED" {
-            let reason = ours["rolloutStateReason"]?.stringValue ?? "rollout failed"
-            return (.failed("deployment \(deploymentId) of service \(serviceName) failed: \(reason)"), lines, true)
+        if ours.rolloutState == "FAILED" {
+            return (.failed("deployment \(deploymentId) of service \(serviceName) failed: \(ours.rolloutStateReason ?? "rollout failed")"), lines, true)
         }
-        let running = ours["runningCount"]?.intValue ?? 0
-        let desired = ours["desiredCount"]?.intValue ?? 0
+        let running = ours.runningCount ?? 0
+        let desired = ours.desiredCount ?? 0
         if lastProgress.map({ $0 != (running, desired) }) ?? true {
             lastProgress = (running, desired)
             lines.append("Waiting for pending tasks to finish. \(running)/\(desired) running ...")
             changed = true
         }
-        let rollout = ours["rolloutState"]?.stringValue
-        let steady = deployments.count == 1 && running == desired && (rollout == nil || rollout == "COMPLETED")
+        let rollout = ours.rolloutState
+        let steady = service.deployments.count == 1 && running == desired && (rollout == nil || rollout == "COMPLETED")
         if running == desired && !steady && !saidWaitingForSteady {
             saidWaitingForSteady = true
             lines.append("Waiting for Service \(serviceName) to reach steady state")

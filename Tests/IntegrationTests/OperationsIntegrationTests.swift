@@ -119,9 +119,10 @@ final class NotifyListener: @unchecked Sendable {
         let delegate = try DelegateProcess(dir: dir, name: "d1", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["a", "b"], capacity: 3)
         let delegateId = try await connectedDelegate(manager.client(), name: "d1")
         let socket = dir.file("d1.sock")
-        try await eventually("status socket") { FileManager.default.fileExists(atPath: socket) }
-        let attrs = try FileManager.default.attributesOfItem(atPath: socket)
-        #expect((attrs[.posixPermissions] as? Int) == 0o660)
+        // The socket is bound with the umask's mode (0755: nobody else may connect) and set to 0660 once listening.
+        try await eventually("status socket with mode 0660") {
+            (try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int) == 0o660
+        }
 
         let asJSON = try Child(binDir + "/ecs-delegate", ["status", "--json", "--config", delegate.configPath], dir: dir, name: "status-json")
         #expect(await asJSON.wait(timeout: .seconds(10)) == 0)

@@ -102,7 +102,7 @@ struct BlueGreenCreateStep: ECSStep {
         log.log("Target Group with Arn: \(stageTG) is associated with Stage Service \(newName)", unit: unit)
         log.log("Tag: [\(BlueGreenNames.tagKey), \(BlueGreenNames.green)] is associated with Stage Service \(newName)", unit: unit)
 
-        let routing = BlueGreenOutputs(
+        let routing = BlueGreenFollowUp(
             cluster: p.cluster, newServiceName: newName, oldServiceName: oldName, prodListenerArn: prod.listenerArn, prodListenerRuleArn: prod.ruleArn,
             stageListenerArn: stage.listenerArn, stageListenerRuleArn: stage.ruleArn, prodTargetGroupArn: prodTG, stageTargetGroupArn: stageTG,
             isFirstDeployment: blue == nil)

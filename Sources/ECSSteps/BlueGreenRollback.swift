@@ -62,7 +62,7 @@ struct BlueGreenRollbackStep: ECSStep {
         let routing = BlueGreenFollowUp(
             cluster: snap.cluster, newServiceName: snap.newServiceName, oldServiceName: snap.oldServiceName, prodListenerArn: snap.prod.listenerArn,
             prodListenerRuleArn: snap.prod.ruleArn, stageListenerArn: snap.stage.listenerArn, stageListenerRuleArn: snap.stage.ruleArn,
-            prodTargetGroupArn: snap.prod.targetGroupArn ?? "", stageTargetGroupArn: snap.stage.targetGroupArn ?? "")
+            prodTargetGroupArn: snap.prod.targetGroupArn ?? "", stageTargetGroupArn: snap.stage.targetGroupArn ?? "", isFirstDeployment: snap.isFirstDeployment)
         let scaler = try ServiceScaler(run: run, cluster: p.cluster, timeout: timeout)
         let deployer = try run.deployer(cluster: p.cluster)
 

@@ -12,25 +12,18 @@ struct BlueGreenShiftTrafficStep: ECSStep {
     static let type = "ecs.bluegreen.shiftTraffic"
     static let noun = "traffic shift"
 
-    struct Payload: StepPayload {
-        var routing: BlueGreenFollowUp
+    /// The new service's share of production traffic, in percent.
+    struct Options: StepPayload {
         var weight: Int
         var stepId: String?
 
-        init(from decoder: Decoder) throws {
-            routing = try BlueGreenFollowUp(from: decoder)
-            let c = try decoder.container(keyedBy: Keys.self)
-            weight = try c.decode(Int.self, forKey: .weight)
-            stepId = try c.decodeIfPresent(String.self, forKey: .stepId)
-        }
-
-        enum Keys: String, CodingKey { case weight, stepId }
-
         func validate() throws { try PayloadCheck.range(weight, 0...100, "weight") }
     }
+    typealias Payload = BlueGreenPayload<Options>
 
-    func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
-        let r = p.routing
+    func run(_ payload: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
+        let r = payload.routing
+        let p = payload.options
         let unit = "Shift Traffic"
         let elb = try run.clients().elb
         _ = try await r.recordSnapshot(run, stepId: p.stepId)

@@ -41,17 +41,3 @@ enum BlueGreenNames {
         return name == base + "__1" ? base + "__2" : base + "__1"
     }
 }
-
-/// The outputs of `ecs.bluegreen.create` that the swap, shift and rollback steps take merged into their payloads.
-struct BlueGreenOutputs: Codable, Sendable {
-    var cluster: String
-    var newServiceName: String
-    var oldServiceName: String?
-    var prodListenerArn: String
-    var prodListenerRuleArn: String
-    var stageListenerArn: String
-    var stageListenerRuleArn: String
-    var prodTargetGroupArn: String
-    var stageTargetGroupArn: String
-    var isFirstDeployment: Bool?
-}

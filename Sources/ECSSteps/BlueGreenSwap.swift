@@ -3,8 +3,8 @@ import DelegateProtocol
 import DelegateRuntime
 import Foundation
 
-/// The payload every step after `ecs.bluegreen.create` takes: its outputs, merged in, plus the step's own options.
-struct BlueGreenFollowUp: Decodable, Sendable {
+/// The routing `ecs.bluegreen.create` outputs, and every later blue/green step takes merged into its payload.
+struct BlueGreenFollowUp: Codable, Sendable {
     var cluster: String
     var newServiceName: String
     var oldServiceName: String?
@@ -14,6 +14,7 @@ struct BlueGreenFollowUp: Decodable, Sendable {
     var stageListenerRuleArn: String
     var prodTargetGroupArn: String
     var stageTargetGroupArn: String
+    var isFirstDeployment: Bool?
 
     /// The routes as they are now, recorded (first write per step wins) as the snapshot before the step changes them.
     func recordSnapshot(_ run: StepRun, stepId: String?) async throws -> BlueGreenSnapshot {
@@ -42,6 +43,19 @@ struct BlueGreenFollowUp: Decodable, Sendable {
     }
 }
 
+/// A blue/green follow-up step's payload: the create step's routing and the step's own options, from one JSON object.
+struct BlueGreenPayload<Options: StepPayload>: StepPayload {
+    var routing: BlueGreenFollowUp
+    var options: Options
+
+    init(from decoder: Decoder) throws {
+        routing = try BlueGreenFollowUp(from: decoder)
+        options = try Options(from: decoder)
+    }
+
+    func validate() throws { try options.validate() }
+}
+
 extension Optional {
     /// `map` with an async transform.
     func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
@@ -61,32 +75,23 @@ struct BlueGreenSwapStep: ECSStep {
     static let type = "ecs.bluegreen.swap"
     static let noun = "swap"
 
-    struct Payload: StepPayload {
-        var routing: BlueGreenFollowUp
+    /// The swap's own options, beside the create step's routing.
+    struct Options: StepPayload {
         var doNotDownsizeOldService: Bool?
         var downsizeDelaySeconds: Int?
         var steadyStateTimeoutSeconds: Int?
         var stepId: String?
-
-        init(from decoder: Decoder) throws {
-            routing = try BlueGreenFollowUp(from: decoder)
-            let c = try decoder.container(keyedBy: Keys.self)
-            doNotDownsizeOldService = try c.decodeIfPresent(Bool.self, forKey: .doNotDownsizeOldService)
-            downsizeDelaySeconds = try c.decodeIfPresent(Int.self, forKey: .downsizeDelaySeconds)
-            steadyStateTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .steadyStateTimeoutSeconds)
-            stepId = try c.decodeIfPresent(String.self, forKey: .stepId)
-        }
-
-        enum Keys: String, CodingKey { case doNotDownsizeOldService, downsizeDelaySeconds, steadyStateTimeoutSeconds, stepId }
 
         func validate() throws {
             try PayloadCheck.range(downsizeDelaySeconds, 0...3600, "downsizeDelaySeconds")
             try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
         }
     }
+    typealias Payload = BlueGreenPayload<Options>
 
-    func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
-        let r = p.routing
+    func run(_ payload: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
+        let r = payload.routing
+        let p = payload.options
         let log = run.log
         let unit = "Swap Target Groups"
         let elb = try run.clients().elb

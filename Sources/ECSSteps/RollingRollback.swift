@@ -17,20 +17,7 @@ struct RollingRollbackStep: ECSStep {
     static let type = "ecs.rolling.rollback"
     static let noun = "rollback"
 
-    struct Payload: StepPayload {
-        var cluster: String
-        var serviceName: String
-        var snapshot: JSONValue?
-        var stepNeverRan: Bool?
-        var steadyStateTimeoutSeconds: Int?
-        var stepId: String?
-
-        func validate() throws {
-            try PayloadCheck.nonEmpty(cluster, "cluster")
-            try PayloadCheck.nonEmpty(serviceName, "serviceName")
-            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
-        }
-    }
+    typealias Payload = ServiceRollbackPayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let cluster = p.cluster
@@ -92,5 +79,23 @@ struct RollingRollbackStep: ECSStep {
         try await deployer.attachScaling(service: serviceName, targets: targets, policies: policies)
         log.log("Rollback Successful.", unit: unit)
         return ["rolledBack": true, "serviceName": .string(serviceName), "taskDefinitionArn": .string(oldTD), "desiredCount": .number(Double(count))]
+    }
+}
+
+/// The payload of a rollback of one service: where it is, and where its snapshot is.
+struct ServiceRollbackPayload: StepPayload {
+    var cluster: String
+    var serviceName: String
+    /// The deploy task's `rollbackSnapshot`, when the manager sends it back; else the delegate's own.
+    var snapshot: JSONValue?
+    /// The step being rolled back never ran: no snapshot is then nothing to undo.
+    var stepNeverRan: Bool?
+    var steadyStateTimeoutSeconds: Int?
+    var stepId: String?
+
+    func validate() throws {
+        try PayloadCheck.nonEmpty(cluster, "cluster")
+        try PayloadCheck.nonEmpty(serviceName, "serviceName")
+        try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
     }
 }

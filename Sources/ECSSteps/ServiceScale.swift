@@ -46,20 +46,7 @@ struct ServiceScaleRollbackStep: ECSStep {
     static let type = "ecs.service.scale.rollback"
     static let noun = "rollback"
 
-    struct Payload: StepPayload {
-        var cluster: String
-        var serviceName: String
-        var snapshot: JSONValue?
-        var stepNeverRan: Bool?
-        var steadyStateTimeoutSeconds: Int?
-        var stepId: String?
-
-        func validate() throws {
-            try PayloadCheck.nonEmpty(cluster, "cluster")
-            try PayloadCheck.nonEmpty(serviceName, "serviceName")
-            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
-        }
-    }
+    typealias Payload = ServiceRollbackPayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         guard let snapshot = try run.rollbackSnapshot(kind: .scale, stepId: p.stepId, cluster: p.cluster, service: p.serviceName, sent: p.snapshot, stepNeverRan: p.stepNeverRan == true, unit: "Rollback") else {

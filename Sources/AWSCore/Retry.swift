@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import JSONValues
 
 /// The AWS SDKs' "standard" retry mode.
 public struct RetryConfiguration: Sendable {
@@ -164,15 +165,20 @@ enum AttemptFailure {
     }
 }
 
-/// Parses `Retry-After` (seconds) or `x-amz-retry-after` (milliseconds).
-func retryAfter(_ headers: [(name: String, value: String)]) -> Duration? {
+/// The longest `Retry-After` taken as given; a longer one (`1e20`, `inf`) means "wait as long as we ever do".
+let retryAfterLimitSeconds: Double = 86_400
+
+/// Parses `Retry-After` (seconds) or `x-amz-retry-after` (milliseconds), clamped to `retryAfterLimitSeconds`.
+///
+/// The value comes from the server: any number, `inf` or `1e20` included, gives a delay and never traps.
+package func retryAfter(_ headers: [(name: String, value: String)]) -> Duration? {
     for (name, value) in headers {
         let v = value.trimmingCharacters(in: .whitespaces)
         if name.caseInsensitiveCompare("Retry-After") == .orderedSame, let s = Double(v), s >= 0 {
-            return .milliseconds(Int64(s * 1000))
+            return .seconds(clamping: s, to: 0...retryAfterLimitSeconds)
         }
         if name.caseInsensitiveCompare("x-amz-retry-after") == .orderedSame, let ms = Int64(v), ms >= 0 {
-            return .milliseconds(ms)
+            return .seconds(clamping: Double(ms) / 1000, to: 0...retryAfterLimitSeconds)
         }
     }
     return nil

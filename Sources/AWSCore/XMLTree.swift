@@ -20,9 +20,14 @@ public struct XMLTree: Sendable, Equatable {
     }
 
     /// Parses a document and returns its root element.
+    ///
+    /// The body is read as UTF-8, what every AWS service sends, with invalid
+    /// sequences replaced before libxml2 sees it: FoundationXML traps on an
+    /// element name that is not UTF-8 (`<a\xff>`), and whoever answers (a
+    /// connector may name any endpoint) must not be able to stop the delegate.
     public static func parse(_ data: Data) throws -> XMLTree {
         let builder = Builder()
-        let parser = XMLParser(data: data)
+        let parser = XMLParser(data: Data(String(decoding: data, as: UTF8.self).utf8))
         parser.delegate = builder
         parser.shouldProcessNamespaces = false
         guard parser.parse(), let root = builder.root else {

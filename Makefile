@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 PREFIX ?= /usr/local
 
-.PHONY: deps build release test test-swift test-python test-systemd demo bench clean install install-files
+.PHONY: deps build release test test-swift test-python test-systemd demo bench clean install install-files fuzz
 
 deps:
 	bash scripts/install-deps.sh
@@ -52,6 +52,11 @@ demo: deps
 bench: release
 	python3 Benchmarks/runtime_bench.py
 	python3 Benchmarks/ecs_deploy_bench.py --runs 3
+
+## Builds the libFuzzer targets in .build-fuzz and runs each for FUZZ_SECONDS (docs/fuzzing.md); fails on any finding.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 clean:
 	rm -rf .build

@@ -89,6 +89,18 @@ let package = Package(
             ]
         ),
 
+        // Fuzzing (docs/fuzzing.md): the entry functions, one libFuzzer executable per target
+        // (a replay tool when built without `-DFUZZING`), and the regression corpora as tests.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4"]
+        ),
+        .executableTarget(name: "ManifestFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ManifestFuzzer"),
+        .executableTarget(name: "ConfigFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ConfigFuzzer"),
+        .executableTarget(name: "ProtocolFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ProtocolFuzzer"),
+        .executableTarget(name: "AWSResponseFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/AWSResponseFuzzer"),
+        .executableTarget(name: "SigV4Fuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/SigV4Fuzzer"),
+
         // Tests.
         .target(
             name: "TestSupport",
@@ -110,6 +122,7 @@ let package = Package(
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol"]),
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -3,7 +3,7 @@ import Foundation
 import HTTPClient
 
 /// The JSON the ECS agent and EC2 instance metadata answer with.
-struct MetadataCredentialsResponse: Decodable {
+package struct MetadataCredentialsResponse: Decodable {
     var AccessKeyId: String?
     var SecretAccessKey: String?
     var Token: String?
@@ -11,7 +11,7 @@ struct MetadataCredentialsResponse: Decodable {
     var Code: String?
     var Message: String?
 
-    func credentials(source: String) throws -> AWSCredentials {
+    package func credentials(source: String) throws -> AWSCredentials {
         if let code = Code, code != "Success" {
             throw AWSClientError(.credentialsFailed, "\(source) answered \(code): \(Message ?? "no message")")
         }

@@ -22,7 +22,7 @@ func readToken(_ path: String) throws -> String {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw ValidationError("cannot read token file \(path)")
     }
-    if let warning = TokenFilePermissions.warning(path: path) {
+    if let warning = TokenFile.permissionWarning(path: path) {
         FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
     }
     let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

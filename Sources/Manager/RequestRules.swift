@@ -5,12 +5,10 @@ import Foundation
 ///
 /// Every refusal is an `APIError` 400 `invalid` whose message names the member.
 enum RequestRules {
-    /// The longest a task may be given to run: one week.
-    static let timeoutRange = 1...604_800
+    /// The longest a task may be given to run: one week (the delegate holds envelopes to the same range).
+    static let timeoutRange = TaskEnvelope.timeoutRange
     /// How many delegates' worth of parallel tasks one delegate may claim.
     static let capacityRange = 1...1000
-    /// The most selectors a task (or tags a delegate) may carry.
-    static let maxLabels = 32
 
     /// Checks a task submission; `knownTypes` are the types any delegate ever registered.
     static func check(_ s: SubmitTaskRequest, knownTypes: Set<String>) throws {
@@ -31,7 +29,7 @@ enum RequestRules {
         guard r.protocolVersion == ProtocolV1.version else {
             throw invalid("member 'protocolVersion' is \(r.protocolVersion); this manager speaks version \(ProtocolV1.version)")
         }
-        try text(r.name, member: "name", maxBytes: 128)
+        if let why = Identifiers.nameProblem(r.name) { throw invalid("member 'name': \(why)") }
         try text(r.hostname, member: "hostname", maxBytes: 255, allowEmpty: true)
         try text(r.version, member: "version", maxBytes: 64, allowEmpty: true)
         try text(r.instanceId, member: "instanceId", maxBytes: 128)
@@ -73,10 +71,12 @@ enum RequestRules {
         }
     }
 
-    /// Selectors or tags: at most 32, each non-empty, at most 64 bytes, without control characters.
+    /// Selectors or tags, by the rules the delegate's configuration uses too (`Identifiers`).
     static func labels(_ values: [String], member: String) throws {
-        guard values.count <= maxLabels else { throw invalid("member '\(member)' has \(values.count) entries; at most \(maxLabels)") }
-        for (i, v) in values.enumerated() { try text(v, member: "\(member)[\(i)]", maxBytes: 64) }
+        guard values.count <= Identifiers.maxTags else { throw invalid("member '\(member)' has \(values.count) entries; at most \(Identifiers.maxTags)") }
+        for (i, v) in values.enumerated() {
+            if let why = Identifiers.tagProblem(v) { throw invalid("member '\(member)[\(i)]': \(why), got \(quoted(v))") }
+        }
     }
 
     /// The one text rule: non-empty (unless allowed), at most `maxBytes` UTF-8 bytes, no control or line-separator characters.

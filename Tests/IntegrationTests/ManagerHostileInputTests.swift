@@ -97,7 +97,7 @@ import Testing
         chmod(manager.tokenFile, 0o644)
         let (status, tasks) = try await runManagerCLI(["tasks", "--manager", manager.url, "--token-file", manager.tokenFile], dir: dir, name: "tasks")
         #expect(status == 0, "\(tasks.stderr)")
-        #expect(tasks.stderr.contains("warning: token file \(manager.tokenFile) is accessible by group or others (mode 644)"), "\(tasks.stderr)")
+        #expect(tasks.stderr.contains("warning: token file \(manager.tokenFile) is readable by group or others (mode 0644)"), "\(tasks.stderr)")
         chmod(manager.tokenFile, 0o600)
         let (quietStatus, quiet) = try await runManagerCLI(["tasks", "--manager", manager.url, "--token-file", manager.tokenFile], dir: dir, name: "tasks-600")
         #expect(quietStatus == 0)
@@ -107,7 +107,7 @@ import Testing
         chmod(manager.tokenFile, 0o640)
         await manager.stop(SIGTERM)
         try await manager.start()
-        #expect(manager.child?.stderr.contains("is accessible by group or others (mode 640)") == true, "\(manager.child?.stderr ?? "")")
+        #expect(manager.child?.stderr.contains("is readable by group or others (mode 0640)") == true, "\(manager.child?.stderr ?? "")")
         _ = try await manager.client().tasks()
     }
 

@@ -34,9 +34,9 @@ import Testing
         let cases: [(String, String, String)] = [
             ("timeoutSeconds", "-5", "member 'timeoutSeconds' must be from 1 to 604800 seconds, got -5"),
             ("timeoutSeconds", "604801", "member 'timeoutSeconds' must be from 1 to 604800 seconds"),
-            ("selectors", #"[""]"#, "member 'selectors[0]' must not be empty"),
-            ("selectors", #"["a\u0007"]"#, "member 'selectors[0]' must not contain control characters"),
-            ("selectors", "[\"\(String(repeating: "s", count: 65))\"]", "member 'selectors[0]' is 65 bytes long; at most 64"),
+            ("selectors", #"[""]"#, "member 'selectors[0]': a tag must not be empty"),
+            ("selectors", #"["a\u0007"]"#, "member 'selectors[0]': a tag must not contain control characters"),
+            ("selectors", "[\"\(String(repeating: "s", count: 65))\"]", "member 'selectors[0]': a tag must be at most 64 bytes (got 65)"),
             ("selectors", "[" + (0..<33).map { "\"s\($0)\"" }.joined(separator: ",") + "]", "member 'selectors' has 33 entries; at most 32"),
         ]
         for (member, value, expected) in cases {
@@ -105,10 +105,10 @@ import Testing
                 return "\(error)"
             }
         }
-        #expect(await register { $0.name = "evil\nd-0000  fake  connected" }?.contains("member 'name' must not contain control characters") == true)
-        #expect(await register { $0.tags = ["ecs", ""] }?.contains("member 'tags[1]' must not be empty") == true)
-        #expect(await register { $0.tags = [String(repeating: "t", count: 65)] }?.contains("member 'tags[0]' is 65 bytes long") == true)
-        #expect(await register { $0.name = String(repeating: "n", count: 129) }?.contains("member 'name' is 129 bytes long") == true)
+        #expect(await register { $0.name = "evil\nd-0000  fake  connected" }?.contains("member 'name': a name must not contain control characters") == true)
+        #expect(await register { $0.tags = ["ecs", ""] }?.contains("member 'tags[1]': a tag must not be empty") == true)
+        #expect(await register { $0.tags = [String(repeating: "t", count: 65)] }?.contains("member 'tags[0]': a tag must be at most 64 bytes (got 65)") == true)
+        #expect(await register { $0.name = String(repeating: "n", count: 129) }?.contains("member 'name': a name must be at most 128 bytes (got 129)") == true)
         #expect(await register { $0.capacity = 0 }?.contains("member 'capacity' must be from 1 to 1000, got 0") == true)
         #expect(await register { $0.capacity = 1001 }?.contains("member 'capacity' must be from 1 to 1000, got 1001") == true)
         #expect(await register { $0.taskTypes = ["a b"] }?.contains("member 'taskTypes[0]' must not contain whitespace") == true)

@@ -228,6 +228,8 @@ class AwsSimApp:
             ("POST", "/_awssim/faults/images"): self.r_faults_images,
             ("POST", "/_awssim/faults/api"): self.r_faults_api,
             ("POST", "/_awssim/seed"): self.r_seed,
+            ("GET", "/_awssim/iam"): self.r_iam_get,
+            ("POST", "/_awssim/iam"): self.r_iam,
         }
         handler = routes.get((method, path))
         if handler is None:
@@ -368,6 +370,34 @@ class AwsSimApp:
                     prefix=cluster)
 
     endpoint = ""
+
+    def r_iam_get(self, body: Any) -> Any:
+        from moto import settings as moto_settings
+        from moto.core.authorization import ActionAuthenticatorMixin
+
+        limit = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
+        count = ActionAuthenticatorMixin.request_count
+        return {"enforcing": count >= limit,
+                "unauthenticatedCalls": count,
+                "initialNoAuthActionCount": None if limit == float("inf") else int(limit)}
+
+    def r_iam(self, body: Any) -> Any:
+        """Turn moto's SigV4 and IAM policy checks on (or off) from the next call on."""
+        from moto import settings as moto_settings
+        from moto.core.authorization import ActionAuthenticatorMixin
+
+        if not isinstance(body, dict):
+            raise ControlError("body must be a JSON object")
+        unknown = set(body) - {"enforce"}
+        if unknown:
+            raise ControlError(f"unknown field '{sorted(unknown)[0]}' (allowed: enforce)")
+        if not isinstance(body.get("enforce"), bool):
+            raise ControlError("field 'enforce' must be true or false")
+        with self.sim.lock:
+            # moto checks `request_count >= INITIAL_NO_AUTH_ACTION_COUNT` on every call.
+            moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = (
+                ActionAuthenticatorMixin.request_count if body["enforce"] else float("inf"))
+        return self.r_iam_get({})
 
 
 def make_app(time_scale: float = 0.05) -> AwsSimApp:

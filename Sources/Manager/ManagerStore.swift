@@ -1,21 +1,14 @@
 import DelegateProtocol
 import Foundation
 import GRDB
-import Synchronization
 
-/// The manager's durable state: delegates, tasks, leases and log lines in one SQLite file.
+/// The manager's durable state in one SQLite file: delegates, tasks, leases, log lines, connectors and sealed secrets.
 ///
-/// Task secrets and connectors are kept in memory only, never in SQLite: a task
-/// queued with secrets that is still queued when the manager restarts fails with
-/// `secrets.lost` rather than run without them.
-public final class ManagerStore: Sendable {
+/// The SQLite `ManagerRepository`. Inline task secrets and connectors never
+/// reach it (`InlineSecrets` keeps them in memory); stored secrets arrive
+/// sealed (`SecretBox`), so no secret value is ever written in the clear.
+public final class ManagerStore: ManagerRepository {
     let db: DatabasePool
-    private let sensitive = Mutex<[String: Sensitive]>([:])
-
-    struct Sensitive: Sendable {
-        var secrets: [String: String]
-        var connector: JSONValue?
-    }
 
     /// Opens (creating and migrating) the database at `path`.
     public init(path: String) throws {
@@ -86,17 +79,29 @@ public final class ManagerStore: Sendable {
             // process of the same instance knows it is stale and leases nothing.
             try db.execute(sql: "ALTER TABLE delegates ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v3: connectors and sealed secrets") { db in
+            // A task keeps the stored connector it was submitted with (names of secrets, never values).
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN connectorName TEXT;
+                ALTER TABLE tasks ADD COLUMN connector TEXT;
+                CREATE TABLE connectors (
+                    name TEXT PRIMARY KEY,
+                    spec TEXT NOT NULL,
+                    createdAt REAL NOT NULL,
+                    updatedAt REAL NOT NULL
+                );
+                CREATE TABLE secrets (
+                    name TEXT PRIMARY KEY,
+                    sealed BLOB NOT NULL,
+                    createdAt REAL NOT NULL,
+                    updatedAt REAL NOT NULL
+                );
+                """)
+        }
         return m
     }
 
     // MARK: delegates
-
-    /// What a registration did: the delegate's id, and the tasks it put back in the queue.
-    public struct Registration: Sendable, Equatable {
-        public var delegateId: String
-        /// Tasks an earlier process of this instance was handed and never started (nor listed as held).
-        public var requeued: [String]
-    }
 
     /// Registers (or re-registers, by instance id) a delegate.
     ///
@@ -104,7 +109,7 @@ public final class ManagerStore: Sendable {
     /// process lease nothing more) and puts back in the queue every task leased to
     /// this delegate that was never started and is not in `heldTaskIds`: the
     /// earlier process took it and died before running it.
-    public func register(_ r: RegisterRequest, now: Date = Date()) throws -> Registration {
+    public func register(_ r: RegisterRequest, now: Date) throws -> Registration {
         try db.write { db in
             let tags = try jsonString(r.tags)
             let types = try jsonString(r.taskTypes)
@@ -152,7 +157,7 @@ public final class ManagerStore: Sendable {
     }
 
     /// Marks a delegate seen (poll or heartbeat) and, for heartbeats, records its state.
-    public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date = Date()) throws {
+    public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) throws {
         try db.write { db in
             if let hb = heartbeat {
                 let state = hb.status == "draining" ? "draining" : "connected"
@@ -173,7 +178,7 @@ public final class ManagerStore: Sendable {
     }
 
     /// Every delegate, with its state as seen now (`disconnected` when silent for `staleAfter`).
-    public func delegates(now: Date = Date(), staleAfter: TimeInterval) throws -> [DelegateInfo] {
+    public func delegates(now: Date, staleAfter: TimeInterval) throws -> [DelegateInfo] {
         try db.read { db in
             try DelegateRow.fetchAll(db).map { $0.info(now: now, staleAfter: staleAfter) }
         }
@@ -181,20 +186,18 @@ public final class ManagerStore: Sendable {
 
     // MARK: tasks
 
-    /// Queues a task; returns its id.
-    public func submit(_ s: SubmitTaskRequest, now: Date = Date()) throws -> String {
+    /// Queues a task; returns its id. Inline secrets and connector are only flagged, never stored.
+    public func submit(_ s: SubmitTaskRequest, connector: Connector?, now: Date) throws -> String {
         let id = "task-" + UUID().uuidString.lowercased()
         let hasSensitive = !(s.secrets ?? [:]).isEmpty || s.connector != nil
         try db.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO tasks (id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, state, createdAt)
-                    VALUES (?,?,?,?,?,?,?,'queued',?)
+                    INSERT INTO tasks (id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, state, createdAt, connectorName, connector)
+                    VALUES (?,?,?,?,?,?,?,'queued',?,?,?)
                     """,
-                arguments: [id, s.type, try jsonString(s.selectors), try jsonString(s.payload), s.timeoutSeconds ?? 1800, s.executionId, hasSensitive, now.timeIntervalSince1970])
-        }
-        if hasSensitive {
-            sensitive.withLock { $0[id] = Sensitive(secrets: s.secrets ?? [:], connector: s.connector) }
+                arguments: [id, s.type, try jsonString(s.selectors), try jsonString(s.payload), s.timeoutSeconds ?? 1800, s.executionId, hasSensitive,
+                            now.timeIntervalSince1970, connector?.name, try connector.map { try jsonString($0) }])
         }
         return id
     }
@@ -203,46 +206,32 @@ public final class ManagerStore: Sendable {
     ///
     /// Nil too when the delegate has registered again since `delegate` was read:
     /// the caller is a poll of an earlier process.
-    public func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date = Date()) throws -> TaskEnvelope? {
-        while true {
-            let leased: (TaskEnvelope, Bool)? = try db.write { db in
-                let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM delegates WHERE id=?", arguments: [delegate.id])
-                guard generation == delegate.generation else { return nil }
-                let rows = try Row.fetchAll(db, sql: "SELECT id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive FROM tasks WHERE state='queued' ORDER BY queueOrder")
-                for row in rows {
-                    let selectors: [String] = try jsonValue(row["selectors"])
-                    let type: String = row["type"]
-                    guard Selectors.satisfied(selectors, by: delegate.tags), delegate.taskTypes.contains(type) else { continue }
-                    let id: String = row["id"]
-                    let leaseId = "lease-" + UUID().uuidString.lowercased()
-                    try db.execute(
-                        sql: "UPDATE tasks SET state='leased', delegateId=?, leaseId=?, leaseExpires=?, started=0 WHERE id=?",
-                        arguments: [delegate.id, leaseId, now.timeIntervalSince1970 + leaseSeconds, id])
-                    let envelope = TaskEnvelope(
-                        taskId: id, leaseId: leaseId, type: type, selectors: selectors, timeoutSeconds: row["timeoutSeconds"],
-                        executionId: row["executionId"], payload: try jsonValue(row["payload"]))
-                    return (envelope, row["hasSensitive"])
-                }
-                return nil
+    public func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) throws -> LeasedTask? {
+        try db.write { db in
+            let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM delegates WHERE id=?", arguments: [delegate.id])
+            guard generation == delegate.generation else { return nil }
+            let rows = try Row.fetchAll(db, sql: "SELECT id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, connector FROM tasks WHERE state='queued' ORDER BY queueOrder")
+            for row in rows {
+                let selectors: [String] = try jsonValue(row["selectors"])
+                let type: String = row["type"]
+                guard Selectors.satisfied(selectors, by: delegate.tags), delegate.taskTypes.contains(type) else { continue }
+                let id: String = row["id"]
+                let leaseId = "lease-" + UUID().uuidString.lowercased()
+                try db.execute(
+                    sql: "UPDATE tasks SET state='leased', delegateId=?, leaseId=?, leaseExpires=?, started=0 WHERE id=?",
+                    arguments: [delegate.id, leaseId, now.timeIntervalSince1970 + leaseSeconds, id])
+                let envelope = TaskEnvelope(
+                    taskId: id, leaseId: leaseId, type: type, selectors: selectors, timeoutSeconds: row["timeoutSeconds"],
+                    executionId: row["executionId"], payload: try jsonValue(row["payload"]))
+                let connector: Connector? = try (row["connector"] as String?).map { try jsonValue($0) }
+                return LeasedTask(envelope: envelope, hasInlineSecrets: row["hasSensitive"], connector: connector)
             }
-            guard let (leasedEnvelope, hasSensitive) = leased else { return nil }
-            var envelope = leasedEnvelope
-            if hasSensitive {
-                guard let s = sensitive.withLock({ $0[envelope.taskId] }) else {
-                    try finish(taskId: envelope.taskId, leaseId: envelope.leaseId, result: TaskResult(
-                        leaseId: envelope.leaseId, status: .failed,
-                        error: TaskError(code: "secrets.lost", message: "the manager restarted while the task was queued and does not keep secrets on disk; submit it again")))
-                    continue
-                }
-                envelope.secrets = s.secrets
-                envelope.connector = s.connector
-            }
-            return envelope
+            return nil
         }
     }
 
     /// What a heartbeat does to leases: renews those the delegate still holds; returns (renewed, cancel).
-    public func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date = Date()) throws -> ([String], [String]) {
+    public func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) throws -> ([String], [String]) {
         try db.write { db in
             var renewed: [String] = []
             var cancel: [String] = []
@@ -252,8 +241,7 @@ public final class ManagerStore: Sendable {
                     cancel.append(r.taskId)  // not this delegate's lease any more
                     continue
                 }
-                let state: String = row["state"]
-                if state == "leased" || state == "running" {
+                if TaskState(rawValue: row["state"])?.isLeased == true {
                     try db.execute(
                         sql: "UPDATE tasks SET leaseExpires=?, started=1, state='running' WHERE id=?",
                         arguments: [now.timeIntervalSince1970 + leaseSeconds, r.taskId])
@@ -263,11 +251,6 @@ public final class ManagerStore: Sendable {
             }
             return (renewed, cancel)
         }
-    }
-
-    /// Why an ingest or a result was refused.
-    public enum LeaseError: Error, Equatable {
-        case unknownTask, wrongLease
     }
 
     /// Stores a batch of log lines exactly once, in order; returns the new acknowledgement.
@@ -297,14 +280,13 @@ public final class ManagerStore: Sendable {
 
     /// Records a task's result; repeat-safe for the same lease.
     @discardableResult
-    public func finish(taskId: String, leaseId: String, result: TaskResult, now: Date = Date()) throws -> Bool {
-        let changed: Bool = try db.write { db in
+    public func finish(taskId: String, leaseId: String, result: TaskResult, now: Date) throws -> Bool {
+        try db.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT leaseId, state FROM tasks WHERE id=?", arguments: [taskId]) else {
                 throw LeaseError.unknownTask
             }
             guard (row["leaseId"] as String?) == leaseId else { throw LeaseError.wrongLease }
-            let state: String = row["state"]
-            if TaskStatus(rawValue: state) != nil { return false }
+            if TaskState(rawValue: row["state"])?.isFinished == true { return false }
             try db.execute(
                 sql: """
                     UPDATE tasks SET state=?, finishedAt=?, outputs=?, errorCode=?, errorMessage=?, snapshot=?, leaseExpires=NULL WHERE id=?
@@ -313,28 +295,15 @@ public final class ManagerStore: Sendable {
                             try result.rollbackSnapshot.map { try jsonString($0) }, taskId])
             return true
         }
-        if changed { sensitive.withLock { _ = $0.removeValue(forKey: taskId) } }
-        return changed
-    }
-
-    /// What a cancel request did.
-    public enum CancelOutcome: Sendable, Equatable {
-        /// No such task.
-        case notFound
-        /// The task was queued and is now `cancelled`.
-        case cancelled
-        /// The task is leased or running; its delegate is told on its next call.
-        case requested
-        /// The task had already ended, in this state.
-        case alreadyFinished(String)
     }
 
     /// Asks for a task to be cancelled: a queued one ends at once, a running one at its delegate's next call.
-    public func requestCancel(taskId: String, now: Date = Date()) throws -> CancelOutcome {
+    public func requestCancel(taskId: String, now: Date) throws -> CancelOutcome {
         try db.write { db in
-            guard let state = try String.fetchOne(db, sql: "SELECT state FROM tasks WHERE id=?", arguments: [taskId]) else { return .notFound }
-            if TaskStatus(rawValue: state) != nil { return .alreadyFinished(state) }
-            if state == "queued" {
+            guard let text = try String.fetchOne(db, sql: "SELECT state FROM tasks WHERE id=?", arguments: [taskId]) else { return .notFound }
+            let state = TaskState(rawValue: text) ?? .failed
+            if state.isFinished { return .alreadyFinished(state) }
+            if state == .queued {
                 try db.execute(sql: "UPDATE tasks SET state='cancelled', finishedAt=?, errorCode='cancelled', errorMessage='cancelled before a delegate took it' WHERE id=?", arguments: [now.timeIntervalSince1970, taskId])
                 return .cancelled
             }
@@ -347,7 +316,7 @@ public final class ManagerStore: Sendable {
     ///
     /// A task the delegate never reported as started goes back to the queue; one
     /// that had started fails (`lease.expired`): a deployment is never silently re-run.
-    public func expireLeases(now: Date = Date()) throws -> [String] {
+    public func expireLeases(now: Date) throws -> [String] {
         try db.write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, started, delegateId FROM tasks WHERE state IN ('leased','running') AND leaseExpires < ?", arguments: [now.timeIntervalSince1970])
             var ids: [String] = []
@@ -367,28 +336,28 @@ public final class ManagerStore: Sendable {
     }
 
     /// Extends every live lease by `seconds` (after a manager restart, so an outage does not expire them).
-    public func extendLiveLeases(by seconds: TimeInterval, now: Date = Date()) throws {
+    public func extendLiveLeases(by seconds: TimeInterval, now: Date) throws {
         try db.write { db in
             try db.execute(sql: "UPDATE tasks SET leaseExpires=? WHERE state IN ('leased','running')", arguments: [now.timeIntervalSince1970 + seconds])
         }
     }
 
     /// One task's report, or nil.
-    public func task(_ id: String) throws -> TaskInfo? {
+    public func task(_ id: String) throws -> TaskReport? {
         try db.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id=?", arguments: [id]).map(taskInfo)
         }
     }
 
     /// The most recent tasks, newest first.
-    public func tasks(limit: Int = 100) throws -> [TaskInfo] {
+    public func tasks(limit: Int) throws -> [TaskReport] {
         try db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM tasks ORDER BY queueOrder DESC LIMIT ?", arguments: [limit]).map(taskInfo)
         }
     }
 
     /// Log lines of a task with seq greater than `after`.
-    public func logs(taskId: String, after: Int64, limit: Int = 5000) throws -> [LogLine] {
+    public func logs(taskId: String, after: Int64, limit: Int) throws -> [LogLine] {
         try db.read { db in
             try Row.fetchAll(db, sql: "SELECT seq, time, level, unit, text FROM logs WHERE taskId=? AND seq>? ORDER BY seq LIMIT ?", arguments: [taskId, after, limit]).map {
                 LogLine(seq: $0["seq"], time: Date(timeIntervalSince1970: $0["time"]), level: $0["level"], unit: $0["unit"], text: $0["text"])
@@ -396,15 +365,16 @@ public final class ManagerStore: Sendable {
         }
     }
 
-    private func taskInfo(_ row: Row) throws -> TaskInfo {
+    private func taskInfo(_ row: Row) throws -> TaskReport {
         let errorCode: String? = row["errorCode"]
-        return TaskInfo(
+        return TaskReport(TaskInfo(
             taskId: row["id"], type: row["type"], selectors: try jsonValue(row["selectors"]), state: row["state"], delegateId: row["delegateId"],
             createdAt: Date(timeIntervalSince1970: row["createdAt"]), finishedAt: (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
             outputs: try (row["outputs"] as String?).map { try jsonValue($0) },
             error: errorCode.map { TaskError(code: $0, message: row["errorMessage"] ?? "") },
             rollbackSnapshot: try (row["snapshot"] as String?).map { try jsonValue($0) },
-            executionId: row["executionId"], waitingReason: nil, logLines: row["ackedThrough"])
+            executionId: row["executionId"], waitingReason: nil, logLines: row["ackedThrough"]),
+            connectorName: row["connectorName"])
     }
 }
 

@@ -1,0 +1,165 @@
+import DelegateProtocol
+import Foundation
+
+/// A connector stored in the manager: a cloud account or registry, how to sign in, and which delegates may use it.
+///
+/// It holds secret *names*, never values; values are filled in from the secrets
+/// store when a task that uses it is leased (see `ConnectorResolution`).
+public struct Connector: Codable, Sendable, Equatable {
+    /// What the connector reaches.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case aws, dockerRegistry
+    }
+
+    public var name: String
+    public var type: Kind
+    /// AWS: the region, e.g. `us-east-1`.
+    public var region: String?
+    /// AWS: an endpoint override, e.g. the simulator's `http://127.0.0.1:4566`.
+    public var endpoint: String?
+    /// AWS: how the delegate signs in.
+    public var credentials: ConnectorCredentials?
+    /// Docker registry: its URL.
+    public var url: String?
+    /// Docker registry: the user name.
+    public var username: String?
+    /// Docker registry: the name of the secret holding the password.
+    public var passwordSecret: String?
+    /// Tags a delegate must carry, all of them, to run a task that uses this connector.
+    public var delegateSelectors: [String]
+    /// Free text for people.
+    public var description: String?
+
+    /// Creates a connector.
+    public init(name: String, type: Kind, region: String? = nil, endpoint: String? = nil, credentials: ConnectorCredentials? = nil,
+                url: String? = nil, username: String? = nil, passwordSecret: String? = nil, delegateSelectors: [String] = [], description: String? = nil) {
+        self.name = name
+        self.type = type
+        self.region = region
+        self.endpoint = endpoint
+        self.credentials = credentials
+        self.url = url
+        self.username = username
+        self.passwordSecret = passwordSecret
+        self.delegateSelectors = delegateSelectors
+        self.description = description
+    }
+
+    /// Every secret name the connector refers to, in order, without repeats.
+    public var secretNames: [String] {
+        var names = (credentials?.secretNames ?? []) + [passwordSecret].compactMap { $0 }
+        var seen: Set<String> = []
+        names.removeAll { !seen.insert($0).inserted }
+        return names
+    }
+}
+
+/// How an AWS connector signs in: `static` keys from secrets, the `delegate` host's chain, or `assumeRole`.
+public struct ConnectorCredentials: Codable, Sendable, Equatable {
+    /// The ways of signing in.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case `static`, delegate, assumeRole
+    }
+
+    public var kind: Kind
+    /// static: the secret holding the access key id.
+    public var accessKeyIdSecret: String?
+    /// static: the secret holding the secret access key.
+    public var secretAccessKeySecret: String?
+    /// static: the secret holding a session token, if any.
+    public var sessionTokenSecret: String?
+    /// assumeRole: the role to assume.
+    public var roleArn: String?
+    /// assumeRole: the external id the role's trust policy asks for.
+    public var externalId: String?
+    /// assumeRole: the session name.
+    public var sessionName: String?
+    /// assumeRole: the credentials that assume the role (default: the delegate's chain); stored as a list of at most one.
+    private var sources: [ConnectorCredentials]
+
+    /// assumeRole: the credentials that assume the role (nil: the delegate's chain).
+    public var source: ConnectorCredentials? {
+        get { sources.first }
+        set { sources = newValue.map { [$0] } ?? [] }
+    }
+
+    /// Creates credentials.
+    public init(kind: Kind, accessKeyIdSecret: String? = nil, secretAccessKeySecret: String? = nil, sessionTokenSecret: String? = nil,
+                roleArn: String? = nil, externalId: String? = nil, sessionName: String? = nil, source: ConnectorCredentials? = nil) {
+        self.kind = kind
+        self.accessKeyIdSecret = accessKeyIdSecret
+        self.secretAccessKeySecret = secretAccessKeySecret
+        self.sessionTokenSecret = sessionTokenSecret
+        self.roleArn = roleArn
+        self.externalId = externalId
+        self.sessionName = sessionName
+        self.sources = source.map { [$0] } ?? []
+    }
+
+    /// Every secret name these credentials (and their source) refer to.
+    public var secretNames: [String] {
+        [accessKeyIdSecret, secretAccessKeySecret, sessionTokenSecret].compactMap { $0 } + (source?.secretNames ?? [])
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, accessKeyIdSecret, secretAccessKeySecret, sessionTokenSecret, roleArn, externalId, sessionName, source
+    }
+
+    /// Decodes credentials; `source` is one nested object.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        accessKeyIdSecret = try c.decodeIfPresent(String.self, forKey: .accessKeyIdSecret)
+        secretAccessKeySecret = try c.decodeIfPresent(String.self, forKey: .secretAccessKeySecret)
+        sessionTokenSecret = try c.decodeIfPresent(String.self, forKey: .sessionTokenSecret)
+        roleArn = try c.decodeIfPresent(String.self, forKey: .roleArn)
+        externalId = try c.decodeIfPresent(String.self, forKey: .externalId)
+        sessionName = try c.decodeIfPresent(String.self, forKey: .sessionName)
+        sources = try c.decodeIfPresent(ConnectorCredentials.self, forKey: .source).map { [$0] } ?? []
+    }
+
+    /// Encodes credentials; `source` is one nested object.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encodeIfPresent(accessKeyIdSecret, forKey: .accessKeyIdSecret)
+        try c.encodeIfPresent(secretAccessKeySecret, forKey: .secretAccessKeySecret)
+        try c.encodeIfPresent(sessionTokenSecret, forKey: .sessionTokenSecret)
+        try c.encodeIfPresent(roleArn, forKey: .roleArn)
+        try c.encodeIfPresent(externalId, forKey: .externalId)
+        try c.encodeIfPresent(sessionName, forKey: .sessionName)
+        try c.encodeIfPresent(source, forKey: .source)
+    }
+}
+
+/// A stored connector with when it was created and last changed.
+public struct ConnectorRecord: Codable, Sendable, Equatable {
+    public var connector: Connector
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    /// Creates a record.
+    public init(connector: Connector, createdAt: Date, updatedAt: Date) {
+        self.connector = connector
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    private enum Keys: String, CodingKey { case createdAt, updatedAt }
+
+    /// Decodes the flat form: the connector's members plus `createdAt` and `updatedAt`.
+    public init(from decoder: any Decoder) throws {
+        connector = try Connector(from: decoder)
+        let c = try decoder.container(keyedBy: Keys.self)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+        updatedAt = try c.decode(Date.self, forKey: .updatedAt)
+    }
+
+    /// Encodes the flat form.
+    public func encode(to encoder: any Encoder) throws {
+        try connector.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+    }
+}

@@ -1,0 +1,83 @@
+import DelegateProtocol
+import Foundation
+import Manifests
+import Yams
+
+/// Reads a connector file (YAML or JSON) for `ecs-manager connector apply`, with every problem at its `file:line:column`.
+public enum ConnectorFile {
+    /// The largest connector file read, bytes.
+    public static let maxBytes = 64 << 10
+
+    /// The connector in `text` (from `file`), or every problem in it, each at its line and column.
+    public static func parse(_ text: String, file: String) throws(ManifestErrors) -> Connector {
+        guard text.utf8.count <= maxBytes else {
+            throw ManifestErrors(errors: [ManifestError(file: file, message: "the connector file is \(text.utf8.count) bytes; at most \(maxBytes)")])
+        }
+        let root: Node?
+        do {
+            try YAMLExpansion.check(text, maxNodes: 10_000, maxDepth: 32)
+            root = try Yams.compose(yaml: text)
+        } catch let p as YAMLExpansion.Problem {
+            throw ManifestErrors(errors: [ManifestError(file: file, line: p.line, column: p.column, message: p.message)])
+        } catch {
+            throw ManifestErrors(errors: [syntaxError(error, file: file)])
+        }
+        guard let root else {
+            throw ManifestErrors(errors: [ManifestError(file: file, message: "the file is empty: a connector is a mapping with name, type and its members")])
+        }
+        var marks = Marks()
+        let json = value(root, path: "", marks: &marks, depth: 0)
+        do {
+            return try Connector.parse(json)
+        } catch {
+            throw ManifestErrors(errors: error.problems.map { problem in
+                let mark = (problem.isUnknownMember ? marks.keys[problem.path] : nil) ?? marks.values[problem.path] ?? marks.values[""]
+                return ManifestError(file: file, line: mark?.line, column: mark?.column, path: problem.path.isEmpty ? nil : problem.path, message: problem.message)
+            })
+        }
+    }
+
+    /// Where each member's key and value are in the text, by member path.
+    private struct Marks {
+        var keys: [String: Mark] = [:]
+        var values: [String: Mark] = [:]
+    }
+
+    /// The node as JSON, every scalar a string (a connector holds only text), recording marks by path.
+    private static func value(_ node: Node, path: String, marks: inout Marks, depth: Int) -> JSONValue {
+        if let mark = node.mark { marks.values[path] = mark }
+        guard depth < 32 else { return .null }
+        switch node {
+        case .scalar(let s):
+            let isNull = s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string)
+            return isNull ? .null : .string(s.string)
+        case .sequence(let seq):
+            return .array(seq.enumerated().map { value($0.element, path: "\(path)[\($0.offset)]", marks: &marks, depth: depth + 1) })
+        case .mapping(let map):
+            var object: [String: JSONValue] = [:]
+            for (k, v) in map {
+                let key = k.scalar?.string ?? "?"
+                let child = path.isEmpty ? key : "\(path).\(key)"
+                if let mark = k.mark { marks.keys[child] = mark }
+                object[key] = value(v, path: child, marks: &marks, depth: depth + 1)
+            }
+            return .object(object)
+        case .alias:
+            return .null
+        }
+    }
+
+    /// A YAML syntax error at its line and column.
+    private static func syntaxError(_ error: any Error, file: String) -> ManifestError {
+        if let e = error as? YamlError {
+            switch e {
+            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
+                let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+                return ManifestError(file: file, line: mark.line, column: mark.column, message: "syntax error: \(what)")
+            default:
+                break
+            }
+        }
+        return ManifestError(file: file, message: "syntax error: \(error)")
+    }
+}

@@ -1,0 +1,79 @@
+import DelegateProtocol
+import Foundation
+import Hummingbird
+
+/// Stored connectors: list, get, create or replace, delete, and test through a matching delegate.
+struct ConnectorsController: Sendable {
+    let context: ManagerContext
+
+    /// Adds the routes under `/v1`.
+    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+        v1.get("connectors") { _, _ in try json(try context.repository.connectors()) }
+        v1.get("connectors/:name") { _, ctx in try json(try record(try name(ctx))) }
+        v1.put("connectors/:name", use: put)
+        v1.delete("connectors/:name", use: delete)
+        v1.post("connectors/:name/test", use: test)
+    }
+
+    /// `PUT /v1/connectors/{name}`: 201 when created, 200 when replaced; the body is the connector, its `name` the path's.
+    func put(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let name = try name(ctx)
+        let body: JSONValue = try await decode(req, ctx, limit: ConnectorFile.maxBytes)
+        let connector: Connector
+        do {
+            connector = try Connector.parse(body)
+        } catch {
+            throw APIError(.badRequest, "invalid", "connector: \(error)")
+        }
+        guard connector.name == name else {
+            throw APIError(.badRequest, "invalid", "member 'name' is '\(connector.name)' but the path names '\(name)'")
+        }
+        let created = try context.repository.putConnector(connector, now: Date())
+        context.logger.info(created ? "connector created" : "connector updated", metadata: ["connector": "\(name)", "delegateSelectors": "\(connector.delegateSelectors)"])
+        return try json(try record(name), status: created ? .created : .ok)
+    }
+
+    /// `DELETE /v1/connectors/{name}`; queued tasks keep the copy they were submitted with.
+    func delete(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let name = try name(ctx)
+        guard try context.repository.deleteConnector(name) else { throw notFound(name) }
+        context.logger.info("connector deleted", metadata: ["connector": "\(name)"])
+        return try json(["status": "deleted"])
+    }
+
+    /// `POST /v1/connectors/{name}/test`: queues `aws.validate` with the connector (201), or 409 naming the tags no connected delegate has.
+    func test(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let connector = try record(try name(ctx)).connector
+        guard connector.type == .aws else {
+            throw APIError(.badRequest, "invalid", "connector \(connector.name) is a \(connector.type.rawValue) connector; only aws connectors can be tested (with aws.validate)")
+        }
+        let delegates = try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
+        let connected = delegates.filter { $0.state == "connected" }
+        guard connected.contains(where: { Selectors.satisfied(connector.delegateSelectors, by: $0.tags) }) else {
+            let why = WaitingReason.reason(selectors: connector.delegateSelectors, type: "aws.validate", connectorName: connector.name, delegates: delegates)
+            throw APIError(.conflict, "no_matching_delegate", "cannot test connector \(connector.name): \(why)")
+        }
+        let submission = TaskSubmission(SubmitTaskRequest(type: "aws.validate", selectors: [], payload: .emptyObject, timeoutSeconds: 300), connectorName: connector.name)
+        let report = try context.dispatcher.submit(submission)
+        context.wakePollers()
+        return try json(report, status: .created)
+    }
+
+    /// The path's connector name, refused (400) when it breaks the naming rule.
+    private func name(_ ctx: BasicRequestContext) throws -> String {
+        let name = try ctx.parameters.require("name")
+        if let why = ResourceName.problem(name) { throw APIError(.badRequest, "invalid", "connector name: \(why)") }
+        return name
+    }
+
+    /// The stored connector `name`, or a 404.
+    private func record(_ name: String) throws -> ConnectorRecord {
+        guard let r = try context.repository.connector(name) else { throw notFound(name) }
+        return r
+    }
+
+    /// The 404 for an unknown connector.
+    private func notFound(_ name: String) -> APIError {
+        APIError(.notFound, "not_found", "no connector \(name)")
+    }
+}

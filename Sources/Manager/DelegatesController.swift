@@ -1,0 +1,86 @@
+import DelegateProtocol
+import Foundation
+import Hummingbird
+
+/// The delegate calls (register, heartbeat, long poll, unregister) and the delegate list.
+struct DelegatesController: Sendable {
+    let context: ManagerContext
+
+    /// Adds the routes under `/v1`.
+    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+        v1.post("delegates/register", use: register)
+        v1.post("delegates/:id/heartbeat", use: heartbeat)
+        v1.get("delegates/:id/tasks/next", use: next)
+        v1.post("delegates/:id/unregister", use: unregister)
+        v1.get("delegates") { _, _ in try json(try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)) }
+    }
+
+    /// `POST /v1/delegates/register`.
+    func register(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let settings = context.settings
+        let r: RegisterRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
+        try RequestRules.check(r)
+        let registration = try context.repository.register(r, now: Date())
+        let id = registration.delegateId
+        // Polls parked by an earlier process of this instance see the new generation and end.
+        context.notifier.notify(key: ManagerContext.delegateKey(id))
+        if !registration.requeued.isEmpty {
+            context.logger.info("tasks requeued: their delegate restarted before starting them", metadata: ["delegate": "\(id)", "tasks": "\(registration.requeued)"])
+            context.wakePollers()
+        }
+        context.logger.info("delegate registered", metadata: ["delegate": "\(id)", "name": "\(r.name)", "tags": "\(r.tags)"])
+        return try json(RegisterResponse(
+            delegateId: id, heartbeatSeconds: settings.heartbeatSeconds, pollWaitSeconds: settings.pollWaitSeconds,
+            logFlushMillis: settings.logFlushMillis, logBatchMaxLines: settings.logBatchMaxLines, logBatchMaxBytes: settings.logBatchMaxBytes))
+    }
+
+    /// `POST /v1/delegates/{id}/heartbeat`.
+    func heartbeat(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        let hb: HeartbeatRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
+        try RequestRules.check(hb)
+        _ = try knownDelegate(id)
+        try context.repository.touch(delegateId: id, heartbeat: hb, now: Date())
+        let (renewed, cancel) = try context.repository.renew(delegateId: id, running: hb.running, leaseSeconds: context.settings.leaseSeconds, now: Date())
+        return try json(HeartbeatResponse(renewed: renewed, cancel: cancel, drain: false))
+    }
+
+    /// `GET /v1/delegates/{id}/tasks/next?wait=S`: a leased task, or 204 after S seconds, at once on a newer registration or shutdown.
+    func next(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...120, fallback: context.settings.pollWaitSeconds), to: 0...120)
+        var generation: Int64?
+        let answer: Response? = try await context.notifier.poll(key: ManagerContext.delegateKey(id), until: .now + wait) { last in
+            let delegate = try knownDelegate(id)
+            // A newer registration of the same instance, or shutdown: this poll's process is gone or going.
+            if context.notifier.isShutDown || (generation.map { $0 != delegate.generation } ?? false) { return Response(status: .noContent) }
+            generation = delegate.generation
+            try context.repository.touch(delegateId: id, heartbeat: nil, now: Date())
+            if delegate.state != "draining", let envelope = try context.dispatcher.lease(for: delegate, leaseSeconds: context.settings.leaseSeconds) {
+                context.logger.debug("task leased", metadata: ["task": "\(envelope.taskId)", "delegate": "\(id)"])
+                return try json(envelope)
+            }
+            return nil
+        }
+        return answer ?? Response(status: .noContent)
+    }
+
+    /// `POST /v1/delegates/{id}/unregister`.
+    func unregister(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        let body: UnregisterRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
+        try RequestRules.check(body)
+        _ = try knownDelegate(id)
+        try context.repository.unregister(delegateId: id)
+        context.logger.info("delegate unregistered", metadata: ["delegate": "\(id)", "reason": "\(body.reason)"])
+        return try json(["status": "unregistered"])
+    }
+
+    /// The delegate `id`, or a 404 telling it to register again.
+    private func knownDelegate(_ id: String) throws -> DelegateRow {
+        guard let d = try context.repository.delegate(id) else {
+            throw APIError(.notFound, "unknown_delegate", "no delegate \(id); register again")
+        }
+        return d
+    }
+}

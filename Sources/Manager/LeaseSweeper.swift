@@ -1,0 +1,30 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Expires leases every second and wakes pollers when tasks return to the queue.
+struct LeaseSweeper: Service {
+    let repository: any ManagerRepository
+    let notifier: Notifier
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelledOrShuttingDown {
+            do {
+                let changed = try repository.expireLeases()
+                if !changed.isEmpty {
+                    logger.warning("leases expired", metadata: ["tasks": "\(changed)"])
+                    notifier.notify { $0.hasPrefix("delegate:") || changed.contains(String($0.dropFirst("task:".count))) }
+                }
+            } catch {
+                logger.error("lease sweep failed: \(error)")
+            }
+            // Graceful shutdown ends the pause at once, so the sweeper does not hold the exit.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        }
+    }
+}
+
+extension Task where Success == Never, Failure == Never {
+    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+}

@@ -1,0 +1,38 @@
+import DelegateProtocol
+import Foundation
+import Hummingbird
+
+/// Task logs: the delegate's batches in, pages (and follows) out.
+struct LogsController: Sendable {
+    let context: ManagerContext
+
+    /// Adds the routes under `/v1`.
+    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+        v1.post("tasks/:id/logs", use: ingest)
+        v1.get("tasks/:id/logs", use: page)
+    }
+
+    /// `POST /v1/tasks/{id}/logs`: stores lines exactly once, in order.
+    func ingest(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        let batch: LogBatch = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
+        let ack = try leaseChecked { try context.repository.appendLogs(taskId: id, batch: batch) }
+        context.notifier.notify(key: ManagerContext.taskKey(id))
+        return try json(ack)
+    }
+
+    /// `GET /v1/tasks/{id}/logs?after=SEQ&wait=S&limit=N`: waits up to S seconds for the first new line.
+    func page(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try ctx.parameters.require("id")
+        let after = try req.queryNumber("after", in: 0...Int64.max, fallback: 0)
+        let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...60, fallback: 0), to: 0...60)
+        let limit = try req.queryNumber("limit", in: 1...20000, fallback: 5000)
+        let page: LogPage? = try await context.notifier.poll(key: ManagerContext.taskKey(id), until: .now + wait) { last in
+            guard let report = try context.repository.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
+            let lines = try context.repository.logs(taskId: id, after: after, limit: limit)
+            return !lines.isEmpty || report.isFinished || last ? LogPage(lines: lines, state: report.state) : nil
+        }
+        guard let page else { throw APIError(.notFound, "not_found", "no task \(id)") }
+        return try json(page)
+    }
+}

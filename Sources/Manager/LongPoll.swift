@@ -1,0 +1,26 @@
+import Foundation
+
+extension Notifier {
+    /// Runs `attempt` until it answers, again each time `key` is notified, until `deadline` or shutdown; its argument says whether this is the last try.
+    ///
+    /// The ticket is armed before each attempt, so a change between the attempt
+    /// and the wait is never lost. Nil when the last try did not answer either.
+    func poll<T>(key: String, until deadline: ContinuousClock.Instant, _ attempt: (_ last: Bool) throws -> T?) async throws -> T? {
+        while true {
+            let ticket = arm(key: key)
+            let last = isShutDown || ContinuousClock.now >= deadline || Task.isCancelled
+            let answer: T?
+            do {
+                answer = try attempt(last)
+            } catch {
+                ticket.cancel()
+                throw error
+            }
+            if answer != nil || last {
+                ticket.cancel()
+                return answer
+            }
+            _ = await ticket.wait(timeout: deadline - ContinuousClock.now)
+        }
+    }
+}

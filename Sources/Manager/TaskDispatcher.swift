@@ -1,0 +1,107 @@
+import DelegateProtocol
+import Foundation
+import Logging
+
+/// Queues tasks and hands them out: stored connectors route by their selectors and are resolved, with their secrets, at lease time.
+struct TaskDispatcher: Sendable {
+    let repository: any ManagerRepository
+    let inline: InlineSecrets
+    /// Nil when the manager runs without `--secrets-key-file`.
+    let vault: SecretVault?
+    let logger: Logger
+
+    /// Checks and queues a submission; returns its report. Every refusal is a 400 naming the member.
+    func submit(_ submission: TaskSubmission) throws -> TaskReport {
+        var s = submission.request
+        try RequestRules.check(s, knownTypes: try repository.knownTaskTypes())
+        var connector: Connector?
+        if let name = submission.connectorName {
+            guard s.connector == nil else {
+                throw APIError(.badRequest, "invalid", "give either member 'connector' (an inline connector) or member 'connectorName' (a stored one), not both")
+            }
+            connector = try storedConnector(name)
+            if let c = connector {
+                s.selectors = merged(s.selectors, c.delegateSelectors)
+                try RequestRules.labels(s.selectors, member: "selectors (with connector \(c.name)'s delegateSelectors)")
+            }
+        }
+        let id = try repository.submit(s, connector: connector, now: Date())
+        inline.keep(s, id: id)
+        guard let report = try repository.task(id) else { throw APIError(.internalServerError, "internal", "task vanished") }
+        logger.info("task queued", metadata: ["task": "\(id)", "type": "\(s.type)", "selectors": "\(s.selectors)", "connector": "\(connector?.name ?? "-")"])
+        return report
+    }
+
+    /// The stored connector a submission names, refused (400) when it is unknown or its secrets cannot be read.
+    private func storedConnector(_ name: String) throws -> Connector {
+        if let why = ResourceName.problem(name) { throw APIError(.badRequest, "invalid", "member 'connectorName': \(why)") }
+        guard let record = try repository.connector(name) else {
+            let known = try repository.connectors().map(\.connector.name)
+            throw APIError(.badRequest, "invalid", "member 'connectorName': no connector '\(name)' (known: \(known.isEmpty ? "none; add one with ecs-manager connector apply FILE" : known.joined(separator: ", ")))")
+        }
+        let connector = record.connector
+        if !connector.secretNames.isEmpty {
+            guard vault != nil else {
+                throw APIError(.badRequest, "invalid", "connector '\(name)' uses secrets, and this manager was started without --secrets-key-file")
+            }
+            let stored = Set(try repository.secrets().map(\.name))
+            let missing = connector.secretNames.filter { !stored.contains($0) }
+            if !missing.isEmpty {
+                throw APIError(.badRequest, "invalid", "connector '\(name)' uses secrets that do not exist: \(missing.joined(separator: ", ")) (ecs-manager secret set NAME)")
+            }
+        }
+        return connector
+    }
+
+    /// `a` followed by the members of `b` it lacks (case-insensitive, as selectors match).
+    private func merged(_ a: [String], _ b: [String]) -> [String] {
+        var seen = Set(a.map { $0.lowercased() })
+        return a + b.filter { seen.insert($0.lowercased()).inserted }
+    }
+
+    /// Leases the next task for `delegate` with its secrets filled in; a task whose secrets cannot be had fails instead.
+    func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval) throws -> TaskEnvelope? {
+        while true {
+            guard let leased = try repository.lease(for: delegate, leaseSeconds: leaseSeconds, now: Date()) else { return nil }
+            do {
+                return try fill(leased)
+            } catch let e as TaskError {
+                let env = leased.envelope
+                _ = try repository.finish(taskId: env.taskId, leaseId: env.leaseId, result: TaskResult(leaseId: env.leaseId, status: .failed, error: e), now: Date())
+                inline.forget(env.taskId)
+                logger.warning("task failed before it was handed out", metadata: ["task": "\(env.taskId)", "code": "\(e.code)", "reason": "\(e.message)"])
+            }
+        }
+    }
+
+    /// The envelope with its inline secrets and its stored connector's resolution; a `TaskError` when either cannot be had.
+    private func fill(_ leased: LeasedTask) throws -> TaskEnvelope {
+        var envelope = leased.envelope
+        if leased.hasInlineSecrets {
+            guard let entry = inline.entry(envelope.taskId) else {
+                throw TaskError(code: "secrets.lost", message: "the manager restarted while the task was queued and does not keep inline secrets on disk; submit it again (a stored connector survives restarts)")
+            }
+            envelope.secrets = entry.secrets
+            envelope.connector = entry.connector
+        }
+        if let connector = leased.connector {
+            let resolution: ConnectorResolution
+            do {
+                resolution = try connector.resolved { name in
+                    guard let vault else {
+                        throw TaskError(code: "secrets.unavailable", message: "connector \(connector.name) uses secrets, and the manager runs without --secrets-key-file")
+                    }
+                    return try vault.value(name)
+                }
+            } catch let e as SecretVault.Unavailable {
+                throw TaskError(code: e.code, message: "connector \(connector.name): \(e.message)")
+            }
+            envelope.connector = resolution.connector
+            envelope.secrets.merge(resolution.secrets) { current, _ in current }
+        }
+        return envelope
+    }
+
+    /// Forgets a finished task's inline secrets.
+    func finished(_ taskId: String) { inline.forget(taskId) }
+}

@@ -12,7 +12,7 @@ struct ECSManager: AsyncParsableCommand {
         commandName: "ecs-manager",
         abstract: "The reference manager for ecs-delegate: queues tasks, routes them by tags, stores logs and results.",
         version: "ecs-manager \(managerVersion)",
-        subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self])
+        subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self, ConnectorCommand.self, SecretCommand.self])
 }
 
 /// Reads a bearer token from a file, trimmed; a clear error when it cannot.
@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log flush interval handed to delegates, milliseconds (10 to 60000).") var logFlushMillis: Int = 200
     @Option(help: "Largest log batch handed to delegates, lines (1 to 100000).") var logBatchMaxLines: Int = 2000
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(name: .customLong("secrets-key-file"), help: "File with the key that seals stored secrets: 32 raw bytes or 64 hex characters, mode 0600 (without it, secrets are disabled).") var secretsKeyFile: String?
 
     /// The fleet settings the flags ask for, refused when out of range.
     func settings() throws -> ManagerSettings {
@@ -73,8 +74,16 @@ struct Serve: AsyncParsableCommand {
         let token = try readToken(tokenFile)
         var logger = Logger(label: "ecs-manager")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var secrets: SecretBox?
+        if let secretsKeyFile {
+            do {
+                secrets = try SecretBox(key: try SecretsKeyFile.load(path: secretsKeyFile))
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         let store = try ManagerStore.open(directory: data)
-        let server = ManagerServer(store: store, token: token, settings: try settings(), logger: logger)
+        let server = ManagerServer(store: store, token: token, settings: try settings(), secrets: secrets, logger: logger)
         let portFile = self.portFile
         try await server.run(host: host, port: port) { bound in
             if let portFile {
@@ -106,6 +115,7 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "Timeout in seconds.") var timeout: Int?
     @Option(name: .customLong("execution-id"), help: "Pipeline run id that keys rollback snapshots.") var executionId: String?
     @Option(help: "JSON file with the task's cloud connector, e.g. {\"aws\": {\"region\": ..., \"credentials\": ...}} (kept in the manager's memory only).") var connector: String?
+    @Option(name: .customLong("connector-name"), help: "A connector stored in the manager (ecs-manager connector apply): routes the task by its delegateSelectors and survives restarts.") var connectorName: String?
     @Flag(help: "Print the task's log lines as they arrive; exit 0 on success, 1 otherwise.") var follow = false
 
     func run() async throws {
@@ -134,7 +144,10 @@ struct Submit: AsyncParsableCommand {
                 throw ValidationError("connector \(connector) is not valid JSON: \(describe(e))")
             }
         }
-        let info = try await client.submit(SubmitTaskRequest(type: type, selectors: selectors, payload: body, timeoutSeconds: timeout, executionId: executionId, connector: connectorValue))
+        let request = SubmitTaskRequest(type: type, selectors: selectors, payload: body, timeoutSeconds: timeout, executionId: executionId, connector: connectorValue)
+        guard let info = try await client.call("POST", "/v1/tasks", body: TaskSubmission(request, connectorName: connectorName), as: TaskReport.self) else {
+            throw ValidationError("the manager answered no task")
+        }
         guard follow else {
             print(info.taskId)
             return
@@ -183,10 +196,11 @@ struct Tasks: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let tasks = try await options.client().tasks()
+        let tasks = try await options.client().call("GET", "/v1/tasks", as: [TaskReport].self) ?? []
         if json { return printJSON(tasks) }
         for t in tasks {
             var line = "\(t.taskId)  \(t.type)  \(t.state)  selectors=\(t.selectors.joined(separator: ","))  lines=\(t.logLines)"
+            if let c = t.connectorName { line += "  connector=\(c)" }
             if let d = t.delegateId { line += "  delegate=\(d)" }
             if let r = t.waitingReason { line += "  waiting: \(r)" }
             if let e = t.error { line += "  error: \(e.code): \(e.message)" }

@@ -1,0 +1,109 @@
+import ArgumentParser
+import DelegateProtocol
+import Foundation
+import Manager
+import ManagerClient
+
+/// `ecs-manager connector apply|list|get|delete|test`: connectors stored in the manager.
+struct ConnectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connector", abstract: "Manage connectors: cloud accounts and the delegate tags that may use them (docs/connectors.md).",
+        subcommands: [Apply.self, List.self, Get.self, Delete.self, Test.self])
+
+    /// The path of connector `name`, refused before any call when the name breaks the naming rule.
+    static func path(_ name: String) throws -> String {
+        if let why = ResourceName.problem(name) { throw ValidationError("connector name '\(name)': \(why)") }
+        return "/v1/connectors/\(name)"
+    }
+
+    /// `connector apply FILE`: create or update by name.
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create or update a connector from a YAML (or JSON) file; problems are reported at file:line:column.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The connector file.") var file: String
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read connector file \(file)") }
+            let connector: Connector
+            do {
+                connector = try ConnectorFile.parse(String(decoding: data, as: UTF8.self), file: file)
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            let client = try options.client()
+            let before = try? await client.call("GET", try ConnectorCommand.path(connector.name), as: ConnectorRecord.self)
+            _ = try await client.call("PUT", try ConnectorCommand.path(connector.name), body: connector, as: ConnectorRecord.self)
+            print("connector \(connector.name) \(before == nil ? "created" : "updated")")
+        }
+    }
+
+    /// `connector list`.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List stored connectors.")
+        @OptionGroup var options: ClientOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let records = try await options.client().call("GET", "/v1/connectors", as: [ConnectorRecord].self) ?? []
+            if json { return printJSON(records) }
+            for r in records {
+                let c = r.connector
+                var line = "\(c.name)  \(c.type.rawValue)"
+                if let region = c.region { line += "  region=\(region)" }
+                if let kind = c.credentials?.kind { line += "  credentials=\(kind.rawValue)" }
+                line += "  delegateSelectors=\(c.delegateSelectors.joined(separator: ","))  updated=\(ISO8601Millis.string(from: r.updatedAt))"
+                print(line)
+            }
+        }
+    }
+
+    /// `connector get NAME`.
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a connector as JSON (secret names only; values never leave the manager here).")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The connector's name.") var name: String
+
+        func run() async throws {
+            guard let record = try await options.client().call("GET", try ConnectorCommand.path(name), as: ConnectorRecord.self) else { return }
+            printJSON(record)
+        }
+    }
+
+    /// `connector delete NAME`.
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a connector; queued tasks keep the copy they were submitted with.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The connector's name.") var name: String
+
+        func run() async throws {
+            let _: [String: String]? = try await options.client().call("DELETE", try ConnectorCommand.path(name))
+            print("connector \(name) deleted")
+        }
+    }
+
+    /// `connector test NAME`: `aws.validate` through a delegate carrying the connector's tags.
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run aws.validate with the connector on a delegate carrying its delegateSelectors and print the result; exit 0 when it passes.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The connector's name.") var name: String
+
+        func run() async throws {
+            let client = try options.client()
+            let report: TaskReport?
+            do {
+                report = try await client.call("POST", try ConnectorCommand.path(name) + "/test", body: [String: String](), as: TaskReport.self)
+            } catch ManagerClientError.http(409, "no_matching_delegate", let message) {
+                FileHandle.standardError.write(Data("\(message)\n".utf8))
+                throw ExitCode(1)
+            }
+            guard let report else { throw ExitCode(1) }
+            FileHandle.standardError.write(Data("testing connector \(name) with task \(report.taskId)\n".utf8))
+            let ok = try await followLogs(client: client, taskId: report.taskId)
+            let final = try await client.task(report.taskId)
+            if let outputs = final.outputs, !outputs.isEmpty { printJSON(outputs) }
+            print(ok ? "connector \(name): ok (delegate \(final.delegateId ?? "?"))" : "connector \(name): failed")
+            if !ok { throw ExitCode(1) }
+        }
+    }
+}

@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Pipelines", dependencies: ["DelegateProtocol", "Manifests", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "DelegateRuntime",
             dependencies: [
@@ -120,6 +121,7 @@ let package = Package(
         .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "DelegateProtocol", "DelegateRuntime", "HTTPClient"]),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "Manifests"]),
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol"]),
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),

@@ -73,6 +73,8 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
 /// Every problem found in one manifest.
 public struct ManifestErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ManifestError]
+    /// Creates the list.
+    public init(errors: [ManifestError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 
@@ -112,7 +114,7 @@ public struct ManifestRenderer: Sendable {
             try YAMLExpansion.check(text, maxNodes: limits.maxNodes, maxDepth: limits.maxDepth)
             node = try Yams.compose(yaml: text)
         } catch let e as YamlError {
-            throw ManifestErrors(errors: [syntaxError(e, file: file)])
+            throw ManifestErrors(errors: [yamlSyntaxError(e, file: file)])
         } catch let p as YAMLExpansion.Problem {
             throw ManifestErrors(errors: [ManifestError(file: file, line: p.line, column: p.column, message: p.message)])
         }
@@ -359,22 +361,6 @@ private func show(_ v: JSONValue) -> String {
     }
 }
 
-private func isNull(_ node: Node) -> Bool {
-    if case .scalar(let s) = node, s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return true }
-    return false
-}
-
-/// A plain (unquoted) YAML scalar with its resolved type (JSON-compatible: no `yes`/`on` booleans).
-private func plainScalar(_ node: Node) -> JSONValue {
-    guard case .scalar(let s) = node else { return .null }
-    let t = s.string
-    if t == "true" || t == "True" || t == "TRUE" { return .bool(true) }
-    if t == "false" || t == "False" || t == "FALSE" { return .bool(false) }
-    if let i = Int64(t) { return .number(Double(i)) }
-    if t.contains(where: { $0.isNumber }), let d = Double(t), !t.lowercased().contains("n") { return .number(d) }
-    return .string(t)
-}
-
 private func describe(_ node: Node) -> String {
     switch node {
     case .mapping: return "a mapping"
@@ -384,7 +370,8 @@ private func describe(_ node: Node) -> String {
     }
 }
 
-private func syntaxError(_ e: YamlError, file: String) -> ManifestError {
+/// A YAML syntax error as a manifest error at its line and column.
+public func yamlSyntaxError(_ e: YamlError, file: String) -> ManifestError {
     switch e {
     case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
         let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
@@ -395,7 +382,7 @@ private func syntaxError(_ e: YamlError, file: String) -> ManifestError {
 }
 
 /// The member name closest to `key` (case-insensitive, small edit distance), for "did you mean".
-func closest(_ key: String, in candidates: [String]) -> String? {
+public func closest(_ key: String, in candidates: [String]) -> String? {
     let k = Array(key.lowercased())
     var best: (String, Int)?
     for c in candidates {

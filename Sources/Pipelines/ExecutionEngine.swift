@@ -1,0 +1,190 @@
+import DelegateProtocol
+
+/// The pure core of an execution: plan and task results in, the next task to submit (or the end) out.
+///
+/// Forward steps run in order, each with the outputs of the steps before it
+/// merged under its own payload. When one fails or is cancelled, the rollbacks
+/// of the steps that ran (the failed one included) run in reverse order, once
+/// per rollback group, each given its forward task's outputs and rollback
+/// snapshot. A step that changed nothing (no snapshot) needs no rollback. The
+/// state is `Codable`: a manager stores it and a restarted one resumes it.
+public struct ExecutionEngine: Codable, Sendable, Equatable {
+    /// Where the execution is.
+    public enum Phase: String, Codable, Sendable {
+        case deploying, rollingBack, succeeded, rolledBack, rollbackFailed
+    }
+
+    /// How a task ended, as the engine needs it.
+    public struct TaskOutcome: Codable, Sendable, Equatable {
+        public var status: TaskStatus
+        public var outputs: [String: JSONValue]
+        public var rollbackSnapshot: JSONValue?
+        public var error: String?
+
+        /// Creates an outcome.
+        public init(status: TaskStatus, outputs: [String: JSONValue] = [:], rollbackSnapshot: JSONValue? = nil, error: String? = nil) {
+            self.status = status
+            self.outputs = outputs
+            self.rollbackSnapshot = rollbackSnapshot
+            self.error = error
+        }
+    }
+
+    /// One task the engine ran or will run.
+    public struct Run: Codable, Sendable, Equatable {
+        /// `step:ID` or `rollback:ID`.
+        public var key: String
+        public var name: String
+        public var type: String
+        public var taskId: String?
+        public var outcome: TaskOutcome?
+    }
+
+    /// A task to submit.
+    public struct Submission: Sendable, Equatable {
+        public var key: String
+        public var name: String
+        public var type: String
+        public var payload: JSONValue
+        public var timeoutSeconds: Int
+    }
+
+    /// What to do next.
+    public enum Action: Sendable, Equatable {
+        /// Submit this task, then report its id with `started(key:taskId:)`.
+        case submit(Submission)
+        /// A task is running: report its end with `finished(key:_:)`.
+        case wait
+        /// The execution is over.
+        case done(Phase)
+    }
+
+    public private(set) var plan: PipelinePlan
+    public private(set) var phase: Phase = .deploying
+    /// Every task, in the order they were started.
+    public private(set) var runs: [Run] = []
+    /// Why the execution failed, if it did.
+    public private(set) var failure: String?
+
+    /// Starts an execution of `plan`.
+    public init(plan: PipelinePlan) {
+        self.plan = plan
+    }
+
+    /// The next thing to do.
+    public func next() -> Action {
+        if let running = runs.last, running.outcome == nil { return running.taskId == nil ? .submit(submission(for: running.key)) : .wait }
+        switch phase {
+        case .deploying:
+            guard let step = plan.steps.first(where: { s in !runs.contains { $0.key == "step:\(s.id)" } }) else { return .done(.succeeded) }
+            return .submit(submission(for: "step:\(step.id)"))
+        case .rollingBack:
+            guard let pending = pendingRollbacks().first else { return .done(runs.contains { $0.key.hasPrefix("rollback:") && $0.outcome?.status != .succeeded } ? .rollbackFailed : .rolledBack) }
+            return .submit(submission(for: "rollback:\(pending.id)"))
+        case .succeeded, .rolledBack, .rollbackFailed:
+            return .done(phase)
+        }
+    }
+
+    /// Records that the task for `key` was submitted as `taskId`.
+    public mutating func started(key: String, taskId: String) {
+        if let i = runs.lastIndex(where: { $0.key == key && $0.outcome == nil }) {
+            runs[i].taskId = taskId
+        } else {
+            let (name, type) = describe(key)
+            runs.append(Run(key: key, name: name, type: type, taskId: taskId, outcome: nil))
+        }
+    }
+
+    /// Records how the task for `key` ended, and moves the execution on.
+    public mutating func finished(key: String, _ outcome: TaskOutcome) {
+        guard let i = runs.lastIndex(where: { $0.key == key && $0.outcome == nil }) else { return }
+        runs[i].outcome = outcome
+        if key.hasPrefix("step:"), outcome.status != .succeeded, phase == .deploying {
+            failure = "\(runs[i].name) \(outcome.status.rawValue): \(outcome.error ?? "no reason given")"
+            phase = .rollingBack
+        }
+        if phase == .deploying, plan.steps.allSatisfy({ s in runs.contains { $0.key == "step:\(s.id)" && $0.outcome?.status == .succeeded } }) {
+            phase = .succeeded
+        }
+        if phase == .rollingBack, case .done(let end) = next() { phase = end }
+    }
+
+    /// Gives up waiting on the running task (the execution was cancelled): it counts as cancelled.
+    public mutating func cancel(reason: String) {
+        if let running = runs.last, running.outcome == nil {
+            finished(key: running.key, TaskOutcome(status: .cancelled, error: reason))
+        } else if phase == .deploying {
+            failure = reason
+            phase = .rollingBack
+            if case .done(let end) = next() { phase = end }
+        }
+    }
+
+    /// Rollbacks still to run, in reverse order of the steps that ran, one per group.
+    func pendingRollbacks() -> [PlannedStep] {
+        var seenGroups: Set<String> = []
+        var out: [PlannedStep] = []
+        for step in plan.steps.reversed() {
+            guard step.rollback != nil, outcome(of: step) != nil else { continue }
+            let group = Self.group(of: step)
+            guard seenGroups.insert(group).inserted else { continue }
+            // A group whose steps recorded no snapshot changed nothing: there is nothing to undo.
+            guard snapshot(of: group) != nil, !runs.contains(where: { $0.key == "rollback:\(step.id)" }) else { continue }
+            out.append(step)
+        }
+        return out
+    }
+
+    /// The rollback group of a step: its own id unless its rollback names a shared one.
+    static func group(of step: PlannedStep) -> String { step.rollback?.group ?? step.id }
+
+    /// How a forward step's task ended, if it has.
+    func outcome(of step: PlannedStep) -> TaskOutcome? {
+        runs.last { $0.key == "step:\(step.id)" }?.outcome
+    }
+
+    /// The steps a group's rollback undoes, in plan order.
+    func steps(in group: String) -> [PlannedStep] {
+        plan.steps.filter { $0.rollback != nil && Self.group(of: $0) == group }
+    }
+
+    /// The first snapshot a step of the group recorded.
+    func snapshot(of group: String) -> JSONValue? {
+        steps(in: group).lazy.compactMap { self.outcome(of: $0)?.rollbackSnapshot }.first
+    }
+
+    private func describe(_ key: String) -> (String, String) {
+        let id = String(key.drop { $0 != ":" }.dropFirst())
+        guard let step = plan.steps.first(where: { $0.id == id }) else { return (key, "?") }
+        if key.hasPrefix("rollback:"), let r = step.rollback { return (r.name, r.type) }
+        return (step.name, step.type)
+    }
+
+    /// The task for `key`, with the payload it runs with.
+    func submission(for key: String) -> Submission {
+        let id = String(key.drop { $0 != ":" }.dropFirst())
+        let index = plan.steps.firstIndex { $0.id == id } ?? 0
+        let step = plan.steps[index]
+        var payload: [String: JSONValue] = [:]
+        if key.hasPrefix("rollback:"), let rollback = step.rollback {
+            // The outputs of every step the rollback undoes, then its snapshot, then its own members.
+            let group = Self.group(of: step)
+            for s in steps(in: group) {
+                for (k, v) in outcome(of: s)?.outputs ?? [:] { payload[k] = v }
+            }
+            if let snapshot = snapshot(of: group) {
+                payload["snapshot"] = snapshot
+                if payload["serviceName"] == nil, let name = snapshot["serviceName"] ?? snapshot["baseName"] { payload["serviceName"] = name }
+            }
+            for (k, v) in rollback.payload.objectValue ?? [:] { payload[k] = v }
+            if payload["stepId"] == nil { payload["stepId"] = .string(step.id) }
+            return Submission(key: key, name: rollback.name, type: rollback.type, payload: .object(payload), timeoutSeconds: plan.timeoutSeconds)
+        }
+        for earlier in plan.steps[..<index] {
+            for (k, v) in outcome(of: earlier)?.outputs ?? [:] { payload[k] = v }
+        }
+        for (k, v) in step.payload.objectValue ?? [:] { payload[k] = v }
+        return Submission(key: key, name: step.name, type: step.type, payload: .object(payload), timeoutSeconds: plan.timeoutSeconds)
+    }
+}

@@ -1,0 +1,165 @@
+import DelegateProtocol
+import Foundation
+import Manifests
+import Yams
+
+/// Reads a YAML document into typed values, collecting every problem with its file, line, column and path.
+struct YAMLReader {
+    let file: String
+    /// Every problem found so far.
+    var errors: [ManifestError] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    mutating func fail(_ node: Node?, _ path: String, _ message: String) {
+        errors.append(ManifestError(file: file, line: node?.mark?.line, column: node?.mark?.column, path: path.isEmpty ? nil : path, message: message))
+    }
+
+    func syntaxError(_ e: YamlError) -> ManifestError { yamlSyntaxError(e, file: file) }
+
+    /// The members of a mapping; unknown keys are problems (with "did you mean"), nil when it is not a mapping.
+    mutating func mapping(_ node: Node, path: String, allowed: [String]) -> [String: Node]? {
+        guard let m = node.mapping else {
+            fail(node, path, "expected a mapping")
+            return nil
+        }
+        var out: [String: Node] = [:]
+        for (k, v) in m {
+            guard let key = k.string else { continue }
+            let childPath = path.isEmpty ? key : "\(path).\(key)"
+            guard allowed.contains(key) else {
+                let hint = closest(key, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
+                errors.append(ManifestError(file: file, line: k.mark?.line, column: k.mark?.column, path: childPath, message: "unknown key '\(key)' (known: \(allowed.sorted().joined(separator: ", ")))\(hint)"))
+                continue
+            }
+            out[key] = v
+        }
+        return out
+    }
+
+    /// A string member; an identifier is also held to the rules of names (printable, bounded).
+    mutating func string(_ node: Node?, _ parent: Node?, _ path: String, required: Bool, identifier: Bool = false) -> String {
+        guard let node else {
+            if required { fail(parent, "", "missing required key '\(path)'") }
+            return ""
+        }
+        guard case .scalar(let s) = node, !s.string.isEmpty else {
+            fail(node, path, "expected a non-empty string")
+            return ""
+        }
+        if identifier, let why = Identifiers.nameProblem(s.string) { fail(node, path, why) }
+        return s.string
+    }
+
+    /// An integer member within `range`.
+    mutating func integer(_ node: Node?, _ path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let node else { return nil }
+        let v = YAMLValues.json(node)
+        guard let n = v.intValue, range.contains(n) else {
+            fail(node, path, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(node.string.map { "'\($0)'" } ?? "a collection")")
+            return nil
+        }
+        return n
+    }
+
+    /// A mapping of free-form values (variables, artifact).
+    mutating func values(_ node: Node?, _ path: String) -> [String: JSONValue] {
+        guard let node else { return [:] }
+        guard case .object(let o) = YAMLValues.json(node) else {
+            fail(node, path, "expected a mapping")
+            return [:]
+        }
+        return o
+    }
+
+    /// A manifest reference in the delegate's form: `{path}` (read now, relative to the pipeline), `{inline}`, `{s3}`, `{git}`.
+    mutating func manifestRef(_ node: Node, _ path: String, baseDirectory: String) -> JSONValue? {
+        guard let m = mapping(node, path: path, allowed: ["path", "inline", "s3", "git"]) else { return nil }
+        guard m.count == 1, let (kind, value) = m.first else {
+            fail(node, path, "a manifest reference names exactly one of path, inline, s3, git")
+            return nil
+        }
+        switch kind {
+        case "path":
+            guard let rel = value.string, !rel.isEmpty else { fail(value, "\(path).path", "expected a file path"); return nil }
+            let full = rel.hasPrefix("/") ? rel : (baseDirectory as NSString).appendingPathComponent(rel)
+            guard let data = FileManager.default.contents(atPath: full) else {
+                fail(value, "\(path).path", "cannot read \(full)")
+                return nil
+            }
+            guard data.count <= ManifestLimits.standard.maxBytes else {
+                fail(value, "\(path).path", "\(full) is \(data.count) bytes; the limit is \(ManifestLimits.standard.maxBytes) bytes")
+                return nil
+            }
+            return ["store": "inline", "path": .string(rel), "identifier": .string((rel as NSString).lastPathComponent), "content": .string(String(decoding: data, as: UTF8.self))]
+        case "inline":
+            guard let text = value.string else { fail(value, "\(path).inline", "expected the manifest's text"); return nil }
+            return ["store": "inline", "path": .string("\(path).yaml"), "content": .string(text)]
+        case "s3":
+            guard let s3 = mapping(value, path: "\(path).s3", allowed: ["bucket", "key"]), let bucket = s3["bucket"]?.string, let key = s3["key"]?.string else {
+                fail(value, "\(path).s3", "S3 references need bucket and key")
+                return nil
+            }
+            return ["store": "s3", "bucket": .string(bucket), "key": .string(key)]
+        default:
+            guard let git = mapping(value, path: "\(path).git", allowed: ["url", "ref", "path", "usernameSecret", "passwordSecret"]),
+                  git["url"]?.string != nil, git["path"]?.string != nil else {
+                fail(value, "\(path).git", "Git references need url and path")
+                return nil
+            }
+            var out: [String: JSONValue] = ["store": "git"]
+            for (k, v) in git { if let s = v.string { out[k] = .string(s) } }
+            return .object(out)
+        }
+    }
+
+    /// The strategy: `type` and that type's options, each checked.
+    mutating func strategy(_ node: Node) -> PipelineStrategy? {
+        guard let m = node.mapping else { fail(node, "strategy", "expected a mapping with a type"); return nil }
+        guard let typeNode = m["type"], let typeName = typeNode.string else {
+            fail(node, "strategy", "missing required key 'type' (\(PipelineStrategy.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            return nil
+        }
+        guard let kind = PipelineStrategy.Kind(rawValue: typeName) else {
+            let known = PipelineStrategy.Kind.allCases.map(\.rawValue)
+            let hint = closest(typeName, in: known).map { "; did you mean '\($0)'?" } ?? ""
+            fail(typeNode, "strategy.type", "unknown strategy '\(typeName)' (known: \(known.joined(separator: ", ")))\(hint)")
+            return nil
+        }
+        let (allowed, required) = PipelineStrategy.allowedOptions(kind)
+        guard let members = mapping(node, path: "strategy", allowed: ["type"] + allowed.keys.sorted()) else { return nil }
+        var options: [String: JSONValue] = [:]
+        for (key, value) in members where key != "type" {
+            let path = "strategy.\(key)"
+            let v = YAMLValues.json(value)
+            switch allowed[key] {
+            case .bool?:
+                if case .bool = v { options[key] = v } else { fail(value, path, "expected true or false") }
+            case .string?:
+                if let s = v.stringValue ?? (v.intValue.map(String.init)), !s.isEmpty { options[key] = .string(s) } else { fail(value, path, "expected a string") }
+            case .integer(let range)?:
+                if let n = v.intValue, range.contains(n) { options[key] = .number(Double(n)) } else { fail(value, path, "expected an integer from \(range.lowerBound) to \(range.upperBound)") }
+            case .percentList?:
+                let list = v.arrayValue?.compactMap(\.intValue) ?? []
+                if !list.isEmpty, list.count == v.arrayValue?.count, list.allSatisfy({ (1...100).contains($0) }), zip(list, list.dropFirst()).allSatisfy({ $0 < $1 }) {
+                    options[key] = .array(list.map { .number(Double($0)) })
+                } else {
+                    fail(value, path, "expected increasing percentages from 1 to 100, e.g. [10, 50, 100]")
+                }
+            case nil:
+                break
+            }
+        }
+        for r in required where members[r] == nil { fail(node, "strategy", "strategy \(kind.rawValue) needs '\(r)'") }
+        return PipelineStrategy(kind: kind, options: options)
+    }
+
+    /// Each manifest the strategy needs must be named.
+    mutating func requireManifests(for strategy: PipelineStrategy, _ manifests: [String: JSONValue], _ root: Node) {
+        for key in strategy.requiredManifests where manifests[key] == nil {
+            fail(root, "manifests", "strategy \(strategy.kind.rawValue) needs manifests.\(key)")
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import DelegateProtocol
+import Foundation
+import Manifests
+import Pipelines
+import Testing
+
+/// A scratch directory with a pipeline's manifests.
+func pipelineDir() throws -> String {
+    let dir = NSTemporaryDirectory() + "pipe-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: dir + "/manifests", withIntermediateDirectories: true)
+    try "family: web\ncontainerDefinitions: [{name: web, image: <+artifact.image>}]\n".write(toFile: dir + "/manifests/td.yaml", atomically: true, encoding: .utf8)
+    try "serviceName: myapp\ndesiredCount: 2\n".write(toFile: dir + "/manifests/svc.yaml", atomically: true, encoding: .utf8)
+    try "launchType: FARGATE\ncount: 1\n".write(toFile: dir + "/manifests/run.yaml", atomically: true, encoding: .utf8)
+    return dir
+}
+
+let rollingText = """
+    pipeline: myapp-rolling
+    connector: aws-prod
+    cluster: ecs-tutorial
+    artifact: {image: nginx:perl}
+    manifests:
+      taskDefinition: {path: manifests/td.yaml}
+      serviceDefinition: {path: manifests/svc.yaml}
+    strategy: {type: rolling, forceNewDeployment: true}
+    variables: {team: web}
+    timeoutSeconds: 900
+    """
+
+@Suite struct PipelineFileTests {
+    @Test func aRollingPipelineReadsWithItsManifestsInline() throws {
+        let dir = try pipelineDir()
+        let p = try PipelineFile.parse(rollingText, file: "rolling.yaml", baseDirectory: dir, overrides: ["artifact.image": "nginx:stable", "env.name": "prod"])
+        #expect(p.name == "myapp-rolling" && p.connector == "aws-prod" && p.cluster == "ecs-tutorial" && p.timeoutSeconds == 900)
+        #expect(p.strategy == PipelineStrategy(kind: .rolling, options: ["forceNewDeployment": true]))
+        #expect(p.manifests["taskDefinition"]?["store"] == "inline")
+        #expect(p.manifests["taskDefinition"]?["content"]?.stringValue?.contains("<+artifact.image>") == true)
+        #expect(p.expressionVariables == ["team": "web", "env": ["name": "prod"], "artifact": ["image": "nginx:stable"]])
+    }
+
+    @Test func everyProblemIsNamedWithFileLineAndColumn() throws {
+        let dir = try pipelineDir()
+        let text = """
+            pipeline: bad
+            conector: aws-prod
+            cluster: ecs-tutorial
+            manifests:
+              taskDefinition: {path: manifests/missing.yaml}
+            strategy: {type: canry}
+            timeoutSeconds: 0
+            """
+        #expect {
+            try PipelineFile.parse(text, file: "bad.yaml", baseDirectory: dir)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("bad.yaml:2:1: conector: unknown key 'conector'") && text.contains("did you mean 'connector'?")
+                && text.contains("missing required key 'connector'")
+                && text.contains("bad.yaml:5:26: manifests.taskDefinition.path: cannot read")
+                && text.contains("bad.yaml:6:18: strategy.type: unknown strategy 'canry'") && text.contains("did you mean 'canary'?")
+                && text.contains("bad.yaml:7:17: timeoutSeconds: expected an integer from 1 to 604800")
+        }
+    }
+
+    @Test func strategiesCheckTheirOptions() throws {
+        let dir = try pipelineDir()
+        let bg = rollingText.replacingOccurrences(of: "strategy: {type: rolling, forceNewDeployment: true}", with: "strategy: {type: blueGreenTrafficShift, loadBalancer: alb, prodListener: 80, weights: [50, 10], doNotDownsizeOldService: yes}")
+        #expect {
+            try PipelineFile.parse(bg, file: "bg.yaml", baseDirectory: dir)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("strategy.weights: expected increasing percentages") && text.contains("unknown key 'doNotDownsizeOldService'")
+                && text.contains("strategy blueGreenTrafficShift needs 'stageListener'")
+        }
+        let run = rollingText.replacingOccurrences(of: "strategy: {type: rolling, forceNewDeployment: true}", with: "strategy: {type: runTask, waitForCompletion: true}")
+        #expect(throws: ManifestErrors.self) { try PipelineFile.parse(run, file: "run.yaml", baseDirectory: dir) }
+        let ok = run.replacingOccurrences(of: "serviceDefinition: {path: manifests/svc.yaml}", with: "runTaskRequest: {path: manifests/run.yaml}")
+        #expect(try PipelineFile.parse(ok, file: "run.yaml", baseDirectory: dir).strategy.kind == .runTask)
+    }
+
+    @Test func aliasBombsAndHugeFilesAreRefused() throws {
+        var s = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1..<30 { s += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        #expect(throws: ManifestErrors.self) { try PipelineFile.parse(s + "pipeline: *a29\n", file: "bomb.yaml", baseDirectory: "/tmp") }
+    }
+}

@@ -1136,6 +1136,24 @@ def _install_patches() -> None:
 
     B.describe_clusters = describe_clusters
 
+    # --- Application Auto Scaling: DescribeScalingPolicies matches ResourceId and
+    # ScalableDimension exactly (moto 5.2.1 matches substrings, so the policies of
+    # service/c/myapp were also listed for service/c/myappCanary and service/c/myapp__2).
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+
+    def describe_scaling_policies(self: Any, service_namespace: str, resource_id: str | None,
+                                  scalable_dimension: str | None, max_results: int | None,
+                                  next_token: str | None) -> tuple[str | None, list[Any]]:
+        policies = [p for p in self.policies.values()
+                    if p.service_namespace == service_namespace
+                    and (not resource_id or p.resource_id == resource_id)
+                    and (not scalable_dimension or p.scalable_dimension == scalable_dimension)]
+        start = int(next_token) if next_token else 0
+        end = start + (max_results or 100)
+        return (str(end) if end < len(policies) else None), policies[start:end]
+
+    ApplicationAutoscalingBackend.describe_scaling_policies = describe_scaling_policies
+
     # Containers are dicts with a private "_essential" key; the serializer
     # only reads keys of the model, so it stays internal.
     _ = (Callable, ClusterNotFoundException, ServiceNotFoundException)

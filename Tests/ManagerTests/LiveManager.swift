@@ -11,28 +11,31 @@ final class LiveManager: Sendable {
     let url: String
     let token = "tok-live"
     let http = HTTPClient()
+    /// The data directory (`manager.sqlite` and its WAL).
+    let dir: String
     private let serving: Task<Void, any Error>
 
-    private init(store: ManagerStore, url: String, serving: Task<Void, any Error>) {
+    private init(store: ManagerStore, url: String, dir: String, serving: Task<Void, any Error>) {
         self.store = store
         self.url = url
+        self.dir = dir
         self.serving = serving
     }
 
-    /// Starts a manager with `settings` and waits until it listens.
-    static func start(_ settings: ManagerSettings = ManagerSettings()) async throws -> LiveManager {
-        let dir = NSTemporaryDirectory() + "mlive-\(UUID().uuidString.prefix(8))"
+    /// Starts a manager with `settings` (sealing secrets with `secrets`, if given) on `dir` (a fresh one by default) and waits until it listens.
+    static func start(_ settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil, dir: String? = nil) async throws -> LiveManager {
+        let dir = dir ?? NSTemporaryDirectory() + "mlive-\(UUID().uuidString.prefix(8))"
         let store = try ManagerStore.open(directory: dir)
         var logger = Logger(label: "live-manager")
         logger.logLevel = .critical
-        let server = ManagerServer(store: store, token: "tok-live", settings: settings, logger: logger)
+        let server = ManagerServer(store: store, token: "tok-live", settings: settings, secrets: secrets, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let serving = Task {
             try await server.run(host: "127.0.0.1", port: 0, handlesSignals: false) { continuation.yield($0) }
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
-        return LiveManager(store: store, url: "http://127.0.0.1:\(port)", serving: serving)
+        return LiveManager(store: store, url: "http://127.0.0.1:\(port)", dir: dir, serving: serving)
     }
 
     /// A typed client with the right token.
@@ -47,10 +50,19 @@ final class LiveManager: Sendable {
         return (response.status, try? ProtocolV1.decoder().decode(ErrorBody.self, from: response.body).error)
     }
 
-    /// Registers a delegate running `delegate.echo` with `tags`; returns its id.
-    func register(instance: String = UUID().uuidString, tags: [String] = [], held: [String]? = nil) async throws -> String {
+    /// Registers a delegate running `types` with `tags`; returns its id.
+    func register(instance: String = UUID().uuidString, name: String = "d", tags: [String] = [], types: [String] = ["delegate.echo"], held: [String]? = nil) async throws -> String {
         try await client.register(RegisterRequest(
-            name: "d", hostname: "h", version: "1", tags: tags, capacity: 2, taskTypes: ["delegate.echo"], instanceId: instance, heldTaskIds: held)).delegateId
+            name: name, hostname: "h", version: "1", tags: tags, capacity: 2, taskTypes: types, instanceId: instance, heldTaskIds: held)).delegateId
+    }
+
+    /// Sends `body` as-is with `method` to `path`; returns the status and the raw answer.
+    func send(_ method: String, _ path: String, _ body: String? = nil) async throws -> (status: Int, body: String) {
+        let request = HTTPClientRequest(
+            method: method, url: url + path,
+            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")], body: body.map { Data($0.utf8) } ?? Data())
+        let response = try await http.send(request)
+        return (response.status, String(decoding: response.body, as: UTF8.self))
     }
 
     /// Stops serving.

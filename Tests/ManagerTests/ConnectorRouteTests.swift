@@ -1,0 +1,156 @@
+import DelegateProtocol
+import Foundation
+import Manager
+import ManagerClient
+import Testing
+
+/// The connector and secret routes, and what a stored connector does to a task, on an in-process manager.
+@Suite struct ConnectorRouteTests {
+    static let key = try! SecretBox(key: Array(repeating: 0x5A, count: 32))
+    static let secretValue = "pr0d-s3cret-VALUE-9f1c"
+    static let connector = """
+        {"name": "aws-prod", "type": "aws", "region": "us-east-1", "endpoint": "http://127.0.0.1:4566",
+         "credentials": {"kind": "static", "accessKeyIdSecret": "prod-key-id", "secretAccessKeySecret": "prod-secret"},
+         "delegateSelectors": ["prod"]}
+        """
+
+    /// A manager with secrets on, holding the two secrets and the `aws-prod` connector.
+    func seeded(dir: String? = nil) async throws -> LiveManager {
+        let m = try await LiveManager.start(secrets: Self.key, dir: dir)
+        _ = try await m.register(name: "other", tags: ["other"])
+        #expect(try await m.send("PUT", "/v1/secrets/prod-key-id", #"{"value": "AKIDPRODEXAMPLE"}"#).status == 201)
+        #expect(try await m.send("PUT", "/v1/secrets/prod-secret", #"{"value": "\#(Self.secretValue)"}"#).status == 201)
+        #expect(try await m.send("PUT", "/v1/connectors/aws-prod", Self.connector).status == 201)
+        return m
+    }
+
+    /// Submits `delegate.echo` using the stored connector; returns the report as the manager answers it.
+    func submit(_ m: LiveManager, selectors: [String] = [], connectorName: String = "aws-prod") async throws -> TaskReport {
+        try #require(try await m.client.call("POST", "/v1/tasks", body: TaskSubmission(
+            SubmitTaskRequest(type: "delegate.echo", selectors: selectors, payload: ["lines": ["x"]]), connectorName: connectorName), as: TaskReport.self))
+    }
+
+    @Test func connectorsAreCreatedReadListedReplacedAndDeleted() async throws {
+        let m = try await LiveManager.start()
+        defer { Task { await m.stop() } }
+        #expect(try await m.send("PUT", "/v1/connectors/aws-prod", Self.connector).status == 201)
+        #expect(try await m.send("PUT", "/v1/connectors/aws-prod", Self.connector).status == 200)
+        let record = try #require(try await m.client.call("GET", "/v1/connectors/aws-prod", as: ConnectorRecord.self))
+        #expect(record.connector.delegateSelectors == ["prod"] && record.connector.credentials?.secretAccessKeySecret == "prod-secret")
+        #expect(try await m.client.call("GET", "/v1/connectors", as: [ConnectorRecord].self)?.map(\.connector.name) == ["aws-prod"])
+        let unknown = try await m.send("PUT", "/v1/connectors/aws-prod", Self.connector.replacingOccurrences(of: "\"region\"", with: "\"regoin\""))
+        #expect(unknown.status == 400 && unknown.body.contains("unknown member 'regoin'") && unknown.body.contains("missing required member 'region'"))
+        let renamed = try await m.send("PUT", "/v1/connectors/other", Self.connector)
+        #expect(renamed.status == 400 && renamed.body.contains("the path names 'other'"))
+        #expect(try await m.send("PUT", "/v1/connectors/bad%20name", Self.connector).status == 400)
+        #expect(try await m.send("DELETE", "/v1/connectors/aws-prod").status == 200)
+        #expect(try await m.send("DELETE", "/v1/connectors/aws-prod").status == 404)
+        #expect(try await m.send("GET", "/v1/connectors/aws-prod").status == 404)
+    }
+
+    @Test func withoutAKeyFileSecretRoutesSaySo() async throws {
+        let m = try await LiveManager.start()
+        defer { Task { await m.stop() } }
+        for (method, body) in [("PUT", #"{"value": "v"}"#), ("DELETE", nil)] {
+            let answer = try await m.send(method, "/v1/secrets/x", body)
+            #expect(answer.status == 409 && answer.body.contains("secrets_disabled") && answer.body.contains("--secrets-key-file"))
+        }
+        #expect(try await m.send("GET", "/v1/secrets").status == 409)
+        #expect(try await m.send("PUT", "/v1/connectors/aws-prod", Self.connector).status == 201)
+        _ = try await m.register()
+        let refused = try await m.send("POST", "/v1/tasks", #"{"type": "delegate.echo", "selectors": [], "payload": {}, "connectorName": "aws-prod"}"#)
+        #expect(refused.status == 400 && refused.body.contains("without --secrets-key-file"))
+    }
+
+    @Test func aTaskUsingAConnectorGoesOnlyToDelegatesWithItsTagsAndSaysWhy() async throws {
+        let m = try await seeded()
+        defer { Task { await m.stop() } }
+        let dev = try await m.register(name: "dev", tags: ["dev"])
+        let report = try await submit(m, selectors: ["ECS"])
+        #expect(report.selectors == ["ECS", "prod"] && report.connectorName == "aws-prod")
+        let waiting = try #require(try await m.client.call("GET", "/v1/tasks/\(report.taskId)", as: TaskReport.self))
+        #expect(waiting.waitingReason?.hasPrefix("no connected delegate has tags ECS, prod (connector aws-prod") == true, "\(waiting.waitingReason ?? "")")
+        #expect(try await m.client.nextTask(delegateId: dev, wait: 0) == nil)
+        let prod = try await m.register(name: "prod", tags: ["prod", "ecs"])
+        let envelope = try #require(try await m.client.nextTask(delegateId: prod, wait: 1))
+        #expect(envelope.taskId == report.taskId)
+        #expect(envelope.connector == ["aws": ["region": "us-east-1", "endpoint": "http://127.0.0.1:4566", "credentials": [
+            "kind": "static", "accessKeyId": "AKIDPRODEXAMPLE", "secretAccessKey": .string(Self.secretValue)]]])
+        #expect(envelope.secrets == ["prod-key-id": "AKIDPRODEXAMPLE", "prod-secret": Self.secretValue])
+    }
+
+    @Test func submissionsNamingConnectorsAreChecked() async throws {
+        let m = try await seeded()
+        defer { Task { await m.stop() } }
+        _ = try await m.register()
+        let unknown = try await m.send("POST", "/v1/tasks", #"{"type": "delegate.echo", "selectors": [], "payload": {}, "connectorName": "nope"}"#)
+        #expect(unknown.status == 400 && unknown.body.contains("no connector 'nope' (known: aws-prod)"))
+        let both = try await m.send("POST", "/v1/tasks", #"{"type": "delegate.echo", "selectors": [], "payload": {}, "connectorName": "aws-prod", "connector": {}}"#)
+        #expect(both.status == 400 && both.body.contains("not both"))
+        #expect(try await m.send("DELETE", "/v1/secrets/prod-secret").status == 200)
+        let missing = try await m.send("POST", "/v1/tasks", #"{"type": "delegate.echo", "selectors": [], "payload": {}, "connectorName": "aws-prod"}"#)
+        #expect(missing.status == 400 && missing.body.contains("secrets that do not exist: prod-secret"))
+    }
+
+    @Test func aSecretDeletedWhileTheTaskWaitedFailsItAtLeaseTime() async throws {
+        let m = try await seeded()
+        defer { Task { await m.stop() } }
+        let report = try await submit(m)
+        #expect(try await m.send("DELETE", "/v1/secrets/prod-secret").status == 200)
+        let prod = try await m.register(tags: ["prod"])
+        #expect(try await m.client.nextTask(delegateId: prod, wait: 0) == nil)
+        let failed = try await m.client.task(report.taskId)
+        #expect(failed.state == "failed" && failed.error?.code == "secret.missing" && failed.error?.message.contains("prod-secret") == true)
+    }
+
+    @Test func secretValuesNeverLeaveTheManagerExceptInTheLeaseEnvelope() async throws {
+        let m = try await seeded()
+        defer { Task { await m.stop() } }
+        let report = try await submit(m)
+        var answers: [String] = []
+        for path in ["/v1/secrets", "/v1/connectors", "/v1/connectors/aws-prod", "/v1/tasks", "/v1/tasks/\(report.taskId)", "/v1/delegates"] {
+            answers.append(try await m.send("GET", path).body)
+        }
+        answers.append(try await m.send("PUT", "/v1/secrets/prod-secret", #"{"value": "\#(Self.secretValue)"}"#).body)
+        #expect(answers[0].contains("prod-secret") && answers[0].contains("createdAt"))
+        for answer in answers { #expect(!answer.contains(Self.secretValue) && !answer.contains("AKIDPRODEXAMPLE"), "\(answer)") }
+        let prod = try await m.register(tags: ["prod"])
+        #expect(try await m.client.nextTask(delegateId: prod, wait: 1)?.secrets["prod-secret"] == Self.secretValue)
+        let files = try FileManager.default.contentsOfDirectory(atPath: m.dir)
+        #expect(files.contains("manager.sqlite") && files.contains("manager.sqlite-wal"))
+        for file in files {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: m.dir + "/" + file))
+            #expect(bytes.range(of: Data(Self.secretValue.utf8)) == nil, "\(file) holds the secret in the clear")
+            #expect(bytes.range(of: Data("AKIDPRODEXAMPLE".utf8)) == nil, "\(file) holds the key id in the clear")
+        }
+    }
+
+    @Test func aStoredConnectorTaskSurvivesARestartAndAnInlineOneFailsAsBefore() async throws {
+        let first = try await seeded()
+        let inline = try #require(try await first.client.call("POST", "/v1/tasks", body: TaskSubmission(SubmitTaskRequest(
+            type: "delegate.echo", selectors: ["prod"], payload: [:], secrets: ["pw": "inline-secret"])), as: TaskReport.self))
+        let stored = try await submit(first)
+        await first.stop()
+        let m = try await LiveManager.start(secrets: Self.key, dir: first.dir)
+        defer { Task { await m.stop() } }
+        let prod = try await m.register(tags: ["prod"])
+        let envelope = try #require(try await m.client.nextTask(delegateId: prod, wait: 1))
+        #expect(envelope.taskId == stored.taskId, "the inline task failed at lease time and was skipped")
+        #expect(envelope.secrets["prod-secret"] == Self.secretValue)
+        let lost = try await m.client.task(inline.taskId)
+        #expect(lost.state == "failed" && lost.error?.code == "secrets.lost")
+    }
+
+    @Test func aConnectorTestNamesTheTagsNoConnectedDelegateHasThenRunsOnOneThatHasThem() async throws {
+        let m = try await seeded()
+        defer { Task { await m.stop() } }
+        _ = try await m.register(name: "dev", tags: ["dev"], types: ["aws.validate"])
+        let refused = try await m.send("POST", "/v1/connectors/aws-prod/test", "{}")
+        #expect(refused.status == 409 && refused.body.contains("no_matching_delegate") && refused.body.contains("no connected delegate has tag prod"), "\(refused.body)")
+        #expect(try await m.send("POST", "/v1/connectors/nope/test", "{}").status == 404)
+        let prod = try await m.register(name: "prod", tags: ["prod"], types: ["aws.validate"])
+        let answer = try await m.send("POST", "/v1/connectors/aws-prod/test", "{}")
+        #expect(answer.status == 201 && answer.body.contains("\"type\":\"aws.validate\"") && answer.body.contains("\"connectorName\":\"aws-prod\""))
+        #expect(try await m.client.nextTask(delegateId: prod, wait: 1)?.type == "aws.validate")
+    }
+}

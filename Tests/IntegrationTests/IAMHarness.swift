@@ -45,8 +45,9 @@ enum IAMPolicyDocument {
 /// A seeded simulator that checks SigV4 and IAM policies, a manager, and a delegate tagged `ecs`.
 ///
 /// Before enforcement is switched on (`POST /_awssim/iam`), a boto3 script creates: an admin user,
-/// one user per entry of `policies` holding exactly that policy document, the manifest bucket with
-/// `objects`, and a listener rule on the prod listener (so blue/green also routes through a rule).
+/// one user per entry of `policies` holding exactly that policy document, the manifest bucket, the
+/// S3 `objects` (keyed `bucket/key`, buckets created as needed), and a listener rule on the prod
+/// listener (so blue/green also routes through a rule).
 /// From then on, every AWS call needs the keys of one of those users and their policy's permission.
 struct IAMWorld {
     static let manifestBucket = "ecs-delegate-manifests-123456789012"
@@ -148,9 +149,12 @@ struct IAMWorld {
         admin = user("awssim-admin", json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
         users = {name: user(name, document) for name, document in spec["policies"].items()}
         s3 = session.client("s3", endpoint_url=endpoint)
-        s3.create_bucket(Bucket=spec["bucket"])
-        for key, body in spec["objects"].items():
-            s3.put_object(Bucket=spec["bucket"], Key=key, Body=body.encode())
+        buckets = {spec["bucket"]} | {path.split("/", 1)[0] for path in spec["objects"]}
+        for bucket in sorted(buckets):
+            s3.create_bucket(Bucket=bucket)
+        for path, body in spec["objects"].items():
+            bucket, key = path.split("/", 1)
+            s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
         seed = spec["seed"]
         elb = session.client("elbv2", endpoint_url=endpoint)
         rule = elb.create_rule(ListenerArn=seed["prodListenerArn"], Priority=10,

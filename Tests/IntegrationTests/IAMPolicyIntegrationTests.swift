@@ -30,7 +30,7 @@ import Testing
         let policy = try IAMPolicyDocument.text()
         // The update's task definition is the tutorial's, fetched from S3 (the bucket the policy names).
         let w = try await IAMWorld.start("iam-all", policies: [Self.user: policy]) { sim in
-            ["myapp/RegisterTaskDefinitionRequest.yaml": try tutorialManifest("RegisterTaskDefinitionRequest.yaml", sim: sim)["content"]?.stringValue ?? ""]
+            [IAMWorld.manifestBucket + "/myapp/RegisterTaskDefinitionRequest.yaml": try tutorialManifest("RegisterTaskDefinitionRequest.yaml", sim: sim)["content"]?.stringValue ?? ""]
         }
         _ = try await w.sim.control("/_awssim/calls", method: "DELETE")
         #expect(try await w.enforcing())
@@ -124,7 +124,9 @@ import Testing
         let policy = try IAMPolicyDocument.text()
         let restricted = try IAMPolicyDocument.without("ecs:UpdateService", from: policy)
         #expect(!restricted.contains("ecs:UpdateService") && restricted.contains("ecs:CreateService"))
-        let w = try await IAMWorld.start("iam-deny", policies: [Self.user: policy, Self.noUpdate: restricted])
+        let w = try await IAMWorld.start("iam-deny", policies: [Self.user: policy, Self.noUpdate: restricted]) { sim in
+            ["team-bucket/myapp/RegisterTaskDefinitionRequest.yaml": try tutorialManifest("RegisterTaskDefinitionRequest.yaml", sim: sim)["content"]?.stringValue ?? ""]
+        }
         let full = try #require(w.users[Self.user])
         let limited = try #require(w.users[Self.noUpdate])
 
@@ -135,6 +137,14 @@ import Testing
 
         let first = try await w.run("ecs.rolling.deploy", try deployPayload(sim: w.sim, image: "nginx:perl"), execution: "d1", as: full)
         check("first deployment with the full policy", first)
+
+        // s3:GetObject is scoped to the manifest buckets: a manifest elsewhere is refused before any change.
+        var elsewhere = try deployPayload(sim: w.sim, image: "nginx:stable")
+        elsewhere["manifests"]?["taskDefinition"] = ["store": "s3", "bucket": "team-bucket", "key": "myapp/RegisterTaskDefinitionRequest.yaml"]
+        let outside = try await w.run("ecs.rolling.deploy", elsewhere, execution: "d0", as: full)
+        #expect(outside.0.state == "failed" && outside.0.error?.code == "manifest_fetch", "\(outside.0.error?.message ?? "")")
+        #expect(outside.0.error?.message.contains("cannot fetch s3://team-bucket/myapp/RegisterTaskDefinitionRequest.yaml") == true
+                && outside.0.error?.message.contains("AccessDenied") == true, "\(outside.0.error?.message ?? "")")
 
         let (info, log) = try await w.run("ecs.rolling.deploy", try deployPayload(sim: w.sim, image: "nginx:stable"), execution: "d2", as: limited)
         #expect(info.state == "failed")

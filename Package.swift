@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "Manager",
             dependencies: [
-                "DelegateProtocol", "COpenSSL", "Manifests", .product(name: "Yams", package: "Yams"),
+                "DelegateProtocol", "COpenSSL", "Manifests", "Pipelines", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "ECSManagerCLI",
             dependencies: [
-                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol",
+                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Pipelines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

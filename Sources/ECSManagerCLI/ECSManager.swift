@@ -5,6 +5,7 @@ import HTTPClient
 import Logging
 import Manager
 import ManagerClient
+import Pipelines
 
 @main
 struct ECSManager: AsyncParsableCommand {
@@ -12,7 +13,8 @@ struct ECSManager: AsyncParsableCommand {
         commandName: "ecs-manager",
         abstract: "The reference manager for ecs-delegate: queues tasks, routes them by tags, stores logs and results.",
         version: "ecs-manager \(managerVersion)",
-        subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self, ConnectorCommand.self, SecretCommand.self])
+        subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self, ConnectorCommand.self, SecretCommand.self,
+                      Run.self, Executions.self, ExecutionCommand.self, Watch.self, Rollback.self])
 }
 
 /// Reads a bearer token from a file, trimmed; a clear error when it cannot.
@@ -246,12 +248,16 @@ struct Delegates: AsyncParsableCommand {
 }
 
 struct Cancel: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Cancel a task.")
+    static let configuration = CommandConfiguration(abstract: "Cancel a task, or an execution (exec-...: its running task is cancelled and what ran is rolled back).")
     @OptionGroup var options: ClientOptions
-    @Argument(help: "The task id.") var task: String
+    @Argument(help: "The task or execution id.") var task: String
 
     func run() async throws {
         do {
+            if task.hasPrefix("exec-") {
+                _ = try await options.client().call("POST", "/v1/executions/\(task)/cancel", as: ExecutionReport.self)
+                return print("cancelled \(task): what ran is being rolled back")
+            }
             try await options.client().cancel(taskId: task)
         } catch ManagerClientError.http(409, "already_finished", let message) {
             FileHandle.standardError.write(Data("\(message)\n".utf8))

@@ -13,10 +13,14 @@ public struct ManagerServer: Sendable {
     let notifier = Notifier()
     let logger: Logger
     let context: ManagerContext
+    /// Where executions live (nil: a store without them; the routes and the orchestrator are then off).
+    let executions: (any ExecutionRepository)?
+    let executionGate = ExecutionGate()
 
     /// Creates a server over `store`, accepting `token` as the only bearer token; `secrets` seals stored secrets (nil: secrets are disabled).
     public init(store: any ManagerRepository, token: String, settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil, logger: Logger) {
         repository = store
+        executions = store as? any ExecutionRepository
         self.token = token
         self.settings = settings
         self.logger = logger
@@ -54,7 +58,8 @@ public struct ManagerServer: Sendable {
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "ecs-manager"),
-            services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger)],
+            services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger)]
+                + (executions.map { [ExecutionOrchestrator(context: context, executions: $0, gate: executionGate)] } ?? []),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
     }
@@ -68,5 +73,6 @@ public struct ManagerServer: Sendable {
         LogsController(context: context).addRoutes(to: v1)
         ConnectorsController(context: context).addRoutes(to: v1)
         SecretsController(context: context).addRoutes(to: v1)
+        if let executions { ExecutionsController(context: context, executions: executions, gate: executionGate).addRoutes(to: v1) }
     }
 }

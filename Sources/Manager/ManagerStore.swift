@@ -98,6 +98,7 @@ public final class ManagerStore: ManagerRepository {
                 );
                 """)
         }
+        registerExecutionMigrations(&m)
         return m
     }
 

@@ -63,6 +63,7 @@ struct TasksController: Sendable {
         if changed {
             context.dispatcher.finished(id)
             context.logger.info("task finished", metadata: ["task": "\(id)", "status": "\(result.status.rawValue)"])
+            context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
         }
         context.notifier.notify(key: ManagerContext.taskKey(id))
         return try json(["status": "recorded"])

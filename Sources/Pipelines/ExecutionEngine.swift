@@ -121,6 +121,18 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         }
     }
 
+    /// Rolls back a finished execution by hand (`ecs-manager rollback`): the rollbacks of every step that ran, in reverse order.
+    ///
+    /// Returns false when there is nothing to do: the execution is still running
+    /// (cancel it instead) or was already rolled back.
+    public mutating func requestRollback(reason: String) -> Bool {
+        guard phase == .succeeded else { return false }
+        failure = reason
+        phase = .rollingBack
+        if case .done(let end) = next() { phase = end }
+        return true
+    }
+
     /// Rollbacks still to run, in reverse order of the steps that ran, one per group.
     func pendingRollbacks() -> [PlannedStep] {
         var seenGroups: Set<String> = []

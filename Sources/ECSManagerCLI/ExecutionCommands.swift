@@ -1,0 +1,152 @@
+import ArgumentParser
+import DelegateProtocol
+import Foundation
+import ManagerClient
+import Manifests
+import Pipelines
+
+/// `ecs-manager run PIPELINE.yaml`: reads the pipeline (and its manifest files), starts an execution, and with --follow prints it.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a pipeline; with --follow, print each step's log under its heading. Exit 0 succeeded, 1 failed and rolled back, 3 the rollback failed too.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The pipeline file (docs/pipelines.md).") var pipeline: String
+    @Option(name: .customLong("var"), help: "A variable, a.b=value (repeatable); artifact.image=... sets the artifact.") var vars: [String] = []
+    @Flag(help: "Print the execution's log as it runs, and exit with its outcome.") var follow = false
+
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: pipeline) else { throw ValidationError("cannot read pipeline file \(pipeline)") }
+        var overrides: [String: String] = [:]
+        for v in vars {
+            guard let eq = v.firstIndex(of: "="), eq != v.startIndex else { throw ValidationError("--var must be NAME=VALUE, got '\(v)'") }
+            overrides[String(v[..<eq])] = String(v[v.index(after: eq)...])
+        }
+        let file: PipelineFile
+        do {
+            file = try PipelineFile.parse(String(decoding: data, as: UTF8.self), file: pipeline, baseDirectory: (pipeline as NSString).deletingLastPathComponent, overrides: overrides)
+        } catch let e as ManifestErrors {
+            FileHandle.standardError.write(Data("\(e)\n".utf8))
+            throw ExitCode(2)
+        }
+        let client = try options.client()
+        guard let report = try await client.call("POST", "/v1/executions", body: StartExecutionRequest(plan: PipelinePlan(file)), as: ExecutionReport.self) else {
+            throw ValidationError("the manager gave no answer")
+        }
+        guard follow else {
+            print(report.executionId)
+            return
+        }
+        FileHandle.standardError.write(Data("execution \(report.executionId) of \(report.pipeline): \(report.steps.joined(separator: " -> "))\n".utf8))
+        let end = try await followExecution(client: client, id: report.executionId)
+        if end.exitStatus != 0 { throw ExitCode(end.exitStatus) }
+    }
+}
+
+/// Prints an execution's tasks' lines, each task under its heading, until it ends; returns its last report.
+func followExecution(client: ManagerClient, id: String) async throws -> ExecutionReport {
+    var shown: Set<String> = []
+    while true {
+        guard let report = try await client.call("GET", "/v1/executions/\(id)", as: ExecutionReport.self) else { throw ValidationError("no execution \(id)") }
+        var waiting = false
+        for run in report.runs where !shown.contains(run.key) {
+            guard let taskId = run.taskId, !taskId.isEmpty else {
+                if run.status != nil {
+                    say("\n== \(run.isRollback ? "Rollback: " : "")\(run.name) ==\n\(run.error ?? "not started")")
+                    shown.insert(run.key)
+                    continue
+                }
+                waiting = true
+                break
+            }
+            say("\n== \(run.isRollback ? "Rollback: " : "")\(run.name) ==")
+            _ = try await followLogs(client: client, taskId: taskId)
+            shown.insert(run.key)
+        }
+        if report.isFinished && !waiting && report.runs.allSatisfy({ shown.contains($0.key) }) {
+            let outcome: String
+            switch report.phase {
+            case .succeeded: outcome = "succeeded"
+            case .rolledBack: outcome = "failed and was rolled back: \(report.failure ?? "")"
+            case .rollbackFailed: outcome = "failed, and its rollback failed too: \(report.failure ?? "")"
+            case .deploying, .rollingBack: outcome = report.phase.rawValue
+            }
+            say("\nExecution \(id) of \(report.pipeline) \(outcome)")
+            return report
+        }
+        try await Task.sleep(for: .milliseconds(300))
+    }
+}
+
+/// Writes a line to standard output unbuffered, in order with the task lines `followLogs` writes.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// `ecs-manager executions`: the recent executions.
+struct Executions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List recent executions.")
+    @OptionGroup var options: ClientOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let list = try await options.client().call("GET", "/v1/executions", as: [ExecutionReport].self) ?? []
+        if json { return printJSON(list) }
+        for e in list {
+            let last = e.runs.last.map { "  last: \($0.name) \($0.status?.rawValue ?? "running")" } ?? ""
+            print("\(e.executionId)  \(e.pipeline)  \(e.phase.rawValue)\(last)")
+        }
+    }
+}
+
+/// `ecs-manager execution get ID`.
+struct ExecutionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "execution", abstract: "Show one execution.", subcommands: [Get.self])
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an execution's steps and tasks.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The execution id.") var id: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard let e = try await options.client().call("GET", "/v1/executions/\(id)", as: ExecutionReport.self) else { throw ValidationError("no execution \(id)") }
+            if json { return printJSON(e) }
+            print("\(e.executionId)  \(e.pipeline)  connector \(e.connector)  \(e.phase.rawValue)")
+            if let f = e.failure { print("failure: \(f)") }
+            for r in e.runs { print("  \(r.isRollback ? "rollback " : "")\(r.name)  \(r.type)  \(r.taskId ?? "-")  \(r.status?.rawValue ?? "running")\(r.error.map { "  \($0)" } ?? "")") }
+        }
+    }
+}
+
+/// `ecs-manager watch ID`: follow an execution that is already running.
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Follow an execution's log until it ends (exit status as run --follow).")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The execution id.") var id: String
+
+    func run() async throws {
+        let end = try await followExecution(client: try options.client(), id: id)
+        if end.exitStatus != 0 { throw ExitCode(end.exitStatus) }
+    }
+}
+
+/// `ecs-manager rollback ID`: roll back a succeeded execution from the snapshots its steps kept.
+struct Rollback: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Roll back a finished execution, steps in reverse order; with --follow, print it.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The execution id.") var id: String
+    @Flag(help: "Print the rollback's log as it runs.") var follow = false
+
+    func run() async throws {
+        let client = try options.client()
+        do {
+            _ = try await client.call("POST", "/v1/executions/\(id)/rollback", as: ExecutionReport.self)
+        } catch ManagerClientError.http(409, _, let message) {
+            FileHandle.standardError.write(Data("\(message)\n".utf8))
+            throw ExitCode(1)
+        }
+        guard follow else { return print("rollback of \(id) started") }
+        let end = try await followExecution(client: client, id: id)
+        if end.phase != .rolledBack { throw ExitCode(end.exitStatus) }
+    }
+}

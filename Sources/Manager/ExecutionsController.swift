@@ -1,0 +1,103 @@
+import DelegateProtocol
+import Foundation
+import Hummingbird
+import Pipelines
+
+/// Executions: start a pipeline, list, report, cancel, roll back.
+struct ExecutionsController: Sendable {
+    let context: ManagerContext
+    let executions: any ExecutionRepository
+    let gate: ExecutionGate
+
+    /// Adds the routes under `/v1`.
+    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+        v1.post("executions", use: start)
+        v1.get("executions", use: list)
+        v1.get("executions/:id", use: get)
+        v1.post("executions/:id/cancel", use: cancel)
+        v1.post("executions/:id/rollback", use: rollback)
+    }
+
+    /// `POST /v1/executions`: 201 with the new execution's report.
+    func start(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let body: StartExecutionRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
+        let plan = body.plan
+        guard !plan.steps.isEmpty else { throw APIError(.badRequest, "invalid", "the pipeline has no steps") }
+        if let why = Identifiers.nameProblem(plan.pipeline) { throw APIError(.badRequest, "invalid", "member 'plan.pipeline': \(why)") }
+        guard try context.repository.connector(plan.connector) != nil else {
+            throw APIError(.badRequest, "unknown_connector", "no connector named \(plan.connector): store it first with ecs-manager connector apply")
+        }
+        let known = try context.repository.knownTaskTypes()
+        for step in plan.steps {
+            for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type) {
+                throw APIError(.badRequest, "invalid", "step \(step.name) needs task type \(type), which no delegate has ever registered")
+            }
+        }
+        guard TaskEnvelope.timeoutRange.contains(plan.timeoutSeconds) else {
+            throw APIError(.badRequest, "invalid", "member 'plan.timeoutSeconds' must be from \(TaskEnvelope.timeoutRange.lowerBound) to \(TaskEnvelope.timeoutRange.upperBound)")
+        }
+        let id = "exec-" + UUID().uuidString.lowercased()
+        let now = Date()
+        try executions.createExecution(id: id, engine: ExecutionEngine(plan: plan), now: now)
+        context.logger.info("execution started", metadata: ["execution": "\(id)", "pipeline": "\(plan.pipeline)"])
+        context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
+        guard let stored = try executions.execution(id) else { throw APIError(.internalServerError, "internal", "execution vanished") }
+        return try json(stored.report, status: .created)
+    }
+
+    /// `GET /v1/executions?limit=N`: newest first.
+    func list(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let limit = try req.queryNumber("limit", in: 1...1000, fallback: 100)
+        return try json(try executions.executions(limit: limit).map(\.report))
+    }
+
+    /// `GET /v1/executions/{id}`.
+    func get(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        try json(try stored(ctx).report)
+    }
+
+    /// `POST /v1/executions/{id}/cancel`: the running task is cancelled and what ran is rolled back.
+    func cancel(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try stored(ctx).id
+        var refused: String?
+        try gate.withExecution(id, in: executions) { engine in
+            guard !(engine.phase != .deploying && engine.phase != .rollingBack) else {
+                refused = "execution \(id) already finished: \(engine.phase.rawValue)"
+                return false
+            }
+            if let running = engine.runs.last, running.outcome == nil, let taskId = running.taskId, !taskId.isEmpty {
+                _ = try context.repository.requestCancel(taskId: taskId, now: Date())
+                context.notifier.notify(key: ManagerContext.taskKey(taskId))
+            }
+            engine.cancel(reason: "the execution was cancelled")
+            return true
+        }
+        if let refused { throw APIError(.conflict, "already_finished", refused) }
+        context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
+        return try json(try stored(ctx).report)
+    }
+
+    /// `POST /v1/executions/{id}/rollback`: a succeeded execution rolled back by hand, from the kept snapshots.
+    func rollback(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try stored(ctx).id
+        var refused: String?
+        try gate.withExecution(id, in: executions) { engine in
+            guard engine.requestRollback(reason: "rolled back by hand") else {
+                refused = engine.phase == .deploying || engine.phase == .rollingBack
+                    ? "execution \(id) is still running (\(engine.phase.rawValue)): cancel it to roll back what ran"
+                    : "execution \(id) already ended \(engine.phase.rawValue)"
+                return false
+            }
+            return true
+        }
+        if let refused { throw APIError(.conflict, "not_rollbackable", refused) }
+        context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
+        return try json(try stored(ctx).report)
+    }
+
+    private func stored(_ ctx: BasicRequestContext) throws -> StoredExecution {
+        let id = try ctx.parameters.require("id")
+        guard let e = try executions.execution(id) else { throw APIError(.notFound, "not_found", "no execution \(id)") }
+        return e
+    }
+}

@@ -1,0 +1,66 @@
+import DelegateProtocol
+import Foundation
+
+/// An execution as the manager reports it: the pipeline, where it is, and every task it ran.
+public struct ExecutionReport: Codable, Sendable, Equatable {
+    public var executionId: String
+    public var pipeline: String
+    public var connector: String
+    /// `deploying`, `rollingBack`, `succeeded`, `rolledBack`, `rollbackFailed`.
+    public var phase: ExecutionEngine.Phase
+    /// Why it failed (the step and its error), when it did.
+    public var failure: String?
+    public var createdAt: Date
+    public var finishedAt: Date?
+    /// The tasks, in the order they ran.
+    public var runs: [RunReport]
+    /// The steps the plan has, in order (their names), for a client that shows what is still to come.
+    public var steps: [String]
+
+    /// Creates a report from the stored engine.
+    public init(executionId: String, engine: ExecutionEngine, createdAt: Date, finishedAt: Date?) {
+        self.executionId = executionId
+        pipeline = engine.plan.pipeline
+        connector = engine.plan.connector
+        phase = engine.phase
+        failure = engine.failure
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+        runs = engine.runs.map { RunReport(key: $0.key, name: $0.name, type: $0.type, taskId: $0.taskId, status: $0.outcome?.status, error: $0.outcome?.error, isRollback: $0.key.hasPrefix("rollback:")) }
+        steps = engine.plan.steps.map(\.name)
+    }
+
+    /// Whether the execution has ended.
+    public var isFinished: Bool { phase != .deploying && phase != .rollingBack }
+
+    /// The exit status `ecs-manager run --follow` ends with: 0 succeeded, 1 failed and rolled back, 3 the rollback failed too.
+    public var exitStatus: Int32 {
+        switch phase {
+        case .succeeded: return 0
+        case .rolledBack: return 1
+        case .rollbackFailed: return 3
+        case .deploying, .rollingBack: return 2
+        }
+    }
+}
+
+/// One task of an execution.
+public struct RunReport: Codable, Sendable, Equatable {
+    public var key: String
+    /// The step's heading, e.g. "Canary Deploy" or "Rolling Rollback".
+    public var name: String
+    public var type: String
+    public var taskId: String?
+    /// Nil while it runs.
+    public var status: TaskStatus?
+    public var error: String?
+    public var isRollback: Bool
+}
+
+/// `POST /v1/executions` body: a pipeline expanded by the client (which reads its manifest files).
+public struct StartExecutionRequest: Codable, Sendable, Equatable {
+    public var plan: PipelinePlan
+
+    /// Creates a request.
+    public init(plan: PipelinePlan) { self.plan = plan }
+}

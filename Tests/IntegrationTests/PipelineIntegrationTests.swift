@@ -127,4 +127,27 @@ import Testing
         #expect(status == 2)
         #expect(err.contains("bad.yaml:5:18: strategy.type: unknown strategy 'rollin'"), "\(err)")
     }
+
+    @Test func aManagerRestartedMidExecutionFinishesItWithEveryLineOnce() async throws {
+        let w = try await World.start("pipe-restart")
+        _ = try await w.sim.control("/_awssim/faults/images", #"{"pattern": "nginx:slow", "startDelaySeconds": 150}"#)
+        let run = try w.cli(["run", try w.pipeline("myapp-rolling", strategy: "{type: rolling}", image: "nginx:slow")], "start")
+        #expect(await run.wait(timeout: .seconds(30)) == 0, "\(run.stderr)")
+        let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await eventually(timeout: .seconds(60), "the deployment is waiting for its tasks") {
+            let tasks = try await w.client.tasks()
+            guard let t = tasks.first(where: { $0.executionId == id }) else { return false }
+            return try await allLines(w.client, taskId: t.taskId).contains { $0.text.hasPrefix("Creating Service myapp") }
+        }
+        await w.manager.stop(SIGKILL)
+        try await w.manager.start()
+        let watch = try w.cli(["watch", id], "watch")
+        #expect(await watch.wait(timeout: .seconds(120)) == 0, "\(watch.stderr)\n\(watch.stdout)")
+        let lines = watch.stdout.split(separator: "\n").map(String.init)
+        #expect(inOrder(lines, ["== Rolling Deploy ==", "Creating Service myapp", "Service myapp reached steady state", "Deployment Successful.", "Execution \(id) of myapp-rolling succeeded"]) == nil, "\(watch.stdout)")
+        #expect(lines.filter { $0.hasPrefix("Creating Service myapp") }.count == 1, "every line exactly once")
+        // The connector's secret references still resolve after the restart: a second execution runs.
+        let (again, out, err) = try await w.run(try w.pipeline("myapp-rolling", strategy: "{type: rolling}", image: "nginx:stable"), "again")
+        #expect(again == 0, "\(err)\n\(out)")
+    }
 }

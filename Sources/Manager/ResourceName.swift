@@ -9,7 +9,11 @@ public enum ResourceName {
     /// so a name is one URL path segment as written.
     public static func problem(_ name: String) -> String? {
         if let why = Identifiers.tagProblem(name) { return why.replacingOccurrences(of: "a tag", with: "a name") }
-        let allowed = name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "._-".unicodeScalars.contains($0)) }
-        return allowed ? nil : "a name may hold only ASCII letters, digits, '.', '_' and '-'"
+        func alphanumeric(_ u: Unicode.Scalar) -> Bool { u.isASCII && (u.properties.isAlphabetic || u.properties.numericType != nil) }
+        let allowed = name.unicodeScalars.allSatisfy { alphanumeric($0) || "._-".unicodeScalars.contains($0) }
+        guard allowed, let first = name.unicodeScalars.first, alphanumeric(first) else {
+            return "a name must start with an ASCII letter or digit and hold only ASCII letters, digits, '.', '_' and '-'"
+        }
+        return nil
     }
 }

@@ -61,6 +61,15 @@ class Manager:
         self.log.close()
 
 
+def secrets_key_file(tmp):
+    """A fresh 32-byte key as 64 hex characters in a mode-0600 file, for `serve --secrets-key-file`."""
+    path = os.path.join(tmp, "secrets.key")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(os.urandom(32).hex() + "\n")
+    return path
+
+
 def start_manager(tmp, *args):
     """A manager in `tmp`, or a clear failure when the binary is not built."""
     if not os.path.exists(os.path.join(BIN, "ecs-manager")):

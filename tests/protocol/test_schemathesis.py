@@ -26,7 +26,7 @@ from schemathesis.checks import (
 
 from schemathesis.core.parameters import ParameterLocation
 
-from manager_process import SPEC_PATH, start_manager
+from manager_process import SPEC_PATH, secrets_key_file, start_manager
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "80"))
 BUDGET_SECONDS = float(os.environ.get("SCHEMATHESIS_BUDGET_SECONDS", "75"))
@@ -38,9 +38,9 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
 
 @pytest.fixture(scope="module")
 def live():
-    """One manager for the whole module, with a registered delegate so `delegate.echo` is a known type."""
+    """One manager for the whole module, with secrets on and a registered delegate so `delegate.echo` is a known type."""
     with tempfile.TemporaryDirectory() as tmp:
-        m = start_manager(tmp, "--poll-wait-seconds", "1")
+        m = start_manager(tmp, "--poll-wait-seconds", "1", "--secrets-key-file", secrets_key_file(tmp))
         reg = {"name": "fuzz", "hostname": "h", "version": "0", "tags": ["a"], "capacity": 2, "taskTypes": ["delegate.echo"],
                "instanceId": "i-fuzz", "protocolVersion": 1}
         status, _ = m.call("post", "/v1/delegates/register", reg)

@@ -1,40 +1,56 @@
 #!/usr/bin/env bash
-# The demo: the tutorial's rolling deployment on the local AWS simulator, through a real manager and delegate.
-#   1. start awssim (moto with ECS that rolls out) and seed the tutorial's world (cluster, VPC, ALB);
-#   2. start ecs-manager and ecs-delegate on loopback;
-#   3. validate the AWS connector, deploy nginx:perl (first deployment), then nginx:stable (an update),
-#      following each task's log as the tutorial shows it; then show the delegate's status and snapshots.
-# Everything lives under a temporary directory and is stopped on exit.
+# The demo: the ECS tutorial as a story, on the local AWS simulator, through a real manager and delegate.
+#   1. build (release), start awssim (moto with ECS that rolls out) and seed the tutorial's world (cluster, VPC, ALB);
+#   2. start ecs-manager (with a secrets key) and an ecs-delegate tagged [ecs, demo] on loopback;
+#   3. store the AWS keys as secrets and a connector that uses them, and test the connector;
+#   4. run the example pipelines from Config/examples/pipelines: a first rolling deployment, an update,
+#      a broken image that fails and is rolled back automatically, then a blue/green create and swap;
+#   5. show the executions, the delegate's status and its rollback snapshots.
+# Everything lives under a temporary directory and is stopped on exit and on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 export PATH="/opt/swift/usr/bin:$PATH"
+started=$(date +%s)
 
-echo "== building (release) =="
-swift build -c release --product ecs-manager 2>&1 | tail -1
-swift build -c release --product ecs-delegate 2>&1 | tail -1
+say() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
+
+say "building ecs-manager and ecs-delegate (release)"
+echo "A first release build takes about 9 minutes on 2 cores; later runs take seconds. Progress:"
+build() {  # prints one progress line in 40, and the last
+  swift build -c release --product "$1" 2>&1 | awk '/^\[[0-9]+\/[0-9]+\]/ { n++; if (n % 40 == 1) print "  " $0; last = $0; next } { print "  " $0 }'
+}
+build ecs-manager
+build ecs-delegate
 BIN="$(swift build -c release --show-bin-path)"
 
 WORK="$(mktemp -d /tmp/ecs-delegate-demo.XXXXXX)"
 pids=()
 cleanup() {
+  trap - EXIT INT TERM
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "demo files kept in $WORK (awssim.log, manager.log, delegate.log)"
 }
 trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
 umask 077
 
-echo "== starting the AWS simulator =="
+say "starting the AWS simulator and seeding the tutorial's world"
 PYTHONPATH="$ROOT/tools/awssim" python3 -m awssim --port 0 --quiet >"$WORK/awssim.out" 2>"$WORK/awssim.log" &
 pids+=($!)
 for _ in $(seq 200); do [ -s "$WORK/awssim.out" ] && break; sleep 0.05; done
 ENDPOINT="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["endpoint"])' "$WORK/awssim.out")"
 PYTHONPATH="$ROOT/tools/awssim" python3 -m awssim seed --endpoint "$ENDPOINT" >"$WORK/seed.json"
-echo "simulator at $ENDPOINT; cluster $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cluster"])' "$WORK/seed.json")"
+seed() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(v[0] if isinstance(v, list) else v)' "$WORK/seed.json" "$1"; }
+echo "simulator at $ENDPOINT; cluster $(seed cluster), load balancer ecs-tutorial-alb"
 
+say "starting ecs-manager and ecs-delegate on loopback"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/token"
-"$BIN/ecs-manager" serve --listen 127.0.0.1:0 --port-file "$WORK/port" --data "$WORK/manager-data" --token-file "$WORK/token" >"$WORK/manager.log" 2>&1 &
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/secrets.key"
+chmod 600 "$WORK/token" "$WORK/secrets.key"
+"$BIN/ecs-manager" serve --listen 127.0.0.1:0 --port-file "$WORK/port" --data "$WORK/manager-data" \
+  --token-file "$WORK/token" --secrets-key-file "$WORK/secrets.key" >"$WORK/manager.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.05; done
 MANAGER="http://127.0.0.1:$(cat "$WORK/port")"
@@ -54,48 +70,54 @@ M=(--manager "$MANAGER" --token-file "$WORK/token")
 for _ in $(seq 200); do "$BIN/ecs-manager" delegates "${M[@]}" 2>/dev/null | grep -q connected && break; sleep 0.05; done
 "$BIN/ecs-manager" delegates "${M[@]}"
 
-# The connector: region, the simulator's endpoint, static test keys (the manager keeps connectors in memory only).
-cat >"$WORK/connector.json" <<JSON
-{"aws": {"region": "us-east-1", "endpoint": "$ENDPOINT",
-         "credentials": {"kind": "static", "accessKeyId": "AKIDDEMO", "secretAccessKey": "demo-secret-key"}}}
-JSON
+say "secrets and a connector that selects the delegate by tag"
+# Secret values come from standard input, never the command line; the manager seals them with AES-256-GCM.
+printf 'AKIDDEMO' | "$BIN/ecs-manager" secret set sim-key-id "${M[@]}"
+printf 'demo-secret-key-value' | "$BIN/ecs-manager" secret set sim-secret "${M[@]}"
+"$BIN/ecs-manager" secret list "${M[@]}"
+cat >"$WORK/connector.yaml" <<YAML
+name: aws-tutorial
+type: aws
+region: us-east-1
+endpoint: $ENDPOINT
+credentials:
+  kind: static
+  accessKeyIdSecret: sim-key-id
+  secretAccessKeySecret: sim-secret
+delegateSelectors: [ecs]
+YAML
+cat "$WORK/connector.yaml"
+"$BIN/ecs-manager" connector apply "$WORK/connector.yaml" "${M[@]}"
+"$BIN/ecs-manager" connector test aws-tutorial "${M[@]}"
 
-payload() {  # payload IMAGE: the tutorial's manifests, verbatim but for the user's placeholders
-  python3 - "$1" "$WORK/seed.json" "$ROOT/Tests/ManifestsTests/Fixtures" <<'PY'
-import json, sys
-image, seed, fixtures = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]
-def ref(name, ident):
-    text = open(f"{fixtures}/{name}").read()
-    text = (text.replace("<ecsInstanceRole Role ARN>", "arn:aws:iam::123456789012:role/ecsInstanceRole")
-                .replace("<Security Group Id>", seed["securityGroupId"]).replace("<Subnet Id>", seed["subnets"][0]))
-    return {"store": "inline", "identifier": ident, "path": f"account:/ECS Tutorial/{name}", "content": text}
-print(json.dumps({"cluster": seed["cluster"], "variables": {"artifact": {"image": image}},
-                  "manifests": {"taskDefinition": ref("RegisterTaskDefinitionRequest.yaml", "task def"),
-                                "serviceDefinition": ref("CreateServiceRequest.yaml", "service def"),
-                                "scalableTargets": [ref("ScalableTarget.yaml", "scalable target")],
-                                "scalingPolicies": [ref("ScalingPolicy.yaml", "scaling policy")]}}))
-PY
-}
+# The examples name the network and role through variables; the simulator's come from its seed.
+NET=(--var "aws.securityGroup=$(seed securityGroupId)" --var "aws.subnet=$(seed subnets)")
+PIPES="$ROOT/Config/examples/pipelines"
 
-echo
-echo "== aws.validate: does the connector work? =="
-echo '{}' | "$BIN/ecs-manager" submit "${M[@]}" --type aws.validate --selector ecs --connector "$WORK/connector.json" --payload - --follow
+say "pipeline myapp-rolling with nginx:perl: the first deployment"
+"$BIN/ecs-manager" run "$PIPES/rolling.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.image=nginx:perl
 
-echo
-echo "== ecs.rolling.deploy nginx:perl (first deployment) =="
-payload nginx:perl | "$BIN/ecs-manager" submit "${M[@]}" --type ecs.rolling.deploy --selector ecs \
-  --connector "$WORK/connector.json" --execution-id demo-run-1 --payload - --follow
+say "pipeline myapp-rolling with nginx:stable: an update of the running service"
+"$BIN/ecs-manager" run "$PIPES/rolling.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.image=nginx:stable
 
-echo
-echo "== ecs.rolling.deploy nginx:stable (update of the running service) =="
-payload nginx:stable | "$BIN/ecs-manager" submit "${M[@]}" --type ecs.rolling.deploy --selector ecs \
-  --connector "$WORK/connector.json" --execution-id demo-run-2 --payload - --follow
+say "pipeline myapp-rolling with nginx:broken: the image cannot be pulled, the deployment fails and is rolled back"
+curl -s -XPOST "$ENDPOINT/_awssim/faults/images" -d '{"pattern": "nginx:broken", "failToStart": true}' >/dev/null
+# The same pipeline with a 20 s steady-state limit, so the failure comes quickly (manifest paths made absolute).
+BROKEN="$WORK/broken.yaml"
+sed -e 's/strategy: {type: rolling}/strategy: {type: rolling, steadyStateTimeoutSeconds: 20}/' \
+    -e "s|\.\./manifests/|$ROOT/Config/examples/manifests/|" "$PIPES/rolling.yaml" >"$BROKEN"
+status=0
+"$BIN/ecs-manager" run "$BROKEN" --follow "${M[@]}" "${NET[@]}" --var artifact.image=nginx:broken || status=$?
+if [ "$status" != 1 ]; then echo "expected the broken deployment to fail and be rolled back (exit 1), got exit $status" >&2; exit 1; fi
+echo "(exit 1: the deployment failed and the rollback put myapp back on nginx:stable)"
 
-echo
-echo "== the manager's view =="
-"$BIN/ecs-manager" tasks "${M[@]}"
-echo
-echo "== the delegate's status socket =="
+say "pipeline myapp-bluegreen: the new version as the stage service, then the listeners swapped"
+"$BIN/ecs-manager" run "$PIPES/bluegreen.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.image=nginx:alpine
+
+say "the manager's executions"
+"$BIN/ecs-manager" executions "${M[@]}"
+say "the delegate's status socket"
 "$BIN/ecs-delegate" status --socket "$WORK/status.sock"
 echo
 "$BIN/ecs-delegate" snapshots --socket "$WORK/status.sock"
+say "done in $(( $(date +%s) - started )) s"

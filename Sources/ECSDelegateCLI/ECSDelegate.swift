@@ -232,10 +232,27 @@ struct SnapshotsCommand: AsyncParsableCommand {
         let entries = try ProtocolV1.decoder().decode([SnapshotEntry].self, from: data)
         if entries.isEmpty { print("no rollback snapshots") }
         for e in entries {
-            let first = e.snapshot["firstDeployment"]?.boolValue == true
-            let what = first ? "first deployment (rollback deletes the service)" : "task definition \(e.snapshot["service"]?["taskDefinition"]?.stringValue ?? "?"), desired count \(e.snapshot["service"]?["desiredCount"]?.intValue.map(String.init) ?? "?")"
+            let what = describeSnapshot(e)
             print("\(ISO8601Millis.string(from: e.createdAt))  execution \(e.executionId)  step \(e.stepId) (\(e.kind.rawValue), rolled back by \(e.kind.rollbackTaskType ?? "nothing"))  \(e.cluster)/\(e.service)  \(what)")
         }
+    }
+}
+
+/// What a snapshot will restore, in a few words, by kind.
+func describeSnapshot(_ e: SnapshotEntry) -> String {
+    let s = e.snapshot
+    func count(_ v: JSONValue?) -> String { v?.intValue.map(String.init) ?? "?" }
+    switch e.kind {
+    case .rolling, .canary:
+        if s["firstDeployment"]?.boolValue == true { return "first deployment (rollback deletes the service)" }
+        return "task definition \(s["service"]?["taskDefinition"]?.stringValue ?? "?"), desired count \(count(s["service"]?["desiredCount"]))"
+    case .scale:
+        return "desired count \(count(s["desiredCount"]))"
+    case .blueGreen:
+        let old = s["oldServiceName"]?.stringValue.map { "blue service \($0) at \(count(s["oldDesiredCount"])) tasks" } ?? "no blue service (first deployment)"
+        return "\(old); prod forwarding as before; new service \(s["newServiceName"]?.stringValue ?? "?")"
+    case .runTask:
+        return "task family \(s["family"]?.stringValue ?? "?") (nothing to undo)"
     }
 }
 

@@ -7,6 +7,8 @@ struct LeaseSweeper: Service {
     let repository: any ManagerRepository
     let notifier: Notifier
     let logger: Logger
+    /// Forgets the inline secrets of tasks the sweep ended.
+    let dispatcher: TaskDispatcher
 
     func run() async throws {
         while !Task.isCancelledOrShuttingDown {
@@ -14,6 +16,7 @@ struct LeaseSweeper: Service {
                 let changed = try repository.expireLeases()
                 if !changed.isEmpty {
                     logger.warning("leases expired", metadata: ["tasks": "\(changed)"])
+                    for id in changed where (try? repository.task(id))?.isFinished == true { dispatcher.finished(id) }
                     notifier.notify { $0.hasPrefix("delegate:") || changed.contains(String($0.dropFirst("task:".count))) }
                 }
             } catch {

@@ -9,8 +9,12 @@ extension ManagerRepository {
     public func touch(delegateId: String, heartbeat: HeartbeatRequest?) throws { try touch(delegateId: delegateId, heartbeat: heartbeat, now: Date()) }
     /// Every delegate as seen now.
     public func delegates(staleAfter: TimeInterval) throws -> [DelegateInfo] { try delegates(now: Date(), staleAfter: staleAfter) }
-    /// Queues a task without a stored connector, now.
-    public func submit(_ s: SubmitTaskRequest) throws -> String { try submit(s, connector: nil, now: Date()) }
+    /// Queues a task under a fresh id; returns the id.
+    public func submit(_ s: SubmitTaskRequest, connector: Connector? = nil, now: Date = Date()) throws -> String {
+        let id = TaskIdentifier.make()
+        try submit(s, id: id, connector: connector, now: now)
+        return id
+    }
     /// The 100 most recent tasks.
     public func tasks() throws -> [TaskReport] { try tasks(limit: 100) }
     /// Asks now for a task to be cancelled.
@@ -30,4 +34,10 @@ extension ManagerRepository {
     public func extendLiveLeases(by seconds: TimeInterval) throws { try extendLiveLeases(by: seconds, now: Date()) }
     /// Up to 5000 lines after `after`.
     public func logs(taskId: String, after: Int64) throws -> [LogLine] { try logs(taskId: taskId, after: after, limit: 5000) }
+}
+
+/// Where task ids come from.
+public enum TaskIdentifier {
+    /// A fresh task id, `task-` and a UUID.
+    public static func make() -> String { "task-" + UUID().uuidString.lowercased() }
 }

@@ -25,8 +25,8 @@ public protocol ManagerRepository: Sendable {
 
     // MARK: tasks
 
-    /// Queues a task; `connector` is the stored connector it uses (its selectors already merged into `s.selectors`).
-    func submit(_ s: SubmitTaskRequest, connector: Connector?, now: Date) throws -> String
+    /// Queues task `id`; `connector` is the stored connector it uses (its selectors already merged into `s.selectors`).
+    func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, now: Date) throws
     /// One task's report, or nil.
     func task(_ id: String) throws -> TaskReport?
     /// The most recent tasks, newest first.

@@ -58,7 +58,7 @@ public struct ManagerServer: Sendable {
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "ecs-manager"),
-            services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger)]
+            services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger, dispatcher: context.dispatcher)]
                 + (executions.map { [ExecutionOrchestrator(context: context, executions: $0, gate: executionGate)] } ?? []),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -187,9 +187,8 @@ public final class ManagerStore: ManagerRepository {
 
     // MARK: tasks
 
-    /// Queues a task; returns its id. Inline secrets and connector are only flagged, never stored.
-    public func submit(_ s: SubmitTaskRequest, connector: Connector?, now: Date) throws -> String {
-        let id = "task-" + UUID().uuidString.lowercased()
+    /// Queues task `id`. Inline secrets and connector are only flagged, never stored.
+    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, now: Date) throws {
         let hasSensitive = !(s.secrets ?? [:]).isEmpty || s.connector != nil
         try db.write { db in
             try db.execute(
@@ -200,7 +199,6 @@ public final class ManagerStore: ManagerRepository {
                 arguments: [id, s.type, try jsonString(s.selectors), try jsonString(s.payload), s.timeoutSeconds ?? 1800, s.executionId, hasSensitive,
                             now.timeIntervalSince1970, connector?.name, try connector.map { try jsonString($0) }])
         }
-        return id
     }
 
     /// Leases the oldest queued task this delegate may run, or returns nil.

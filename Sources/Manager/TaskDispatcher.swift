@@ -25,8 +25,15 @@ struct TaskDispatcher: Sendable {
                 try RequestRules.labels(s.selectors, member: "selectors (with connector \(c.name)'s delegateSelectors)")
             }
         }
-        let id = try repository.submit(s, connector: connector, now: Date())
+        // Inline secrets are in memory before the task is visible to a long poll, which would otherwise find them missing.
+        let id = TaskIdentifier.make()
         inline.keep(s, id: id)
+        do {
+            try repository.submit(s, id: id, connector: connector, now: Date())
+        } catch {
+            inline.forget(id)
+            throw error
+        }
         guard let report = try repository.task(id) else { throw APIError(.internalServerError, "internal", "task vanished") }
         logger.info("task queued", metadata: ["task": "\(id)", "type": "\(s.type)", "selectors": "\(s.selectors)", "connector": "\(connector?.name ?? "-")"])
         return report

@@ -19,8 +19,10 @@ public enum ConnectorFile {
             root = try Yams.compose(yaml: text)
         } catch let p as YAMLExpansion.Problem {
             throw ManifestErrors(errors: [ManifestError(file: file, line: p.line, column: p.column, message: p.message)])
+        } catch let e as YamlError {
+            throw ManifestErrors(errors: [yamlSyntaxError(e, file: file)])
         } catch {
-            throw ManifestErrors(errors: [syntaxError(error, file: file)])
+            throw ManifestErrors(errors: [ManifestError(file: file, message: "cannot read the file as YAML: \(error)")])
         }
         guard let root else {
             throw ManifestErrors(errors: [ManifestError(file: file, message: "the file is empty: a connector is a mapping with name, type and its members")])
@@ -65,19 +67,5 @@ public enum ConnectorFile {
         case .alias:
             return .null
         }
-    }
-
-    /// A YAML syntax error at its line and column.
-    private static func syntaxError(_ error: any Error, file: String) -> ManifestError {
-        if let e = error as? YamlError {
-            switch e {
-            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
-                let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-                return ManifestError(file: file, line: mark.line, column: mark.column, message: "syntax error: \(what)")
-            default:
-                break
-            }
-        }
-        return ManifestError(file: file, message: "syntax error: \(error)")
     }
 }

@@ -153,4 +153,28 @@ import Testing
         #expect(answer.status == 201 && answer.body.contains("\"type\":\"aws.validate\"") && answer.body.contains("\"connectorName\":\"aws-prod\""))
         #expect(try await m.client.nextTask(delegateId: prod, wait: 1)?.type == "aws.validate")
     }
+
+    @Test func hostileConnectorAndSecretRequestsGetAShortClearAnswer() async throws {
+        let m = try await LiveManager.start(secrets: Self.key)
+        defer { Task { await m.stop() } }
+        let long = String(repeating: "n", count: 65)
+        #expect(try await m.send("PUT", "/v1/secrets/\(long)", #"{"value": "v"}"#).body.contains("at most 64 bytes"))
+        #expect(try await m.send("PUT", "/v1/secrets/-dash", #"{"value": "v"}"#).status == 400)
+        #expect(try await m.send("PUT", "/v1/secrets/ok", #"{"value": ""}"#).status == 400)
+        let big = try await m.send("PUT", "/v1/secrets/ok", #"{"value": "\#(String(repeating: "x", count: SecretVault.maxValueBytes + 1))"}"#)
+        #expect(big.status == 400 && big.body.contains("at most 65536"))
+        #expect(try await m.send("PUT", "/v1/secrets/ok", String(repeating: "[", count: 200)).status == 400)
+        let control = try await m.send("PUT", "/v1/connectors/aws-prod", Self.connector.replacingOccurrences(of: "\"prod\"]", with: "\"pr\\u0000od\"]"))
+        #expect(control.status == 400 && control.body.contains("delegateSelectors[0]"), "\(control.body)")
+        var nested = #"{"kind": "delegate"}"#
+        for _ in 0..<6 { nested = #"{"kind": "assumeRole", "roleArn": "arn:aws:iam::1:role/r", "source": \#(nested)}"# }
+        let deep = try await m.send("PUT", "/v1/connectors/deep", #"{"name": "deep", "type": "aws", "region": "us-east-1", "credentials": \#(nested)}"#)
+        #expect(deep.status == 400 && deep.body.contains("nest at most 4 deep"), "\(deep.body)")
+        let huge = try await m.send("PUT", "/v1/connectors/huge", #"{"name": "huge", "type": "aws", "description": "\#(String(repeating: "d", count: 70_000))"}"#)
+        #expect(huge.status == 413)
+        let wrong = try await m.send("PUT", "/v1/connectors/x", #"{"name": 5, "type": "aws", "region": "US EAST", "endpoint": "ftp://h", "credentials": {"kind": "static"}}"#)
+        for member in ["name: must be a string", "region: must be an AWS region", "endpoint: must be an http or https URL", "missing required member 'accessKeyIdSecret'"] {
+            #expect(wrong.status == 400 && wrong.body.contains(member), "\(member): \(wrong.body)")
+        }
+    }
 }

@@ -205,4 +205,31 @@ func delegate(_ store: any ManagerRepository, _ tags: [String], instance: String
         #expect(try store.deleteSecret("a") == false)
         #expect(try store.secrets().map(\.name) == ["b"])
     }
+
+    @Test(arguments: repositoryFactories) func delegatesShowAsConnectedDrainingDisconnectedOrUnregistered(_ factory: RepositoryFactory) throws {
+        let store = try factory.make()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let ids = try (0..<3).map { i in
+            try store.register(RegisterRequest(name: "d\(i)", hostname: "h", version: "1", tags: [], capacity: 1, taskTypes: ["x.y"], instanceId: "i-\(i)"), now: t0).delegateId
+        }
+        try store.touch(delegateId: ids[0], heartbeat: HeartbeatRequest(running: [], freeCapacity: 1, status: "draining"), now: t0)
+        try store.unregister(delegateId: ids[2])
+        let now = try store.delegates(now: t0.addingTimeInterval(1), staleAfter: 30)
+        #expect(now.map(\.state) == ["draining", "connected", "unregistered"])
+        #expect(try store.delegates(now: t0.addingTimeInterval(60), staleAfter: 30).map(\.state) == ["disconnected", "disconnected", "unregistered"])
+    }
+
+    @Test(arguments: repositoryFactories) func aRestartExtendsLiveLeasesAndCancellationRidesOnHeartbeats(_ factory: RepositoryFactory) throws {
+        let store = try factory.make()
+        let d = try delegate(store, [])
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let id = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let leased = try #require(try store.lease(for: d, leaseSeconds: 5, now: t0))
+        try store.extendLiveLeases(by: 30, now: t0.addingTimeInterval(10))
+        #expect(try store.expireLeases(now: t0.addingTimeInterval(20)).isEmpty, "the lease was extended from the restart")
+        #expect(try store.requestCancel(taskId: id, now: t0) == .requested)
+        let (renewed, cancel) = try store.renew(delegateId: d.id, running: [RunningTask(taskId: id, leaseId: leased.leaseId), RunningTask(taskId: "gone", leaseId: "l")], leaseSeconds: 5, now: t0)
+        #expect(renewed == [id] && cancel == [id, "gone"])
+        #expect(try store.task(id)?.state == TaskState.running.rawValue)
+    }
 }

@@ -48,7 +48,7 @@ struct ConnectorsController: Sendable {
             throw APIError(.badRequest, "invalid", "connector \(connector.name) is a \(connector.type.rawValue) connector; only aws connectors can be tested (with aws.validate)")
         }
         let delegates = try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
-        let connected = delegates.filter { $0.state == "connected" }
+        let connected = delegates.filter { $0.state == DelegateState.connected.rawValue }
         guard connected.contains(where: { Selectors.satisfied(connector.delegateSelectors, by: $0.tags) }) else {
             let why = WaitingReason.reason(selectors: connector.delegateSelectors, type: "aws.validate", connectorName: connector.name, delegates: delegates)
             throw APIError(.conflict, "no_matching_delegate", "cannot test connector \(connector.name): \(why)")

@@ -56,7 +56,7 @@ struct DelegatesController: Sendable {
             if context.notifier.isShutDown || (generation.map { $0 != delegate.generation } ?? false) { return Response(status: .noContent) }
             generation = delegate.generation
             try context.repository.touch(delegateId: id, heartbeat: nil, now: Date())
-            if delegate.state != "draining", let envelope = try context.dispatcher.lease(for: delegate, leaseSeconds: context.settings.leaseSeconds) {
+            if delegate.state != .draining, let envelope = try context.dispatcher.lease(for: delegate, leaseSeconds: context.settings.leaseSeconds) {
                 context.logger.debug("task leased", metadata: ["task": "\(envelope.taskId)", "delegate": "\(id)"])
                 return try json(envelope)
             }

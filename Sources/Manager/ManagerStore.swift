@@ -161,10 +161,10 @@ public final class ManagerStore: ManagerRepository {
     public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) throws {
         try db.write { db in
             if let hb = heartbeat {
-                let state = hb.status == "draining" ? "draining" : "connected"
+                let state: DelegateState = hb.status == DelegateState.draining.rawValue ? .draining : .connected
                 try db.execute(
                     sql: "UPDATE delegates SET lastSeen=?, lastHeartbeat=?, freeCapacity=?, state=? WHERE id=?",
-                    arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, hb.freeCapacity, state, delegateId])
+                    arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, hb.freeCapacity, state.rawValue, delegateId])
             } else {
                 try db.execute(sql: "UPDATE delegates SET lastSeen=?, state=CASE WHEN state='draining' THEN 'draining' ELSE 'connected' END WHERE id=?", arguments: [now.timeIntervalSince1970, delegateId])
             }
@@ -387,7 +387,7 @@ public struct DelegateRow: Sendable {
     public var taskTypes: [String]
     public var capacity: Int
     public var freeCapacity: Int
-    public var state: String
+    public var state: DelegateState
     public var lastSeen: Date
     public var lastHeartbeat: Date?
     /// Bumped by every registration of this instance (see `ManagerStore.register`).
@@ -410,7 +410,7 @@ public struct DelegateRow: Sendable {
         taskTypes = try jsonValue(row["taskTypes"])
         capacity = row["capacity"]
         freeCapacity = row["freeCapacity"]
-        state = row["state"]
+        state = DelegateState(rawValue: row["state"]) ?? .connected
         lastSeen = Date(timeIntervalSince1970: row["lastSeen"])
         lastHeartbeat = (row["lastHeartbeat"] as Double?).map(Date.init(timeIntervalSince1970:))
         generation = row["generation"]
@@ -418,14 +418,14 @@ public struct DelegateRow: Sendable {
 
     /// Whether the delegate has been heard from within `staleAfter` and has not left.
     func isConnected(now: Date, staleAfter: TimeInterval) -> Bool {
-        state != "unregistered" && now.timeIntervalSince(lastSeen) <= staleAfter
+        state != .unregistered && now.timeIntervalSince(lastSeen) <= staleAfter
     }
 
     func info(now: Date, staleAfter: TimeInterval) -> DelegateInfo {
-        let shown = state == "unregistered" ? state : (isConnected(now: now, staleAfter: staleAfter) ? state : "disconnected")
+        let shown: DelegateState = state == .unregistered ? state : (isConnected(now: now, staleAfter: staleAfter) ? state : .disconnected)
         return DelegateInfo(
             delegateId: id, name: name, hostname: hostname, version: version, tags: tags, capacity: capacity, freeCapacity: freeCapacity,
-            state: shown, lastHeartbeat: lastHeartbeat)
+            state: shown.rawValue, lastHeartbeat: lastHeartbeat)
     }
 }
 

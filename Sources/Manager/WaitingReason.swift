@@ -12,7 +12,7 @@ enum WaitingReason {
 
     /// Why a task with `selectors` and `type` waits, naming the tags no connected delegate has.
     static func reason(selectors: [String], type: String, connectorName: String?, delegates: [DelegateInfo]) -> String {
-        let connected = delegates.filter { $0.state == "connected" }
+        let connected = delegates.filter { $0.state == DelegateState.connected.rawValue }
         let origin = connectorName.map { " (connector \($0) selects delegates by its delegateSelectors)" } ?? ""
         guard !connected.isEmpty else { return "no delegate is connected" }
         let matching = connected.filter { Selectors.satisfied(selectors, by: $0.tags) }

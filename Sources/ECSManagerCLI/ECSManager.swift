@@ -81,7 +81,8 @@ struct Serve: AsyncParsableCommand {
             do {
                 secrets = try SecretBox(key: try SecretsKeyFile.load(path: secretsKeyFile))
             } catch {
-                throw ValidationError("\(error)")
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(1)
             }
         }
         let store = try ManagerStore.open(directory: data)

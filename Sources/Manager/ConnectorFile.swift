@@ -32,10 +32,16 @@ public enum ConnectorFile {
         do {
             return try Connector.parse(json)
         } catch {
-            throw ManifestErrors(errors: error.problems.map { problem in
+            let located = error.problems.map { problem in
                 let mark = (problem.isUnknownMember ? marks.keys[problem.path] : nil) ?? marks.values[problem.path] ?? marks.values[""]
                 return ManifestError(file: file, line: mark?.line, column: mark?.column, path: problem.path.isEmpty ? nil : problem.path, message: problem.message)
-            })
+            }
+            // In the order of the file, as an editor lists them.
+            throw ManifestErrors(errors: located.enumerated().sorted { a, b in
+                let l = (a.element.line ?? 0, a.element.column ?? 0, a.offset)
+                let r = (b.element.line ?? 0, b.element.column ?? 0, b.offset)
+                return l < r
+            }.map(\.element))
         }
     }
 

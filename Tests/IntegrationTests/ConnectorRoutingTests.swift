@@ -154,8 +154,8 @@ func cli(_ manager: ManagerProcess, _ args: [String], stdin: String = "") async 
     let input = Pipe()
     let out = manager.dir.file("cli-\(UUID().uuidString.prefix(8)).out")
     let err = out + ".err"
-    FileManager.default.createFile(atPath: out, contents: nil)
-    FileManager.default.createFile(atPath: err, contents: nil)
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    _ = FileManager.default.createFile(atPath: err, contents: nil)
     process.standardInput = input
     process.standardOutput = FileHandle(forWritingAtPath: out)
     process.standardError = FileHandle(forWritingAtPath: err)

@@ -15,6 +15,7 @@ public struct TaskSubmission: Codable, Sendable, Equatable {
         self.connectorName = connectorName
     }
 
+    /// The member added to the flat form.
     private enum Keys: String, CodingKey { case connectorName }
 
     /// Decodes the flat body.
@@ -57,6 +58,7 @@ public struct TaskReport: Codable, Sendable, Equatable {
     /// Whether the task has ended.
     public var isFinished: Bool { info.isFinished }
 
+    /// The member added to the flat form.
     private enum Keys: String, CodingKey { case connectorName }
 
     /// Decodes the flat report.

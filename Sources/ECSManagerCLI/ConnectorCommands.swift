@@ -22,6 +22,7 @@ struct ConnectorCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "The connector file.") var file: String
 
+        /// Runs the command.
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read connector file \(file)") }
             let connector: Connector
@@ -44,6 +45,7 @@ struct ConnectorCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Flag(help: "Print JSON.") var json = false
 
+        /// Runs the command.
         func run() async throws {
             let records = try await options.client().call("GET", "/v1/connectors", as: [ConnectorRecord].self) ?? []
             if json { return printJSON(records) }
@@ -64,6 +66,7 @@ struct ConnectorCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "The connector's name.") var name: String
 
+        /// Runs the command.
         func run() async throws {
             guard let record = try await options.client().call("GET", try ConnectorCommand.path(name), as: ConnectorRecord.self) else { return }
             printJSON(record)
@@ -76,6 +79,7 @@ struct ConnectorCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "The connector's name.") var name: String
 
+        /// Runs the command.
         func run() async throws {
             let _: [String: String]? = try await options.client().call("DELETE", try ConnectorCommand.path(name))
             print("connector \(name) deleted")
@@ -88,6 +92,7 @@ struct ConnectorCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "The connector's name.") var name: String
 
+        /// Runs the command.
         func run() async throws {
             let client = try options.client()
             let report: TaskReport?

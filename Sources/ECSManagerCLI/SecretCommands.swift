@@ -23,6 +23,7 @@ struct SecretCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "The secret's name.") var name: String
 
+        /// Runs the command.
         func run() async throws {
             let path = try SecretCommand.path(name)
             let client = try options.client()
@@ -40,6 +41,7 @@ struct SecretCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Flag(help: "Print JSON.") var json = false
 
+        /// Runs the command.
         func run() async throws {
             let infos = try await options.client().call("GET", "/v1/secrets", as: [SecretInfo].self) ?? []
             if json { return printJSON(infos) }
@@ -55,6 +57,7 @@ struct SecretCommand: AsyncParsableCommand {
         @OptionGroup var options: ClientOptions
         @Argument(help: "The secret's name.") var name: String
 
+        /// Runs the command.
         func run() async throws {
             let _: [String: String]? = try await options.client().call("DELETE", try SecretCommand.path(name))
             print("secret \(name) deleted")

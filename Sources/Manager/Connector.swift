@@ -101,6 +101,7 @@ public struct ConnectorCredentials: Codable, Sendable, Equatable {
         [accessKeyIdSecret, secretAccessKeySecret, sessionTokenSecret].compactMap { $0 } + (source?.secretNames ?? [])
     }
 
+    /// The members, `source` included.
     private enum CodingKeys: String, CodingKey {
         case kind, accessKeyIdSecret, secretAccessKeySecret, sessionTokenSecret, roleArn, externalId, sessionName, source
     }
@@ -145,6 +146,7 @@ public struct ConnectorRecord: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 
+    /// The members added to the flat form.
     private enum Keys: String, CodingKey { case createdAt, updatedAt }
 
     /// Decodes the flat form: the connector's members plus `createdAt` and `updatedAt`.

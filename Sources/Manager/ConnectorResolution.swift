@@ -12,11 +12,13 @@ extension Connector {
     /// The connector as the delegate reads it, each secret name replaced by `value(name)`.
     public func resolved(_ value: (String) throws -> String) throws -> ConnectorResolution {
         var secrets: [String: String] = [:]
+        /// The value of secret `name`, remembered for the envelope's `secrets`.
         func secret(_ name: String) throws -> JSONValue {
             let v = try value(name)
             secrets[name] = v
             return .string(v)
         }
+        /// The credentials as the delegate reads them (nil: the delegate's chain).
         func signIn(_ c: ConnectorCredentials?) throws -> JSONValue {
             guard let c else { return ["kind": "delegate"] }
             var o: [String: JSONValue] = ["kind": .string(c.kind.rawValue)]

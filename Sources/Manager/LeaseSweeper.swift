@@ -10,6 +10,7 @@ struct LeaseSweeper: Service {
     /// Forgets the inline secrets of tasks the sweep ended.
     let dispatcher: TaskDispatcher
 
+    /// Sweeps once a second until shutdown.
     func run() async throws {
         while !Task.isCancelledOrShuttingDown {
             do {

@@ -9,6 +9,7 @@ public enum ResourceName {
     /// so a name is one URL path segment as written.
     public static func problem(_ name: String) -> String? {
         if let why = Identifiers.tagProblem(name) { return why.replacingOccurrences(of: "a tag", with: "a name") }
+        /// Whether `u` is an ASCII letter or digit.
         func alphanumeric(_ u: Unicode.Scalar) -> Bool { u.isASCII && (u.properties.isAlphabetic || u.properties.numericType != nil) }
         let allowed = name.unicodeScalars.allSatisfy { alphanumeric($0) || "._-".unicodeScalars.contains($0) }
         guard allowed, let first = name.unicodeScalars.first, alphanumeric(first) else {

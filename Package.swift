@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "Manifests"]),
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol"]),
-        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol"]),
+        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),
         .testTarget(
             name: "IntegrationTests",

@@ -80,6 +80,8 @@ import Testing
         #expect(ok == 0, "\(err)\n\(out)")
         #expect(inOrder(out.split(separator: "\n").map(String.init), ["== Rolling Deploy ==", "Creating Service myapp", "Deployment Successful.", "Execution exec-"]) == nil, "\(out)")
         #expect(!out.contains("pipeline-secret-value-123") && !err.contains("pipeline-secret-value-123"))
+        // Nor in the argv of any process on the machine (the manager, the delegate, the CLI and the simulator are running).
+        #expect(try processArgumentsContaining("pipeline-secret-value-123").isEmpty)
 
         // The canary's delete fails (three 503s exhaust the client's retries); its rollback deletes the canary.
         _ = try await w.sim.control("/_awssim/faults/api", #"{"service": "ecs", "operations": ["DeleteService"], "error": "unavailable", "count": 3}"#)
@@ -149,5 +151,13 @@ import Testing
         // The connector's secret references still resolve after the restart: a second execution runs.
         let (again, out, err) = try await w.run(try w.pipeline("myapp-rolling", strategy: "{type: rolling}", image: "nginx:stable"), "again")
         #expect(again == 0, "\(err)\n\(out)")
+    }
+}
+
+/// The pids whose command line contains `text` (read from /proc).
+func processArgumentsContaining(_ text: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { $0.allSatisfy(\.isNumber) }.filter { pid in
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(text)
     }
 }

@@ -58,16 +58,8 @@ public final class MotoServer: @unchecked Sendable {
 
     /// Whether the server on `port` is moto: its `/moto-api/` dashboard answers 200.
     static func isMoto(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let fd = connectLoopback(port) else { return false }
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = UInt16(port).bigEndian
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { return false }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let request = Array("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
@@ -75,7 +67,8 @@ public final class MotoServer: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 64)
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         guard n > 12 else { return false }
-        return String(decoding: buffer[0..<n], as: UTF8.self).hasPrefix("HTTP/1.1 200") || String(decoding: buffer[0..<n], as: UTF8.self).hasPrefix("HTTP/1.0 200")
+        let status = String(decoding: buffer[0..<n], as: UTF8.self)
+        return status.hasPrefix("HTTP/1.1 200") || status.hasPrefix("HTTP/1.0 200")
     }
 
     /// Kills moto.
@@ -88,8 +81,14 @@ public final class MotoServer: @unchecked Sendable {
     }
 
     static func canConnect(_ port: Int) -> Bool {
+        guard let fd = connectLoopback(port) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A socket connected to 127.0.0.1:`port`, or nil; the caller closes it.
+    static func connectLoopback(_ port: Int) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -97,7 +96,11 @@ public final class MotoServer: @unchecked Sendable {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        return rc == 0
+        if rc != 0 {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 }
 

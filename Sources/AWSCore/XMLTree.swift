@@ -21,19 +21,39 @@ public struct XMLTree: Sendable, Equatable {
 
     /// Parses a document and returns its root element.
     ///
-    /// The body is read as UTF-8, what every AWS service sends, with invalid
-    /// sequences replaced before libxml2 sees it: FoundationXML traps on an
-    /// element name that is not UTF-8 (`<a\xff>`), and whoever answers (a
-    /// connector may name any endpoint) must not be able to stop the delegate.
+    /// Whoever answers (a connector may name any endpoint) must not be able to
+    /// stop the delegate, and FoundationXML stops the process on two inputs
+    /// libxml2 accepts, so neither reaches it: the body is read as UTF-8, what
+    /// every AWS service sends, with invalid sequences replaced (an element
+    /// name that is not UTF-8, `<a\xff>`, traps), and a document holding a
+    /// processing instruction is refused (one without data, `<?x?>`, is read
+    /// through a null pointer); AWS sends none besides the XML declaration.
     public static func parse(_ data: Data) throws -> XMLTree {
+        let bytes = Array(String(decoding: data, as: UTF8.self).utf8)
+        if containsProcessingInstruction(bytes) {
+            throw AWSClientError(.invalidResponse, "the response is not AWS XML: it holds a processing instruction (<?...?>) after the XML declaration")
+        }
         let builder = Builder()
-        let parser = XMLParser(data: Data(String(decoding: data, as: UTF8.self).utf8))
+        let parser = XMLParser(data: Data(bytes))
         parser.delegate = builder
         parser.shouldProcessNamespaces = false
         guard parser.parse(), let root = builder.root else {
             throw AWSClientError(.invalidResponse, "the response is not valid XML: \(parser.parserError.map { "\($0)" } ?? "no root element")")
         }
         return root
+    }
+
+    /// Whether `bytes` hold `<?` anywhere but in a leading XML declaration (`<?xml version="1.0"?>`, after an optional BOM and white space).
+    static func containsProcessingInstruction(_ bytes: [UInt8]) -> Bool {
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while start < bytes.count, isSpace(bytes[start]) { start += 1 }
+        let opening: [UInt8] = Array("<?xml".utf8), closing: [UInt8] = Array("?>".utf8)
+        if bytes[start...].starts(with: opening), start + opening.count < bytes.count, isSpace(bytes[start + opening.count]) {
+            guard let end = bytes[(start + opening.count)...].firstRange(of: closing) else { return true }
+            start = end.upperBound
+        }
+        return bytes[start...].firstRange(of: Array("<?".utf8)) != nil
     }
 
     /// The first child named `name`.

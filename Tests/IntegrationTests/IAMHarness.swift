@@ -61,10 +61,10 @@ struct IAMWorld {
     let admin: IAMKeys
     let prodRuleArn: String
 
-    static func start(_ name: String, policies: [String: String], objects: (Simulator) throws -> [String: String] = { _ in [:] }) async throws -> IAMWorld {
+    static func start(_ name: String, policies: [String: String], objects: (Simulator) throws -> [String: String] = { _ in [:] }, managerArgs: (Scratch) throws -> [String] = { _ in [] }) async throws -> IAMWorld {
         let dir = try Scratch(name)
         async let started = Simulator(dir: dir)
-        let manager = try await ManagerProcess(dir: dir)
+        let manager = try await ManagerProcess(dir: dir, extraArgs: try managerArgs(dir))
         let delegate = try DelegateProcess(dir: dir, name: "ecs-d", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["ecs"])
         let client = manager.client()
         let sim = try await started

@@ -159,4 +159,29 @@ import Testing
         #expect(service.stringValue?.hasSuffix("fargate-task-definition:1") == true, "\(service)")
         print("IAMPolicyIntegrationTests: denied update: code \(info.error?.code ?? "-"): \(message)")
     }
+
+    @Test func pipelinesRunWithThePolicyAndADeniedUpdateIsRolledBack() async throws {
+        let policy = try IAMPolicyDocument.text()
+        let restricted = try IAMPolicyDocument.without("ecs:UpdateService", from: policy)
+        let w = try await IAMWorld.start("iam-pipelines", policies: [Self.user: policy, Self.noUpdate: restricted], managerArgs: { dir in
+            ["--secrets-key-file", try secretsKeyFile(dir)]
+        })
+        let full = try #require(w.users[Self.user])
+        let limited = try #require(w.users[Self.noUpdate])
+        try await storeConnector("aws-policy", endpoint: w.sim.endpoint, keyId: full.accessKeyId, secret: full.secretAccessKey, client: w.client, manager: w.manager, dir: w.dir)
+        try await storeConnector("aws-no-update", endpoint: w.sim.endpoint, keyId: limited.accessKeyId, secret: limited.secretAccessKey, client: w.client, manager: w.manager, dir: w.dir)
+        let lb = "{type: blueGreen, loadBalancer: ecs-tutorial-alb, prodListener: '80', stageListener: '8080'}"
+        for (name, strategy, image) in [("myapp-rolling", "{type: rolling}", "nginx:perl"), ("myapp-canary", "{type: canary}", "nginx:stable"),
+                                        ("myapp-bg", lb, "nginx:perl"), ("myapp-job", "{type: runTask, waitForCompletion: true}", "busybox:ok")] {
+            let file = try tutorialPipeline(dir: w.dir, sim: w.sim, name: name, connector: "aws-policy", strategy: strategy, image: image)
+            let (status, out, err) = try await runPipeline(file, name, manager: w.manager, dir: w.dir)
+            #expect(status == 0, "\(name) with exactly the policy: \(err)\n\(out)")
+        }
+        // Without ecs:UpdateService the update is denied; nothing changed the service, so the rollback needs no update either.
+        let file = try tutorialPipeline(dir: w.dir, sim: w.sim, name: "myapp-rolling", connector: "aws-no-update", strategy: "{type: rolling}", image: "nginx:alpine")
+        let (status, out, err) = try await runPipeline(file, "denied", manager: w.manager, dir: w.dir)
+        #expect(status == 1, "\(err)\n\(out)")
+        #expect(out.contains("AccessDenied") && out.contains("ecs:UpdateService"), "\(out)")
+        #expect(out.contains("== Rollback: Rolling Rollback ==") && out.contains("failed and was rolled back"), "\(out)")
+    }
 }

@@ -16,29 +16,13 @@ import Testing
         static func start(_ name: String) async throws -> World {
             let dir = try Scratch(name)
             async let sim = Simulator(dir: dir)
-            let keyFile = try dir.write("secrets.key", (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined())
-            chmod(keyFile, 0o600)
+            let keyFile = try secretsKeyFile(dir)
             let manager = try await ManagerProcess(dir: dir, extraArgs: ["--secrets-key-file", keyFile])
             let delegate = try DelegateProcess(dir: dir, name: "pipe-d", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["ecs"])
             let client = manager.client()
             _ = try await connectedDelegate(client, name: "pipe-d")
             let world = World(dir: dir, sim: try await sim, manager: manager, delegate: delegate, client: client)
-            for (name, value) in [("sim-key-id", "AKIDPIPELINE"), ("sim-secret", "pipeline-secret-value-123")] {
-                _ = try await client.call("PUT", "/v1/secrets/\(name)", body: ["value": value], as: JSONValue.self)
-            }
-            let connector = try dir.write("connector.yaml", """
-                name: aws-sim
-                type: aws
-                region: us-east-1
-                endpoint: \(world.sim.endpoint)
-                credentials:
-                  kind: static
-                  accessKeyIdSecret: sim-key-id
-                  secretAccessKeySecret: sim-secret
-                delegateSelectors: [ecs]
-                """)
-            let apply = try world.cli(["connector", "apply", connector], "apply")
-            #expect(await apply.wait(timeout: .seconds(30)) == 0, "\(apply.stderr)")
+            try await storeConnector("aws-sim", endpoint: world.sim.endpoint, keyId: "AKIDPIPELINE", secret: "pipeline-secret-value-123", client: client, manager: manager, dir: dir)
             return world
         }
 
@@ -49,28 +33,12 @@ import Testing
 
         /// A pipeline file for the tutorial's service with `strategy`, the examples' manifests and the simulator's network.
         func pipeline(_ name: String, strategy: String, image: String) throws -> String {
-            let manifests = repoRoot + "/Config/examples/manifests"
-            return try dir.write("\(name).yaml", """
-                pipeline: \(name)
-                connector: aws-sim
-                cluster: \(sim.cluster)
-                artifact: {image: "\(image)"}
-                manifests:
-                  taskDefinition: {path: \(manifests)/RegisterTaskDefinitionRequest.yaml}
-                  serviceDefinition: {path: \(manifests)/\(strategy.contains("blueGreen") ? "BlueGreenCreateServiceRequest" : "CreateServiceRequest").yaml}
-                  runTaskRequest: {path: \(manifests)/RunTaskRequest.yaml}
-                strategy: \(strategy)
-                variables:
-                  aws: {taskRoleArn: "arn:aws:iam::123456789012:role/ecsInstanceRole", securityGroup: \(sim.securityGroup), subnet: \(sim.subnet)}
-                timeoutSeconds: 300
-                """)
+            try tutorialPipeline(dir: dir, sim: sim, name: name, connector: "aws-sim", strategy: strategy, image: image)
         }
 
         /// `ecs-manager run FILE --follow`: exit status and output.
         func run(_ file: String, _ name: String) async throws -> (Int32?, String, String) {
-            let child = try cli(["run", file, "--follow"], name)
-            let status = await child.wait(timeout: .seconds(180))
-            return (status, child.stdout, child.stderr)
+            try await runPipeline(file, name, manager: manager, dir: dir)
         }
     }
 
@@ -160,4 +128,57 @@ func processArgumentsContaining(_ text: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(text)
     }
+}
+
+/// A pipeline file for the tutorial's service with `strategy`, the examples' manifests and the simulator's network.
+func tutorialPipeline(dir: Scratch, sim: Simulator, name: String, connector: String, strategy: String, image: String) throws -> String {
+    let manifests = repoRoot + "/Config/examples/manifests"
+    return try dir.write("\(name).yaml", """
+        pipeline: \(name)
+        connector: \(connector)
+        cluster: \(sim.cluster)
+        artifact: {image: "\(image)"}
+        manifests:
+          taskDefinition: {path: \(manifests)/RegisterTaskDefinitionRequest.yaml}
+          serviceDefinition: {path: \(manifests)/\(strategy.contains("blueGreen") ? "BlueGreenCreateServiceRequest" : "CreateServiceRequest").yaml}
+          runTaskRequest: {path: \(manifests)/RunTaskRequest.yaml}
+        strategy: \(strategy)
+        variables:
+          aws: {taskRoleArn: "arn:aws:iam::123456789012:role/ecsInstanceRole", securityGroup: \(sim.securityGroup), subnet: \(sim.subnet)}
+        timeoutSeconds: 300
+        """)
+}
+
+/// `ecs-manager run FILE --follow` against `manager`: exit status and output.
+func runPipeline(_ file: String, _ name: String, manager: ManagerProcess, dir: Scratch) async throws -> (Int32?, String, String) {
+    let child = try Child(binDir + "/ecs-manager", ["run", file, "--follow", "--manager", manager.url, "--token-file", manager.tokenFile], dir: dir, name: name)
+    let status = await child.wait(timeout: .seconds(180))
+    return (status, child.stdout, child.stderr)
+}
+
+/// Stores `keys` as two secrets and a connector `name` that uses them (the manager needs `--secrets-key-file`).
+func storeConnector(_ name: String, endpoint: String, keyId: String, secret: String, client: ManagerClient, manager: ManagerProcess, dir: Scratch) async throws {
+    for (secretName, value) in [("\(name)-key-id", keyId), ("\(name)-secret", secret)] {
+        _ = try await client.call("PUT", "/v1/secrets/\(secretName)", body: ["value": value], as: JSONValue.self)
+    }
+    let file = try dir.write("\(name).yaml", """
+        name: \(name)
+        type: aws
+        region: us-east-1
+        endpoint: \(endpoint)
+        credentials:
+          kind: static
+          accessKeyIdSecret: \(name)-key-id
+          secretAccessKeySecret: \(name)-secret
+        delegateSelectors: [ecs]
+        """)
+    let apply = try Child(binDir + "/ecs-manager", ["connector", "apply", file, "--manager", manager.url, "--token-file", manager.tokenFile], dir: dir, name: "apply-\(name)")
+    guard await apply.wait(timeout: .seconds(30)) == 0 else { throw HarnessError("connector apply failed: \(apply.stderr)") }
+}
+
+/// A fresh secrets key file (64 hex characters, mode 0600) in `dir`.
+func secretsKeyFile(_ dir: Scratch) throws -> String {
+    let path = try dir.write("secrets.key", (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined())
+    chmod(path, 0o600)
+    return path
 }

@@ -43,15 +43,14 @@ public struct XMLTree: Sendable, Equatable {
         return root
     }
 
-    /// Whether `bytes` hold `<?` anywhere but in a leading XML declaration (`<?xml version="1.0"?>`, after an optional BOM and white space).
+    /// Whether `bytes` hold `<?` anywhere but at the very start, as `<?xml ` (after an optional BOM): the XML declaration.
     static func containsProcessingInstruction(_ bytes: [UInt8]) -> Bool {
-        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        while start < bytes.count, isSpace(bytes[start]) { start += 1 }
-        let opening: [UInt8] = Array("<?xml".utf8), closing: [UInt8] = Array("?>".utf8)
-        if bytes[start...].starts(with: opening), start + opening.count < bytes.count, isSpace(bytes[start + opening.count]) {
-            guard let end = bytes[(start + opening.count)...].firstRange(of: closing) else { return true }
-            start = end.upperBound
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        var start = bytes.starts(with: bom) ? bom.count : 0
+        let declaration = Array("<?xml".utf8)
+        if bytes[start...].starts(with: declaration), start + declaration.count < bytes.count,
+            [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start + declaration.count]) {
+            start += declaration.count
         }
         return bytes[start...].firstRange(of: Array("<?".utf8)) != nil
     }

@@ -46,10 +46,15 @@ public func fuzzSigV4(_ bytes: [UInt8]) {
 
 /// A request as the SigV4 target reads its input: method, path and query lines, header lines (a line starting with a space or tab continues the previous value), a blank line, the body.
 struct FuzzHTTPRequest {
+    /// The first line.
     var method = "GET"
+    /// The second line, as sent on the wire.
     var path = "/"
+    /// The third line, without `?`.
     var query = ""
+    /// The lines after the third, split at the first colon.
     var headers: [(name: String, value: String)] = []
+    /// Everything after the first blank line.
     var body = Data()
 
     /// Reads the lines of `bytes` up to the first blank line; what follows is the body.

@@ -43,6 +43,15 @@ struct BlueGreenRollbackStep: ECSStep {
         } catch {
             throw TaskError(code: "invalid_snapshot", message: "the blue/green rollback snapshot cannot be read: \(error)")
         }
+        // Check what the snapshot asks for before the first change, so a bad one cannot leave a half-done rollback.
+        guard snap.cluster == p.cluster else {
+            throw TaskError(code: "invalid_snapshot", message: "the blue/green snapshot is of cluster \(snap.cluster), the task names \(p.cluster): send the cluster the deployment ran in")
+        }
+        for (what, count) in [("oldDesiredCount", snap.oldDesiredCount), ("newDesiredCount", snap.newDesiredCount)] {
+            if let count, !(0...ServiceScaler.maxDesiredCount).contains(count) {
+                throw TaskError(code: "invalid_snapshot", message: "the blue/green snapshot's \(what) is \(count); it must be from 0 to \(ServiceScaler.maxDesiredCount)")
+            }
+        }
         let clients = try run.clients()
         let timeout = Duration.seconds(p.steadyStateTimeoutSeconds ?? 600)
         run.beginChanges()

@@ -18,22 +18,23 @@ struct BlueGreenRoute: Codable, Sendable, Equatable {
 }
 
 /// A target group a forward action sends traffic to, with its weight.
-struct ForwardTarget: Equatable, Sendable, CustomStringConvertible {
-    var targetGroupArn: String
-    var weight: Int
+package struct ForwardTarget: Equatable, Sendable, CustomStringConvertible {
+    package var targetGroupArn: String
+    package var weight: Int
 
-    var description: String { "\(targetGroupArn) (weight \(weight))" }
+    package var description: String { "\(targetGroupArn) (weight \(weight))" }
 }
 
 /// Reading and changing where ELB listeners forward: the blue/green steps' load balancer side.
-enum ELBRouting {
+package enum ELBRouting {
     /// The forward targets of a rule's actions (a plain forward counts as weight 1).
-    static func forwardTargets(_ actions: [JSONValue]) -> [ForwardTarget] {
+    package static func forwardTargets(_ actions: [JSONValue]) -> [ForwardTarget] {
         guard let forward = actions.first(where: { $0["Type"]?.stringValue == "forward" }) else { return [] }
         if let groups = forward["ForwardConfig"]?["TargetGroups"]?.arrayValue, !groups.isEmpty {
             return groups.compactMap { g in
                 guard let arn = g["TargetGroupArn"]?.stringValue else { return nil }
-                return ForwardTarget(targetGroupArn: arn, weight: g["Weight"]?.intValue ?? 1)
+                // ELB weights are 0-999; a wider value (a hostile snapshot) is clamped, so sums cannot overflow.
+                return ForwardTarget(targetGroupArn: arn, weight: min(max(g["Weight"]?.intValue ?? 1, 0), 999))
             }
         }
         return forward["TargetGroupArn"]?.stringValue.map { [ForwardTarget(targetGroupArn: $0, weight: 1)] } ?? []

@@ -26,7 +26,7 @@ struct BlueGreenShiftTrafficStep: ECSStep {
         let p = payload.options
         let unit = "Shift Traffic"
         let elb = try run.clients().elb
-        _ = try await r.recordSnapshot(run, stepId: p.stepId)
+        try await r.recordSnapshot(run, stepId: p.stepId)
         let prod = try await ELBRouting.route(elb, listenerArn: r.prodListenerArn, rule: r.prodListenerRuleArn)
         let targets = [ForwardTarget(targetGroupArn: r.stageTargetGroupArn, weight: p.weight), ForwardTarget(targetGroupArn: r.prodTargetGroupArn, weight: 100 - p.weight)]
         run.log.log("Shifting \(p.weight)% of production traffic to the new service \(r.newServiceName)", unit: unit)

@@ -17,7 +17,7 @@ struct BlueGreenFollowUp: Codable, Sendable {
     var isFirstDeployment: Bool?
 
     /// The routes as they are now, recorded (first write per step wins) as the snapshot before the step changes them.
-    func recordSnapshot(_ run: StepRun, stepId: String?) async throws -> BlueGreenSnapshot {
+    func recordSnapshot(_ run: StepRun, stepId: String?) async throws {
         let clients = try run.clients()
         let prod = try await ELBRouting.route(clients.elb, listenerArn: prodListenerArn, rule: prodListenerRuleArn)
         let stage = try await ELBRouting.route(clients.elb, listenerArn: stageListenerArn, rule: stageListenerRuleArn)
@@ -27,8 +27,7 @@ struct BlueGreenFollowUp: Codable, Sendable {
             baseName: BlueGreenNames.base(of: newServiceName), cluster: cluster, prod: prod, stage: stage, oldServiceName: oldServiceName,
             oldDesiredCount: old?.desiredCount, newServiceName: newServiceName, newServiceExisted: true,
             newDesiredCount: nil, isFirstDeployment: oldServiceName == nil)
-        let stored = try run.recordSnapshot(kind: .blueGreen, stepId: stepId, cluster: cluster, service: current.baseName, body: try JSONValue(encoding: current))
-        return (try? stored.decode(as: BlueGreenSnapshot.self)) ?? current
+        try run.recordSnapshot(kind: .blueGreen, stepId: stepId, cluster: cluster, service: current.baseName, body: try JSONValue(encoding: current))
     }
 
     /// Tags a service BLUE or GREEN, with the tutorial's lines.
@@ -95,7 +94,8 @@ struct BlueGreenSwapStep: ECSStep {
         let log = run.log
         let unit = "Swap Target Groups"
         let elb = try run.clients().elb
-        let snapshot = try await r.recordSnapshot(run, stepId: p.stepId)
+        // Recorded before the listeners change (the create step's snapshot stands under its step id).
+        try await r.recordSnapshot(run, stepId: p.stepId)
         let prod = try await ELBRouting.route(elb, listenerArn: r.prodListenerArn, rule: r.prodListenerRuleArn)
         let stage = try await ELBRouting.route(elb, listenerArn: r.stageListenerArn, rule: r.stageListenerRuleArn)
 
@@ -124,7 +124,6 @@ struct BlueGreenSwapStep: ECSStep {
                 try await scaler.scale(try await scaler.activeService(old), to: 0, unit: unit)
             }
         }
-        _ = snapshot
         log.log("Swapping Successful.", unit: unit)
         return ["swapped": true, "newServiceName": .string(r.newServiceName), "oldServiceName": r.oldServiceName.map { .string($0) } ?? .null,
                 "prodTargetGroupArn": .string(r.stageTargetGroupArn), "stageTargetGroupArn": .string(r.prodTargetGroupArn)]

@@ -95,6 +95,10 @@ struct RunTaskStep: ECSStep {
             do {
                 described = try await clients.ecs.describeTasks(cluster: p.cluster, tasks: arns, includeTags: false).tasks
             } catch let e as AWSError where e.isThrottling {
+                // Throttled for longer than the step may take: the timeout holds here too.
+                if ContinuousClock.now >= deadline {
+                    throw TaskError(code: "ecs.timeout", message: "the tasks were not seen \(p.waitForCompletion == true ? "complete" : "RUNNING") within \(p.timeoutSeconds ?? 600) s: DescribeTasks stayed throttled (\(e.code))")
+                }
                 interval = min(interval * 2, .seconds(15))
                 try await Task.sleep(for: interval)
                 continue

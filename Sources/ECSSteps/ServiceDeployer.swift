@@ -140,14 +140,22 @@ struct ServiceDeployer {
         let deadline = ContinuousClock.now + timeout
         var said = false
         while ContinuousClock.now < deadline {
-            guard let s = try await poller.describe(cluster: cluster, service: name), ECSService(s).status == "DRAINING" else { return said }
+            let answer: JSONValue?
+            do {
+                answer = try await poller.describe(cluster: cluster, service: name)
+            } catch let e as AWSError where e.isThrottling {
+                // A throttled poll is a reason to wait longer, not to fail midway (the deadline still holds).
+                try await Task.sleep(for: .seconds(1))
+                continue
+            }
+            guard let s = answer, ECSService(s).status == "DRAINING" else { return said }
             if !said {
                 log.log("Waiting for existing Service \(name) to reach inactive state", unit: "Deploy")
                 said = true
             }
             try await Task.sleep(for: .milliseconds(500))
         }
-        throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach INACTIVE within \(timeout)")
+        throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach INACTIVE within \(timeout); raise steadyStateTimeoutSeconds if ECS is slow to drain it")
     }
 
     /// Waits until our deployment is the only one and steady; fails on FAILED or a vanished deployment.
@@ -171,6 +179,10 @@ struct ServiceDeployer {
                     service = try await poller.describe(cluster: cluster, service: name)
                 }
             } catch let e as AWSError where e.isThrottling {
+                // Throttled for longer than the step may take: the timeout holds here too.
+                if ContinuousClock.now >= deadline {
+                    throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach steady state within \(timeout): DescribeServices stayed throttled (\(e.code))")
+                }
                 interval = min(interval * 2, .seconds(15))
                 context.logger.debug("DescribeServices throttled; backing off", metadata: ["intervalMs": "\(interval)"])
                 try await Task.sleep(for: interval)

@@ -83,7 +83,8 @@ struct ServiceRollout {
         let log = run.log
         let clients = try run.clients()
         let deployer = try run.deployer(cluster: cluster)
-        var current = prepared.current
+        // The service as it was, read once; nil once a replaced one is gone.
+        var current = prepared.current.map(ECSService.init)
         let label = options.label
 
         // Register the task definition.
@@ -106,10 +107,10 @@ struct ServiceRollout {
             taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies, cluster: cluster,
             taskDefinitionArn: tdArn, keepRunningCount: options.keepRunningCount, forceNewDeployment: options.forceNewDeployment)
         let started = Date().addingTimeInterval(-1)
-        let knownEvents = current.map { ECSService($0).eventIds } ?? []
+        let knownEvents = current?.eventIds ?? []
         let deployed: JSONValue?
         let verb: String
-        if options.replaceExisting, let existing = current, ECSService(existing).isActive {
+        if options.replaceExisting, current?.isActive == true {
             try await deployer.detachScaling(service: serviceName)
             log.log("Deleting existing Service \(serviceName)..", unit: "Deploy")
             _ = try await clients.ecs.deleteService(cluster: cluster, service: serviceName, force: true)
@@ -117,7 +118,7 @@ struct ServiceRollout {
             try await deployer.waitInactive(serviceName, timeout: options.steadyStateTimeout)
             current = nil
         }
-        if let current = current.map(ECSService.init), current.isActive {
+        if let current, current.isActive {
             try await deployer.detachScaling(service: serviceName, known: prepared.scaling)
             let desired = options.keepRunningCount ? (current.desiredCount ?? 0) : (sd["desiredCount"]?.intValue ?? current.desiredCount ?? 0)
             log.log("Updating \(label) \(serviceName) with task definition \(tdArn) and desired count \(desired)", unit: "Deploy")
@@ -128,7 +129,7 @@ struct ServiceRollout {
             }
             verb = "Updated"
         } else {
-            if current.map(ECSService.init)?.status == "DRAINING" {
+            if current?.status == "DRAINING" {
                 try await deployer.waitInactive(serviceName, timeout: options.steadyStateTimeout)
             }
             log.log("Creating \(label) \(serviceName) with task definition \(tdArn) and desired count \(sd["desiredCount"]?.intValue ?? 1)", unit: "Deploy")

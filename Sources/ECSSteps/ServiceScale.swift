@@ -90,7 +90,7 @@ struct ServiceScaler {
     }
 
     /// UpdateService with the count alone, then steady state; a service already at the count and steady is left alone.
-    func scale(_ current: ECSService, to count: Int, unit: String, wait: Bool = true) async throws {
+    func scale(_ current: ECSService, to count: Int, unit: String) async throws {
         let name = current.serviceName ?? "?"
         let before = current.desiredCount ?? 0
         let steady = current.deployments.count == 1 && current.runningCount == before
@@ -103,7 +103,6 @@ struct ServiceScaler {
         let started = Date().addingTimeInterval(-1)
         let answer = try await run.clients().ecs.updateService(["cluster": .string(cluster), "service": .string(name), "desiredCount": .number(Double(count))])
         run.journal.record("set the desired count of \(name) to \(count)")
-        guard wait else { return }
         guard let deploymentId = primaryDeploymentId(answer) else {
             throw TaskError(code: "ecs.unexpected", message: "ECS did not report the deployment of \(name)")
         }

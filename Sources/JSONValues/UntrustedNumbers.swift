@@ -30,7 +30,8 @@ public enum UntrustedNumber {
 extension Duration {
     /// `seconds` as a duration, clamped to `range` (NaN gives the lower bound); never traps.
     public static func seconds(clamping seconds: Double, to range: ClosedRange<Double>) -> Duration {
-        let s = UntrustedNumber.clamped(seconds, to: range)
+        // Within Int64 seconds whatever range a caller passes, so the conversion below cannot trap.
+        let s = UntrustedNumber.clamped(UntrustedNumber.clamped(seconds, to: range), to: -9.2e18...9.2e18)
         let whole = s.rounded(.towardZero)
         return .seconds(Int64(whole)) + .nanoseconds(Int64((s - whole) * 1e9))
     }

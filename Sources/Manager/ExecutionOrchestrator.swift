@@ -21,10 +21,13 @@ struct ExecutionOrchestrator: Service {
     func run() async throws {
         while !Task.isCancelledOrShuttingDown {
             let ticket = context.notifier.arm(key: Self.wakeKey)
-            do {
-                for id in try executions.activeExecutionIds() { try drive(id) }
-            } catch {
-                context.logger.error("driving executions failed: \(error)")
+            // One execution that cannot be driven (a row that no longer decodes) must not stall the others.
+            for id in (try? executions.activeExecutionIds()) ?? [] {
+                do {
+                    try drive(id)
+                } catch {
+                    context.logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
+                }
             }
             _ = await ticket.wait(timeout: .seconds(1))
             ticket.cancel()
@@ -46,14 +49,21 @@ struct ExecutionOrchestrator: Service {
                         context.wakePollers()
                     } catch {
                         engine.started(key: s.key, taskId: "")
-                        engine.finished(key: s.key, .init(status: .failed, error: "the manager could not submit \(s.name): \(error)"))
+                        let why = (error as? APIError)?.message ?? "\(error)"
+                        engine.finished(key: s.key, .init(status: .failed, error: "the manager could not submit \(s.name): \(why)"))
                     }
-                    // Saved at once: a restarted manager must know the task exists.
+                    // Saved at once: a restarted manager must know the task exists (and nothing is left to save).
                     try executions.saveExecution(id: id, engine: engine, now: Date())
-                    changed = true
+                    changed = false
                 case .wait:
-                    guard let run = engine.runs.last, let taskId = run.taskId, let task = try context.repository.task(taskId),
-                          let status = TaskStatus(rawValue: task.info.state) else { return changed }
+                    guard let run = engine.runs.last, let taskId = run.taskId else { return changed }
+                    guard let task = try context.repository.task(taskId) else {
+                        // The task row is gone (a database restored from an older backup): the step cannot end otherwise.
+                        engine.finished(key: run.key, .init(status: .failed, error: "task \(taskId) of \(run.name) no longer exists in the manager"))
+                        changed = true
+                        continue
+                    }
+                    guard let status = TaskStatus(rawValue: task.info.state) else { return changed }
                     engine.finished(key: run.key, .init(
                         status: status, outputs: task.info.outputs ?? [:], rollbackSnapshot: task.info.rollbackSnapshot,
                         error: task.info.error.map { "\($0.code): \($0.message)" }))

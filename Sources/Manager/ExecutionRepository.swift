@@ -71,7 +71,7 @@ extension ManagerStore: ExecutionRepository {
     }
 
     public func saveExecution(id: String, engine: ExecutionEngine, now: Date) throws {
-        let over = engine.phase != .deploying && engine.phase != .rollingBack
+        let over = engine.phase.isOver
         try db.write { db in
             try db.execute(
                 sql: "UPDATE executions SET phase=?, engine=?, finishedAt=CASE WHEN ? THEN COALESCE(finishedAt, ?) ELSE NULL END WHERE id=?",

@@ -22,15 +22,14 @@ struct ExecutionsController: Sendable {
     func start(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         let body: StartExecutionRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         let plan = body.plan
-        guard !plan.steps.isEmpty else { throw APIError(.badRequest, "invalid", "the pipeline has no steps") }
-        if let why = Identifiers.nameProblem(plan.pipeline) { throw APIError(.badRequest, "invalid", "member 'plan.pipeline': \(why)") }
+        if let why = plan.problem { throw APIError(.badRequest, "invalid", why) }
         guard try context.repository.connector(plan.connector) != nil else {
             throw APIError(.badRequest, "unknown_connector", "no connector named \(plan.connector): store it first with ecs-manager connector apply")
         }
         let known = try context.repository.knownTaskTypes()
         for step in plan.steps {
             for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type) {
-                throw APIError(.badRequest, "invalid", "step \(step.name) needs task type \(type), which no delegate has ever registered")
+                throw APIError(.badRequest, "invalid", "step \(step.name) needs task type \(type), which no delegate has ever registered: start a delegate that runs it (an ecs-delegate of this version), then run the pipeline again")
             }
         }
         guard TaskEnvelope.timeoutRange.contains(plan.timeoutSeconds) else {
@@ -61,15 +60,20 @@ struct ExecutionsController: Sendable {
         let id = try stored(ctx).id
         var refused: String?
         try gate.withExecution(id, in: executions) { engine in
-            guard !(engine.phase != .deploying && engine.phase != .rollingBack) else {
-                refused = "execution \(id) already finished: \(engine.phase.rawValue)"
+            guard !engine.phase.isOver else {
+                refused = "execution \(id) already finished: \(engine.phase.rawValue) (start a new one with ecs-manager run)"
                 return false
             }
+            var stillRunning = false
             if let running = engine.runs.last, running.outcome == nil, let taskId = running.taskId, !taskId.isEmpty {
-                _ = try context.repository.requestCancel(taskId: taskId, now: Date())
+                switch try context.repository.requestCancel(taskId: taskId, now: Date()) {
+                case .requested: stillRunning = true  // its delegate stops it; the rollback waits for its result
+                case .cancelled: context.dispatcher.finished(taskId)
+                case .notFound, .alreadyFinished: break
+                }
                 context.notifier.notify(key: ManagerContext.taskKey(taskId))
             }
-            engine.cancel(reason: "the execution was cancelled")
+            engine.cancel(reason: "the execution was cancelled", taskStillRunning: stillRunning)
             return true
         }
         if let refused { throw APIError(.conflict, "already_finished", refused) }
@@ -83,7 +87,7 @@ struct ExecutionsController: Sendable {
         var refused: String?
         try gate.withExecution(id, in: executions) { engine in
             guard engine.requestRollback(reason: "rolled back by hand") else {
-                refused = engine.phase == .deploying || engine.phase == .rollingBack
+                refused = !engine.phase.isOver
                     ? "execution \(id) is still running (\(engine.phase.rawValue)): cancel it to roll back what ran"
                     : "execution \(id) already ended \(engine.phase.rawValue)"
                 return false

@@ -12,6 +12,9 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
     /// Where the execution is.
     public enum Phase: String, Codable, Sendable {
         case deploying, rollingBack, succeeded, rolledBack, rollbackFailed
+
+        /// Whether the execution has ended (it is neither deploying nor rolling back).
+        public var isOver: Bool { self != .deploying && self != .rollingBack }
     }
 
     /// How a task ended, as the engine needs it.
@@ -65,6 +68,8 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
     public private(set) var runs: [Run] = []
     /// Why the execution failed, if it did.
     public private(set) var failure: String?
+    /// A cancel was asked for while a step's task was running: when that task ends, whatever its result, the rollback starts.
+    public private(set) var cancelRequested: Bool?
 
     /// Starts an execution of `plan`.
     public init(plan: PipelinePlan) {
@@ -100,8 +105,9 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
     public mutating func finished(key: String, _ outcome: TaskOutcome) {
         guard let i = runs.lastIndex(where: { $0.key == key && $0.outcome == nil }) else { return }
         runs[i].outcome = outcome
-        if key.hasPrefix("step:"), outcome.status != .succeeded, phase == .deploying {
-            failure = "\(runs[i].name) \(outcome.status.rawValue): \(outcome.error ?? "no reason given")"
+        if key.hasPrefix("step:"), outcome.status != .succeeded || cancelRequested == true, phase == .deploying {
+            failure = cancelRequested == true && outcome.status == .succeeded
+                ? "the execution was cancelled after \(runs[i].name)" : "\(runs[i].name) \(outcome.status.rawValue): \(outcome.error ?? "no reason given")"
             phase = .rollingBack
         }
         if phase == .deploying, plan.steps.allSatisfy({ s in runs.contains { $0.key == "step:\(s.id)" && $0.outcome?.status == .succeeded } }) {
@@ -110,9 +116,15 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         if phase == .rollingBack, case .done(let end) = next() { phase = end }
     }
 
-    /// Gives up waiting on the running task (the execution was cancelled): it counts as cancelled.
-    public mutating func cancel(reason: String) {
-        if let running = runs.last, running.outcome == nil {
+    /// Cancels the execution: no further step starts, and what ran is rolled back.
+    ///
+    /// With `taskStillRunning` the running task was only asked to stop: its
+    /// result is awaited (a rollback must not run beside it). Otherwise the
+    /// running task, if any, counts as cancelled at once.
+    public mutating func cancel(reason: String, taskStillRunning: Bool = false) {
+        if taskStillRunning, phase == .deploying {
+            cancelRequested = true
+        } else if let running = runs.last, running.outcome == nil {
             finished(key: running.key, TaskOutcome(status: .cancelled, error: reason))
         } else if phase == .deploying {
             failure = reason

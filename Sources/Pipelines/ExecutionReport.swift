@@ -31,7 +31,7 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
     }
 
     /// Whether the execution has ended.
-    public var isFinished: Bool { phase != .deploying && phase != .rollingBack }
+    public var isFinished: Bool { phase.isOver }
 
     /// The exit status `ecs-manager run --follow` ends with: 0 succeeded, 1 failed and rolled back, 3 the rollback failed too.
     public var exitStatus: Int32 {

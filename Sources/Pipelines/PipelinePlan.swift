@@ -73,6 +73,20 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     }
 }
 
+extension PipelinePlan {
+    /// The most steps a plan may have (a traffic shift of 1% steps has 101).
+    public static let maxSteps = 128
+
+    /// Why a plan received from a client cannot run, or nil: a plan is input like any other.
+    public var problem: String? {
+        if steps.isEmpty { return "the pipeline has no steps" }
+        if steps.count > Self.maxSteps { return "the pipeline has \(steps.count) steps; at most \(Self.maxSteps)" }
+        if Set(steps.map(\.id)).count != steps.count { return "the pipeline's step ids are not unique" }
+        if let why = Identifiers.nameProblem(pipeline) { return "member 'plan.pipeline': \(why)" }
+        return nil
+    }
+}
+
 /// One forward step of a plan.
 public struct PlannedStep: Codable, Sendable, Equatable {
     /// Unique in the plan; also the step id its snapshot is filed under (unless the payload names another).

@@ -96,3 +96,18 @@ import ECSSteps
         #expect(env.pollerCount == 1, "the idle poller was dropped")
     }
 }
+
+/// Numbers in AWS answers and snapshots that once could trap.
+@Suite struct UntrustedWeightsTests {
+    @Test func forwardWeightsAreClampedToELBsRange() {
+        let huge: JSONValue = ["Type": "forward", "ForwardConfig": ["TargetGroups": .array((0..<2048).map { ["TargetGroupArn": .string("tg-\($0)"), "Weight": 9.0e15] })]]
+        let targets = ELBRouting.forwardTargets([huge])
+        #expect(targets.count == 2048 && targets.allSatisfy { $0.weight == 999 })
+        #expect(targets.reduce(0) { $0 + $1.weight } == 2048 * 999)
+    }
+
+    @Test func durationsClampWhateverRangeTheCallerGives() {
+        #expect(Duration.seconds(clamping: 1e25, to: 0...1e30) > .seconds(1_000_000_000))
+        #expect(Duration.seconds(clamping: .nan, to: 0...10) == .zero)
+    }
+}

@@ -94,3 +94,35 @@ import Testing
         #expect(second.type == "ecs.canary.delete" && second.payload["canaryServiceName"] == "myappCanary")
     }
 }
+
+/// A plan comes from a client: the manager refuses one it cannot drive.
+@Suite struct PlanBoundsTests {
+    @Test func emptyOversizedAndAmbiguousPlansAreRefused() throws {
+        let dir = try pipelineDir()
+        var plan = PipelinePlan(try PipelineFile.parse(rollingText, file: "p.yaml", baseDirectory: dir))
+        #expect(plan.problem == nil)
+        let step = plan.steps[0]
+        plan.steps = []
+        #expect(plan.problem == "the pipeline has no steps")
+        plan.steps = [step, step]
+        #expect(plan.problem == "the pipeline's step ids are not unique")
+        plan.steps = (0...PipelinePlan.maxSteps).map { i in var s = step; s.id = "s\(i)"; return s }
+        #expect(plan.problem == "the pipeline has 129 steps; at most 128")
+    }
+}
+
+/// Cancelling while a step's task runs waits for that task before rolling back.
+@Suite struct CancelWhileRunningTests {
+    @Test func theRollbackWaitsForTheRunningTaskAndALateSuccessIsStillRolledBack() throws {
+        let dir = try pipelineDir()
+        var e = ExecutionEngine(plan: PipelinePlan(try PipelineFile.parse(rollingText, file: "p.yaml", baseDirectory: dir)))
+        guard case .submit(let s) = e.next() else { Issue.record("no first task"); return }
+        e.started(key: s.key, taskId: "t1")
+        e.cancel(reason: "the execution was cancelled", taskStillRunning: true)
+        #expect(e.next() == .wait, "no rollback beside the running deployment")
+        e.finished(key: s.key, .init(status: .succeeded, rollbackSnapshot: ["serviceName": "myapp"]))
+        guard case .submit(let rollback) = e.next() else { Issue.record("no rollback"); return }
+        #expect(rollback.type == "ecs.rolling.rollback")
+        #expect(e.failure == "the execution was cancelled after Rolling Deploy")
+    }
+}

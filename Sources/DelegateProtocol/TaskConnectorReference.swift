@@ -8,20 +8,25 @@ public struct TaskSubmission: Codable, Sendable, Equatable {
     public var request: SubmitTaskRequest
     /// The name of a connector stored in the manager; routes the task by its `delegateSelectors`.
     public var connectorName: String?
+    /// The name of a stored `dockerRegistry` connector the task's artifact comes from (its selectors route the task too).
+    public var artifactConnectorName: String?
 
     /// Creates a submission.
-    public init(_ request: SubmitTaskRequest, connectorName: String? = nil) {
+    public init(_ request: SubmitTaskRequest, connectorName: String? = nil, artifactConnectorName: String? = nil) {
         self.request = request
         self.connectorName = connectorName
+        self.artifactConnectorName = artifactConnectorName
     }
 
-    /// The member added to the flat form.
-    private enum Keys: String, CodingKey { case connectorName }
+    /// The members added to the flat form.
+    private enum Keys: String, CodingKey { case connectorName, artifactConnectorName }
 
     /// Decodes the flat body.
     public init(from decoder: any Decoder) throws {
         request = try SubmitTaskRequest(from: decoder)
-        connectorName = try decoder.container(keyedBy: Keys.self).decodeIfPresent(String.self, forKey: .connectorName)
+        let c = try decoder.container(keyedBy: Keys.self)
+        connectorName = try c.decodeIfPresent(String.self, forKey: .connectorName)
+        artifactConnectorName = try c.decodeIfPresent(String.self, forKey: .artifactConnectorName)
     }
 
     /// Encodes the flat body.
@@ -29,6 +34,7 @@ public struct TaskSubmission: Codable, Sendable, Equatable {
         try request.encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encodeIfPresent(connectorName, forKey: .connectorName)
+        try c.encodeIfPresent(artifactConnectorName, forKey: .artifactConnectorName)
     }
 }
 

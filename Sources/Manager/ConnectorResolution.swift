@@ -44,7 +44,8 @@ extension Connector {
             if let endpoint { aws["endpoint"] = .string(endpoint) }
             json = ["aws": .object(aws)]
         case .dockerRegistry:
-            var registry: [String: JSONValue] = ["url": .string(url ?? ""), "username": .string(username ?? "")]
+            var registry: [String: JSONValue] = ["url": .string(url ?? "")]
+            if let username { registry["username"] = .string(username) }
             if let p = passwordSecret { registry["password"] = try secret(p) }
             json = ["dockerRegistry": .object(registry)]
         }

@@ -146,9 +146,13 @@ private struct MemberReader {
         case .dockerRegistry:
             rejectUnknown(common + registryMembers, context: "of a dockerRegistry connector")
             let url = string("url", required: true, rule: ConnectorRules.url)
-            let username = string("username", required: true) { ConnectorRules.text($0, maxBytes: 256) }
-            let password = string("passwordSecret", required: true, rule: ResourceName.problem)
-            guard let name, let url, let username, let password else { return nil }
+            // Anonymous (neither) or a login (both): a user name without a password secret is a mistake, not a choice.
+            let username = string("username", required: false) { ConnectorRules.text($0, maxBytes: 256) }
+            let password = string("passwordSecret", required: false, rule: ResourceName.problem)
+            if (object["username"] == nil) != (object["passwordSecret"] == nil) {
+                sink.add(path, "give both 'username' and 'passwordSecret' (a registry login), or neither (anonymous)")
+            }
+            guard let name, let url else { return nil }
             return Connector(name: name, type: .dockerRegistry, url: url, username: username, passwordSecret: password, delegateSelectors: selectors, description: description)
         }
     }
@@ -196,12 +200,7 @@ private struct MemberReader {
 enum ConnectorRules {
     /// One line of text: non-empty, at most `maxBytes`, no control characters.
     static func text(_ s: String, maxBytes: Int) -> String? {
-        if s.isEmpty { return "must not be empty" }
-        if s.utf8.count > maxBytes { return "must be at most \(maxBytes) bytes (got \(s.utf8.count))" }
-        if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
-            return "must not contain control characters"
-        }
-        return nil
+        Identifiers.textProblem(s, maxBytes: maxBytes)
     }
 
     /// An AWS region: lower-case letters, digits and '-', e.g. `us-east-1`.

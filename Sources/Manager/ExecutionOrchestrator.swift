@@ -43,7 +43,7 @@ struct ExecutionOrchestrator: Service {
                 case .submit(let s):
                     let request = SubmitTaskRequest(type: s.type, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
                     do {
-                        let report = try context.dispatcher.submit(TaskSubmission(request, connectorName: engine.plan.connector))
+                        let report = try context.dispatcher.submit(TaskSubmission(request, connectorName: engine.plan.connector, artifactConnectorName: engine.plan.artifactConnector))
                         engine.started(key: s.key, taskId: report.taskId)
                         context.logger.info("execution step submitted", metadata: ["execution": "\(id)", "step": "\(s.name)", "task": "\(report.taskId)"])
                         context.wakePollers()

@@ -23,9 +23,7 @@ struct ExecutionsController: Sendable {
         let body: StartExecutionRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         let plan = body.plan
         if let why = plan.problem { throw APIError(.badRequest, "invalid", why) }
-        guard try context.repository.connector(plan.connector) != nil else {
-            throw APIError(.badRequest, "unknown_connector", "no connector named \(plan.connector): store it first with ecs-manager connector apply")
-        }
+        _ = try context.dispatcher.storedConnectors(plan.connector, artifact: plan.artifactConnector)
         let known = try context.repository.knownTaskTypes()
         for step in plan.steps {
             for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type) {

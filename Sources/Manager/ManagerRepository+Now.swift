@@ -10,9 +10,9 @@ extension ManagerRepository {
     /// Every delegate as seen now.
     public func delegates(staleAfter: TimeInterval) throws -> [DelegateInfo] { try delegates(now: Date(), staleAfter: staleAfter) }
     /// Queues a task under a fresh id; returns the id.
-    public func submit(_ s: SubmitTaskRequest, connector: Connector? = nil, now: Date = Date()) throws -> String {
+    public func submit(_ s: SubmitTaskRequest, connector: Connector? = nil, artifactConnector: Connector? = nil, now: Date = Date()) throws -> String {
         let id = TaskIdentifier.make()
-        try submit(s, id: id, connector: connector, now: now)
+        try submit(s, id: id, connector: connector, artifactConnector: artifactConnector, now: now)
         return id
     }
     /// The 100 most recent tasks.

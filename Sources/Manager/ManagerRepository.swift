@@ -25,8 +25,9 @@ public protocol ManagerRepository: Sendable {
 
     // MARK: tasks
 
-    /// Queues task `id`; `connector` is the stored connector it uses (its selectors already merged into `s.selectors`).
-    func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, now: Date) throws
+    /// Queues task `id`; `connector` is the stored connector it uses (its selectors already merged into `s.selectors`),
+    /// `artifactConnector` the stored registry connector its artifact comes from.
+    func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, now: Date) throws
     /// One task's report, or nil.
     func task(_ id: String) throws -> TaskReport?
     /// The most recent tasks, newest first.
@@ -114,11 +115,14 @@ public struct LeasedTask: Sendable, Equatable {
     public var hasInlineSecrets: Bool
     /// The stored connector as it was when the task was submitted; its secrets are resolved now, at lease time.
     public var connector: Connector?
+    /// The stored registry connector of the task's artifact, as it was when the task was submitted.
+    public var artifactConnector: Connector?
     /// Creates a leased task.
-    public init(envelope: TaskEnvelope, hasInlineSecrets: Bool, connector: Connector?) {
+    public init(envelope: TaskEnvelope, hasInlineSecrets: Bool, connector: Connector?, artifactConnector: Connector? = nil) {
         self.envelope = envelope
         self.hasInlineSecrets = hasInlineSecrets
         self.connector = connector
+        self.artifactConnector = artifactConnector
     }
 
     /// The envelope's members, read through the leased task.

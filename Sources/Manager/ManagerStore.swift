@@ -99,6 +99,10 @@ public final class ManagerStore: ManagerRepository {
                 """)
         }
         registerExecutionMigrations(&m)
+        m.registerMigration("v5: a task's artifact connector") { db in
+            // The stored registry connector a task's artifact is resolved with (names of secrets, never values).
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN artifactConnector TEXT")
+        }
         return m
     }
 
@@ -188,16 +192,16 @@ public final class ManagerStore: ManagerRepository {
     // MARK: tasks
 
     /// Queues task `id`. Inline secrets and connector are only flagged, never stored.
-    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, now: Date) throws {
+    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, now: Date) throws {
         let hasSensitive = !(s.secrets ?? [:]).isEmpty || s.connector != nil
         try db.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO tasks (id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, state, createdAt, connectorName, connector)
-                    VALUES (?,?,?,?,?,?,?,'queued',?,?,?)
+                    INSERT INTO tasks (id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, state, createdAt, connectorName, connector, artifactConnector)
+                    VALUES (?,?,?,?,?,?,?,'queued',?,?,?,?)
                     """,
                 arguments: [id, s.type, try jsonString(s.selectors), try jsonString(s.payload), s.timeoutSeconds ?? 1800, s.executionId, hasSensitive,
-                            now.timeIntervalSince1970, connector?.name, try connector.map { try jsonString($0) }])
+                            now.timeIntervalSince1970, connector?.name, try connector.map { try jsonString($0) }, try artifactConnector.map { try jsonString($0) }])
         }
     }
 
@@ -209,7 +213,7 @@ public final class ManagerStore: ManagerRepository {
         try db.write { db in
             let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM delegates WHERE id=?", arguments: [delegate.id])
             guard generation == delegate.generation else { return nil }
-            let rows = try Row.fetchAll(db, sql: "SELECT id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, connector FROM tasks WHERE state='queued' ORDER BY queueOrder")
+            let rows = try Row.fetchAll(db, sql: "SELECT id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, connector, artifactConnector FROM tasks WHERE state='queued' ORDER BY queueOrder")
             for row in rows {
                 let selectors: [String] = try jsonValue(row["selectors"])
                 let type: String = row["type"]
@@ -223,7 +227,8 @@ public final class ManagerStore: ManagerRepository {
                     taskId: id, leaseId: leaseId, type: type, selectors: selectors, timeoutSeconds: row["timeoutSeconds"],
                     executionId: row["executionId"], payload: try jsonValue(row["payload"]))
                 let connector: Connector? = try (row["connector"] as String?).map { try jsonValue($0) }
-                return LeasedTask(envelope: envelope, hasInlineSecrets: row["hasSensitive"], connector: connector)
+                let artifactConnector: Connector? = try (row["artifactConnector"] as String?).map { try jsonValue($0) }
+                return LeasedTask(envelope: envelope, hasInlineSecrets: row["hasSensitive"], connector: connector, artifactConnector: artifactConnector)
             }
             return nil
         }

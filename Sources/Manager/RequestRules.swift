@@ -83,15 +83,11 @@ enum RequestRules {
     static func text(_ value: String, member: String, maxBytes: Int, allowEmpty: Bool = false) throws {
         if value.isEmpty && !allowEmpty { throw invalid("member '\(member)' must not be empty") }
         if value.utf8.count > maxBytes { throw invalid("member '\(member)' is \(value.utf8.count) bytes long; at most \(maxBytes)") }
-        if value.unicodeScalars.contains(where: isControl) {
+        if value.unicodeScalars.contains(where: Identifiers.isControl) {
             throw invalid("member '\(member)' must not contain control characters, got \(quoted(value))")
         }
     }
 
-    /// Whether a scalar is a control character (C0, DEL, C1) or a line or paragraph separator.
-    private static func isControl(_ u: Unicode.Scalar) -> Bool {
-        u.properties.generalCategory == .control || u.value == 0x2028 || u.value == 0x2029
-    }
 
     /// `value` as a JSON string literal, so the control characters in it show as escapes.
     private static func quoted(_ value: String) -> String {

@@ -14,37 +14,49 @@ struct TaskDispatcher: Sendable {
     func submit(_ submission: TaskSubmission) throws -> TaskReport {
         var s = submission.request
         try RequestRules.check(s, knownTypes: try repository.knownTaskTypes())
-        var connector: Connector?
-        if let name = submission.connectorName {
-            guard s.connector == nil else {
-                throw APIError(.badRequest, "invalid", "give either member 'connector' (an inline connector) or member 'connectorName' (a stored one), not both")
-            }
-            connector = try storedConnector(name)
-            if let c = connector {
-                s.selectors = merged(s.selectors, c.delegateSelectors)
-                try RequestRules.labels(s.selectors, member: "selectors (with connector \(c.name)'s delegateSelectors)")
-            }
+        if submission.connectorName != nil, s.connector != nil {
+            throw APIError(.badRequest, "invalid", "give either member 'connector' (an inline connector) or member 'connectorName' (a stored one), not both")
+        }
+        let (connector, artifactConnector) = try storedConnectors(submission.connectorName, artifact: submission.artifactConnectorName, inline: s.connector)
+        for c in [connector, artifactConnector].compactMap({ $0 }) {
+            s.selectors = merged(s.selectors, c.delegateSelectors)
+            try RequestRules.labels(s.selectors, member: "selectors (with connector \(c.name)'s delegateSelectors)")
         }
         // Inline secrets are in memory before the task is visible to a long poll, which would otherwise find them missing.
         let id = TaskIdentifier.make()
         inline.keep(s, id: id)
         do {
-            try repository.submit(s, id: id, connector: connector, now: Date())
+            try repository.submit(s, id: id, connector: connector, artifactConnector: artifactConnector, now: Date())
         } catch {
             inline.forget(id)
             throw error
         }
         guard let report = try repository.task(id) else { throw APIError(.internalServerError, "internal", "task vanished") }
-        logger.info("task queued", metadata: ["task": "\(id)", "type": "\(s.type)", "selectors": "\(s.selectors)", "connector": "\(connector?.name ?? "-")"])
+        logger.info("task queued", metadata: ["task": "\(id)", "type": "\(s.type)", "selectors": "\(s.selectors)", "connector": "\(connector?.name ?? "-")", "artifactConnector": "\(artifactConnector?.name ?? "-")"])
         return report
     }
 
+    /// The stored connectors a submission or a pipeline names, checked: each known with its secrets stored,
+    /// the artifact's a `dockerRegistry` connector the task does not already carry. Refusals are 400s naming the member.
+    func storedConnectors(_ name: String?, artifact: String?, inline: JSONValue? = nil) throws -> (connector: Connector?, artifact: Connector?) {
+        let connector = try name.map { try storedConnector($0, member: "connectorName") }
+        guard let artifact else { return (connector, nil) }
+        let c = try storedConnector(artifact, member: "artifactConnectorName")
+        guard c.type == .dockerRegistry else {
+            throw APIError(.badRequest, "invalid", "member 'artifactConnectorName': connector '\(artifact)' is of type \(c.type.rawValue); an artifact comes from a dockerRegistry connector")
+        }
+        if inline?["dockerRegistry"] != nil || connector?.type == .dockerRegistry {
+            throw APIError(.badRequest, "invalid", "member 'artifactConnectorName': the task already has a dockerRegistry connector")
+        }
+        return (connector, c)
+    }
+
     /// The stored connector a submission names, refused (400) when it is unknown or its secrets cannot be read.
-    private func storedConnector(_ name: String) throws -> Connector {
-        if let why = ResourceName.problem(name) { throw APIError(.badRequest, "invalid", "member 'connectorName': \(why)") }
+    private func storedConnector(_ name: String, member: String) throws -> Connector {
+        if let why = ResourceName.problem(name) { throw APIError(.badRequest, "invalid", "member '\(member)': \(why)") }
         guard let record = try repository.connector(name) else {
             let known = try repository.connectors().map(\.connector.name)
-            throw APIError(.badRequest, "invalid", "member 'connectorName': no connector '\(name)' (known: \(known.isEmpty ? "none; add one with ecs-manager connector apply FILE" : known.joined(separator: ", ")))")
+            throw APIError(.badRequest, "invalid", "member '\(member)': no connector '\(name)' (known: \(known.isEmpty ? "none; add one with ecs-manager connector apply FILE" : known.joined(separator: ", ")))")
         }
         let connector = record.connector
         if !connector.secretNames.isEmpty {
@@ -91,7 +103,7 @@ struct TaskDispatcher: Sendable {
             envelope.secrets = entry.secrets
             envelope.connector = entry.connector
         }
-        if let connector = leased.connector {
+        for connector in [leased.connector, leased.artifactConnector].compactMap({ $0 }) {
             let resolution: ConnectorResolution
             do {
                 resolution = try connector.resolved { name in
@@ -103,7 +115,10 @@ struct TaskDispatcher: Sendable {
             } catch let e as SecretVault.Unavailable {
                 throw TaskError(code: e.code, message: "connector \(connector.name): \(e.message)")
             }
-            envelope.connector = resolution.connector
+            // Each connector is one member of the envelope's connector object: {"aws": ..., "dockerRegistry": ...}.
+            var members = envelope.connector?.objectValue ?? [:]
+            for (kind, value) in resolution.connector.objectValue ?? [:] { members[kind] = value }
+            envelope.connector = .object(members)
             envelope.secrets.merge(resolution.secrets) { current, _ in current }
         }
         return envelope

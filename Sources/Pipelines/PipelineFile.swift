@@ -9,7 +9,7 @@ import Yams
 /// pipeline: myapp-rolling
 /// connector: aws-prod
 /// cluster: ecs-tutorial
-/// artifact: {image: nginx:perl}
+/// artifact: {image: nginx:perl}     # or {connector: docker-hub, image: library/nginx, tag: perl} (see PipelineArtifact)
 /// manifests:
 ///   taskDefinition: {path: manifests/td.yaml}
 ///   serviceDefinition: {path: manifests/svc.yaml}
@@ -25,6 +25,8 @@ public struct PipelineFile: Sendable, Equatable {
     public var cluster: String
     /// `artifact.image` and friends, for `<+artifact.image>`.
     public var artifact: [String: JSONValue]
+    /// The artifact as a registry image, when `artifact.connector` names a stored connector; the delegate resolves it.
+    public var artifactSource: PipelineArtifact?
     /// Manifest references, each already in the delegate's reference form (`{"store": "inline", "path", "content"}` for a path).
     public var manifests: [String: JSONValue]
     public var strategy: PipelineStrategy
@@ -62,6 +64,7 @@ public struct PipelineFile: Sendable, Equatable {
         let connector = reader.string(top["connector"], root, "connector", required: true, identifier: true)
         let cluster = reader.string(top["cluster"], root, "cluster", required: true)
         var artifact = reader.values(top["artifact"], "artifact")
+        var artifactSource = top["artifact"].flatMap { reader.artifact($0) }
         var variables = reader.values(top["variables"], "variables")
         let timeout = reader.integer(top["timeoutSeconds"], "timeoutSeconds", in: TaskEnvelope.timeoutRange) ?? 1800
         var manifests: [String: JSONValue] = [:]
@@ -86,13 +89,27 @@ public struct PipelineFile: Sendable, Equatable {
                 reader.errors.append(ManifestError(file: "--var", message: "'\(assignment)' is not a dotted name"))
                 continue
             }
-            if first == "artifact", parts.count == 2 { artifact[parts[1]] = .string(value) } else { variables.set(parts, .string(value)) }
+            if first == "artifact", parts.count == 2 {
+                if artifactSource != nil, PipelineArtifact.keys.contains(parts[1]) {
+                    // The registry image and tag may be chosen per run (a CI job passes the tag it built); not the connector or the pinning.
+                    switch parts[1] {
+                    case "tag" where Identifiers.textProblem(value, maxBytes: 128) == nil: artifactSource?.tag = value
+                    case "image" where Identifiers.textProblem(value, maxBytes: 255) == nil: artifactSource?.image = value
+                    default:
+                        reader.errors.append(ManifestError(file: "--var", message: "'\(assignment)': only artifact.image and artifact.tag (non-empty, one line) may be set per run; change artifact.\(parts[1]) in the pipeline file"))
+                        continue
+                    }
+                }
+                artifact[parts[1]] = .string(value)
+            } else {
+                variables.set(parts, .string(value))
+            }
         }
         if let strategy { reader.requireManifests(for: strategy, manifests, root) }
         guard reader.errors.isEmpty, let strategy else {
             throw ManifestErrors(errors: reader.errors.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) })
         }
-        return PipelineFile(name: name, connector: connector, cluster: cluster, artifact: artifact, manifests: manifests, strategy: strategy, variables: variables, timeoutSeconds: timeout)
+        return PipelineFile(name: name, connector: connector, cluster: cluster, artifact: artifact, artifactSource: artifactSource, manifests: manifests, strategy: strategy, variables: variables, timeoutSeconds: timeout)
     }
 
     /// The values `<+...>` expressions see: `variables` with `artifact` beside them.

@@ -4,6 +4,8 @@ import DelegateProtocol
 public struct PipelinePlan: Codable, Sendable, Equatable {
     public var pipeline: String
     public var connector: String
+    /// The stored `dockerRegistry` connector every task of the plan carries beside `connector`, when the artifact comes from one.
+    public var artifactConnector: String?
     public var timeoutSeconds: Int
     public var steps: [PlannedStep]
 
@@ -11,9 +13,12 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     public init(_ file: PipelineFile) {
         pipeline = file.name
         connector = file.connector
+        artifactConnector = file.artifactSource?.connector
         timeoutSeconds = file.timeoutSeconds
         var base: [String: JSONValue] = ["cluster": .string(file.cluster)]
         if !file.expressionVariables.isEmpty { base["variables"] = .object(file.expressionVariables) }
+        // Steps that render a task definition resolve the artifact (and pin its digest) on the delegate.
+        let artifact: [String: JSONValue] = file.artifactSource.map { ["artifact": $0.payload] } ?? [:]
         let o = file.strategy.options
         func manifests(_ keys: [String]) -> JSONValue {
             var m: [String: JSONValue] = [:]
@@ -28,34 +33,34 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
         }
         func id(_ name: String) -> String { "\(file.name)/\(name)" }
         let service = manifests(["taskDefinition", "serviceDefinition", "scalableTargets", "scalingPolicies"])
-        let rollingRollback = PlannedRollback(name: "Rolling Rollback", type: "ecs.rolling.rollback", payload: payload([:], options: ["steadyStateTimeoutSeconds"]))
-        let lbOptions = ["loadBalancer", "prodListener", "prodListenerRule", "stageListener", "stageListenerRule", "sameAsAlreadyRunningInstances", "steadyStateTimeoutSeconds"]
+        let rollingRollback = PlannedRollback(name: "Rolling Rollback", type: "ecs.rolling.rollback", payload: payload([:], options: RolloutWaitOptions.members))
+        let lbOptions = ["loadBalancer", "prodListener", "prodListenerRule", "stageListener", "stageListenerRule", "sameAsAlreadyRunningInstances"] + RolloutWaitOptions.members
         switch file.strategy.kind {
         case .rolling:
             steps = [PlannedStep(id: id("rolling-deploy"), name: "Rolling Deploy", type: "ecs.rolling.deploy",
-                                 payload: payload(["manifests": service], options: ["sameAsAlreadyRunningInstances", "forceNewDeployment", "steadyStateTimeoutSeconds"]),
+                                 payload: payload(["manifests": service].merging(artifact) { a, _ in a }, options: ["sameAsAlreadyRunningInstances", "forceNewDeployment"] + RolloutWaitOptions.members),
                                  rollback: rollingRollback)]
         case .canary:
-            var canary = payload(["manifests": manifests(["taskDefinition", "serviceDefinition"])], options: ["steadyStateTimeoutSeconds"])
+            var canary = payload(["manifests": manifests(["taskDefinition", "serviceDefinition"])].merging(artifact) { a, _ in a }, options: RolloutWaitOptions.members)
             if let n = o["canaryDesiredCount"] { canary["desiredCount"] = n }
             steps = [
                 PlannedStep(id: id("canary-deploy"), name: "Canary Deploy", type: "ecs.canary.deploy", payload: canary,
                             rollback: PlannedRollback(name: "Canary Delete", type: "ecs.canary.delete", payload: payload([:]))),
                 PlannedStep(id: id("canary-delete"), name: "Canary Delete", type: "ecs.canary.delete", payload: payload([:]), rollback: nil),
                 PlannedStep(id: id("rolling-deploy"), name: "Rolling Deploy", type: "ecs.rolling.deploy",
-                            payload: payload(["manifests": service], options: ["sameAsAlreadyRunningInstances", "forceNewDeployment", "steadyStateTimeoutSeconds"]),
+                            payload: payload(["manifests": service].merging(artifact) { a, _ in a }, options: ["sameAsAlreadyRunningInstances", "forceNewDeployment"] + RolloutWaitOptions.members),
                             rollback: rollingRollback),
             ]
         case .blueGreen, .blueGreenTrafficShift:
             // Every blue/green step files its snapshot under the create step's id: one rollback undoes them all.
             let createId = id("bluegreen-create")
-            var withStep = payload(["manifests": service], options: lbOptions)
+            var withStep = payload(["manifests": service].merging(artifact) { a, _ in a }, options: lbOptions)
             withStep["stepId"] = .string(createId)
-            let rollback = PlannedRollback(name: "Blue Green Rollback", type: "ecs.bluegreen.rollback", payload: payload(["stepId": .string(createId)], options: ["steadyStateTimeoutSeconds"]), group: createId)
+            let rollback = PlannedRollback(name: "Blue Green Rollback", type: "ecs.bluegreen.rollback", payload: payload(["stepId": .string(createId)], options: RolloutWaitOptions.members), group: createId)
             steps = [PlannedStep(id: createId, name: "Blue Green Create Service", type: "ecs.bluegreen.create", payload: withStep, rollback: rollback)]
             if file.strategy.kind == .blueGreen {
                 steps.append(PlannedStep(id: id("bluegreen-swap"), name: "Blue Green Swap Target", type: "ecs.bluegreen.swap",
-                                         payload: payload(["stepId": .string(createId)], options: ["doNotDownsizeOldService", "downsizeDelaySeconds", "steadyStateTimeoutSeconds"]), rollback: rollback))
+                                         payload: payload(["stepId": .string(createId)], options: ["doNotDownsizeOldService", "downsizeDelaySeconds"] + RolloutWaitOptions.members), rollback: rollback))
             } else {
                 for w in o["weights"]?.arrayValue?.compactMap(\.intValue) ?? [] {
                     steps.append(PlannedStep(id: id("shift-\(w)"), name: "Shift Traffic \(w)%", type: "ecs.bluegreen.shiftTraffic",
@@ -64,7 +69,7 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
             }
         case .runTask:
             steps = [PlannedStep(id: id("run-task"), name: "Run Task", type: "ecs.runTask",
-                                 payload: payload(["manifests": manifests(["taskDefinition", "runTaskRequest"]), "timeoutSeconds": .number(Double(file.timeoutSeconds))], options: ["skipSteadyStateCheck", "waitForCompletion"]),
+                                 payload: payload(["manifests": manifests(["taskDefinition", "runTaskRequest"]), "timeoutSeconds": .number(Double(file.timeoutSeconds))].merging(artifact) { a, _ in a }, options: ["skipSteadyStateCheck", "waitForCompletion"]),
                                  rollback: nil)]
         }
         for i in steps.indices where steps[i].payload["stepId"] == nil {
@@ -83,6 +88,7 @@ extension PipelinePlan {
         if steps.count > Self.maxSteps { return "the pipeline has \(steps.count) steps; at most \(Self.maxSteps)" }
         if Set(steps.map(\.id)).count != steps.count { return "the pipeline's step ids are not unique" }
         if let why = Identifiers.nameProblem(pipeline) { return "member 'plan.pipeline': \(why)" }
+        if let a = artifactConnector, let why = Identifiers.nameProblem(a) { return "member 'plan.artifactConnector': \(why)" }
         return nil
     }
 }

@@ -74,6 +74,24 @@ struct YAMLReader {
         return o
     }
 
+    /// The artifact's registry form when it names a `connector` (nil for the plain form, or when it has problems).
+    mutating func artifact(_ node: Node) -> PipelineArtifact? {
+        guard node.mapping?["connector"] != nil else { return nil }
+        guard let m = mapping(node, path: "artifact", allowed: PipelineArtifact.keys) else { return nil }
+        let before = errors.count
+        let connector = string(m["connector"], node, "artifact.connector", required: true, identifier: true)
+        let image = string(m["image"], node, "artifact.image", required: true)
+        if let why = Identifiers.textProblem(image, maxBytes: 255) { fail(m["image"], "artifact.image", why) }
+        let tag = m["tag"] == nil ? "latest" : string(m["tag"], node, "artifact.tag", required: false)
+        if let why = Identifiers.textProblem(tag, maxBytes: 128) { fail(m["tag"], "artifact.tag", why) }
+        var pin = true
+        if let p = m["pinDigest"] {
+            if case .bool(let b) = YAMLValues.json(p) { pin = b } else { fail(p, "artifact.pinDigest", "expected true or false") }
+        }
+        guard errors.count == before else { return nil }
+        return PipelineArtifact(connector: connector, image: image, tag: tag, pinDigest: pin)
+    }
+
     /// A manifest reference in the delegate's form: `{path}` (read now, relative to the pipeline), `{inline}`, `{s3}`, `{git}`.
     mutating func manifestRef(_ node: Node, _ path: String, baseDirectory: String) -> JSONValue? {
         guard let m = mapping(node, path: path, allowed: ["path", "inline", "s3", "git"]) else { return nil }

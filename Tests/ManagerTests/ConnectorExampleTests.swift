@@ -9,7 +9,7 @@ import Testing
 
     @Test func everyExampleConnectorReads() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(files == ["aws-assume-role.yaml", "aws-prod.yaml", "aws-tutorial.yaml", "docker-registry.yaml"])
+        #expect(files == ["aws-assume-role.yaml", "aws-prod.yaml", "aws-tutorial.yaml", "docker-registry.yaml", "local-registry.yaml"])
         for file in files {
             let path = Self.directory + "/" + file
             let c = try ConnectorFile.parse(try String(contentsOfFile: path, encoding: .utf8), file: path)

@@ -92,6 +92,29 @@ import Testing
         #expect(missing.status == 400 && missing.body.contains("secrets that do not exist: prod-secret"))
     }
 
+    @Test func anArtifactConnectorTravelsBesideTheAWSOneWithItsSecretAndSelectors() async throws {
+        let m = try await seeded()
+        defer { Task { await m.stop() } }
+        #expect(try await m.send("PUT", "/v1/secrets/registry-password", #"{"value": "r3gistry-PASS-41"}"#).status == 201)
+        let registry = #"{"name": "local-registry", "type": "dockerRegistry", "url": "http://127.0.0.1:5000", "username": "ci", "passwordSecret": "registry-password", "delegateSelectors": ["registry-net"]}"#
+        #expect(try await m.send("PUT", "/v1/connectors/local-registry", registry).status == 201)
+        let wrongKind = try await m.send("POST", "/v1/tasks", #"{"type": "delegate.echo", "selectors": [], "payload": {}, "connectorName": "aws-prod", "artifactConnectorName": "aws-prod"}"#)
+        #expect(wrongKind.status == 400 && wrongKind.body.contains("member 'artifactConnectorName'") && wrongKind.body.contains("dockerRegistry"))
+        let unknown = try await m.send("POST", "/v1/tasks", #"{"type": "delegate.echo", "selectors": [], "payload": {}, "artifactConnectorName": "nope"}"#)
+        #expect(unknown.status == 400 && unknown.body.contains("member 'artifactConnectorName': no connector 'nope'"))
+        let report = try #require(try await m.client.call("POST", "/v1/tasks", body: TaskSubmission(
+            SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: ["lines": ["x"]]), connectorName: "aws-prod", artifactConnectorName: "local-registry"), as: TaskReport.self))
+        #expect(report.selectors == ["prod", "registry-net"], "both connectors' selectors route the task")
+        let prodOnly = try await m.register(tags: ["prod"])
+        #expect(try await m.client.nextTask(delegateId: prodOnly, wait: 0) == nil)
+        let both = try await m.register(name: "both", tags: ["prod", "registry-net"])
+        let envelope = try #require(try await m.client.nextTask(delegateId: both, wait: 1))
+        #expect(envelope.connector?["aws"]?["region"] == "us-east-1")
+        #expect(envelope.connector?["dockerRegistry"]?["url"] == "http://127.0.0.1:5000")
+        #expect(envelope.connector?["dockerRegistry"]?["password"] == "r3gistry-PASS-41")
+        #expect(envelope.secrets["registry-password"] == "r3gistry-PASS-41" && envelope.secrets["prod-secret"] == Self.secretValue)
+    }
+
     @Test func aSecretDeletedWhileTheTaskWaitedFailsItAtLeaseTime() async throws {
         let m = try await seeded()
         defer { Task { await m.stop() } }

@@ -192,6 +192,19 @@ func delegate(_ store: any ManagerRepository, _ tags: [String], instance: String
         #expect(leased.envelope.secrets.isEmpty, "secret values are resolved by the dispatcher, never held by the repository")
     }
 
+    @Test(arguments: repositoryFactories) func aTaskKeepsItsArtifactConnectorBesideItsConnector(_ factory: RepositoryFactory) throws {
+        let store = try factory.make()
+        let aws = Connector(name: "aws-dev", type: .aws, region: "us-east-1")
+        let registry = Connector(name: "hub", type: .dockerRegistry, url: "https://registry.hub.docker.com", username: "ci", passwordSecret: "hub-pw")
+        let id = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]), connector: aws, artifactConnector: registry, now: Date())
+        let plain = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]), connector: aws, now: Date())
+        let d = try delegate(store, [])
+        let first = try #require(try store.lease(for: d, leaseSeconds: 30))
+        #expect(first.taskId == id && first.connector == aws && first.artifactConnector == registry)
+        let second = try #require(try store.lease(for: d, leaseSeconds: 30))
+        #expect(second.taskId == plain && second.artifactConnector == nil)
+    }
+
     @Test(arguments: repositoryFactories) func secretsAreKeptSealedAndListedByNameOnly(_ factory: RepositoryFactory) throws {
         let store = try factory.make()
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)

@@ -38,6 +38,47 @@ let rollingText = """
         #expect(p.expressionVariables == ["team": "web", "env": ["name": "prod"], "artifact": ["image": "nginx:stable"]])
     }
 
+    @Test func anArtifactFromARegistryConnectorIsPinnedByDefaultAndReachesEveryStepThatRendersATaskDefinition() throws {
+        let dir = try pipelineDir()
+        let text = rollingText.replacingOccurrences(of: "artifact: {image: nginx:perl}", with: "artifact: {connector: local-registry, image: library/nginx, tag: perl}")
+        let p = try PipelineFile.parse(text, file: "rolling.yaml", baseDirectory: dir)
+        #expect(p.artifactSource == PipelineArtifact(connector: "local-registry", image: "library/nginx", tag: "perl", pinDigest: true))
+        let plan = PipelinePlan(p)
+        #expect(plan.artifactConnector == "local-registry")
+        #expect(plan.steps[0].payload["artifact"] == ["image": "library/nginx", "tag": "perl", "pinDigest": true])
+        #expect(plan.steps[0].rollback?.payload["artifact"] == nil, "a rollback restores what the snapshot names; it resolves nothing")
+
+        let canary = text.replacingOccurrences(of: "strategy: {type: rolling, forceNewDeployment: true}", with: "strategy: {type: canary}")
+            .replacingOccurrences(of: "tag: perl}", with: "tag: perl, pinDigest: false}")
+        let canaryPlan = PipelinePlan(try PipelineFile.parse(canary, file: "canary.yaml", baseDirectory: dir))
+        #expect(canaryPlan.steps.map { $0.payload["artifact"]?["pinDigest"] } == [false, nil, false])
+
+        // The plain form is unchanged: no connector, the image is the string given.
+        let plain = PipelinePlan(try PipelineFile.parse(rollingText, file: "rolling.yaml", baseDirectory: dir))
+        #expect(plain.artifactConnector == nil && plain.steps[0].payload["artifact"] == nil)
+    }
+
+    @Test func aRegistryArtifactIsChecked() throws {
+        let dir = try pipelineDir()
+        let text = rollingText.replacingOccurrences(of: "artifact: {image: nginx:perl}", with: "artifact: {connector: local-registry, tag: \"\", pinDigest: maybe, digest: x}")
+        #expect {
+            try PipelineFile.parse(text, file: "a.yaml", baseDirectory: dir)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("a.yaml:4:11: artifact: missing required key 'artifact.image'") || text.contains("missing required key 'artifact.image'")
+                && text.contains("artifact.tag: expected a non-empty string") && text.contains("artifact.pinDigest: expected true or false")
+                && text.contains("unknown key 'digest'")
+        }
+        let good = rollingText.replacingOccurrences(of: "artifact: {image: nginx:perl}", with: "artifact: {connector: local-registry, image: library/nginx}")
+        #expect(try PipelineFile.parse(good, file: "a.yaml", baseDirectory: dir).artifactSource?.tag == "latest")
+        #expect(try PipelineFile.parse(good, file: "a.yaml", baseDirectory: dir, overrides: ["artifact.tag": "stable"]).artifactSource?.tag == "stable")
+        #expect {
+            try PipelineFile.parse(good, file: "a.yaml", baseDirectory: dir, overrides: ["artifact.pinDigest": "false"])
+        } throws: { error in
+            "\(error)".contains("change artifact.pinDigest in the pipeline file")
+        }
+    }
+
     @Test func everyProblemIsNamedWithFileLineAndColumn() throws {
         let dir = try pipelineDir()
         let text = """

@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "JSONValues"),
         .target(name: "AWSSigV4", dependencies: ["COpenSSL"]),
         .target(name: "AWSCore", dependencies: ["AWSSigV4", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "AWSServices", dependencies: ["AWSCore"]),
+        .target(name: "AWSServices", dependencies: ["AWSCore", "HTTPClient", "DelegateProtocol", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "AWSCore", "AWSServices", "AWSSigV4", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
@@ -48,7 +49,7 @@ let package = Package(
         .target(
             name: "ECSSteps",
             dependencies: [
-                "AWSCore", "AWSServices", "AWSSigV4", "DelegateRuntime", "DelegateProtocol", "Manifests", "HTTPClient",
+                "AWSCore", "AWSServices", "AWSSigV4", "DelegateRuntime", "DelegateProtocol", "Manifests", "HTTPClient", "Registry",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -121,7 +122,11 @@ let package = Package(
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "DelegateProtocol", "DelegateRuntime", "HTTPClient"]),
+        .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "AWSServices", "DelegateProtocol", "DelegateRuntime", "HTTPClient"]),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: ["Registry", "AWSServices", "DelegateProtocol", "HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "Manifests"]),
@@ -131,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "HTTPClient", "DelegateProtocol", "ManagerClient", "TestSupport", "ECSSteps", "AWSCore", "AWSServices", "AWSSigV4",
+                "HTTPClient", "DelegateProtocol", "ManagerClient", "TestSupport", "ECSSteps", "AWSCore", "AWSServices", "AWSSigV4", "Registry",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -86,9 +86,9 @@ struct ConnectorCommand: AsyncParsableCommand {
         }
     }
 
-    /// `connector test NAME`: `aws.validate` through a delegate carrying the connector's tags.
+    /// `connector test NAME`: `aws.validate` (or `docker.validate` for a registry) through a delegate carrying the connector's tags.
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run aws.validate with the connector on a delegate carrying its delegateSelectors and print the result; exit 0 when it passes.")
+        static let configuration = CommandConfiguration(abstract: "Run aws.validate (docker.validate for a dockerRegistry connector) with the connector on a delegate carrying its delegateSelectors and print the result; exit 0 when it passes.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The connector's name.") var name: String
 

@@ -62,6 +62,8 @@ public func ecsHandlers(_ env: StepEnvironment) -> [any TaskHandler] {
         StepHandler(step: ValidateConnectorStep(), env: env), StepHandler(step: ListClustersStep(), env: env),
         StepHandler(step: ListLoadBalancersStep(), env: env), StepHandler(step: ListListenersStep(), env: env),
         StepHandler(step: ListListenerRulesStep(), env: env),
+        StepHandler(step: RegistryValidateStep(), env: env), StepHandler(step: RegistryListTagsStep(), env: env),
+        StepHandler(step: RegistryResolveDigestStep(), env: env),
     ]
 }
 

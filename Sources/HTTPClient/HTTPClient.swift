@@ -118,7 +118,8 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     func submit(id: UInt64, request: HTTPClientRequest, continuation: CheckedContinuation<HTTPClientResponse, Error>) {
-        let transfer = Transfer(id: id, request: request, continuation: continuation, maxBytes: configuration.maxResponseBytes)
+        let maxBytes = min(configuration.maxResponseBytes, request.maxResponseBytes ?? configuration.maxResponseBytes)
+        let transfer = Transfer(id: id, request: request, continuation: continuation, maxBytes: maxBytes)
         let outcome: String? = lock.withLock {
             if stopped { return "shutdown" }
             if cancelled.remove(id) != nil { return "cancelled" }

@@ -17,6 +17,8 @@ public struct HTTPClientRequest: Sendable {
     /// Called with each chunk of the response body as it arrives; when set, the
     /// response's `body` is left empty (streaming reads such as `logs --follow`).
     public var onBodyChunk: (@Sendable (Data) -> Void)?
+    /// The largest response body this request accepts, below the client's `maxResponseBytes`; a longer one fails it (`tooLarge`).
+    public var maxResponseBytes: Int?
 
     /// Creates a request.
     public init(

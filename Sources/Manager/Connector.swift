@@ -9,6 +9,14 @@ public struct Connector: Codable, Sendable, Equatable {
     /// What the connector reaches.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case aws, dockerRegistry
+
+        /// The task type `connector test` runs for this kind: `aws.validate` or `docker.validate`.
+        public var validationTaskType: String {
+            switch self {
+            case .aws: return "aws.validate"
+            case .dockerRegistry: return "docker.validate"
+            }
+        }
     }
 
     public var name: String

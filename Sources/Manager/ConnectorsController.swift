@@ -41,19 +41,17 @@ struct ConnectorsController: Sendable {
         return try json(["status": "deleted"])
     }
 
-    /// `POST /v1/connectors/{name}/test`: queues `aws.validate` with the connector (201), or 409 naming the tags no connected delegate has.
+    /// `POST /v1/connectors/{name}/test`: queues the kind's validation task (`aws.validate`, `docker.validate`) with the connector (201), or 409 naming the tags no connected delegate has.
     func test(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         let connector = try record(try name(ctx)).connector
-        guard connector.type == .aws else {
-            throw APIError(.badRequest, "invalid", "connector \(connector.name) is a \(connector.type.rawValue) connector; only aws connectors can be tested (with aws.validate)")
-        }
+        let type = connector.type.validationTaskType
         let delegates = try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
         let connected = delegates.filter { $0.state == DelegateState.connected.rawValue }
         guard connected.contains(where: { Selectors.satisfied(connector.delegateSelectors, by: $0.tags) }) else {
-            let why = WaitingReason.reason(selectors: connector.delegateSelectors, type: "aws.validate", connectorName: connector.name, delegates: delegates)
+            let why = WaitingReason.reason(selectors: connector.delegateSelectors, type: type, connectorName: connector.name, delegates: delegates)
             throw APIError(.conflict, "no_matching_delegate", "cannot test connector \(connector.name): \(why)")
         }
-        let submission = TaskSubmission(SubmitTaskRequest(type: "aws.validate", selectors: [], payload: .emptyObject, timeoutSeconds: 300), connectorName: connector.name)
+        let submission = TaskSubmission(SubmitTaskRequest(type: type, selectors: [], payload: .emptyObject, timeoutSeconds: 300), connectorName: connector.name)
         let report = try context.dispatcher.submit(submission)
         context.wakePollers()
         return try json(report, status: .created)

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import AWSServices
 import HTTPClient
 import Testing
 import ECSSteps

@@ -1,4 +1,5 @@
 import AWSCore
+import AWSServices
 import DelegateProtocol
 import DelegateRuntime
 import Foundation

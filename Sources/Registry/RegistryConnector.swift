@@ -1,0 +1,109 @@
+import AWSServices
+import DelegateProtocol
+import Foundation
+
+/// A Docker registry connector as a task carries it: the registry's URL and how to sign in.
+///
+/// ```
+/// {"dockerRegistry": {"url": "http://127.0.0.1:5000",
+///                     "username": "...", "password": "...",          (optional: basic or token auth)
+///                     "ecr": {"region": "...", "endpoint": "...",   (optional: ECR private registries;
+///                             "credentials": {...}}}}               the AWS connector's members)
+/// ```
+/// With `ecr`, the basic credentials come from `ecr:GetAuthorizationToken`
+/// signed with those AWS credentials, and no username or password is given.
+package struct RegistryConnector: Sendable {
+    /// The registry's base URL without a trailing slash, e.g. `http://127.0.0.1:5000`.
+    package var url: String
+    /// The user for basic auth and token requests, if any.
+    package var username: String?
+    /// The password, if any (never logged).
+    package var password: String?
+    /// The AWS connector whose credentials fetch an ECR authorization token, if any.
+    package var ecr: AWSConnector?
+
+    /// The longest URL, user name or password accepted.
+    static let maxURLBytes = 2048
+    /// The longest user name or password accepted.
+    static let maxCredentialBytes = 4096
+
+    /// Reads the connector of a task; a `TaskError` (`invalid_connector`) names what is missing or wrong.
+    package init(_ connector: JSONValue?) throws {
+        func invalid(_ message: String) -> TaskError {
+            TaskError(code: "invalid_connector", message: message)
+        }
+        guard let registry = connector?["dockerRegistry"], registry.objectValue != nil else {
+            throw invalid("the task has no Docker registry connector (connector.dockerRegistry with url)")
+        }
+        guard let url = registry["url"]?.stringValue, !url.isEmpty else {
+            throw invalid("connector.dockerRegistry.url is missing")
+        }
+        if let why = Self.urlProblem(url) { throw invalid("connector.dockerRegistry.url \(why)") }
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        self.url = base
+        username = try Self.credential(registry["username"], "username")
+        password = try Self.credential(registry["password"], "password")
+        if password != nil, username == nil {
+            throw invalid("connector.dockerRegistry.password is given without a username")
+        }
+        if let ecr = registry["ecr"], ecr != .null {
+            guard ecr.objectValue != nil else { throw invalid("connector.dockerRegistry.ecr must be an object (the AWS connector's region, endpoint, credentials)") }
+            if username != nil || password != nil {
+                throw invalid("connector.dockerRegistry takes either ecr or username/password, not both (ECR's token supplies the credentials)")
+            }
+            do {
+                self.ecr = try AWSConnector(["aws": ecr])
+            } catch let e as TaskError {
+                throw invalid(e.message.replacingOccurrences(of: "connector.aws", with: "connector.dockerRegistry.ecr"))
+            }
+        } else {
+            ecr = nil
+        }
+    }
+
+    /// Secret values in the connector (the password, ECR's AWS keys), for the task's log masker.
+    package static func secrets(in connector: JSONValue?) -> [String] {
+        let registry = connector?["dockerRegistry"]
+        var out: [String] = []
+        if let p = registry?["password"]?.stringValue, !p.isEmpty { out.append(p) }
+        if let ecr = registry?["ecr"] { out += AWSConnector.secrets(in: ["aws": ecr]) }
+        return out
+    }
+
+    /// Why `url` is not a registry URL (nil when it is one): http or https, a host, no white space or control characters.
+    static func urlProblem(_ url: String) -> String? {
+        if url.utf8.count > maxURLBytes { return "is longer than \(maxURLBytes) bytes" }
+        if url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) {
+            return "must not contain white space or control characters"
+        }
+        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = c.host, !host.isEmpty
+        else {
+            return "must be an http or https URL with a host, e.g. https://registry.example.com or http://127.0.0.1:5000; got '\(url.prefix(128))'"
+        }
+        if c.query != nil || c.fragment != nil || c.user != nil || c.password != nil {
+            return "must not carry a query, fragment or user:password@ (give username and password as members)"
+        }
+        return nil
+    }
+
+    /// A user name or password member: absent, or a non-empty string within bounds without control characters.
+    private static func credential(_ value: JSONValue?, _ member: String) throws -> String? {
+        guard let value, value != .null else { return nil }
+        guard let s = value.stringValue else {
+            throw TaskError(code: "invalid_connector", message: "connector.dockerRegistry.\(member) must be a string")
+        }
+        if s.isEmpty { return nil }
+        if s.utf8.count > maxCredentialBytes {
+            throw TaskError(code: "invalid_connector", message: "connector.dockerRegistry.\(member) is longer than \(maxCredentialBytes) bytes")
+        }
+        if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw TaskError(code: "invalid_connector", message: "connector.dockerRegistry.\(member) must not contain control characters")
+        }
+        if member == "username", s.contains(":") {
+            throw TaskError(code: "invalid_connector", message: "connector.dockerRegistry.username must not contain ':' (basic auth cannot carry it)")
+        }
+        return s
+    }
+}

@@ -25,16 +25,18 @@ public struct PipelineStrategy: Sendable, Equatable {
 
     /// The options each kind takes, and which it requires.
     static func allowedOptions(_ kind: Kind) -> (options: [String: OptionType], required: [String]) {
+        // The options of every strategy that waits on a service rollout, defined once.
+        let wait: [String: OptionType] = [RolloutWaitOptions.timeoutMember: .integer(RolloutWaitOptions.timeoutRange), RolloutWaitOptions.failFastMember: .bool]
         let loadBalancer: [String: OptionType] = [
             "loadBalancer": .string, "prodListener": .string, "prodListenerRule": .string, "stageListener": .string, "stageListenerRule": .string,
-            "sameAsAlreadyRunningInstances": .bool, "steadyStateTimeoutSeconds": .integer(1...86_400),
-        ]
+            "sameAsAlreadyRunningInstances": .bool,
+        ].merging(wait) { a, _ in a }
         let lbRequired = ["loadBalancer", "prodListener", "stageListener"]
         switch kind {
         case .rolling:
-            return (["sameAsAlreadyRunningInstances": .bool, "forceNewDeployment": .bool, "steadyStateTimeoutSeconds": .integer(1...86_400)], [])
+            return (["sameAsAlreadyRunningInstances": .bool, "forceNewDeployment": .bool].merging(wait) { a, _ in a }, [])
         case .canary:
-            return (["canaryDesiredCount": .integer(1...1000), "sameAsAlreadyRunningInstances": .bool, "forceNewDeployment": .bool, "steadyStateTimeoutSeconds": .integer(1...86_400)], [])
+            return (["canaryDesiredCount": .integer(1...1000), "sameAsAlreadyRunningInstances": .bool, "forceNewDeployment": .bool].merging(wait) { a, _ in a }, [])
         case .blueGreen:
             return (loadBalancer.merging(["doNotDownsizeOldService": .bool, "downsizeDelaySeconds": .integer(0...3600)]) { a, _ in a }, lbRequired)
         case .blueGreenTrafficShift:

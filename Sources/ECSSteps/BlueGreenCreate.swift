@@ -14,6 +14,7 @@ import Foundation
 struct BlueGreenCreateStep: ECSStep {
     static let type = "ecs.bluegreen.create"
     static let noun = "blue/green deployment"
+    static let waitsOnRollout = true
 
     struct Payload: StepPayload {
         var cluster: String
@@ -25,7 +26,6 @@ struct BlueGreenCreateStep: ECSStep {
         var stageListener: String
         var stageListenerRule: String?
         var sameAsAlreadyRunningInstances: Bool?
-        var steadyStateTimeoutSeconds: Int?
         var stepId: String?
 
         func validate() throws {
@@ -33,7 +33,6 @@ struct BlueGreenCreateStep: ECSStep {
             try PayloadCheck.nonEmpty(loadBalancer, "loadBalancer")
             try PayloadCheck.nonEmpty(prodListener, "prodListener")
             try PayloadCheck.nonEmpty(stageListener, "stageListener")
-            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
         }
     }
 
@@ -95,7 +94,7 @@ struct BlueGreenCreateStep: ECSStep {
         var options = ServiceRollout.Options()
         options.label = "Stage Service"
         options.tags = [BlueGreenNames.tagKey: BlueGreenNames.green]
-        options.steadyStateTimeout = .seconds(p.steadyStateTimeoutSeconds ?? 600)
+        options.steadyStateTimeout = run.wait.timeout
         var outputs = try await ServiceRollout(run: run, cluster: p.cluster).roll(
             taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies,
             prepared: ServiceRollout.Prepared(current: newCurrent?.json, scaling: nil), options: options)

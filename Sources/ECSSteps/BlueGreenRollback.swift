@@ -11,6 +11,7 @@ import Foundation
 struct BlueGreenRollbackStep: ECSStep {
     static let type = "ecs.bluegreen.rollback"
     static let noun = "rollback"
+    static let waitsOnRollout = true
 
     struct Payload: StepPayload {
         var cluster: String
@@ -19,7 +20,6 @@ struct BlueGreenRollbackStep: ECSStep {
         var newServiceName: String?
         var snapshot: JSONValue?
         var stepNeverRan: Bool?
-        var steadyStateTimeoutSeconds: Int?
         var stepId: String?
 
         var base: String { BlueGreenNames.base(of: serviceName ?? newServiceName ?? "") }
@@ -27,7 +27,6 @@ struct BlueGreenRollbackStep: ECSStep {
         func validate() throws {
             try PayloadCheck.nonEmpty(cluster, "cluster")
             try PayloadCheck.nonEmpty(base, "serviceName")
-            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
         }
     }
 
@@ -53,7 +52,7 @@ struct BlueGreenRollbackStep: ECSStep {
             }
         }
         let clients = try run.clients()
-        let timeout = Duration.seconds(p.steadyStateTimeoutSeconds ?? 600)
+        let timeout = run.wait.timeout
         run.beginChanges()
 
         // 1. Traffic first: production goes back to the old version at once.

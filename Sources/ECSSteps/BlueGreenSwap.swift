@@ -73,17 +73,16 @@ extension Optional {
 struct BlueGreenSwapStep: ECSStep {
     static let type = "ecs.bluegreen.swap"
     static let noun = "swap"
+    static let waitsOnRollout = true
 
     /// The swap's own options, beside the create step's routing.
     struct Options: StepPayload {
         var doNotDownsizeOldService: Bool?
         var downsizeDelaySeconds: Int?
-        var steadyStateTimeoutSeconds: Int?
         var stepId: String?
 
         func validate() throws {
             try PayloadCheck.range(downsizeDelaySeconds, 0...3600, "downsizeDelaySeconds")
-            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
         }
     }
     typealias Payload = BlueGreenPayload<Options>
@@ -119,7 +118,7 @@ struct BlueGreenSwapStep: ECSStep {
                     log.log("Waiting \(delay) s before downsizing the old service \(old)", unit: unit)
                     try await Task.sleep(for: .seconds(delay))
                 }
-                let scaler = try ServiceScaler(run: run, cluster: r.cluster, timeout: .seconds(p.steadyStateTimeoutSeconds ?? 600))
+                let scaler = try ServiceScaler(run: run, cluster: r.cluster, timeout: run.wait.timeout)
                 log.log("Downsizing the old service \(old) to 0 tasks", unit: unit)
                 try await scaler.scale(try await scaler.activeService(old), to: 0, unit: unit)
             }

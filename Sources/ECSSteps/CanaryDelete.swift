@@ -11,19 +11,18 @@ import Foundation
 struct CanaryDeleteStep: ECSStep {
     static let type = "ecs.canary.delete"
     static let noun = "canary deletion"
+    static let waitsOnRollout = true
 
     struct Payload: StepPayload {
         var cluster: String
         var serviceName: String?
         var canaryServiceName: String?
-        var steadyStateTimeoutSeconds: Int?
 
         func validate() throws {
             try PayloadCheck.nonEmpty(cluster, "cluster")
             if (canaryServiceName ?? serviceName ?? "").isEmpty {
                 throw TaskError(code: "invalid_payload", message: "payload member 'canaryServiceName' or 'serviceName' is required")
             }
-            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
         }
     }
 
@@ -43,7 +42,7 @@ struct CanaryDeleteStep: ECSStep {
             _ = try await clients.ecs.deleteService(cluster: p.cluster, service: canary, force: true)
             run.journal.record("deleted service \(canary)")
         }
-        if try await deployer.waitInactive(canary, timeout: .seconds(p.steadyStateTimeoutSeconds ?? 600)) {
+        if try await deployer.waitInactive(canary, timeout: run.wait.timeout) {
             log.log("Existing Service \(canary) reached inactive state", unit: "Canary Delete")
         }
         log.log("Canary service \(canary) deleted", unit: "Canary Delete")

@@ -11,19 +11,18 @@ import Foundation
 struct CanaryDeployStep: ECSStep {
     static let type = "ecs.canary.deploy"
     static let noun = "canary deployment"
+    static let waitsOnRollout = true
 
     struct Payload: StepPayload {
         var cluster: String
         var manifests: ServiceManifests
         var variables: [String: JSONValue]?
         var desiredCount: Int?
-        var steadyStateTimeoutSeconds: Int?
         var stepId: String?
 
         func validate() throws {
             try PayloadCheck.nonEmpty(cluster, "cluster")
             try PayloadCheck.range(desiredCount, 1...1000, "desiredCount")
-            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
         }
     }
 
@@ -43,7 +42,7 @@ struct CanaryDeployStep: ECSStep {
         options.kind = .canary
         options.stepId = p.stepId
         options.replaceExisting = true
-        options.steadyStateTimeout = .seconds(p.steadyStateTimeoutSeconds ?? 600)
+        options.steadyStateTimeout = run.wait.timeout
         var outputs = try await ServiceRollout(run: run, cluster: p.cluster).deploy(taskDefinition: td, service: sd, options: options)
         outputs["canaryServiceName"] = .string(canary)
         run.log.log("Deployment Successful.", unit: "Deploy")

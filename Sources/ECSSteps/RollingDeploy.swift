@@ -18,10 +18,11 @@ struct ServiceManifests: Decodable, Sendable {
 ///
 /// Payload: `cluster`, `manifests` {`taskDefinition`, `serviceDefinition`, `scalableTargets`[], `scalingPolicies`[]}
 /// (each a manifest reference, see `ManifestRef`), `variables` (for `<+...>`), `sameAsAlreadyRunningInstances`,
-/// `forceNewDeployment`, `steadyStateTimeoutSeconds` (default 600), `stepId` (keys the snapshot; default `rolling/CLUSTER/SERVICE`).
+/// `forceNewDeployment`, `steadyStateTimeoutSeconds` (default 600) and `failFast` (default true; see `RolloutWait`), `stepId` (keys the snapshot; default `rolling/CLUSTER/SERVICE`).
 struct RollingDeployStep: ECSStep {
     static let type = "ecs.rolling.deploy"
     static let noun = "deployment"
+    static let waitsOnRollout = true
 
     struct Payload: StepPayload {
         var cluster: String
@@ -29,12 +30,10 @@ struct RollingDeployStep: ECSStep {
         var variables: [String: JSONValue]?
         var sameAsAlreadyRunningInstances: Bool?
         var forceNewDeployment: Bool?
-        var steadyStateTimeoutSeconds: Int?
         var stepId: String?
 
         func validate() throws {
             try PayloadCheck.nonEmpty(cluster, "cluster")
-            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
         }
     }
 
@@ -51,7 +50,7 @@ struct RollingDeployStep: ECSStep {
         var options = ServiceRollout.Options()
         options.keepRunningCount = p.sameAsAlreadyRunningInstances == true
         options.forceNewDeployment = p.forceNewDeployment == true
-        options.steadyStateTimeout = .seconds(p.steadyStateTimeoutSeconds ?? 600)
+        options.steadyStateTimeout = run.wait.timeout
         options.stepId = p.stepId
         let outputs = try await ServiceRollout(run: run, cluster: p.cluster).deploy(taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies, options: options)
         run.log.log("Deployment Successful.", unit: "Deploy")

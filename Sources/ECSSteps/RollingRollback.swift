@@ -16,6 +16,7 @@ import Foundation
 struct RollingRollbackStep: ECSStep {
     static let type = "ecs.rolling.rollback"
     static let noun = "rollback"
+    static let waitsOnRollout = true
 
     typealias Payload = ServiceRollbackPayload
 
@@ -29,7 +30,7 @@ struct RollingRollbackStep: ECSStep {
         let clients = try run.clients()
         let deployer = try run.deployer(cluster: cluster)
         let log = run.log
-        let timeout = Duration.seconds(p.steadyStateTimeoutSeconds ?? 600)
+        let timeout = run.wait.timeout
         run.beginChanges()
         let current = try await deployer.service(serviceName)
         if snapshot["firstDeployment"]?.boolValue == true {
@@ -90,12 +91,10 @@ struct ServiceRollbackPayload: StepPayload {
     var snapshot: JSONValue?
     /// The step being rolled back never ran: no snapshot is then nothing to undo.
     var stepNeverRan: Bool?
-    var steadyStateTimeoutSeconds: Int?
     var stepId: String?
 
     func validate() throws {
         try PayloadCheck.nonEmpty(cluster, "cluster")
         try PayloadCheck.nonEmpty(serviceName, "serviceName")
-        try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
     }
 }

@@ -20,8 +20,8 @@ struct ServiceDeployer {
     let cluster: String
     /// What this step changed so far, shared with its `StepRun`.
     let journal: ChangeJournal
-    /// The stopped tasks already logged, so each is logged once.
-    let loggedStops = LoggedStops()
+    /// Whether steady-state waits fail as soon as tasks keep failing to start (the step's `failFast`).
+    var failFast = true
     var log: TaskLog { context.log }
 
     /// Runs a read again, with backoff, while AWS throttles it beyond the client's own retries.
@@ -158,14 +158,26 @@ struct ServiceDeployer {
         throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach INACTIVE within \(timeout); raise steadyStateTimeoutSeconds if ECS is slow to drain it")
     }
 
-    /// Waits until our deployment is the only one and steady; fails on FAILED or a vanished deployment.
+    /// Waits until our deployment is the only one and steady; fails on FAILED, a vanished deployment,
+    /// or (`failFast`) tasks of ours that keep failing to start with one reason.
     /// `initial` is the service as CreateService/UpdateService returned it: the first observation, for free.
     func waitSteady(service name: String, deploymentId: String, since: Date, knownEvents: Set<String>, timeout: Duration, initial: JSONValue? = nil) async throws -> JSONValue {
-        var tracker = RolloutTracker(serviceName: name, deploymentId: deploymentId, since: since, knownEventIds: knownEvents)
+        var tracker = RolloutTracker(serviceName: name, deploymentId: deploymentId, since: since, knownEventIds: knownEvents, failFast: failFast)
+        do {
+            let service = try await track(&tracker, service: name, timeout: timeout, initial: initial)
+            for l in tracker.summary() { log.log(l, unit: "Deploy") }
+            return service
+        } catch {
+            for l in tracker.summary() { log.log(l, level: "warn", unit: "Deploy") }
+            throw error
+        }
+    }
+
+    /// The polling loop of `waitSteady`: DescribeServices (and the stopped tasks when ECS counts new failures) into the tracker.
+    private func track(_ tracker: inout RolloutTracker, service name: String, timeout: Duration, initial: JSONValue?) async throws -> JSONValue {
         let deadline = ContinuousClock.now + timeout
         let fastest = Duration.milliseconds(400), slowest = Duration.seconds(1)
         var interval = fastest
-        var lastFailed = 0
         var pending = initial
         while true {
             try Task.checkCancellation()
@@ -181,7 +193,7 @@ struct ServiceDeployer {
             } catch let e as AWSError where e.isThrottling {
                 // Throttled for longer than the step may take: the timeout holds here too.
                 if ContinuousClock.now >= deadline {
-                    throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach steady state within \(timeout): DescribeServices stayed throttled (\(e.code))")
+                    throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach steady state within \(timeout): DescribeServices stayed throttled (\(e.code))\(tracker.lastStopNote)")
                 }
                 interval = min(interval * 2, .seconds(15))
                 context.logger.debug("DescribeServices throttled; backing off", metadata: ["intervalMs": "\(interval)"])
@@ -191,21 +203,22 @@ struct ServiceDeployer {
             guard let service else {
                 throw TaskError(code: "ecs.service_missing", message: "service \(name) is missing from cluster \(cluster)")
             }
-            let (verdict, lines, changed) = tracker.observe(service)
+            var (verdict, lines, changed) = tracker.observe(service)
             for l in lines { log.log(l, unit: "Deploy") }
-            if tracker.failedTasks > lastFailed {
-                lastFailed = tracker.failedTasks
-                await logStoppedTasks(service: name, deploymentId: deploymentId)
+            if case .failed = verdict {
+                // The failure's own reason stands; the stopped tasks say why, before it is reported.
+                _ = await observeStoppedTasks(service: name, tracker: &tracker)
+            } else if tracker.hasUnseenFailures, case .failed(let why) = await observeStoppedTasks(service: name, tracker: &tracker) {
+                verdict = .failed(why)
+                changed = true
             }
             switch verdict {
             case .steady: return service
-            case .failed(let why):
-                await logStoppedTasks(service: name, deploymentId: deploymentId)
-                throw TaskError(code: "ecs.deployment_failed", message: why)
+            case .failed(let why): throw TaskError(code: "ecs.deployment_failed", message: why)
             case .waiting: break
             }
             if ContinuousClock.now >= deadline {
-                throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach steady state within \(timeout)")
+                throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach steady state within \(timeout)\(tracker.lastStopNote)")
             }
             // Short polls while things move, longer while nothing changes, never over a second:
             // a finished deployment is reported within about a second of ECS saying so.
@@ -214,29 +227,22 @@ struct ServiceDeployer {
         }
     }
 
-    /// Logs the stopped tasks of our deployment with their reasons (each once).
-    func logStoppedTasks(service name: String, deploymentId: String) async {
+    /// Describes the service's stopped tasks not looked at yet (at most 100 per call, each task once) and feeds them to the tracker;
+    /// logs each new stop reason of our deployment once (repeats are counted) and returns the tracker's verdict.
+    func observeStoppedTasks(service name: String, tracker: inout RolloutTracker) async -> RolloutVerdict {
         do {
-            let arns = try await clients.ecs.listTasks(cluster: cluster, serviceName: name, desiredStatus: "STOPPED")
-            guard !arns.isEmpty else { return }
-            var tasks: [JSONValue] = []
-            for start in stride(from: 0, to: arns.count, by: 100) {
-                tasks += try await clients.ecs.describeTasks(cluster: cluster, tasks: Array(arns[start..<min(start + 100, arns.count)]), includeTags: false).tasks
-            }
-            for t in tasks where t["startedBy"]?.stringValue == deploymentId {
-                let arn = t["taskArn"]?.stringValue ?? "?"
-                guard await loggedStops.firstTime(arn) else { continue }
-                let id = arn.split(separator: "/").last.map(String.init) ?? arn
-                var line = "Task \(id) stopped: \(t["stoppedReason"]?.stringValue ?? "no reason given")"
-                let exits = (t["containers"]?.arrayValue ?? []).compactMap { c -> String? in
-                    guard let code = c["exitCode"]?.intValue else { return nil }
-                    return "\(c["name"]?.stringValue ?? "?") exit \(code)"
-                }
-                if !exits.isEmpty { line += " (\(exits.joined(separator: ", ")))" }
-                log.log(line, level: "warn", unit: "Deploy")
-            }
+            let arns = try await patiently { try await clients.ecs.listTasks(cluster: cluster, serviceName: name, desiredStatus: "STOPPED") }
+            let fresh = tracker.unseen(arns)
+            guard !fresh.isEmpty else { return .waiting }
+            let tasks = try await patiently { try await clients.ecs.describeTasks(cluster: cluster, tasks: fresh, includeTags: false).tasks }
+            let (verdict, lines) = tracker.observeStopped(tasks, asked: fresh)
+            for l in lines { log.log(l, level: "warn", unit: "Deploy") }
+            return verdict
+        } catch is CancellationError {
+            return .waiting
         } catch {
             log.log("Could not list stopped tasks of \(name): \(describeAWS(error))", level: "warn", unit: "Deploy")
+            return .waiting
         }
     }
 }

@@ -9,24 +9,23 @@ import Foundation
 struct ServiceScaleStep: ECSStep {
     static let type = "ecs.service.scale"
     static let noun = "scaling"
+    static let waitsOnRollout = true
 
     struct Payload: StepPayload {
         var cluster: String
         var serviceName: String
         var desiredCount: Int
-        var steadyStateTimeoutSeconds: Int?
         var stepId: String?
 
         func validate() throws {
             try PayloadCheck.nonEmpty(cluster, "cluster")
             try PayloadCheck.nonEmpty(serviceName, "serviceName")
             try PayloadCheck.range(desiredCount, 0...ServiceScaler.maxDesiredCount, "desiredCount")
-            try PayloadCheck.range(steadyStateTimeoutSeconds, 1...86_400, "steadyStateTimeoutSeconds")
         }
     }
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
-        let scaler = try ServiceScaler(run: run, cluster: p.cluster, timeout: .seconds(p.steadyStateTimeoutSeconds ?? 600))
+        let scaler = try ServiceScaler(run: run, cluster: p.cluster, timeout: run.wait.timeout)
         run.log.log("Preparing rollback data for service \(p.serviceName) in cluster \(p.cluster)", unit: "Prepare Rollback Data")
         let current = try await scaler.activeService(p.serviceName)
         let before = current.desiredCount ?? 0
@@ -45,6 +44,7 @@ struct ServiceScaleStep: ECSStep {
 struct ServiceScaleRollbackStep: ECSStep {
     static let type = "ecs.service.scale.rollback"
     static let noun = "rollback"
+    static let waitsOnRollout = true
 
     typealias Payload = ServiceRollbackPayload
 
@@ -55,7 +55,7 @@ struct ServiceScaleRollbackStep: ECSStep {
         guard let count = snapshot["desiredCount"]?.intValue, (0...ServiceScaler.maxDesiredCount).contains(count) else {
             throw TaskError(code: "invalid_snapshot", message: "the scaling snapshot has no desiredCount")
         }
-        let scaler = try ServiceScaler(run: run, cluster: p.cluster, timeout: .seconds(p.steadyStateTimeoutSeconds ?? 600))
+        let scaler = try ServiceScaler(run: run, cluster: p.cluster, timeout: run.wait.timeout)
         run.beginChanges()
         let current = try await scaler.activeService(p.serviceName)
         try await scaler.scale(current, to: count, unit: "Rollback")

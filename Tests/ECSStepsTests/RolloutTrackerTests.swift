@@ -16,6 +16,13 @@ func service(_ deployments: [JSONValue], events: [(String, Double, String)] = []
     ])
 }
 
+let pullError = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref nginx:broken: nginx:broken: not found"
+
+/// A stopped task of deployment `by` as DescribeTasks returns it.
+func stopped(_ id: String, by: String = "ecs-svc/2", code: String = "TaskFailedToStart", reason: String) -> JSONValue {
+    ["taskArn": .string("arn:t/\(id)"), "startedBy": .string(by), "lastStatus": "STOPPED", "desiredStatus": "STOPPED", "stopCode": .string(code), "stoppedReason": .string(reason)]
+}
+
 @Suite struct RolloutTrackerTests {
     let start = Date(timeIntervalSince1970: 1_000)
 
@@ -59,6 +66,88 @@ func service(_ deployments: [JSONValue], events: [(String, Double, String)] = []
         ])
         let (_, again, _) = t.observe(service([deployment("ecs-svc/2", "PRIMARY", running: 1, desired: 1, rollout: "COMPLETED")], events: events))
         #expect(!again.contains { $0.hasPrefix("# AWS Event") })
+    }
+
+    @Test(arguments: [(0, 3), (1, 3), (6, 3), (7, 4), (8, 4), (399, 200), (400, 200), (1_000_000, 200), (-5, 3), (Int.max, 200)])
+    func failFastThresholdIsTheCircuitBreakers(desired: Int, threshold: Int) {
+        #expect(RolloutTracker.failFastThreshold(desired: desired) == threshold)
+    }
+
+    @Test func tasksFailingWithOneReasonFailTheStepAtTheThresholdWhenNoneRuns() {
+        var t = RolloutTracker(serviceName: "myapp", deploymentId: "ecs-svc/2", since: start)
+        _ = t.observe(service([deployment("ecs-svc/2", "PRIMARY", running: 0, desired: 1, failed: 1), deployment("ecs-svc/1", "ACTIVE", running: 1, desired: 1)]))
+        #expect(t.hasUnseenFailures)
+        let arns = ["arn:t/a", "arn:t/b", "arn:t/old"]
+        #expect(t.unseen(arns) == arns)
+        var (v, lines) = t.observeStopped([stopped("a", reason: pullError), stopped("b", reason: pullError), stopped("old", by: "ecs-svc/1", code: "ServiceSchedulerInitiated", reason: "Scaling activity")], asked: arns)
+        #expect(v == .waiting)
+        #expect(lines == ["Task a stopped: \(pullError)"])
+        #expect(t.unseen(arns + ["arn:t/c"]) == ["arn:t/c"])
+        (v, lines) = t.observeStopped([stopped("c", reason: pullError)], asked: ["arn:t/c"])
+        guard case .failed(let why) = v else { Issue.record("expected a failure, got \(v)"); return }
+        #expect(why.hasPrefix("CannotPullContainerError: pull image manifest has been retried"))
+        #expect(why.contains("3 tasks of deployment ecs-svc/2"))
+        #expect(lines.isEmpty)
+        #expect(t.summary() == ["2 more task(s) of deployment ecs-svc/2 stopped: \(pullError)"])
+        #expect(t.lastStoppedReason == pullError)
+    }
+
+    @Test func failFastWaitsWhileATaskOfOursRunsOrReasonsDifferOrItIsOff() {
+        let failing = service([deployment("ecs-svc/2", "PRIMARY", running: 0, desired: 4, failed: 3)])
+        // Different reasons: no single reason reaches the threshold.
+        var mixed = RolloutTracker(serviceName: "myapp", deploymentId: "ecs-svc/2", since: start)
+        _ = mixed.observe(failing)
+        let (v1, _) = mixed.observeStopped([stopped("a", reason: pullError), stopped("b", reason: "OutOfMemoryError"), stopped("c", reason: "ResourceInitializationError")], asked: [])
+        #expect(v1 == .waiting)
+        // Off: the same failures only wait.
+        var off = RolloutTracker(serviceName: "myapp", deploymentId: "ecs-svc/2", since: start, failFast: false)
+        _ = off.observe(failing)
+        let (v2, _) = off.observeStopped((1...5).map { stopped("t\($0)", reason: pullError) }, asked: [])
+        #expect(v2 == .waiting)
+        #expect(off.observe(failing).0 == .waiting)
+        // One of ours runs: the deployment may yet make it; once none runs, the next look fails it.
+        var running = RolloutTracker(serviceName: "myapp", deploymentId: "ecs-svc/2", since: start)
+        _ = running.observe(service([deployment("ecs-svc/2", "PRIMARY", running: 1, desired: 4, failed: 3)]))
+        let (v3, _) = running.observeStopped((1...3).map { stopped("t\($0)", reason: pullError) }, asked: [])
+        #expect(v3 == .waiting)
+        guard case .failed = running.observe(failing).0 else { Issue.record("expected a failure once none runs"); return }
+        // Stops that were asked for (scale-in, StopTask) never count.
+        var asked = RolloutTracker(serviceName: "myapp", deploymentId: "ecs-svc/2", since: start)
+        _ = asked.observe(failing)
+        let (v4, _) = asked.observeStopped((1...5).map { stopped("t\($0)", code: "UserInitiated", reason: "Task stopped by user") }, asked: [])
+        #expect(v4 == .waiting)
+    }
+
+    @Test func churnEventsCollapseIntoOneLineWithACountOnceTasksFail() {
+        var t = RolloutTracker(serviceName: "myapp", deploymentId: "ecs-svc/2", since: start, failFast: false)
+        var events: [(String, Double, String)] = []
+        var logged: [String] = []
+        for i in 1...6 {
+            events.insert(("s\(i)", 1_000 + Double(i), "(service myapp) has started 1 tasks: (task t\(i))."), at: 0)
+            let (_, lines, _) = t.observe(service([deployment("ecs-svc/2", "PRIMARY", running: 0, desired: 1, failed: i - 1)], events: events))
+            logged += lines.filter { $0.hasPrefix("# AWS Event") }
+        }
+        // The first start is logged before any failure; the second, once failures began, is the shape already seen.
+        #expect(logged == ["# AWS Event: 1970-01-01 00:16:41.000 (service myapp) has started 1 tasks: (task t1)."])
+        #expect(t.summary() == ["# AWS Event: 1970-01-01 00:16:46.000 (service myapp) has started 1 tasks: (task t6). (5 more like it after the first, not shown)"])
+        #expect(t.summary().isEmpty)
+    }
+
+    @Test func aHealthyRolloutLogsEveryEvent() {
+        var t = RolloutTracker(serviceName: "myapp", deploymentId: "ecs-svc/2", since: start)
+        let events = [("s2", 1_002.0, "(service myapp) has started 1 tasks: (task b)."), ("s1", 1_001.0, "(service myapp) has started 1 tasks: (task a).")]
+        let (_, lines, _) = t.observe(service([deployment("ecs-svc/2", "PRIMARY", running: 1, desired: 2)], events: events))
+        #expect(lines.filter { $0.hasPrefix("# AWS Event") }.count == 2)
+        #expect(t.summary().isEmpty)
+    }
+
+    @Test func theCircuitBreakersFailureNamesTheLastStoppedReason() {
+        var t = RolloutTracker(serviceName: "myapp", deploymentId: "ecs-svc/2", since: start, failFast: false)
+        _ = t.observeStopped([stopped("a", reason: pullError)], asked: [])
+        var d = deployment("ecs-svc/2", "PRIMARY", running: 0, desired: 2, rollout: "FAILED", failed: 3)
+        if case .object(var o) = d { o["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start."; d = .object(o) }
+        guard case .failed(let why) = t.observe(service([d])).0 else { Issue.record("expected a failure"); return }
+        #expect(why.hasSuffix("last stopped task of the deployment: \(pullError)"))
     }
 
     @Test func gitURLsAreRedactedForLogs() {

@@ -13,8 +13,14 @@ package protocol ECSStep: Sendable {
     static var type: String { get }
     /// What the step is called in a failure message: "the deployment was cancelled".
     static var noun: String { get }
+    /// Whether the step waits on a service rollout: its payload then also takes `RolloutWait`'s members.
+    static var waitsOnRollout: Bool { get }
     /// Runs the step; returns its outputs.
     func run(_ payload: Payload, _ run: StepRun) async throws -> [String: JSONValue]
+}
+
+extension ECSStep {
+    package static var waitsOnRollout: Bool { false }
 }
 
 /// A step's payload: decodable, and able to check its own ranges.

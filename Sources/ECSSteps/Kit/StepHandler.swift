@@ -16,7 +16,8 @@ package struct StepHandler<Step: ECSStep>: TaskHandler {
 
     package func run(_ context: TaskContext) async throws -> TaskOutcome {
         let payload = try StepPayloadDecoder.decode(Step.Payload.self, from: context.envelope.payload, task: Step.type)
-        let run = StepRun(context: context, env: env)
+        let wait = Step.waitsOnRollout ? try StepPayloadDecoder.decode(RolloutWait.self, from: context.envelope.payload, task: Step.type) : RolloutWait()
+        let run = StepRun(context: context, env: env, wait: wait)
         do {
             let outputs = try await step.run(payload, run)
             return TaskOutcome(outputs: outputs, rollbackSnapshot: run.savedSnapshot)

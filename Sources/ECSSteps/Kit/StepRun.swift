@@ -16,6 +16,8 @@ package final class StepRun: Sendable {
     let env: StepEnvironment
     /// What this step changed so far.
     package let journal = ChangeJournal()
+    /// How the step waits on service rollouts (its payload's `steadyStateTimeoutSeconds` and `failFast`).
+    let wait: RolloutWait
     private let state = Mutex(State())
 
     private struct State {
@@ -25,9 +27,10 @@ package final class StepRun: Sendable {
     }
 
     /// Creates the run of one task.
-    init(context: TaskContext, env: StepEnvironment) {
+    init(context: TaskContext, env: StepEnvironment, wait: RolloutWait = RolloutWait()) {
         self.context = context
         self.env = env
+        self.wait = wait
     }
 
     /// The task's log.
@@ -54,7 +57,7 @@ package final class StepRun: Sendable {
 
     /// The service machinery (snapshot reads, scaling, steady state) for `cluster`.
     func deployer(cluster: String) throws -> ServiceDeployer {
-        ServiceDeployer(context: context, clients: try clients(), poller: try poller(), cluster: cluster, journal: journal)
+        ServiceDeployer(context: context, clients: try clients(), poller: try poller(), cluster: cluster, journal: journal, failFast: wait.failsFast)
     }
 
     /// A loader that fetches and renders this task's manifests with `variables`.

@@ -39,6 +39,8 @@ public final class DelegateAgent: Service, Sendable {
         var connected = false
         var lastError: String?
         var heartbeatFailures = 0
+        /// Why the manager refused this delegate's token (401, or 403 at registration); set once, and the delegate stops taking tasks.
+        var refused: String?
     }
 
     struct RunningEntry {
@@ -79,6 +81,7 @@ public final class DelegateAgent: Service, Sendable {
         guard await register(instanceId: instanceId) else {
             recovery.cancel()
             pruning.cancel()
+            if let why = state.withLock({ $0.refused }) { throw ManagerRefusedToken(reason: why) }
             return
         }
         notify("READY=1\nSTATUS=registered with \(config.managerURL)")
@@ -117,6 +120,7 @@ public final class DelegateAgent: Service, Sendable {
             }
         }
         logger.info("stopped")
+        if let why = state.withLock({ $0.refused }) { throw ManagerRefusedToken(reason: why) }
     }
 
     /// Tasks in flight.
@@ -147,6 +151,10 @@ public final class DelegateAgent: Service, Sendable {
                 }
                 logger.info("registered", metadata: ["delegateId": "\(r.delegateId)", "manager": "\(config.managerURL)", "tags": "\(config.tags)"])
                 return true
+            } catch let e as ManagerClientError where e.status == 401 || e.status == 403 {
+                // Retrying cannot help: the token is unknown or revoked, or may not register like this.
+                tokenRefused(e, during: "registration")
+                return false
             } catch {
                 attempt += 1
                 let delay = backoff(attempt: attempt, base: .milliseconds(250), cap: .seconds(30))
@@ -216,11 +224,37 @@ public final class DelegateAgent: Service, Sendable {
         } catch let e as ManagerClientError where e.status == 404 {
             logger.warning("manager does not know this delegate; registering again")
             _ = await register(instanceId: instanceId)
+        } catch let e as ManagerClientError where e.status == 401 {
+            tokenRefused(e, during: "heartbeat")
         } catch {
             state.withLock { $0.heartbeatFailures += 1 }
             metrics.heartbeatFailed()
             noteFailure("heartbeat failed", error: error, retryIn: .seconds(clamping: tuning?.heartbeatSeconds ?? 10, to: ManagerTuning.heartbeatSeconds))
         }
+    }
+
+    /// The manager refused the token (revoked, unknown, or not allowed to register so): stop taking tasks, cancel running ones, say why.
+    ///
+    /// The manager has already failed the tasks this delegate was running (their
+    /// results could not be delivered with the refused token anyway); the process
+    /// then drains and exits with the reason (`ManagerRefusedToken`).
+    func tokenRefused(_ error: ManagerClientError, during what: String) {
+        let why = masker.apply("\(what): \(error)")
+        let first = state.withLock { s -> Bool in
+            guard s.refused == nil else { return false }
+            s.refused = why
+            s.draining = true
+            s.connected = false
+            s.lastError = "the manager refused this delegate's token (\(why))"
+            return true
+        }
+        guard first else { return }
+        logger.error(
+            "the manager refused this delegate's token: not taking tasks any more; running tasks are cancelled (the manager reports them failed). Give the delegate a valid token (token_file) and start it again",
+            metadata: ["reason": "\(why)", "running": "\(runningCount)"])
+        notify("STATUS=stopped: the manager refused the token")
+        cancelRunningTasks()
+        capacityFreed.signal()
     }
 
     // MARK: polling
@@ -253,11 +287,13 @@ public final class DelegateAgent: Service, Sendable {
             } catch let e as ManagerClientError where e.status == 404 {
                 logger.warning("manager does not know this delegate; registering again")
                 _ = await register(instanceId: instanceId)
+            } catch let e as ManagerClientError where e.status == 401 {
+                tokenRefused(e, during: "polling for tasks")
+                return
             } catch {
                 if Task.isCancelled { return }
                 failures += 1
-                let cap: Duration = (error as? ManagerClientError)?.status == 401 ? .seconds(60) : .seconds(30)
-                let delay = backoff(attempt: failures, base: .milliseconds(250), cap: cap)
+                let delay = backoff(attempt: failures, base: .milliseconds(250), cap: .seconds(30))
                 noteFailure("polling for tasks failed", error: error, retryIn: delay)
                 try? await Task.sleep(for: delay)
             }

@@ -215,6 +215,10 @@ struct LogPump: Sendable {
                 gate.release(unacked)
                 try? store.acknowledge(taskId: log.taskId, through: max(acked, log.lastSeq))
                 return
+            } catch let e as ManagerClientError where e.status == 401 {
+                // The token is revoked or wrong: retrying cannot help, and the agent is stopping (DelegateAgent.tokenRefused).
+                logger.error("manager refused the token; the task's unshipped lines stay in the spool", metadata: ["task": "\(log.taskId)", "error": "\(e)"])
+                return
             } catch is CancellationError {
                 return
             } catch {

@@ -14,7 +14,7 @@ struct ECSManager: AsyncParsableCommand {
         abstract: "The reference manager for ecs-delegate: queues tasks, routes them by tags, stores logs and results.",
         version: "ecs-manager \(managerVersion)",
         subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self, ConnectorCommand.self, SecretCommand.self,
-                      Run.self, Executions.self, ExecutionCommand.self, Watch.self, Rollback.self])
+                      Run.self, Executions.self, ExecutionCommand.self, Watch.self, Rollback.self, TokenCommand.self, AuditCommand.self])
 }
 
 /// Reads a bearer token from a file, trimmed; a clear error when it cannot.
@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).") var listen = "127.0.0.1:8181"
     @Option(help: "Directory for the SQLite database.") var data: String
-    @Option(name: .customLong("token-file"), help: "File holding the bearer token delegates and clients must send.") var tokenFile: String
+    @Option(name: .customLong("token-file"), help: "File holding the bootstrap admin key (it may also act as any delegate); other tokens come from ecs-manager token create.") var tokenFile: String
     @Option(name: .customLong("port-file"), help: "Write the bound port to this file once listening.") var portFile: String?
     @Option(help: "Heartbeat interval handed to delegates, seconds (1 to 300).") var heartbeatSeconds: Double = 10
     @Option(help: "Long-poll wait handed to delegates, seconds (1 to 120).") var pollWaitSeconds: Double = 25
@@ -46,6 +46,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest log batch handed to delegates, lines (1 to 100000).") var logBatchMaxLines: Int = 2000
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(name: .customLong("secrets-key-file"), help: "File with the key that seals stored secrets: 32 raw bytes or 64 hex characters, mode 0600 (without it, secrets are disabled).") var secretsKeyFile: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS (with --tls-key).") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("client-ca"), help: "PEM CA certificates: with --tls-cert, refuse clients without a certificate from this CA (mutual TLS).") var clientCA: String?
+
+    /// The TLS files the flags name (nil: plain HTTP), refused when only half given.
+    func tls() throws -> ManagerTLS? {
+        switch (tlsCert, tlsKey) {
+        case (nil, nil):
+            if clientCA != nil { throw ValidationError("--client-ca needs --tls-cert and --tls-key") }
+            return nil
+        case (let cert?, let key?): return ManagerTLS(certificateFile: cert, keyFile: key, clientCAFile: clientCA)
+        default: throw ValidationError("--tls-cert and --tls-key go together")
+        }
+    }
 
     /// The fleet settings the flags ask for, refused when out of range.
     func settings() throws -> ManagerSettings {
@@ -65,6 +79,7 @@ struct Serve: AsyncParsableCommand {
         } catch let e as ManagerSettingsError {
             throw ValidationError(e.description)
         }
+        _ = try tls()
     }
 
     func run() async throws {
@@ -85,14 +100,22 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        let tls = try tls()
+        do {
+            _ = try tls?.configuration()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         let store = try ManagerStore.open(directory: data)
-        let server = ManagerServer(store: store, token: token, settings: try settings(), secrets: secrets, logger: logger)
+        let server = ManagerServer(store: store, token: token, settings: try settings(), secrets: secrets, tls: tls, logger: logger)
         let portFile = self.portFile
+        let scheme = tls == nil ? "http" : "https"
         try await server.run(host: host, port: port) { bound in
             if let portFile {
                 try? "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
             }
-            FileHandle.standardOutput.write(Data("ecs-manager listening on http://\(host):\(bound)\n".utf8))
+            FileHandle.standardOutput.write(Data("ecs-manager listening on \(scheme)://\(host):\(bound)\n".utf8))
         }
     }
 }
@@ -101,10 +124,18 @@ struct Serve: AsyncParsableCommand {
 struct ClientOptions: ParsableArguments {
     @Option(help: "The manager's URL.") var manager = ProcessInfo.processInfo.environment["ECS_MANAGER_URL"] ?? "http://127.0.0.1:8181"
     @Option(name: .customLong("token-file"), help: "File holding the bearer token.") var tokenFile = ProcessInfo.processInfo.environment["ECS_MANAGER_TOKEN_FILE"] ?? ""
+    @Option(name: .customLong("ca-file"), help: "PEM CA certificates to verify an https manager with (default: the system's).") var caFile = ProcessInfo.processInfo.environment["ECS_MANAGER_CA_FILE"]
+    @Option(name: .customLong("client-cert"), help: "PEM client certificate, for a manager that asks for one (serve --client-ca).") var clientCert = ProcessInfo.processInfo.environment["ECS_MANAGER_CLIENT_CERT"]
+    @Option(name: .customLong("client-key"), help: "PEM private key of --client-cert.") var clientKey = ProcessInfo.processInfo.environment["ECS_MANAGER_CLIENT_KEY"]
 
+    /// A client for the manager with the token and TLS files the options name.
     func client() throws -> ManagerClient {
         guard !tokenFile.isEmpty else { throw ValidationError("--token-file is required (or set ECS_MANAGER_TOKEN_FILE)") }
-        return ManagerClient(baseURL: manager, token: try readToken(tokenFile), http: HTTPClient())
+        var configuration = HTTPClientConfiguration()
+        configuration.caFile = caFile
+        configuration.clientCertificateFile = clientCert
+        configuration.clientKeyFile = clientKey
+        return ManagerClient(baseURL: manager, token: try readToken(tokenFile), http: HTTPClient(configuration: configuration))
     }
 }
 

@@ -26,7 +26,7 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws ->
 }
 
 /// Decodes a request body of at most `limit` bytes, nested at most `JSONNesting.defaultLimit` deep; a 400 or 413 names what is wrong.
-func decode<T: Decodable>(_ req: Request, _ ctx: BasicRequestContext, limit: Int = 8 << 20) async throws -> T {
+func decode<T: Decodable>(_ req: Request, _ ctx: ManagerRequestContext, limit: Int = 8 << 20) async throws -> T {
     if let declared = declaredContentLength(req), declared > limit { throw APIError.tooLarge(limit) }
     let buffer: ByteBuffer
     do {

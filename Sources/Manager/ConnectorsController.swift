@@ -7,7 +7,7 @@ struct ConnectorsController: Sendable {
     let context: ManagerContext
 
     /// Adds the routes under `/v1`.
-    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
         v1.get("connectors") { _, _ in try json(try context.repository.connectors()) }
         v1.get("connectors/:name") { _, ctx in try json(try record(try name(ctx))) }
         v1.put("connectors/:name", use: put)
@@ -16,7 +16,7 @@ struct ConnectorsController: Sendable {
     }
 
     /// `PUT /v1/connectors/{name}`: 201 when created, 200 when replaced; the body is the connector, its `name` the path's.
-    func put(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func put(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let name = try name(ctx)
         let body: JSONValue = try await decode(req, ctx, limit: ConnectorFile.maxBytes)
         let connector: Connector
@@ -29,20 +29,22 @@ struct ConnectorsController: Sendable {
             throw APIError(.badRequest, "invalid", "member 'name' is '\(connector.name)' but the path names '\(name)'")
         }
         let created = try context.repository.putConnector(connector, now: Date())
+        context.audit(ctx, AuditAction.connectorApply, name, created ? "created" : "updated")
         context.logger.info(created ? "connector created" : "connector updated", metadata: ["connector": "\(name)", "delegateSelectors": "\(connector.delegateSelectors)"])
         return try json(try record(name), status: created ? .created : .ok)
     }
 
     /// `DELETE /v1/connectors/{name}`; queued tasks keep the copy they were submitted with.
-    func delete(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func delete(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let name = try name(ctx)
         guard try context.repository.deleteConnector(name) else { throw notFound(name) }
+        context.audit(ctx, AuditAction.connectorDelete, name)
         context.logger.info("connector deleted", metadata: ["connector": "\(name)"])
         return try json(["status": "deleted"])
     }
 
     /// `POST /v1/connectors/{name}/test`: queues the kind's validation task (`aws.validate`, `docker.validate`) with the connector (201), or 409 naming the tags no connected delegate has.
-    func test(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func test(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let connector = try record(try name(ctx)).connector
         let type = connector.type.validationTaskType
         let delegates = try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
@@ -53,12 +55,13 @@ struct ConnectorsController: Sendable {
         }
         let submission = TaskSubmission(SubmitTaskRequest(type: type, selectors: [], payload: .emptyObject, timeoutSeconds: 300), connectorName: connector.name)
         let report = try context.dispatcher.submit(submission)
+        context.audit(ctx, AuditAction.connectorTest, connector.name, "task=\(report.taskId)")
         context.wakePollers()
         return try json(report, status: .created)
     }
 
     /// The path's connector name, refused (400) when it breaks the naming rule.
-    private func name(_ ctx: BasicRequestContext) throws -> String {
+    private func name(_ ctx: ManagerRequestContext) throws -> String {
         let name = try ctx.parameters.require("name")
         if let why = ResourceName.problem(name) { throw APIError(.badRequest, "invalid", "connector name: \(why)") }
         return name

@@ -7,7 +7,7 @@ struct DelegatesController: Sendable {
     let context: ManagerContext
 
     /// Adds the routes under `/v1`.
-    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
         v1.post("delegates/register", use: register)
         v1.post("delegates/:id/heartbeat", use: heartbeat)
         v1.get("delegates/:id/tasks/next", use: next)
@@ -16,12 +16,15 @@ struct DelegatesController: Sendable {
     }
 
     /// `POST /v1/delegates/register`.
-    func register(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func register(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let settings = context.settings
         let r: RegisterRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
         try RequestRules.check(r)
+        try checkRegistration(r, by: ctx.principal)
         let registration = try context.repository.register(r, now: Date())
         let id = registration.delegateId
+        try context.access.bindDelegate(id, tokenName: ctx.principal?.name ?? Principal.bootstrapName)
+        context.audit(ctx, AuditAction.delegateRegister, id, "name=\(r.name) tags=\(r.tags.joined(separator: ","))")
         // Polls parked by an earlier process of this instance see the new generation and end.
         context.notifier.notify(key: ManagerContext.delegateKey(id))
         if !registration.requeued.isEmpty {
@@ -35,7 +38,7 @@ struct DelegatesController: Sendable {
     }
 
     /// `POST /v1/delegates/{id}/heartbeat`.
-    func heartbeat(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func heartbeat(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let hb: HeartbeatRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         try RequestRules.check(hb)
@@ -46,12 +49,14 @@ struct DelegatesController: Sendable {
     }
 
     /// `GET /v1/delegates/{id}/tasks/next?wait=S`: a leased task, or 204 after S seconds, at once on a newer registration or shutdown.
-    func next(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func next(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...120, fallback: context.settings.pollWaitSeconds), to: 0...120)
         var generation: Int64?
         let answer: Response? = try await context.notifier.poll(key: ManagerContext.delegateKey(id), until: .now + wait) { last in
             let delegate = try knownDelegate(id)
+            // A token revoked while this poll was parked: the delegate hears 401 now, not a task.
+            try context.authorizer.recheck(ctx.principal)
             // A newer registration of the same instance, or shutdown: this poll's process is gone or going.
             if context.notifier.isShutDown || (generation.map { $0 != delegate.generation } ?? false) { return Response(status: .noContent) }
             generation = delegate.generation
@@ -66,14 +71,33 @@ struct DelegatesController: Sendable {
     }
 
     /// `POST /v1/delegates/{id}/unregister`.
-    func unregister(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func unregister(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let body: UnregisterRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         try RequestRules.check(body)
         _ = try knownDelegate(id)
         try context.repository.unregister(delegateId: id)
+        context.audit(ctx, AuditAction.delegateUnregister, id, body.reason)
         context.logger.info("delegate unregistered", metadata: ["delegate": "\(id)", "reason": "\(body.reason)"])
         return try json(["status": "unregistered"])
+    }
+
+    /// Refuses (403) a delegate token registering with a tag outside its allowed tags, or an instance another token registered.
+    private func checkRegistration(_ r: RegisterRequest, by principal: Principal?) throws {
+        guard let principal, case .delegate(let allowed) = principal.role else { return }
+        if let allowed {
+            let outside = r.tags.filter { !allowed.contains($0) }
+            if !outside.isEmpty {
+                throw APIError(
+                    .forbidden, "tag_not_allowed",
+                    "delegate token '\(principal.name)' may register only with tags [\(allowed.joined(separator: ", "))]; not allowed: [\(outside.joined(separator: ", "))]")
+            }
+        }
+        if let owner = try context.access.delegateTokenName(instanceId: r.instanceId), owner != principal.name {
+            throw APIError(
+                .forbidden, "forbidden",
+                "this delegate instance registered with another token; a delegate token may not take over another token's delegate (use a new state_dir)")
+        }
     }
 
     /// The delegate `id`, or a 404 telling it to register again.

@@ -10,7 +10,7 @@ struct ExecutionsController: Sendable {
     let gate: ExecutionGate
 
     /// Adds the routes under `/v1`.
-    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
         v1.post("executions", use: start)
         v1.get("executions", use: list)
         v1.get("executions/:id", use: get)
@@ -19,7 +19,7 @@ struct ExecutionsController: Sendable {
     }
 
     /// `POST /v1/executions`: 201 with the new execution's report.
-    func start(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func start(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let body: StartExecutionRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         let plan = body.plan
         if let why = plan.problem { throw APIError(.badRequest, "invalid", why) }
@@ -37,24 +37,25 @@ struct ExecutionsController: Sendable {
         let now = Date()
         try executions.createExecution(id: id, engine: ExecutionEngine(plan: plan), now: now)
         context.logger.info("execution started", metadata: ["execution": "\(id)", "pipeline": "\(plan.pipeline)"])
+        context.audit(ctx, AuditAction.executionRun, id, "pipeline=\(plan.pipeline)")
         context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
         guard let stored = try executions.execution(id) else { throw APIError(.internalServerError, "internal", "execution vanished") }
         return try json(stored.report, status: .created)
     }
 
     /// `GET /v1/executions?limit=N`: newest first.
-    func list(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func list(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let limit = try req.queryNumber("limit", in: 1...1000, fallback: 100)
         return try json(try executions.executions(limit: limit).map(\.report))
     }
 
     /// `GET /v1/executions/{id}`.
-    func get(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func get(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         try json(try stored(ctx).report)
     }
 
     /// `POST /v1/executions/{id}/cancel`: the running task is cancelled and what ran is rolled back.
-    func cancel(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func cancel(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try stored(ctx).id
         var refused: String?
         try gate.withExecution(id, in: executions) { engine in
@@ -75,12 +76,13 @@ struct ExecutionsController: Sendable {
             return true
         }
         if let refused { throw APIError(.conflict, "already_finished", refused) }
+        context.audit(ctx, AuditAction.executionCancel, id)
         context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
         return try json(try stored(ctx).report)
     }
 
     /// `POST /v1/executions/{id}/rollback`: a succeeded execution rolled back by hand, from the kept snapshots.
-    func rollback(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func rollback(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try stored(ctx).id
         var refused: String?
         try gate.withExecution(id, in: executions) { engine in
@@ -93,11 +95,12 @@ struct ExecutionsController: Sendable {
             return true
         }
         if let refused { throw APIError(.conflict, "not_rollbackable", refused) }
+        context.audit(ctx, AuditAction.executionRollback, id)
         context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
         return try json(try stored(ctx).report)
     }
 
-    private func stored(_ ctx: BasicRequestContext) throws -> StoredExecution {
+    private func stored(_ ctx: ManagerRequestContext) throws -> StoredExecution {
         let id = try ctx.parameters.require("id")
         guard let e = try executions.execution(id) else { throw APIError(.notFound, "not_found", "no execution \(id)") }
         return e

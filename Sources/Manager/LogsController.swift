@@ -7,13 +7,13 @@ struct LogsController: Sendable {
     let context: ManagerContext
 
     /// Adds the routes under `/v1`.
-    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
         v1.post("tasks/:id/logs", use: ingest)
         v1.get("tasks/:id/logs", use: page)
     }
 
     /// `POST /v1/tasks/{id}/logs`: stores lines exactly once, in order.
-    func ingest(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func ingest(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let batch: LogBatch = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         let ack = try leaseChecked { try context.repository.appendLogs(taskId: id, batch: batch) }
@@ -22,7 +22,7 @@ struct LogsController: Sendable {
     }
 
     /// `GET /v1/tasks/{id}/logs?after=SEQ&wait=S&limit=N`: waits up to S seconds for the first new line.
-    func page(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func page(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let after = try req.queryNumber("after", in: 0...Int64.max, fallback: 0)
         let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...60, fallback: 0), to: 0...60)

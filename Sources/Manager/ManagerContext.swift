@@ -1,17 +1,31 @@
+import Foundation
 import Logging
 
-/// What every controller shares: the repository, the fleet settings, the notifier, the dispatcher and the secrets vault.
+/// What every controller shares: the repositories, the fleet settings, the notifier, the dispatcher, the secrets vault and the authorizer.
 struct ManagerContext: Sendable {
     let repository: any ManagerRepository
+    /// Tokens, delegates' tokens and the audit trail.
+    let access: any AccessRepository
     let settings: ManagerSettings
     let notifier: Notifier
     let logger: Logger
     let dispatcher: TaskDispatcher
     /// Nil when the manager runs without `--secrets-key-file`.
     let vault: SecretVault?
+    let authorizer: Authorizer
 
     /// Wakes every parked long poll: something was queued or returned to the queue.
     func wakePollers() { notifier.notify { $0.hasPrefix("delegate:") } }
+
+    /// Records in the audit trail that the request's caller did `action` to `target`; a failed write is logged, not answered.
+    func audit(_ ctx: ManagerRequestContext, _ action: String, _ target: String, _ detail: String? = nil) {
+        let entry = AuditEntry(time: Date(), actor: ctx.principal?.name ?? "unknown", action: action, target: target, detail: detail)
+        do {
+            try access.recordAudit(entry)
+        } catch {
+            logger.error("cannot write the audit trail", metadata: ["action": "\(action)", "target": "\(target)", "actor": "\(entry.actor)", "error": "\(error)"])
+        }
+    }
 
     /// The notifier key a task's log follows wait on.
     static func taskKey(_ id: String) -> String { "task:\(id)" }

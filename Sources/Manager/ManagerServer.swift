@@ -1,15 +1,18 @@
 import DelegateProtocol
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// The reference manager's HTTP API (see docs/protocol.md): one controller per resource over a `ManagerRepository`.
+/// The reference manager's HTTP API (see docs/protocol.md): one controller per resource over a `ManagerRepository` and an `AccessRepository`.
 public struct ManagerServer: Sendable {
     let repository: any ManagerRepository
     let settings: ManagerSettings
-    let token: String
+    /// Serves HTTPS when set (`serve --tls-cert`).
+    let tls: ManagerTLS?
     let notifier = Notifier()
     let logger: Logger
     let context: ManagerContext
@@ -17,16 +20,22 @@ public struct ManagerServer: Sendable {
     let executions: (any ExecutionRepository)?
     let executionGate = ExecutionGate()
 
-    /// Creates a server over `store`, accepting `token` as the only bearer token; `secrets` seals stored secrets (nil: secrets are disabled).
-    public init(store: any ManagerRepository, token: String, settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil, logger: Logger) {
+    /// Creates a server over `store`; `token` is the bootstrap admin key (it may also act as any delegate), the tokens in
+    /// `store` the others; `secrets` seals stored secrets (nil: secrets are disabled); `tls` serves HTTPS (nil: plain HTTP).
+    public init(
+        store: any ManagerRepository & AccessRepository, token: String, settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil,
+        tls: ManagerTLS? = nil, logger: Logger
+    ) {
         repository = store
         executions = store as? any ExecutionRepository
-        self.token = token
         self.settings = settings
+        self.tls = tls
         self.logger = logger
         let vault = secrets.map { SecretVault(repository: store, box: $0) }
         let dispatcher = TaskDispatcher(repository: store, inline: InlineSecrets(), vault: vault, logger: logger)
-        context = ManagerContext(repository: store, settings: settings, notifier: notifier, logger: logger, dispatcher: dispatcher, vault: vault)
+        context = ManagerContext(
+            repository: store, access: store, settings: settings, notifier: notifier, logger: logger, dispatcher: dispatcher, vault: vault,
+            authorizer: Authorizer(bootstrapToken: token, access: store, repository: store))
     }
 
     /// Serves on `host:port` until SIGTERM or SIGINT (when `handlesSignals`) or cancellation; `onListening` gets the bound port.
@@ -51,12 +60,13 @@ public struct ManagerServer: Sendable {
     /// Builds the Hummingbird application bound to `host:port`; `onListening` gets the bound port.
     public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol & Service {
         try repository.extendLiveLeases(by: settings.leaseSeconds, now: Date())
-        let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: BearerAuth(token: token))
+        let router = Router(context: ManagerRequestContext.self)
+        router.add(middleware: Authorization(authorizer: context.authorizer))
         router.add(middleware: BodyLimit(maxBytes: settings.maxBodyBytes))
         addRoutes(router)
         return Application(
             router: router,
+            server: try serverBuilder(),
             configuration: .init(address: .hostname(host, port: port), serverName: "ecs-manager"),
             services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger, dispatcher: context.dispatcher)]
                 + (executions.map { [ExecutionOrchestrator(context: context, executions: $0, gate: executionGate)] } ?? []),
@@ -64,8 +74,14 @@ public struct ManagerServer: Sendable {
             logger: logger)
     }
 
+    /// HTTP/1.1, over TLS when `tls` is set.
+    func serverBuilder() throws -> HTTPServerBuilder {
+        guard let tls else { return .http1() }
+        return try .tls(.http1(), tlsConfiguration: try tls.configuration())
+    }
+
     /// Adds every controller's routes under `/v1`.
-    func addRoutes(_ router: Router<BasicRequestContext>) {
+    func addRoutes(_ router: Router<ManagerRequestContext>) {
         let v1 = router.group("v1")
         v1.get("health") { _, _ in try json(["status": "ok"]) }
         DelegatesController(context: context).addRoutes(to: v1)
@@ -74,5 +90,7 @@ public struct ManagerServer: Sendable {
         ConnectorsController(context: context).addRoutes(to: v1)
         SecretsController(context: context).addRoutes(to: v1)
         if let executions { ExecutionsController(context: context, executions: executions, gate: executionGate).addRoutes(to: v1) }
+        TokensController(context: context).addRoutes(to: v1)
+        AuditController(context: context).addRoutes(to: v1)
     }
 }

@@ -103,6 +103,7 @@ public final class ManagerStore: ManagerRepository {
             // The stored registry connector a task's artifact is resolved with (names of secrets, never values).
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN artifactConnector TEXT")
         }
+        registerAccessMigrations(&m)
         return m
     }
 

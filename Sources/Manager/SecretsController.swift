@@ -12,7 +12,7 @@ struct SecretsController: Sendable {
     }
 
     /// Adds the routes under `/v1`.
-    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
         v1.get("secrets") { _, _ in
             _ = try vault()
             return try json(try context.repository.secrets())
@@ -22,7 +22,7 @@ struct SecretsController: Sendable {
     }
 
     /// `PUT /v1/secrets/{name}`: seals and stores the value; 201 when created, 200 when replaced, answering the name and times.
-    func put(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func put(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let vault = try vault()
         let name = try name(ctx)
         let body: SetBody = try await decode(req, ctx, limit: SecretVault.maxValueBytes * 2)
@@ -31,6 +31,7 @@ struct SecretsController: Sendable {
             throw APIError(.badRequest, "invalid", "member 'value' is \(body.value.utf8.count) bytes long; at most \(SecretVault.maxValueBytes)")
         }
         let created = try vault.put(name, value: body.value)
+        context.audit(ctx, AuditAction.secretSet, name, created ? "created" : "updated")
         context.logger.info(created ? "secret created" : "secret updated", metadata: ["secret": "\(name)"])
         guard let info = try context.repository.secrets().first(where: { $0.name == name }) else {
             throw APIError(.internalServerError, "internal", "secret vanished")
@@ -39,10 +40,11 @@ struct SecretsController: Sendable {
     }
 
     /// `DELETE /v1/secrets/{name}`.
-    func delete(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func delete(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         _ = try vault()
         let name = try name(ctx)
         guard try context.repository.deleteSecret(name) else { throw APIError(.notFound, "not_found", "no secret \(name)") }
+        context.audit(ctx, AuditAction.secretDelete, name)
         context.logger.info("secret deleted", metadata: ["secret": "\(name)"])
         return try json(["status": "deleted"])
     }
@@ -56,7 +58,7 @@ struct SecretsController: Sendable {
     }
 
     /// The path's secret name, refused (400) when it breaks the naming rule.
-    private func name(_ ctx: BasicRequestContext) throws -> String {
+    private func name(_ ctx: ManagerRequestContext) throws -> String {
         let name = try ctx.parameters.require("name")
         if let why = ResourceName.problem(name) { throw APIError(.badRequest, "invalid", "secret name: \(why)") }
         return name

@@ -7,7 +7,7 @@ struct TasksController: Sendable {
     let context: ManagerContext
 
     /// Adds the routes under `/v1`.
-    func addRoutes(to v1: RouterGroup<BasicRequestContext>) {
+    func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
         v1.post("tasks", use: submit)
         v1.get("tasks", use: list)
         v1.get("tasks/:id", use: get)
@@ -16,29 +16,30 @@ struct TasksController: Sendable {
     }
 
     /// `POST /v1/tasks`: 201 with the task's report.
-    func submit(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func submit(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let submission: TaskSubmission = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         let report = try context.dispatcher.submit(submission)
+        context.audit(ctx, AuditAction.taskSubmit, report.taskId, "type=\(report.type)")
         context.wakePollers()
         return try json(report, status: .created)
     }
 
     /// `GET /v1/tasks?limit=N`: newest first, queued ones saying why they wait.
-    func list(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func list(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let limit = try req.queryNumber("limit", in: 1...1000, fallback: 100)
         let delegates = try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
         return try json(try context.repository.tasks(limit: limit).map { WaitingReason.explain($0, delegates: delegates) })
     }
 
     /// `GET /v1/tasks/{id}`.
-    func get(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func get(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         guard let report = try context.repository.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
         return try json(WaitingReason.explain(report, delegates: try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)))
     }
 
     /// `POST /v1/tasks/{id}/cancel`.
-    func cancel(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func cancel(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         switch try context.repository.requestCancel(taskId: id, now: Date()) {
         case .notFound:
@@ -46,17 +47,19 @@ struct TasksController: Sendable {
         case .alreadyFinished(let state):
             throw APIError(.conflict, "already_finished", "task \(id) already finished: \(state.rawValue)")
         case .cancelled:
+            context.audit(ctx, AuditAction.taskCancel, id)
             context.dispatcher.finished(id)
             context.notifier.notify(key: ManagerContext.taskKey(id))
             return try json(["status": "cancelled"])
         case .requested:
+            context.audit(ctx, AuditAction.taskCancel, id)
             context.notifier.notify(key: ManagerContext.taskKey(id))
             return try json(["status": "cancel requested"])
         }
     }
 
     /// `POST /v1/tasks/{id}/result`: recorded once per lease, repeat-safe.
-    func result(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func result(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let result: TaskResult = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         let changed = try leaseChecked { try context.repository.finish(taskId: id, leaseId: result.leaseId, result: result, now: Date()) }

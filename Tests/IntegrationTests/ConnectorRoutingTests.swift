@@ -146,11 +146,11 @@ import Testing
     }
 }
 
-/// Runs `ecs-manager ARGS` against `manager` with `stdin` on standard input; returns its status and output.
-func cli(_ manager: ManagerProcess, _ args: [String], stdin: String = "") async throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs `ecs-manager ARGS` against `manager` with `stdin` on standard input, with the token in `tokenFile` (default: the bootstrap key); returns its status and output.
+func cli(_ manager: ManagerProcess, _ args: [String], stdin: String = "", tokenFile: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binDir + "/ecs-manager")
-    process.arguments = args + ["--manager", manager.url, "--token-file", manager.tokenFile]
+    process.arguments = args + ["--manager", manager.url, "--token-file", tokenFile ?? manager.tokenFile]
     let input = Pipe()
     let out = manager.dir.file("cli-\(UUID().uuidString.prefix(8)).out")
     let err = out + ".err"

@@ -1,0 +1,101 @@
+import DelegateProtocol
+import Foundation
+import Manager
+import Testing
+
+/// The contract of `AccessRepository` (tokens, delegates' tokens, audit trail), run against every repository implementation.
+@Suite struct AccessRepositoryContractTests {
+    /// A fresh repository from `factory`, as both seams.
+    func stores(_ factory: RepositoryFactory) throws -> (any ManagerRepository, any AccessRepository) {
+        let store = try factory.make()
+        return (store, try #require(store as? any AccessRepository, "\(factory.name) must implement AccessRepository"))
+    }
+
+    /// A token entry created at `t`.
+    func info(_ name: String, _ kind: TokenKind = .api, scope: TokenScope? = .read, tags: [String]? = nil, at t: Double = 1000) -> TokenInfo {
+        TokenInfo(name: name, kind: kind, scope: scope, allowedTags: tags, createdAt: Date(timeIntervalSince1970: t))
+    }
+
+    @Test(arguments: repositoryFactories) func tokensAreFoundByHashAndNameAndNamesAreNotReused(_ factory: RepositoryFactory) throws {
+        let (_, access) = try stores(factory)
+        #expect(try access.createToken(info("ci", scope: .run), hash: "h-ci"))
+        #expect(try access.createToken(info("dev", .delegate, scope: nil, tags: ["dev", "eu"]), hash: "h-dev"))
+        #expect(try access.createToken(info("ci", scope: .admin), hash: "h-other") == false)
+        #expect(try access.token(hash: "h-ci") == info("ci", scope: .run))
+        #expect(try access.token(hash: "h-other") == nil)
+        #expect(try access.token(named: "dev")?.allowedTags == ["dev", "eu"])
+        #expect(try access.token(named: "dev")?.scope == nil)
+        #expect(try access.tokens().map(\.name) == ["ci", "dev"])
+        // A revoked token's name stays taken.
+        _ = try access.revokeToken("ci", now: Date(timeIntervalSince1970: 2000))
+        #expect(try access.createToken(info("ci"), hash: "h-new") == false)
+    }
+
+    @Test(arguments: repositoryFactories) func lastUseIsRecorded(_ factory: RepositoryFactory) throws {
+        let (_, access) = try stores(factory)
+        _ = try access.createToken(info("ci"), hash: "h")
+        #expect(try access.token(named: "ci")?.lastUsedAt == nil)
+        try access.touchToken("ci", now: Date(timeIntervalSince1970: 1500))
+        #expect(try access.token(named: "ci")?.lastUsedAt == Date(timeIntervalSince1970: 1500))
+    }
+
+    @Test(arguments: repositoryFactories) func revokingRequeuesUnstartedAndFailsStartedTasksOfItsDelegatesOnly(_ factory: RepositoryFactory) throws {
+        let (store, access) = try stores(factory)
+        _ = try access.createToken(info("dev", .delegate, scope: nil), hash: "h-dev")
+        let mine = try delegate(store, [])
+        let other = try delegate(store, [])
+        try access.bindDelegate(mine.id, tokenName: "dev")
+        try access.bindDelegate(other.id, tokenName: "bootstrap")
+        let started = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let unstarted = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let others = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let first = try #require(try store.lease(for: mine, leaseSeconds: 30))
+        _ = try #require(try store.lease(for: mine, leaseSeconds: 30))
+        _ = try #require(try store.lease(for: other, leaseSeconds: 30))
+        _ = try store.renew(delegateId: mine.id, running: [RunningTask(taskId: started, leaseId: first.leaseId)], leaseSeconds: 30)
+        #expect(first.taskId == started)
+
+        let r = try #require(try access.revokeToken("dev", now: Date(timeIntervalSince1970: 3000)))
+        #expect(!r.alreadyRevoked && r.token.revokedAt == Date(timeIntervalSince1970: 3000))
+        #expect(r.delegateIds == [mine.id] && r.failed == [started] && r.requeued == [unstarted])
+        let failed = try #require(try store.task(started))
+        #expect(failed.state == "failed" && failed.error?.code == "token.revoked" && failed.error?.message.contains("'dev'") == true)
+        #expect(try store.task(unstarted)?.state == "queued")
+        #expect(try store.task(others)?.state == "leased")
+        #expect(try store.delegate(mine.id)?.state == .unregistered)
+        #expect(try store.delegate(other.id)?.state == .connected)
+        #expect(try access.token(hash: "h-dev")?.revokedAt == Date(timeIntervalSince1970: 3000))
+
+        let again = try #require(try access.revokeToken("dev", now: Date(timeIntervalSince1970: 4000)))
+        #expect(again.alreadyRevoked && again.token.revokedAt == Date(timeIntervalSince1970: 3000) && again.failed.isEmpty)
+        #expect(try access.revokeToken("nobody", now: Date()) == nil)
+    }
+
+    @Test(arguments: repositoryFactories) func delegatesRememberTheTokenTheyRegisteredWith(_ factory: RepositoryFactory) throws {
+        let (store, access) = try stores(factory)
+        let d = try delegate(store, ["a"], instance: "i-7")
+        #expect(try access.delegateTokenName(d.id) == nil)
+        #expect(try access.delegateTokenName(instanceId: "i-7") == nil)
+        try access.bindDelegate(d.id, tokenName: "dev")
+        #expect(try access.delegateTokenName(d.id) == "dev")
+        #expect(try access.delegateTokenName(instanceId: "i-7") == "dev")
+        try access.bindDelegate(d.id, tokenName: "bootstrap")
+        #expect(try access.delegateTokenName(d.id) == "bootstrap")
+        #expect(try access.delegateTokenName("dlg-unknown") == nil)
+        #expect(try access.delegateTokenName(instanceId: "i-unknown") == nil)
+    }
+
+    @Test(arguments: repositoryFactories) func theAuditTrailKeepsOrderAndFiltersByTime(_ factory: RepositoryFactory) throws {
+        let (_, access) = try stores(factory)
+        for (i, action) in ["task.submit", "secret.set", "token.revoke"].enumerated() {
+            try access.recordAudit(AuditEntry(time: Date(timeIntervalSince1970: 100 + Double(i)), actor: "ci-\(i)", action: action, target: "t\(i)", detail: i == 0 ? "type=x" : nil))
+        }
+        let all = try access.audit(since: nil, limit: 100)
+        #expect(all.map(\.action) == ["task.submit", "secret.set", "token.revoke"])
+        #expect(all.first?.actor == "ci-0" && all.first?.detail == "type=x" && all.first?.time == Date(timeIntervalSince1970: 100))
+        #expect(all.compactMap(\.id) == all.compactMap(\.id).sorted() && all.compactMap(\.id).count == 3)
+        #expect(try access.audit(since: Date(timeIntervalSince1970: 101), limit: 100).map(\.target) == ["t1", "t2"])
+        // The limit keeps the latest entries, still oldest first.
+        #expect(try access.audit(since: nil, limit: 2).map(\.target) == ["t1", "t2"])
+    }
+}

@@ -8,6 +8,7 @@ struct RegistryValidateStep: ECSStep {
     static let noun = "validation"
     typealias Payload = NoPayload
 
+    /// Logs who connects, then `GET /v2/`.
     func run(_ p: NoPayload, _ run: StepRun) async throws -> [String: JSONValue] {
         let registry = try run.registry()
         let c = registry.connector
@@ -27,9 +28,11 @@ struct RegistryListTagsStep: ECSStep {
     /// `{"image": "library/nginx"}`.
     struct Payload: StepPayload {
         var image: String
+        /// Throws unless `image` is an image name.
         func validate() throws { _ = try ImageName(image) }
     }
 
+    /// Lists every page of the image's tags.
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let registry = try run.registry()
         let name = try ImageName(p.image)
@@ -51,6 +54,7 @@ struct RegistryResolveDigestStep: ECSStep {
         var image: String
         var tag: String?
 
+        /// Throws unless `image` is an image name and a tag is given (as `tag` or in the image).
         func validate() throws {
             let name = try ImageName(image)
             if let tag {
@@ -63,6 +67,7 @@ struct RegistryResolveDigestStep: ECSStep {
         }
     }
 
+    /// Resolves the tag (or digest) to its verified digest, logging each platform of an index.
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let registry = try run.registry()
         let url = registry.connector.url

@@ -20,6 +20,8 @@ struct BlueGreenCreateStep: ECSStep {
         var cluster: String
         var manifests: ServiceManifests
         var variables: [String: JSONValue]?
+        /// The image behind `<+artifact.image>`, resolved through the task's dockerRegistry connector (see `StepArtifact`).
+        var artifact: StepArtifact?
         var loadBalancer: String
         var prodListener: String
         var prodListenerRule: String?
@@ -30,6 +32,7 @@ struct BlueGreenCreateStep: ECSStep {
 
         func validate() throws {
             try PayloadCheck.nonEmpty(cluster, "cluster")
+            try artifact?.validate()
             try PayloadCheck.nonEmpty(loadBalancer, "loadBalancer")
             try PayloadCheck.nonEmpty(prodListener, "prodListener")
             try PayloadCheck.nonEmpty(stageListener, "stageListener")
@@ -57,7 +60,7 @@ struct BlueGreenCreateStep: ECSStep {
 
         var variables = p.variables ?? [:]
         variables["targetGroupArn"] = .string(stageTG)
-        let loader = try run.manifests(variables: variables)
+        let loader = try await run.manifests(variables: variables, artifact: p.artifact)
         let td = try await loader.load(p.manifests.taskDefinition, .taskDefinition, "EcsTaskDefinition")
         let sd = try await loader.load(p.manifests.serviceDefinition, .serviceDefinition, "EcsServiceDefinition")
         let targets = try await loader.loadAll(p.manifests.scalableTargets, .scalableTarget, "EcsScalableTargetDefinition")

@@ -17,17 +17,20 @@ struct CanaryDeployStep: ECSStep {
         var cluster: String
         var manifests: ServiceManifests
         var variables: [String: JSONValue]?
+        /// The image behind `<+artifact.image>`, resolved through the task's dockerRegistry connector (see `StepArtifact`).
+        var artifact: StepArtifact?
         var desiredCount: Int?
         var stepId: String?
 
         func validate() throws {
             try PayloadCheck.nonEmpty(cluster, "cluster")
+            try artifact?.validate()
             try PayloadCheck.range(desiredCount, 1...1000, "desiredCount")
         }
     }
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
-        let loader = try run.manifests(variables: p.variables)
+        let loader = try await run.manifests(variables: p.variables, artifact: p.artifact)
         let td = try await loader.load(p.manifests.taskDefinition, .taskDefinition, "EcsTaskDefinition")
         let sd = try await loader.load(p.manifests.serviceDefinition, .serviceDefinition, "EcsServiceDefinition")
         try loader.finish()

@@ -28,18 +28,21 @@ struct RollingDeployStep: ECSStep {
         var cluster: String
         var manifests: ServiceManifests
         var variables: [String: JSONValue]?
+        /// The image behind `<+artifact.image>`, resolved through the task's dockerRegistry connector (see `StepArtifact`).
+        var artifact: StepArtifact?
         var sameAsAlreadyRunningInstances: Bool?
         var forceNewDeployment: Bool?
         var stepId: String?
 
         func validate() throws {
             try PayloadCheck.nonEmpty(cluster, "cluster")
+            try artifact?.validate()
         }
     }
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         // Every problem in the manifests is reported before any AWS call changes anything.
-        let loader = try run.manifests(variables: p.variables)
+        let loader = try await run.manifests(variables: p.variables, artifact: p.artifact)
         let td = try await loader.load(p.manifests.taskDefinition, .taskDefinition, "EcsTaskDefinition")
         let sd = try await loader.load(p.manifests.serviceDefinition, .serviceDefinition, "EcsServiceDefinition")
         let targets = try await loader.loadAll(p.manifests.scalableTargets, .scalableTarget, "EcsScalableTargetDefinition")

@@ -25,6 +25,8 @@ struct RunTaskStep: ECSStep {
         var cluster: String
         var manifests: Manifests
         var variables: [String: JSONValue]?
+        /// The image behind `<+artifact.image>`, resolved through the task's dockerRegistry connector (see `StepArtifact`).
+        var artifact: StepArtifact?
         var skipSteadyStateCheck: Bool?
         var waitForCompletion: Bool?
         var timeoutSeconds: Int?
@@ -32,6 +34,7 @@ struct RunTaskStep: ECSStep {
 
         func validate() throws {
             try PayloadCheck.nonEmpty(cluster, "cluster")
+            try artifact?.validate()
             try PayloadCheck.range(timeoutSeconds, 1...86_400, "timeoutSeconds")
         }
     }
@@ -39,7 +42,7 @@ struct RunTaskStep: ECSStep {
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let log = run.log
         let unit = "Run Task"
-        let loader = try run.manifests(variables: p.variables)
+        let loader = try await run.manifests(variables: p.variables, artifact: p.artifact)
         let td = try await loader.load(p.manifests.taskDefinition, .taskDefinition, "EcsTaskDefinition")
         let request = try await loader.load(p.manifests.runTaskRequest, .runTaskRequest, "EcsRunTaskRequestDefinition")
         try loader.finish()

@@ -24,6 +24,7 @@ package final class StepRun: Sendable {
         var clients: AWSClients?
         var snapshot: JSONValue?
         var changing = false
+        var artifact: ResolvedArtifact?
     }
 
     /// Creates the run of one task.
@@ -66,6 +67,18 @@ package final class StepRun: Sendable {
         return ManifestLoader(log: log, secrets: context.envelope.secrets, variables: variables ?? [:], s3: { clients.s3 })
     }
 
+    /// A loader whose `<+artifact.*>` values come from `artifact`, resolved (and pinned) first when the payload has one.
+    func manifests(variables: [String: JSONValue]?, artifact: StepArtifact?) async throws -> ManifestLoader {
+        var variables = variables ?? [:]
+        if let artifact { variables["artifact"] = try await resolve(artifact).variables }
+        return try manifests(variables: variables)
+    }
+
+    /// Keeps the resolved artifact: every snapshot this step records names it.
+    func rememberArtifact(_ artifact: ResolvedArtifact) {
+        state.withLock { $0.artifact = artifact }
+    }
+
     /// Persists `body` as this step's rollback snapshot before anything changes, and returns the one that stands.
     ///
     /// The first write per (execution, step) wins: a retried step gets back the
@@ -73,6 +86,8 @@ package final class StepRun: Sendable {
     @discardableResult
     package func recordSnapshot(kind: SnapshotKind, stepId: String?, cluster: String, service: String, body: JSONValue) throws -> JSONValue {
         let key = SnapshotKey(executionId: executionId, stepId: stepId ?? SnapshotKey.defaultStepId(kind: kind, cluster: cluster, service: service))
+        var body = body
+        if let artifact = state.withLock({ $0.artifact }) { body["artifact"] = try JSONValue(encoding: artifact) }
         try env.store.saveSnapshot(key, kind: kind, cluster: cluster, service: service, taskId: context.envelope.taskId, body: body)
         let stored = try env.store.snapshot(key)?.snapshot ?? body
         state.withLock {

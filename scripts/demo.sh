@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The demo: the ECS tutorial as a story, on the local AWS simulator, through a real manager and delegate.
 #   1. build (release), start awssim (moto with ECS that rolls out) and seed the tutorial's world (cluster, VPC, ALB);
+#      start Debian's docker-registry on loopback and push the tutorial's library/nginx tags into it;
 #   2. start ecs-manager (with a secrets key) and an ecs-delegate tagged [ecs, demo] on loopback;
-#   3. store the AWS keys as secrets and a connector that uses them, and test the connector;
-#   4. run the example pipelines from Config/examples/pipelines: a first rolling deployment, an update,
-#      a broken image that fails and is rolled back automatically, then a blue/green create and swap;
+#   3. store the AWS keys as secrets and a connector that uses them, and the registry's connector; test both;
+#   4. run the example pipelines from Config/examples/pipelines, the image pinned to its digest: a first rolling
+#      deployment, an update, a broken image that fails and is rolled back automatically, then a blue/green create and swap;
 #   5. show the executions, the delegate's status and its rollback snapshots.
 # Everything lives under a temporary directory and is stopped on exit and on Ctrl-C.
 set -euo pipefail
@@ -30,7 +31,7 @@ cleanup() {
   trap - EXIT INT TERM
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  echo "demo files kept in $WORK (awssim.log, manager.log, delegate.log)"
+  echo "demo files kept in $WORK (awssim.log, registry.log, manager.log, delegate.log)"
 }
 trap cleanup EXIT
 trap 'echo "interrupted"; exit 130' INT TERM
@@ -44,6 +45,25 @@ ENDPOINT="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read
 PYTHONPATH="$ROOT/tools/awssim" python3 -m awssim seed --endpoint "$ENDPOINT" >"$WORK/seed.json"
 seed() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(v[0] if isinstance(v, list) else v)' "$WORK/seed.json" "$1"; }
 echo "simulator at $ENDPOINT; cluster $(seed cluster), load balancer ecs-tutorial-alb"
+
+say "starting a Docker registry on loopback and pushing library/nginx into it"
+REGISTRY_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+REGISTRY="http://127.0.0.1:$REGISTRY_PORT"
+cat >"$WORK/registry.yml" <<YAML
+version: 0.1
+storage: {filesystem: {rootdirectory: $WORK/registry-data}}
+http: {addr: 127.0.0.1:$REGISTRY_PORT}
+log: {level: error}
+YAML
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do curl -sf "$REGISTRY/v2/" >/dev/null && break; sleep 0.05; done
+# Each tag holds a small image of its own (a layer with one file); the simulator runs any image it is given.
+declare -A DIGEST
+for tag in perl stable alpine broken; do
+  DIGEST[$tag]="$(python3 scripts/registry-push.py --registry "$REGISTRY" --image library/nginx --tag "$tag" --content "nginx $tag")"
+  printf '  library/nginx:%-7s %s\n' "$tag" "${DIGEST[$tag]}"
+done
 
 say "starting ecs-manager and ecs-delegate on loopback"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/token"
@@ -89,30 +109,35 @@ YAML
 cat "$WORK/connector.yaml"
 "$BIN/ecs-manager" connector apply "$WORK/connector.yaml" "${M[@]}"
 "$BIN/ecs-manager" connector test aws-tutorial "${M[@]}"
+# The pipelines take their artifact from this registry (Config/examples/connectors/local-registry.yaml, on the demo's port).
+sed "s|http://127.0.0.1:5000|$REGISTRY|" "$ROOT/Config/examples/connectors/local-registry.yaml" >"$WORK/registry-connector.yaml"
+"$BIN/ecs-manager" connector apply "$WORK/registry-connector.yaml" "${M[@]}"
+"$BIN/ecs-manager" connector test local-registry "${M[@]}"
 
 # The examples name the network and role through variables; the simulator's come from its seed.
 NET=(--var "aws.securityGroup=$(seed securityGroupId)" --var "aws.subnet=$(seed subnets)")
 PIPES="$ROOT/Config/examples/pipelines"
 
-say "pipeline myapp-rolling with nginx:perl: the first deployment"
-"$BIN/ecs-manager" run "$PIPES/rolling.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.image=nginx:perl
+say "pipeline myapp-rolling with nginx:perl: the first deployment, the image pinned to its digest"
+"$BIN/ecs-manager" run "$PIPES/rolling.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.tag=perl
 
 say "pipeline myapp-rolling with nginx:stable: an update of the running service"
-"$BIN/ecs-manager" run "$PIPES/rolling.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.image=nginx:stable
+"$BIN/ecs-manager" run "$PIPES/rolling.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.tag=stable
 
 say "pipeline myapp-rolling with nginx:broken: the image cannot be pulled, the deployment fails and is rolled back"
-curl -s -XPOST "$ENDPOINT/_awssim/faults/images" -d '{"pattern": "nginx:broken", "failToStart": true}' >/dev/null
+# The simulator fails to start exactly the bits the broken tag names.
+curl -s -XPOST "$ENDPOINT/_awssim/faults/images" -d "{\"pattern\": \"*@${DIGEST[broken]}\", \"failToStart\": true}" >/dev/null
 # The same pipeline with a 20 s steady-state limit, so the failure comes quickly (manifest paths made absolute).
 BROKEN="$WORK/broken.yaml"
 sed -e 's/strategy: {type: rolling}/strategy: {type: rolling, steadyStateTimeoutSeconds: 20}/' \
     -e "s|\.\./manifests/|$ROOT/Config/examples/manifests/|" "$PIPES/rolling.yaml" >"$BROKEN"
 status=0
-"$BIN/ecs-manager" run "$BROKEN" --follow "${M[@]}" "${NET[@]}" --var artifact.image=nginx:broken || status=$?
+"$BIN/ecs-manager" run "$BROKEN" --follow "${M[@]}" "${NET[@]}" --var artifact.tag=broken || status=$?
 if [ "$status" != 1 ]; then echo "expected the broken deployment to fail and be rolled back (exit 1), got exit $status" >&2; exit 1; fi
 echo "(exit 1: the deployment failed and the rollback put myapp back on nginx:stable)"
 
 say "pipeline myapp-bluegreen: the new version as the stage service, then the listeners swapped"
-"$BIN/ecs-manager" run "$PIPES/bluegreen.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.image=nginx:alpine
+"$BIN/ecs-manager" run "$PIPES/bluegreen.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.tag=alpine
 
 say "the manager's executions"
 "$BIN/ecs-manager" executions "${M[@]}"

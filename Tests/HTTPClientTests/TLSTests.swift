@@ -6,38 +6,6 @@ import TestSupport
 import Glibc
 #endif
 
-/// Runs a command, returning its exit status (output discarded).
-@discardableResult
-func sh(_ args: [String], in dir: String) throws -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: dir)
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    return p.terminationStatus
-}
-
-/// A private CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI.
-struct TestPKI {
-    let dir: String
-    init() throws {
-        dir = NSTemporaryDirectory() + "pki-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try "subjectAltName=IP:127.0.0.1\n".write(toFile: dir + "/san.ext", atomically: true, encoding: .utf8)
-        let steps: [[String]] = [
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test-ca"],
-            ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
-            ["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext"],
-            ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=delegate"],
-            ["openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "2"],
-        ]
-        for s in steps where try sh(s, in: dir) != 0 { throw CancellationError() }
-    }
-}
-
 /// An HTTP/2 server over TLS (nghttpd, Debian's nghttp2-server) serving one file.
 final class H2Server: @unchecked Sendable {
     let process = Process()

@@ -105,7 +105,8 @@ final class ManagerProcess: @unchecked Sendable {
         try await start()
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    /// The manager's URL: https when it was started with `--tls-cert`.
+    var url: String { "\(extraArgs.contains("--tls-cert") ? "https" : "http")://127.0.0.1:\(port)" }
 
     /// Starts (or restarts, on the same port and data dir).
     func start() async throws {

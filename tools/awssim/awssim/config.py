@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,16 +131,17 @@ class ApiRule:
 
     service: str = "*"
     operations: list[str] = field(default_factory=list)  # empty = all
-    error: str | None = None  # "throttling" | "unavailable" | "internalAfter" | None
+    error: str | None = None  # "throttling" | "unavailable" | "internal" | "internalAfter" | None
     rate: float = 1.0
     latency_ms: float = 0.0
     max_count: int | None = None
     injected: int = 0
 
     FIELDS = {"service", "operations", "error", "rate", "latencyMs", "count"}
+    # internal: a 500 InternalError (ServerException for ECS) before the call reaches moto.
     # internalAfter: the call reaches moto and takes effect, then the answer is lost
     # and a 500 InternalError is returned (what a retry must survive).
-    ERRORS = ("throttling", "unavailable", "internalAfter")
+    ERRORS = ("throttling", "unavailable", "internal", "internalAfter")
 
     @classmethod
     def from_json(cls, body: Any, where: str = "") -> "ApiRule":
@@ -203,12 +205,32 @@ class Settings:
         self.values: dict[str, float] = dict(DEFAULT_SETTINGS)
         self.image_rules: list[ImageRule] = []
         self.api_rules: list[ApiRule] = []
+        # Monotonic time until which AWS calls are blackholed (held, then dropped unanswered).
+        self.blackhole_until = 0.0
+        self.blackholed = 0
 
     def reset(self) -> None:
         with self.lock:
             self.values = dict(DEFAULT_SETTINGS)
             self.image_rules = []
             self.api_rules = []
+            self.blackhole_until = 0.0
+            self.blackholed = 0
+
+    def start_blackhole(self, body: Any) -> float:
+        """Blackholes AWS calls for `seconds` real seconds from now (0 ends one); returns the seconds."""
+        _check_keys(body, {"seconds"})
+        if "seconds" not in body:
+            raise ControlError("field 'seconds' is required")
+        seconds = _num(body, "seconds", 0, 600)
+        with self.lock:
+            self.blackhole_until = time.monotonic() + seconds
+        return seconds
+
+    def blackhole_left(self) -> float:
+        """Real seconds the blackhole still lasts (0: none)."""
+        with self.lock:
+            return max(0.0, self.blackhole_until - time.monotonic())
 
     def update(self, body: Any) -> None:
         _check_keys(body, set(DEFAULT_SETTINGS) | {"timeScale"})
@@ -234,4 +256,8 @@ class Settings:
             "settings": dict(self.values),
             "images": [r.to_json() for r in self.image_rules],
             "api": [r.to_json() for r in self.api_rules],
+            "blackhole": {"secondsLeft": round(self.blackhole_left_unlocked(), 3), "dropped": self.blackholed},
         }
+
+    def blackhole_left_unlocked(self) -> float:
+        return max(0.0, self.blackhole_until - time.monotonic())

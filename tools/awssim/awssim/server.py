@@ -7,6 +7,8 @@ import json
 import os
 import random
 import re
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -103,6 +105,8 @@ class AwsSimApp:
                 return result
         info = classify(environ, body)
         self._count(info)
+        if self.settings.blackhole_left() > 0:
+            return self._blackhole(environ, start_response)
         latency, error = self._faults(info)
         if latency:
             time.sleep(latency / 1000.0)
@@ -167,12 +171,34 @@ class AwsSimApp:
                     rule.injected += 1
         return latency, error
 
+    def _blackhole(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        """Holds the call until the blackhole ends, then drops the connection without an answer.
+
+        The call never reaches moto: like packets lost on the way, it has no effect,
+        and the client learns nothing until its own timeout (or the dropped connection).
+        """
+        while (left := self.settings.blackhole_left()) > 0:
+            time.sleep(min(left, 0.2))
+        with self.settings.lock:
+            self.settings.blackholed += 1
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                # SO_LINGER 0: the close resets the connection; nothing of an answer is sent.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        start_response("504 Gateway Timeout", [("Content-Length", "0"), ("Connection", "close")])
+        return [b""]
+
     def _error(self, start_response: Callable[..., Any], info: CallInfo, kind: str) -> list[bytes]:
         request_id = str(uuid.uuid4())
-        if kind == "internalAfter":
+        if kind in ("internal", "internalAfter"):
             status = "500 Internal Server Error"
             code = "ServerException" if info.service == "ecs" else "InternalError"
-            message = "Internal error after the call took effect (injected by awssim)"
+            message = ("Internal error after the call took effect (injected by awssim)" if kind == "internalAfter"
+                       else "Internal error (injected by awssim)")
         elif kind == "throttling":
             status = "400 Bad Request"
             code = "ThrottlingException" if info.protocol == "json" else "Throttling"
@@ -227,6 +253,7 @@ class AwsSimApp:
             ("DELETE", "/_awssim/faults"): self.r_faults_clear,
             ("POST", "/_awssim/faults/images"): self.r_faults_images,
             ("POST", "/_awssim/faults/api"): self.r_faults_api,
+            ("POST", "/_awssim/faults/blackhole"): self.r_faults_blackhole,
             ("POST", "/_awssim/seed"): self.r_seed,
             ("GET", "/_awssim/iam"): self.r_iam_get,
             ("POST", "/_awssim/iam"): self.r_iam,
@@ -315,6 +342,7 @@ class AwsSimApp:
         with self.settings.lock:
             self.settings.image_rules = []
             self.settings.api_rules = []
+            self.settings.blackhole_until = 0.0
             return self.settings.to_json()
 
     def _rules(self, body: Any, cls: Any) -> list[Any]:
@@ -353,6 +381,10 @@ class AwsSimApp:
                 self.settings.api_rules = []
             self.settings.api_rules.extend(rules)
             return self.settings.to_json()
+
+    def r_faults_blackhole(self, body: Any) -> Any:
+        seconds = self.settings.start_blackhole(body)
+        return {"blackholeSeconds": seconds}
 
     def r_seed(self, body: Any) -> Any:
         from .seed import seed

@@ -45,7 +45,7 @@ def test_unavailable_and_count_limit(sim, world):
     ecs.list_clusters()
     assert time.monotonic() - t0 >= 0.3
     assert sim.ok("DELETE", "/_awssim/faults") == {"settings": sim.ok("GET", "/_awssim/faults")[
-        "settings"], "images": [], "api": []}
+        "settings"], "images": [], "api": [], "blackhole": {"secondsLeft": 0.0, "dropped": 0}}
 
 
 def test_retrying_client_survives_partial_throttling(sim, world):
@@ -116,3 +116,53 @@ def test_bad_control_requests_are_400_naming_the_field(sim):
     assert sim.ok("GET", "/_awssim/health")["status"] == "ok"
     status, out = sim.control("GET", "/_awssim/nope")
     assert status == 404 and "routes" in out
+
+
+def test_internal_error_before_the_call_has_no_effect(sim, world):
+    ecs, elb = sim.client("ecs"), sim.client("elbv2")
+    sim.ok("POST", "/_awssim/faults/api", {"rules": [
+        {"service": "ecs", "operations": ["CreateCluster"], "error": "internal", "count": 1},
+        {"operations": ["elasticloadbalancing:DescribeLoadBalancers"], "error": "internal", "count": 1},
+    ]})
+    assert _code(lambda: ecs.create_cluster(clusterName="never")) == ("ServerException", 500)
+    assert _code(elb.describe_load_balancers) == ("InternalError", 500)
+    # Unlike internalAfter, the call never reached moto.
+    assert "never" not in " ".join(ecs.list_clusters()["clusterArns"])
+
+
+def test_blackhole_holds_calls_then_drops_them_unanswered(sim, world):
+    import socket as s
+    import urllib.error
+    import urllib.request
+
+    assert sim.ok("POST", "/_awssim/faults/blackhole", {"seconds": 1.5}) == {"blackholeSeconds": 1.5}
+    assert sim.ok("GET", "/_awssim/faults")["blackhole"]["secondsLeft"] > 0
+    # A call made during the blackhole gets no answer at all: the connection is dropped when it ends.
+    req = urllib.request.Request(sim.endpoint + "/", data=b"{}", method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListClusters",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ecs/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+    t0 = time.monotonic()
+    with pytest.raises((urllib.error.URLError, ConnectionError, s.timeout, OSError)) as info:
+        urllib.request.urlopen(req, timeout=10).read()
+    assert not isinstance(info.value, urllib.error.HTTPError), "an answer came through the blackhole"
+    assert time.monotonic() - t0 >= 1.0
+    # A client whose timeout is shorter than the blackhole gives up first.
+    sim.ok("POST", "/_awssim/faults/blackhole", {"seconds": 2})
+    t0 = time.monotonic()
+    with pytest.raises((urllib.error.URLError, s.timeout, OSError)):
+        urllib.request.urlopen(req, timeout=0.5).read()
+    assert time.monotonic() - t0 < 1.5
+    # Control routes are never blackholed, and DELETE /faults ends it.
+    cleared = sim.ok("DELETE", "/_awssim/faults")
+    assert cleared["blackhole"]["secondsLeft"] == 0
+    assert sim.client("ecs").list_clusters()["clusterArns"]
+    assert sim.ok("GET", "/_awssim/faults")["blackhole"]["dropped"] >= 1
+
+
+def test_blackhole_is_validated(sim, world):
+    for body, field in [({}, "seconds"), ({"seconds": -1}, "seconds"), ({"seconds": 601}, "seconds"),
+                        ({"seconds": 1, "x": 1}, "x")]:
+        code, answer = sim.control("POST", "/_awssim/faults/blackhole", body)
+        assert code == 400 and field in answer["message"], (body, answer)

@@ -33,6 +33,8 @@ public struct Connector: Codable, Sendable, Equatable {
     public var username: String?
     /// Docker registry: the name of the secret holding the password.
     public var passwordSecret: String?
+    /// Docker registry (ECR private): the stored AWS connector whose credentials fetch `ecr:GetAuthorizationToken`.
+    public var ecrConnector: String?
     /// Tags a delegate must carry, all of them, to run a task that uses this connector.
     public var delegateSelectors: [String]
     /// Free text for people.
@@ -40,7 +42,7 @@ public struct Connector: Codable, Sendable, Equatable {
 
     /// Creates a connector.
     public init(name: String, type: Kind, region: String? = nil, endpoint: String? = nil, credentials: ConnectorCredentials? = nil,
-                url: String? = nil, username: String? = nil, passwordSecret: String? = nil, delegateSelectors: [String] = [], description: String? = nil) {
+                url: String? = nil, username: String? = nil, passwordSecret: String? = nil, ecrConnector: String? = nil, delegateSelectors: [String] = [], description: String? = nil) {
         self.name = name
         self.type = type
         self.region = region
@@ -49,6 +51,7 @@ public struct Connector: Codable, Sendable, Equatable {
         self.url = url
         self.username = username
         self.passwordSecret = passwordSecret
+        self.ecrConnector = ecrConnector
         self.delegateSelectors = delegateSelectors
         self.description = description
     }

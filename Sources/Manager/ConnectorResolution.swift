@@ -10,7 +10,10 @@ public struct ConnectorResolution: Sendable, Equatable {
 
 extension Connector {
     /// The connector as the delegate reads it, each secret name replaced by `value(name)`.
-    public func resolved(_ value: (String) throws -> String) throws -> ConnectorResolution {
+    ///
+    /// A registry with `ecrConnector` carries that AWS connector (`ecr`, resolved
+    /// the same way) as its `ecr` member: the delegate signs in with its token.
+    public func resolved(ecr: Connector? = nil, _ value: (String) throws -> String) throws -> ConnectorResolution {
         var secrets: [String: String] = [:]
         /// The value of secret `name`, remembered for the envelope's `secrets`.
         func secret(_ name: String) throws -> JSONValue {
@@ -47,6 +50,11 @@ extension Connector {
             var registry: [String: JSONValue] = ["url": .string(url ?? "")]
             if let username { registry["username"] = .string(username) }
             if let p = passwordSecret { registry["password"] = try secret(p) }
+            if let ecr, ecr.type == .aws {
+                let aws = try ecr.resolved(value)
+                registry["ecr"] = aws.connector["aws"]
+                secrets.merge(aws.secrets) { current, _ in current }
+            }
             json = ["dockerRegistry": .object(registry)]
         }
         return ConnectorResolution(connector: json, secrets: secrets)

@@ -125,7 +125,7 @@ private struct MemberReader {
     func connector() -> Connector? {
         let common = ["name", "type", "delegateSelectors", "description"]
         let awsMembers = ["region", "endpoint", "credentials"]
-        let registryMembers = ["url", "username", "passwordSecret"]
+        let registryMembers = ["url", "username", "passwordSecret", "ecrConnector"]
         let name = string("name", required: true, rule: ResourceName.problem)
         let type = choice("type", Connector.Kind.self)
         let selectors = tags("delegateSelectors")
@@ -149,11 +149,15 @@ private struct MemberReader {
             // Anonymous (neither) or a login (both): a user name without a password secret is a mistake, not a choice.
             let username = string("username", required: false) { ConnectorRules.text($0, maxBytes: 256) }
             let password = string("passwordSecret", required: false, rule: ResourceName.problem)
+            let ecr = string("ecrConnector", required: false, rule: ResourceName.problem)
             if (object["username"] == nil) != (object["passwordSecret"] == nil) {
                 sink.add(path, "give both 'username' and 'passwordSecret' (a registry login), or neither (anonymous)")
             }
+            if object["ecrConnector"] != nil, object["username"] != nil || object["passwordSecret"] != nil {
+                sink.add(path, "give either 'ecrConnector' (ECR's token supplies the login) or 'username' and 'passwordSecret', not both")
+            }
             guard let name, let url else { return nil }
-            return Connector(name: name, type: .dockerRegistry, url: url, username: username, passwordSecret: password, delegateSelectors: selectors, description: description)
+            return Connector(name: name, type: .dockerRegistry, url: url, username: username, passwordSecret: password, ecrConnector: ecr, delegateSelectors: selectors, description: description)
         }
     }
 

@@ -69,6 +69,13 @@ struct TaskDispatcher: Sendable {
                 throw APIError(.badRequest, "invalid", "connector '\(name)' uses secrets that do not exist: \(missing.joined(separator: ", ")) (ecs-manager secret set NAME)")
             }
         }
+        if let ecr = connector.ecrConnector {
+            // The AWS connector an ECR registry signs in with is held to the same checks (it cannot itself name another).
+            let aws = try storedConnector(ecr, member: "\(member) (its ecrConnector)")
+            guard aws.type == .aws else {
+                throw APIError(.badRequest, "invalid", "connector '\(name)': ecrConnector '\(ecr)' is of type \(aws.type.rawValue); ECR signs in with an aws connector")
+            }
+        }
         return connector
     }
 
@@ -106,7 +113,7 @@ struct TaskDispatcher: Sendable {
         for connector in [leased.connector, leased.artifactConnector].compactMap({ $0 }) {
             let resolution: ConnectorResolution
             do {
-                resolution = try connector.resolved { name in
+                resolution = try connector.resolved(ecr: try ecrConnector(of: connector)) { name in
                     guard let vault else {
                         throw TaskError(code: "secrets.unavailable", message: "connector \(connector.name) uses secrets, and the manager runs without --secrets-key-file")
                     }
@@ -122,6 +129,15 @@ struct TaskDispatcher: Sendable {
             envelope.secrets.merge(resolution.secrets) { current, _ in current }
         }
         return envelope
+    }
+
+    /// The AWS connector an ECR registry signs in with, as stored now; a `TaskError` when it is gone or not an AWS one.
+    private func ecrConnector(of connector: Connector) throws -> Connector? {
+        guard let name = connector.ecrConnector else { return nil }
+        guard let aws = try repository.connector(name)?.connector, aws.type == .aws else {
+            throw TaskError(code: "connector.missing", message: "connector \(connector.name) signs in to ECR with AWS connector '\(name)', which is not stored (or is not an aws connector)")
+        }
+        return aws
     }
 
     /// Forgets a finished task's inline secrets.

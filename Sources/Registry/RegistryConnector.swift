@@ -39,7 +39,10 @@ package struct RegistryConnector: Sendable {
             throw invalid("connector.dockerRegistry.url is missing")
         }
         if let why = Self.urlProblem(url) { throw invalid("connector.dockerRegistry.url \(why)") }
+        // The tutorial writes Docker Hub as https://registry.hub.docker.com/v2/: the API root is the client's to add.
         var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        if base.lowercased().hasSuffix("/v2") { base.removeLast(3) }
         while base.hasSuffix("/") { base.removeLast() }
         self.url = base
         username = try Self.credential(registry["username"], "username")

@@ -115,6 +115,30 @@ import Testing
         #expect(envelope.secrets["registry-password"] == "r3gistry-PASS-41" && envelope.secrets["prod-secret"] == Self.secretValue)
     }
 
+    @Test func anECRRegistryCarriesItsAWSConnectorResolvedAsItsECRMember() async throws {
+        let m = try await seeded()
+        defer { Task { await m.stop() } }
+        let both = #"{"name": "ecr", "type": "dockerRegistry", "url": "https://1.dkr.ecr.us-east-1.amazonaws.com", "ecrConnector": "aws-prod", "username": "u", "passwordSecret": "prod-secret"}"#
+        let refused = try await m.send("PUT", "/v1/connectors/ecr", both)
+        #expect(refused.status == 400 && refused.body.contains("either 'ecrConnector'"), "\(refused.body)")
+        let ecr = #"{"name": "ecr", "type": "dockerRegistry", "url": "https://1.dkr.ecr.us-east-1.amazonaws.com", "ecrConnector": "aws-prod", "delegateSelectors": ["prod"]}"#
+        #expect(try await m.send("PUT", "/v1/connectors/ecr", ecr).status == 201)
+        let wrong = #"{"name": "ecr-wrong", "type": "dockerRegistry", "url": "https://1.dkr.ecr.us-east-1.amazonaws.com", "ecrConnector": "ecr"}"#
+        #expect(try await m.send("PUT", "/v1/connectors/ecr-wrong", wrong).status == 201)
+        let notAWS = try await m.send("POST", "/v1/tasks", #"{"type": "delegate.echo", "selectors": [], "payload": {}, "artifactConnectorName": "ecr-wrong"}"#)
+        #expect(notAWS.status == 400 && notAWS.body.contains("ECR signs in with an aws connector"), "\(notAWS.body)")
+
+        _ = try #require(try await m.client.call("POST", "/v1/tasks", body: TaskSubmission(
+            SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: ["lines": ["x"]]), artifactConnectorName: "ecr"), as: TaskReport.self))
+        let prod = try await m.register(name: "prod", tags: ["prod"])
+        let envelope = try #require(try await m.client.nextTask(delegateId: prod, wait: 1))
+        let registry = try #require(envelope.connector?["dockerRegistry"])
+        #expect(registry["ecr"]?["region"] == "us-east-1" && registry["ecr"]?["credentials"]?["secretAccessKey"]?.stringValue == Self.secretValue)
+        #expect(registry["username"] == nil && envelope.secrets["prod-secret"] == Self.secretValue, "the AWS keys are masked like any secret")
+        let listed = try await m.send("GET", "/v1/connectors/ecr")
+        #expect(listed.body.contains("\"ecrConnector\":\"aws-prod\"") && !listed.body.contains(Self.secretValue))
+    }
+
     @Test func aSecretDeletedWhileTheTaskWaitedFailsItAtLeaseTime() async throws {
         let m = try await seeded()
         defer { Task { await m.stop() } }

@@ -22,6 +22,8 @@ import Testing
     @Test func readsURLCredentialsAndECR() throws {
         let plain = try RegistryConnector(["dockerRegistry": ["url": "http://127.0.0.1:5000/"]])
         #expect(plain.url == "http://127.0.0.1:5000" && plain.username == nil && plain.password == nil && plain.ecr == nil)
+        // The tutorial's Docker Hub URL names the API root; the client adds /v2/ itself.
+        #expect(try RegistryConnector(["dockerRegistry": ["url": "https://registry.hub.docker.com/v2/"]]).url == "https://registry.hub.docker.com")
         let basic = try RegistryConnector(["dockerRegistry": ["url": "https://r.example.com", "username": "alice", "password": "pw-123456"]])
         #expect(basic.username == "alice" && basic.password == "pw-123456")
         let ecr = try RegistryConnector(["dockerRegistry": [

@@ -52,12 +52,12 @@ extension StepRun {
     /// definition, and a later rollback to it, runs exactly these bits.
     func resolve(_ artifact: StepArtifact) async throws -> ResolvedArtifact {
         let unit = "Fetch Artifact"
-        let connector = try RegistryConnector(context.envelope.connector)
+        let client = try registry()
+        let connector = client.connector
         let name = try ImageName(artifact.image)
         let tag = artifact.tag ?? "latest"
         let resolved: ResolvedArtifact
         if artifact.pinDigest ?? true {
-            let client = RegistryClient(connector: connector, http: env.http, logger: logger, environment: env.environment)
             let manifest: ResolvedManifest
             do {
                 manifest = try await client.resolve(repository: name.repository(registryURL: connector.url), reference: tag)

@@ -28,6 +28,8 @@ struct LogsController: Sendable {
         let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...60, fallback: 0), to: 0...60)
         let limit = try req.queryNumber("limit", in: 1...20000, fallback: 5000)
         let page: LogPage? = try await context.notifier.poll(key: ManagerContext.taskKey(id), until: .now + wait) { last in
+            // A key revoked during a follow hears 401 at the next wake, not a minute later.
+            try context.authorizer.recheck(ctx.principal)
             guard let report = try context.repository.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
             let lines = try context.repository.logs(taskId: id, after: after, limit: limit)
             return !lines.isEmpty || report.isFinished || last ? LogPage(lines: lines, state: report.state) : nil

@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// The one table of what each route needs: a permission, and for delegate calls, which resource must be the caller's own.
-enum RoutePermissions {
+public enum RoutePermissions {
     /// Which resource a delegate token must own for the call.
     enum Ownership: Sendable, Equatable {
         /// Nothing beyond the permission.
@@ -55,6 +55,11 @@ enum RoutePermissions {
         "POST /v1/tokens/{name}/revoke": Rule(permission: .admin, ownership: .none),
         "GET /v1/audit": Rule(permission: .admin, ownership: .none),
     ]
+
+    /// Every route with what it needs (`authenticated`, `delegate`, `read`, `run` or `admin`), sorted: for tests and documentation.
+    public static var routes: [(route: String, needs: String)] {
+        table.map { ($0.key, $0.value.permission.rawValue) }.sorted { $0.route < $1.route }
+    }
 
     /// What `method` on `endpoint` needs: the table's rule; a path no route serves needs only a live token (it answers 404);
     /// a route missing from the table needs admin, so a route added without a rule is closed rather than open.

@@ -93,10 +93,11 @@ struct DelegatesController: Sendable {
                     "delegate token '\(principal.name)' may register only with tags [\(allowed.joined(separator: ", "))]; not allowed: [\(outside.joined(separator: ", "))]")
             }
         }
-        if let owner = try context.access.delegateTokenName(instanceId: r.instanceId), owner != principal.name {
+        // Moving a delegate from the bootstrap key to its own token is allowed; taking over another delegate token's is not.
+        if let owner = try context.access.delegateTokenName(instanceId: r.instanceId), owner != principal.name, owner != Principal.bootstrapName {
             throw APIError(
                 .forbidden, "forbidden",
-                "this delegate instance registered with another token; a delegate token may not take over another token's delegate (use a new state_dir)")
+                "this delegate instance registered with another delegate token; a delegate token may not take over another token's delegate (use a new state_dir)")
         }
     }
 

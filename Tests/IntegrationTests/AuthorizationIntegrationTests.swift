@@ -102,9 +102,13 @@ func registerBody(_ instance: String, tags: [String]) throws -> String {
         let reg = try await raw(manager, dev.value, "POST", "/v1/delegates/register", try registerBody("i-dev", tags: ["dev"]))
         #expect(reg.status == 200, "\(reg.body)")
         let myId = try ProtocolV1.decoder().decode(RegisterResponse.self, from: Data(reg.body.utf8)).delegateId
-        // Taking over the admin's delegate instance is refused.
-        let takeover = try await raw(manager, dev.value, "POST", "/v1/delegates/register", try registerBody("i-admin", tags: ["dev"]))
-        #expect(takeover.status == 403 && takeover.body.contains("registered with another token"), "\(takeover.body)")
+        // Taking over another delegate token's instance is refused; moving one from the bootstrap key to a token is not.
+        let qa = try await issueToken(manager, ["--kind", "delegate"], name: "qa")
+        #expect(try await raw(manager, qa.value, "POST", "/v1/delegates/register", try registerBody("i-qa", tags: ["dev"])).status == 200)
+        let takeover = try await raw(manager, dev.value, "POST", "/v1/delegates/register", try registerBody("i-qa", tags: ["dev"]))
+        #expect(takeover.status == 403 && takeover.body.contains("registered with another delegate token"), "\(takeover.body)")
+        #expect(try await raw(manager, admin, "POST", "/v1/delegates/register", try registerBody("i-legacy", tags: ["dev"])).status == 200)
+        #expect(try await raw(manager, dev.value, "POST", "/v1/delegates/register", try registerBody("i-legacy", tags: ["dev"])).status == 200)
 
         let submit = #"{"type":"delegate.echo","selectors":[],"payload":{"count":1}}"#
         let denied = try await raw(manager, dev.value, "POST", "/v1/tasks", submit)

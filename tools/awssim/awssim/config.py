@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 import threading
 import time
@@ -136,8 +137,16 @@ class ApiRule:
     latency_ms: float = 0.0
     max_count: int | None = None
     injected: int = 0
+    # Token bucket (ECS's own throttling model): every matching call takes a token;
+    # a call that finds the bucket empty gets `error` (throttling by default).
+    # Refilled at `rate_per_second` tokens per real second up to `burst`.
+    rate_per_second: float | None = None
+    burst: float = 0.0
+    tokens: float = 0.0
+    refilled_at: float = 0.0
+    passed: int = 0
 
-    FIELDS = {"service", "operations", "error", "rate", "latencyMs", "count"}
+    FIELDS = {"service", "operations", "error", "rate", "latencyMs", "count", "ratePerSecond", "burst"}
     # internal: a 500 InternalError (ServerException for ECS) before the call reaches moto.
     # internalAfter: the call reaches moto and takes effect, then the answer is lost
     # and a 500 InternalError is returned (what a retry must survive).
@@ -165,9 +174,36 @@ class ApiRule:
             rule.latency_ms = _num(body, "latencyMs", 0, 60000, where=where)
         if "count" in body and body["count"] is not None:
             rule.max_count = _num(body, "count", 1, integer=True, where=where)
+        if "burst" in body and "ratePerSecond" not in body:
+            raise ControlError(f"field '{where}burst' needs 'ratePerSecond'")
+        if "ratePerSecond" in body:
+            if "rate" in body:
+                raise ControlError(f"fields '{where}rate' and '{where}ratePerSecond' exclude each other "
+                                   "(a token bucket throttles by the rate of calls, not by chance)")
+            rule.rate_per_second = _num(body, "ratePerSecond", 0.001, 100000, where=where)
+            rule.burst = (_num(body, "burst", 1, 1000000, integer=True, where=where) if "burst" in body
+                          else max(1, math.ceil(rule.rate_per_second)))
+            rule.tokens = float(rule.burst)
+            rule.refilled_at = time.monotonic()
+            if rule.error is None:
+                rule.error = "throttling"
         if rule.error is None and rule.latency_ms == 0:
             raise ControlError(f"rule needs 'error' or 'latencyMs' ({where or 'body'})")
         return rule
+
+    def take_token(self, now: float) -> bool:
+        """Token-bucket rules: refills for the time since the last call, then takes a token if there is one.
+
+        Returns whether the call passes (True) or is to get the rule's error. Callers hold the settings lock.
+        """
+        assert self.rate_per_second is not None
+        self.tokens = min(float(self.burst), self.tokens + (now - self.refilled_at) * self.rate_per_second)
+        self.refilled_at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            self.passed += 1
+            return True
+        return False
 
     def applies(self, service: str, operation: str) -> bool:
         if self.service not in ("*", service):
@@ -194,6 +230,9 @@ class ApiRule:
             "latencyMs": self.latency_ms,
             "count": self.max_count,
             "injected": self.injected,
+            "ratePerSecond": self.rate_per_second,
+            "burst": self.burst if self.rate_per_second is not None else None,
+            "passed": self.passed if self.rate_per_second is not None else None,
         }
 
 

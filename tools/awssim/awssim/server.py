@@ -152,11 +152,20 @@ class AwsSimApp:
     def _faults(self, info: CallInfo) -> tuple[float, str | None]:
         latency = 0.0
         error = None
+        now = time.monotonic()
         with self.settings.lock:
             for rule in self.settings.api_rules:
                 if not rule.applies(info.service, info.operation):
                     continue
                 if rule.max_count is not None and rule.injected >= rule.max_count:
+                    continue
+                if rule.rate_per_second is not None:
+                    # Token bucket: latency for every matching call, the error only when it is empty.
+                    if rule.latency_ms:
+                        latency += rule.latency_ms
+                    if not rule.take_token(now) and error is None:
+                        error = rule.error
+                        rule.injected += 1
                     continue
                 if random.random() >= rule.rate:
                     continue

@@ -166,3 +166,63 @@ def test_blackhole_is_validated(sim, world):
                         ({"seconds": 1, "x": 1}, "x")]:
         code, answer = sim.control("POST", "/_awssim/faults/blackhole", body)
         assert code == 400 and field in answer["message"], (body, answer)
+
+
+def test_token_bucket_throttles_beyond_burst_then_refills(sim, world):
+    """A ratePerSecond/burst rule passes `burst` calls at once, throttles the rest, and refills over time."""
+    ecs = sim.client("ecs")
+    faults = sim.ok("POST", "/_awssim/faults/api", {"service": "ecs", "operations": ["DescribeServices"],
+                                                    "ratePerSecond": 2, "burst": 5})
+    rule = faults["api"][0]
+    assert (rule["ratePerSecond"], rule["burst"], rule["error"]) == (2.0, 5, "throttling")
+    outcomes = []
+    for _ in range(8):
+        try:
+            ecs.describe_services(cluster=world["cluster"], services=["x"])
+            outcomes.append("ok")
+        except ClientError as exc:
+            outcomes.append(exc.response["Error"]["Code"])
+    # 8 calls in well under a second: the 5 of the burst pass (at most one more refilled), the rest are throttled.
+    assert outcomes[:5] == ["ok"] * 5
+    assert outcomes.count("ThrottlingException") >= 2
+    assert set(outcomes) <= {"ok", "ThrottlingException"}
+    ecs.list_clusters()  # other operations are not in the bucket
+    time.sleep(1.1)  # 2 tokens a second: at least 2 back
+    ecs.describe_services(cluster=world["cluster"], services=["x"])
+    ecs.describe_services(cluster=world["cluster"], services=["x"])
+    state = sim.ok("GET", "/_awssim/faults")["api"][0]
+    assert state["passed"] == outcomes.count("ok") + 2
+    assert state["injected"] == outcomes.count("ThrottlingException")
+
+
+def test_token_bucket_sustained_rate(sim, world):
+    """Calls spread over time get through at about ratePerSecond once the burst is spent."""
+    ecs = sim.client("ecs")
+    sim.ok("POST", "/_awssim/faults/api", {"operations": ["ecs:ListClusters"], "ratePerSecond": 10, "burst": 1})
+    ok = 0
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 1.0:
+        try:
+            ecs.list_clusters()
+            ok += 1
+        except ClientError:
+            pass
+    elapsed = time.monotonic() - t0
+    # burst 1 plus 10 per second: never more than the bucket allows (requests take time, so fewer is fine).
+    assert 1 <= ok <= 1 + 10 * elapsed + 1
+
+
+def test_token_bucket_validation(sim, world):
+    for body, needle in [
+        ({"ratePerSecond": 0}, "ratePerSecond' must be >= 0.001"),
+        ({"ratePerSecond": "fast"}, "ratePerSecond' must be a number"),
+        ({"ratePerSecond": 5, "burst": 0}, "burst' must be >= 1"),
+        ({"ratePerSecond": 5, "burst": 2.5}, "burst' must be an integer"),
+        ({"burst": 5, "error": "throttling"}, "burst' needs 'ratePerSecond'"),
+        ({"ratePerSecond": 5, "rate": 0.5}, "exclude each other"),
+    ]:
+        status, answer = sim.control("POST", "/_awssim/faults/api", body)
+        assert status == 400 and needle in answer["message"], (body, answer)
+    # default burst: the rate rounded up; 'unavailable' instead of throttling when asked
+    rule = sim.ok("POST", "/_awssim/faults/api", {"ratePerSecond": 2.5, "error": "unavailable"})["api"][0]
+    assert (rule["burst"], rule["error"]) == (3, "unavailable")

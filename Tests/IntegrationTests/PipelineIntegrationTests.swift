@@ -1,3 +1,4 @@
+import AWSCore
 import DelegateProtocol
 import Foundation
 import ManagerClient
@@ -51,8 +52,8 @@ import Testing
         // Nor in the argv of any process on the machine (the manager, the delegate, the CLI and the simulator are running).
         #expect(try processArgumentsContaining("pipeline-secret-value-123").isEmpty)
 
-        // The canary's delete fails (three 503s exhaust the client's retries); its rollback deletes the canary.
-        _ = try await w.sim.control("/_awssim/faults/api", #"{"service": "ecs", "operations": ["DeleteService"], "error": "unavailable", "count": 3}"#)
+        // The canary's delete fails (503s exhaust all of the client's attempts, RetryConfiguration.defaultMaxAttempts); its rollback deletes the canary.
+        _ = try await w.sim.control("/_awssim/faults/api", #"{"service": "ecs", "operations": ["DeleteService"], "error": "unavailable", "count": \#(RetryConfiguration.defaultMaxAttempts)}"#)
         let (failed, cout, cerr) = try await w.run(try w.pipeline("myapp-canary", strategy: "{type: canary}", image: "nginx:stable"), "run2")
         #expect(failed == 1, "\(cerr)\n\(cout)")
         let lines = cout.split(separator: "\n").map(String.init)

@@ -82,4 +82,25 @@ import TestSupport
         await #expect(throws: ManagerClientError.self) { _ = try await manager.client(Self.http(pki, withCertificate: false)).delegates() }
         _ = identified
     }
+
+    @Test func badTLSFlagsStopServeWithOneLineNamingTheFlag() async throws {
+        let pki = try TestPKI()
+        let dir = try Scratch("tls-flags")
+        let token = try dir.write("token", "t")
+        chmod(token, 0o600)
+        let notPEM = try dir.write("not.pem", "hello")
+        let cases: [([String], String)] = [
+            (["--tls-cert", notPEM, "--tls-key", pki.dir + "/server.key"], "--tls-cert \(notPEM) holds no PEM certificate"),
+            (["--tls-cert", pki.dir + "/server.pem", "--tls-key", dir.file("missing.key")], "cannot read --tls-key \(dir.file("missing.key"))"),
+            (["--tls-cert", pki.dir + "/server.pem", "--tls-key", notPEM], "--tls-key \(notPEM) holds no PEM private key"),
+            (["--tls-cert", pki.dir + "/server.pem", "--tls-key", pki.dir + "/server.key", "--client-ca", notPEM], "--client-ca \(notPEM) holds no PEM certificate"),
+            (["--tls-cert", pki.dir + "/server.pem"], "--tls-cert and --tls-key go together"),
+            (["--client-ca", pki.dir + "/ca.pem"], "--client-ca needs --tls-cert and --tls-key"),
+        ]
+        for (i, (flags, message)) in cases.enumerated() {
+            let serve = try Child(binDir + "/ecs-manager", ["serve", "--listen", "127.0.0.1:0", "--data", dir.file("data"), "--token-file", token] + flags, dir: dir, name: "serve-\(i)")
+            let status = await serve.wait(timeout: .seconds(20))
+            #expect(status != nil && status != 0 && serve.stderr.contains(message), "\(flags): \(serve.stderr)")
+        }
+    }
 }

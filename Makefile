@@ -20,6 +20,8 @@ test: deps test-swift test-python test-systemd
 test-swift:
 	swift build --build-tests
 	swift test --skip-build
+	# The manager's behaviour tests again, on PostgreSQL (a server started by the tests; docs/operations.md).
+	ECS_MANAGER_TEST_STORAGE=postgres swift test --skip-build --filter ManagerTests
 
 test-python:
 	python3 -m pytest -q tests/protocol $(wildcard tools/awssim/tests)

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries.
@@ -70,6 +71,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -131,7 +133,7 @@ let package = Package(
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "Manifests"]),
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol"]),
-        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests"]),
+        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "TestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),
         .testTarget(
             name: "IntegrationTests",

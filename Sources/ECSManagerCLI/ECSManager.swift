@@ -36,7 +36,10 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the manager's HTTP API.")
 
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).") var listen = "127.0.0.1:8181"
-    @Option(help: "Directory for the SQLite database.") var data: String
+    @Option(help: "Directory for the SQLite database (or give --database).") var data: String?
+    @Option(help: "PostgreSQL database instead of SQLite: postgres://USER@HOST:PORT/DB[?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=FILE]; several replicas may share it.") var database: String?
+    @Option(name: .customLong("database-password-file"), help: "File holding the PostgreSQL password (first line, mode 0600); never put it in the URL.") var databasePasswordFile: String?
+    @Option(name: .customLong("database-connections"), help: "PostgreSQL connections this replica keeps at most (1 to 100).") var databaseConnections: Int = 8
     @Option(name: .customLong("token-file"), help: "File holding the bootstrap admin key (it may also act as any delegate); other tokens come from ecs-manager token create.") var tokenFile: String
     @Option(name: .customLong("port-file"), help: "Write the bound port to this file once listening.") var portFile: String?
     @Option(help: "Heartbeat interval handed to delegates, seconds (1 to 300).") var heartbeatSeconds: Double = 10
@@ -80,6 +83,24 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(e.description)
         }
         _ = try tls()
+        switch (data, database) {
+        case (nil, nil): throw ValidationError("give --data DIR (SQLite) or --database postgres://USER@HOST:PORT/DB (PostgreSQL)")
+        case (.some, .some): throw ValidationError("--data and --database exclude each other")
+        case (nil, let url?):
+            do { _ = try DatabaseURL(url) } catch { throw ValidationError("--database: \(error)") }
+        case (.some, nil):
+            if databasePasswordFile != nil { throw ValidationError("--database-password-file goes with --database") }
+        }
+        guard (1...100).contains(databaseConnections) else { throw ValidationError("--database-connections must be 1 to 100, got \(databaseConnections)") }
+    }
+
+    /// The store the flags name: SQLite in `--data`, or PostgreSQL at `--database` with the password file's password.
+    func store(logger: Logger) throws -> any ManagerRepository & AccessRepository {
+        guard let database else { return try ManagerStore.open(directory: data ?? ".") }
+        let url = try DatabaseURL(database)
+        let password = try databasePasswordFile.map { try DatabaseURL.password(fromFile: $0) }
+        logger.info("using PostgreSQL", metadata: ["database": "\(url)"])
+        return try PostgresStore(url: url, password: password, connections: databaseConnections, logger: logger)
     }
 
     func run() async throws {
@@ -107,7 +128,13 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let store = try ManagerStore.open(directory: data)
+        let store: any ManagerRepository & AccessRepository
+        do {
+            store = try self.store(logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         let server = ManagerServer(store: store, token: token, settings: try settings(), secrets: secrets, tls: tls, logger: logger)
         let portFile = self.portFile
         let scheme = tls == nil ? "http" : "https"

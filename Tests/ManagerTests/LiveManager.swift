@@ -4,10 +4,12 @@ import HTTPClient
 import Logging
 import Manager
 import ManagerClient
+import TestSupport
 
-/// An in-process manager on 127.0.0.1 (a free port) over a scratch SQLite file, stopped by `stop()`.
+/// An in-process manager on 127.0.0.1 (a free port) over a scratch SQLite file, or a scratch PostgreSQL database
+/// when `ECS_MANAGER_TEST_STORAGE=postgres` (`TestStorage`), stopped by `stop()`.
 final class LiveManager: Sendable {
-    let store: ManagerStore
+    let store: any ManagerRepository & AccessRepository
     let url: String
     let token = "tok-live"
     let http = HTTPClient()
@@ -15,7 +17,7 @@ final class LiveManager: Sendable {
     let dir: String
     private let serving: Task<Void, any Error>
 
-    private init(store: ManagerStore, url: String, dir: String, serving: Task<Void, any Error>) {
+    private init(store: any ManagerRepository & AccessRepository, url: String, dir: String, serving: Task<Void, any Error>) {
         self.store = store
         self.url = url
         self.dir = dir
@@ -25,7 +27,7 @@ final class LiveManager: Sendable {
     /// Starts a manager with `settings` (sealing secrets with `secrets`, if given) on `dir` (a fresh one by default) and waits until it listens.
     static func start(_ settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil, dir: String? = nil) async throws -> LiveManager {
         let dir = dir ?? NSTemporaryDirectory() + "mlive-\(UUID().uuidString.prefix(8))"
-        let store = try ManagerStore.open(directory: dir)
+        let store = try TestStorage.current.open(directory: dir)
         var logger = Logger(label: "live-manager")
         logger.logLevel = .critical
         let server = ManagerServer(store: store, token: "tok-live", settings: settings, secrets: secrets, logger: logger)
@@ -37,6 +39,9 @@ final class LiveManager: Sendable {
         guard let port = await iterator.next() else { throw CancellationError() }
         return LiveManager(store: store, url: "http://127.0.0.1:\(port)", dir: dir, serving: serving)
     }
+
+    /// The PostgreSQL database the manager uses, or nil on SQLite.
+    var postgresDatabase: String? { TestStorage.postgresDatabase(directory: dir) }
 
     /// A typed client with the right token.
     var client: ManagerClient { ManagerClient(baseURL: url, token: token, http: http) }
@@ -69,5 +74,40 @@ final class LiveManager: Sendable {
     func stop() async {
         serving.cancel()
         _ = await serving.result
+    }
+}
+
+/// Which storage the in-process managers of these tests use: SQLite, or PostgreSQL when `ECS_MANAGER_TEST_STORAGE=postgres`.
+///
+/// `make test` runs the ManagerTests suites once with each, so the behaviour tests pass unchanged against both stores.
+enum TestStorage: String {
+    case sqlite, postgres
+
+    /// The storage the environment asks for.
+    static var current: TestStorage { ProcessInfo.processInfo.environment["ECS_MANAGER_TEST_STORAGE"] == "postgres" ? .postgres : .sqlite }
+
+    /// Opens the store for data directory `directory`: SQLite in it, or the PostgreSQL database it names (made on first use),
+    /// so a manager started again on the same directory finds its state.
+    func open(directory: String) throws -> any ManagerRepository & AccessRepository {
+        switch self {
+        case .sqlite:
+            return try ManagerStore.open(directory: directory)
+        case .postgres:
+            let server = try PostgresServer.shared()
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let name: String
+            if let existing = Self.postgresDatabase(directory: directory) {
+                name = existing
+            } else {
+                name = try server.createDatabase(prefix: "live")
+                try name.write(toFile: directory + "/postgres-database", atomically: true, encoding: .utf8)
+            }
+            return try PostgresStore(url: try DatabaseURL(server.url(name)), password: server.password, connections: 4)
+        }
+    }
+
+    /// The PostgreSQL database a data directory names, or nil.
+    static func postgresDatabase(directory: String) -> String? {
+        try? String(contentsOfFile: directory + "/postgres-database", encoding: .utf8)
     }
 }

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Manager
+import TestSupport
 import Testing
 
 /// Makes a fresh, empty repository for one contract test.
@@ -15,10 +16,16 @@ struct RepositoryFactory: Sendable, CustomTestStringConvertible {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return try ManagerStore(path: dir + "/m.sqlite")
     }
+
+    /// The PostgreSQL `PostgresStore` on a fresh database of the test process's PostgreSQL server (`PostgresServer.shared`).
+    static let postgres = RepositoryFactory(name: "PostgreSQL") {
+        let server = try PostgresServer.shared()
+        return try PostgresStore(url: try DatabaseURL(server.url(try server.createDatabase())), password: server.password, connections: 2)
+    }
 }
 
-/// Every implementation the contract runs against: a PostgreSQL repository is added here and must pass the same tests.
-let repositoryFactories: [RepositoryFactory] = [.sqlite]
+/// Every implementation the contract runs against: SQLite and PostgreSQL pass the same tests.
+let repositoryFactories: [RepositoryFactory] = [.sqlite, .postgres]
 
 /// Registers a delegate running `delegate.echo` with `tags`; returns its routing facts.
 func delegate(_ store: any ManagerRepository, _ tags: [String], instance: String = UUID().uuidString) throws -> DelegateRow {

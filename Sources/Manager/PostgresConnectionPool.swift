@@ -1,0 +1,221 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// A few PostgreSQL connections used one caller at a time, for the repositories' synchronous calls.
+///
+/// The repository protocols are synchronous, as GRDB's are. A call checks out a
+/// connection, runs its statements and waits for each (`EventLoopFuture.wait`)
+/// on the pool's own event loop group, never the caller's, so a blocked caller
+/// cannot hold up the I/O it waits for. A connection the server closed (a
+/// restart, a failover) is dropped and a new one opened on the next call.
+final class PostgresConnectionPool: Sendable {
+    let configuration: PostgresConnection.Configuration
+    let logger: Logger
+    /// The pool's own threads: every query's I/O runs here.
+    let group: MultiThreadedEventLoopGroup
+    private let slots: DispatchSemaphore
+    private let state = Mutex(State())
+    private struct State {
+        var idle: [PostgresConnection] = []
+        var nextId = 1
+        var closed = false
+    }
+
+    /// A pool of at most `size` connections made with `configuration`.
+    init(configuration: PostgresConnection.Configuration, size: Int, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.slots = DispatchSemaphore(value: max(1, size))
+    }
+
+    /// Opens a new connection (also for the wake-up bus's listener, which keeps its own).
+    func connect() throws -> PostgresConnection {
+        let id = state.withLock { s in
+            defer { s.nextId += 1 }
+            return s.nextId
+        }
+        do {
+            return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+        } catch {
+            throw PostgresStoreError(error, doing: "connecting to PostgreSQL at \(configuration.host ?? "?"):\(configuration.port ?? 0)")
+        }
+    }
+
+    /// Runs `body` with a connection of its own; the connection goes back to the pool unless it broke.
+    func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+        slots.wait()
+        defer { slots.signal() }
+        let reused = state.withLock { s -> PostgresConnection? in
+            while let c = s.idle.popLast() {
+                if !c.isClosed { return c }
+            }
+            return nil
+        }
+        let connection = try reused ?? connect()
+        let session = PostgresSession(connection: connection, logger: logger)
+        do {
+            let result = try body(session)
+            giveBack(connection)
+            return result
+        } catch {
+            if session.inTransaction, (try? session.run("ROLLBACK")) != nil { session.inTransaction = false }
+            if !session.inTransaction && !connection.isClosed { giveBack(connection) } else { Self.discard(connection) }
+            throw error
+        }
+    }
+
+    /// Runs `body` in one transaction (READ COMMITTED): committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+        try withConnection { session in
+            try session.run("BEGIN")
+            session.inTransaction = true
+            let result = try body(session)
+            try session.run("COMMIT")
+            session.inTransaction = false
+            return result
+        }
+    }
+
+    private func giveBack(_ connection: PostgresConnection) {
+        let keep = state.withLock { s in
+            if s.closed { return false }
+            s.idle.append(connection)
+            return true
+        }
+        if !keep { Self.discard(connection) }
+    }
+
+    /// Closes a connection without waiting.
+    static func discard(_ connection: PostgresConnection) {
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }  // postgres-nio asserts a connection is closed before it goes
+    }
+
+    /// Closes every idle connection and the event loop group.
+    func close() {
+        let idle = state.withLock { s in
+            s.closed = true
+            defer { s.idle = [] }
+            return s.idle
+        }
+        for c in idle { Self.discard(c) }
+        try? group.syncShutdownGracefully()
+    }
+
+    /// The connection settings for `url` with `password`: TLS as `sslmode` asks.
+    static func configuration(_ url: DatabaseURL, password: String?) throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch url.sslMode {
+        case .disable:
+            tls = .disable
+        case .prefer, .require:
+            var c = TLSConfiguration.makeClientConfiguration()
+            c.certificateVerification = .none
+            let context = try NIOSSLContext(configuration: c)
+            tls = url.sslMode == .prefer ? .prefer(context) : .require(context)
+        case .verifyCA, .verifyFull:
+            var c = TLSConfiguration.makeClientConfiguration()
+            c.certificateVerification = url.sslMode == .verifyFull ? .fullVerification : .noHostnameVerification
+            if let root = url.sslRootCert {
+                do {
+                    c.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(root))
+                } catch {
+                    throw DatabaseURLError("cannot read sslrootcert \(root): \(error)")
+                }
+            }
+            tls = .require(try NIOSSLContext(configuration: c))
+        }
+        var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+}
+
+/// One checked-out connection: runs statements and waits for their rows.
+final class PostgresSession: @unchecked Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    /// A `BEGIN` is open on this connection.
+    var inTransaction = false
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Runs `query` and returns its rows, random-access by column name.
+    @discardableResult
+    func rows(_ query: PostgresQuery) throws -> [PostgresRandomAccessRow] {
+        try result(query).rows.map { $0.makeRandomAccess() }
+    }
+
+    /// Runs `query`; returns how many rows it changed.
+    @discardableResult
+    func run(_ query: PostgresQuery) throws -> Int {
+        try result(query).metadata.rows ?? 0
+    }
+
+    /// The first row of `query`, or nil.
+    func row(_ query: PostgresQuery) throws -> PostgresRandomAccessRow? {
+        try rows(query).first
+    }
+
+    private func result(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        do {
+            return try connection.query(query, logger: logger).wait()
+        } catch {
+            throw PostgresStoreError(error, doing: String(query.sql.prefix(80)))
+        }
+    }
+}
+
+extension PostgresRandomAccessRow {
+    /// The value of column `name`, decoded; a clear error when it is missing or of another type.
+    func get<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+        do {
+            return try self[name].decode(T.self)
+        } catch {
+            throw PostgresStoreError(description: "PostgreSQL column '\(name)' does not hold a \(T.self): \(error)")
+        }
+    }
+
+    /// A time column (seconds since 1970, `double precision`).
+    func date(_ name: String) throws -> Date { Date(timeIntervalSince1970: try get(name, as: Double.self)) }
+
+    /// A nullable time column.
+    func optionalDate(_ name: String) throws -> Date? { try get(name, as: Double?.self).map(Date.init(timeIntervalSince1970:)) }
+}
+
+/// A PostgreSQL call that failed: what was being done and the server's message (never bound values).
+public struct PostgresStoreError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    /// The SQLSTATE code the server sent, if any (e.g. 23505 for a unique violation).
+    public let sqlState: String?
+
+    /// An error saying `description`.
+    init(description: String, sqlState: String? = nil) {
+        self.description = description
+        self.sqlState = sqlState
+    }
+
+    /// `error` from postgres-nio, described without the query's bound values.
+    init(_ error: any Error, doing what: String) {
+        if let e = error as? PostgresStoreError {
+            self = e
+            return
+        }
+        guard let p = error as? PSQLError else {
+            self.init(description: "PostgreSQL: \(what): \(error)")
+            return
+        }
+        let server = p.serverInfo.flatMap { info in info[.message].map { m in "\(info[.sqlState].map { "[\($0)] " } ?? "")\(m)" } }
+        let underlying = p.underlying.map { "\($0)" }
+        self.init(description: "PostgreSQL: \(what): \(server ?? underlying ?? p.code.description)", sqlState: p.serverInfo?[.sqlState])
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import PostgresNIO
+
+/// Tokens (hashes only), delegates' tokens and the audit trail in PostgreSQL.
+extension PostgresStore: AccessRepository {
+    // MARK: tokens
+
+    /// Stores a new token under `hash`; false when the name is taken (by a live or a revoked token).
+    public func createToken(_ info: TokenInfo, hash: String) throws -> Bool {
+        try pool.withConnection { s in
+            try s.run("""
+                INSERT INTO tokens (name, kind, scope, allowed_tags, hash, created_at)
+                VALUES (\(info.name), \(info.kind.rawValue), \(info.scope?.rawValue), \(info.allowedTags), \(hash), \(info.createdAt.timeIntervalSince1970))
+                ON CONFLICT (name) DO NOTHING
+                """) > 0
+        }
+    }
+
+    /// The token whose value hashes to `hash`, or nil.
+    public func token(hash: String) throws -> TokenInfo? {
+        try pool.withConnection { s in try s.row("SELECT * FROM tokens WHERE hash=\(hash)").map(Self.tokenInfo) }
+    }
+
+    /// The token named `name`, or nil.
+    public func token(named name: String) throws -> TokenInfo? {
+        try pool.withConnection { s in try s.row("SELECT * FROM tokens WHERE name=\(name)").map(Self.tokenInfo) }
+    }
+
+    /// Every token, by name.
+    public func tokens() throws -> [TokenInfo] {
+        try pool.withConnection { s in try s.rows("SELECT * FROM tokens ORDER BY name").map(Self.tokenInfo) }
+    }
+
+    /// Records that the token was used at `now`.
+    public func touchToken(_ name: String, now: Date) throws {
+        try pool.withConnection { s in try s.run("UPDATE tokens SET last_used_at=\(now.timeIntervalSince1970) WHERE name=\(name)") }
+    }
+
+    /// Revokes the token; its delegates are unregistered, their unstarted tasks requeued and their started ones failed (`token.revoked`).
+    public func revokeToken(_ name: String, now: Date) throws -> TokenRevocation? {
+        let t = now.timeIntervalSince1970
+        return try pool.transaction { s in
+            guard let row = try s.row("SELECT * FROM tokens WHERE name=\(name) FOR UPDATE") else { return nil }
+            let before = try Self.tokenInfo(row)
+            if before.revokedAt != nil {
+                return TokenRevocation(token: before, alreadyRevoked: true, delegateIds: [], requeued: [], failed: [])
+            }
+            try s.run("UPDATE tokens SET revoked_at=\(t) WHERE name=\(name)")
+            let delegates = try s.rows("""
+                SELECT d.id, d.name FROM delegates d JOIN delegate_tokens k ON k.delegate_id = d.id WHERE k.token_name=\(name) ORDER BY d.id FOR UPDATE OF d
+                """)
+            var requeued: [String] = []
+            var failed: [String] = []
+            var ids: [String] = []
+            for delegate in delegates {
+                let id = try delegate.get("id", as: String.self)
+                let delegateName = try delegate.get("name", as: String.self)
+                ids.append(id)
+                try s.run("UPDATE delegates SET state='unregistered' WHERE id=\(id)")
+                let held = try s.rows("SELECT id, started FROM tasks WHERE delegate_id=\(id) AND state IN ('leased','running') ORDER BY queue_order FOR UPDATE")
+                for task in held {
+                    let taskId = try task.get("id", as: String.self)
+                    if try task.get("started", as: Bool.self) {
+                        let message = "the token '\(name)' of delegate \(delegateName) (\(id)) was revoked while the task ran; the delegate was told to stop, so what the task changed is unknown"
+                        try s.run("""
+                            UPDATE tasks SET state='failed', finished_at=\(t), error_code='token.revoked', error_message=\(message), lease_expires=NULL WHERE id=\(taskId)
+                            """)
+                        failed.append(taskId)
+                    } else {
+                        try s.run("UPDATE tasks SET state='queued', delegate_id=NULL, lease_id=NULL, lease_expires=NULL WHERE id=\(taskId)")
+                        requeued.append(taskId)
+                    }
+                }
+            }
+            var after = before
+            after.revokedAt = Date(timeIntervalSince1970: t)
+            return TokenRevocation(token: after, alreadyRevoked: false, delegateIds: ids, requeued: requeued, failed: failed)
+        }
+    }
+
+    /// A token row as the API shows it.
+    private static func tokenInfo(_ row: PostgresRandomAccessRow) throws -> TokenInfo {
+        TokenInfo(
+            name: try row.get("name"), kind: TokenKind(rawValue: try row.get("kind", as: String.self)) ?? .api,
+            scope: try row.get("scope", as: String?.self).flatMap(TokenScope.init(rawValue:)),
+            allowedTags: try row.get("allowed_tags", as: [String]?.self),
+            createdAt: try row.date("created_at"), lastUsedAt: try row.optionalDate("last_used_at"), revokedAt: try row.optionalDate("revoked_at"))
+    }
+
+    // MARK: delegates' tokens
+
+    /// Records that delegate `delegateId` registered with the token named `tokenName`.
+    public func bindDelegate(_ delegateId: String, tokenName: String) throws {
+        try pool.withConnection { s in
+            try s.run("""
+                INSERT INTO delegate_tokens (delegate_id, token_name) VALUES (\(delegateId), \(tokenName))
+                ON CONFLICT (delegate_id) DO UPDATE SET token_name=excluded.token_name
+                """)
+        }
+    }
+
+    /// The name of the token delegate `delegateId` registered with, or nil.
+    public func delegateTokenName(_ delegateId: String) throws -> String? {
+        try pool.withConnection { s in try s.row("SELECT token_name FROM delegate_tokens WHERE delegate_id=\(delegateId)")?.get("token_name", as: String.self) }
+    }
+
+    /// The name of the token the delegate with `instanceId` registered with, or nil.
+    public func delegateTokenName(instanceId: String) throws -> String? {
+        try pool.withConnection { s in
+            try s.row("""
+                SELECT k.token_name FROM delegates d JOIN delegate_tokens k ON k.delegate_id = d.id WHERE d.instance_id=\(instanceId)
+                """)?.get("token_name", as: String.self)
+        }
+    }
+
+    // MARK: audit trail
+
+    /// Appends an entry.
+    public func recordAudit(_ entry: AuditEntry) throws {
+        try pool.withConnection { s in
+            try s.run("""
+                INSERT INTO audit (time, actor, action, target, detail)
+                VALUES (\(entry.time.timeIntervalSince1970), \(entry.actor), \(entry.action), \(entry.target), \(entry.detail))
+                """)
+        }
+    }
+
+    /// The latest `limit` entries at or after `since`, oldest first.
+    public func audit(since: Date?, limit: Int) throws -> [AuditEntry] {
+        let from = since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude
+        return try pool.withConnection { s in
+            try s.rows("SELECT * FROM (SELECT * FROM audit WHERE time >= \(from) ORDER BY id DESC LIMIT \(max(0, limit))) a ORDER BY id").map {
+                AuditEntry(
+                    id: try $0.get("id", as: Int64.self), time: try $0.date("time"), actor: try $0.get("actor"), action: try $0.get("action"),
+                    target: try $0.get("target"), detail: try $0.get("detail"))
+            }
+        }
+    }
+}

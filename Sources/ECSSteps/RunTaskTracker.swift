@@ -3,8 +3,11 @@ import Foundation
 
 /// The pure core of the run-task wait: feed it DescribeTasks output, read the verdict and the lines to log.
 ///
-/// Without `waitForCompletion`, success is every task RUNNING; a task that
-/// stops first fails the step with its stoppedReason. With it, success is
+/// Without `waitForCompletion`, success is every task RUNNING, or already
+/// STOPPED after it ran (it has `startedAt` or its essential containers exit
+/// codes, all 0: a short task whose RUNNING fell between two looks, e.g. while
+/// DescribeTasks was throttled); a task that stops without having run fails
+/// the step with its stoppedReason, one that ran fails on a non-zero exit code. With it, success is
 /// every task STOPPED with each essential container's exit code 0; a task
 /// that failed to start fails with its reason, and a non-zero exit code fails
 /// naming the container and the code.
@@ -43,7 +46,7 @@ package struct RunTaskTracker {
             if t["stopCode"]?.stringValue == "TaskFailedToStart" {
                 return (.failed("task \(id) failed to start: \(reason)"), lines)
             }
-            if !waitForCompletion {
+            if !waitForCompletion && !Self.ran(t, essential: essential) {
                 return (.failed("task \(id) stopped before it was running: \(reason)"), lines)
             }
             for c in t["containers"]?.arrayValue ?? [] {
@@ -57,11 +60,18 @@ package struct RunTaskTracker {
                 }
             }
         }
-        let target = waitForCompletion ? "STOPPED" : "RUNNING"
-        if !tasks.isEmpty && tasks.allSatisfy({ $0["lastStatus"]?.stringValue == target }) {
-            return (.done, lines)
+        let done = !tasks.isEmpty && tasks.allSatisfy { t in
+            let status = t["lastStatus"]?.stringValue
+            return waitForCompletion ? status == "STOPPED" : (status == "RUNNING" || status == "STOPPED")
         }
-        return (.waiting, lines)
+        return (done ? .done : .waiting, lines)
+    }
+
+    /// Whether a STOPPED task had run: ECS gave it a `startedAt`, or every essential container has an exit code.
+    static func ran(_ task: JSONValue, essential: Set<String>) -> Bool {
+        if task["startedAt"] != nil && task["startedAt"] != .null { return true }
+        let containers = (task["containers"]?.arrayValue ?? []).filter { essential.isEmpty || essential.contains($0["name"]?.stringValue ?? "") }
+        return !containers.isEmpty && containers.allSatisfy { $0["exitCode"]?.intValue != nil }
     }
 
     /// The last part of a task ARN.

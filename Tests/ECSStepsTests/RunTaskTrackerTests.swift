@@ -31,6 +31,21 @@ import Testing
         #expect(bad.observe([task("a", "STOPPED", exits: [("app", 3)])]).0 == .failed("essential container app of task a exited with code 3"))
     }
 
+    @Test func aShortTaskWhoseRunningFellBetweenTwoLooksRanAndCounts() {
+        var t = RunTaskTracker(waitForCompletion: false, essentialContainers: ["app"])
+        #expect(t.observe([task("a", "PENDING"), task("b", "PENDING")]).0 == .waiting)
+        // a ran and exited 0 between two looks (e.g. DescribeTasks was throttled): it did reach RUNNING.
+        #expect(t.observe([task("a", "STOPPED", reason: "Essential container in task exited", exits: [("app", 0)]), task("b", "PENDING")]).0 == .waiting)
+        #expect(t.observe([task("a", "STOPPED", exits: [("app", 0)]), task("b", "RUNNING")]).0 == .done)
+        var started = RunTaskTracker(waitForCompletion: false, essentialContainers: [])
+        var withStart = task("a", "STOPPED", reason: "Essential container in task exited")
+        withStart["startedAt"] = .number(1_800_000_000)
+        #expect(started.observe([withStart]).0 == .done)
+        var failed = RunTaskTracker(waitForCompletion: false, essentialContainers: ["app"])
+        #expect(failed.observe([task("a", "STOPPED", exits: [("app", 2)])]).0 == .failed("essential container app of task a exited with code 2"),
+                "a task that ran and failed says so")
+    }
+
     @Test func aTaskThatFailedToStartFailsWithItsReason() {
         var t = RunTaskTracker(waitForCompletion: true, essentialContainers: ["app"])
         let verdict = t.observe([task("a", "STOPPED", stopCode: "TaskFailedToStart", reason: "CannotPullContainerError: not found", exits: [("app", nil)])]).0

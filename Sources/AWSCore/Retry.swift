@@ -195,7 +195,7 @@ package func retryAfter(_ headers: [(name: String, value: String)]) -> Duration?
 
 extension Duration {
     /// The duration in seconds, as a `Double`.
-    var seconds: Double {
+    package var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -49,6 +49,15 @@ public struct ELBv2: Sendable {
         return try await Paginator.queryCollect(client: client, service: .elbv2, action: "DescribeTargetGroups", parameters: p, resultKey: "TargetGroups")
     }
 
+    /// DescribeTargetGroupAttributes: the target group's attributes as `[Key: Value]`.
+    public func describeTargetGroupAttributes(arn: String) async throws -> [String: String] {
+        var out: [String: String] = [:]
+        for a in try await call("DescribeTargetGroupAttributes", ["TargetGroupArn": .string(arn)])["Attributes"]?.arrayValue ?? [] {
+            if let k = a["Key"]?.stringValue, let v = a["Value"]?.stringValue { out[k] = v }
+        }
+        return out
+    }
+
     /// ModifyListener (e.g. `DefaultActions` with weighted target groups); returns the listeners.
     public func modifyListener(_ input: JSONValue) async throws -> [JSONValue] {
         try await call("ModifyListener", input)["Listeners"]?.arrayValue ?? []

@@ -46,8 +46,8 @@ struct ServiceDeployer {
 
     /// The service as DescribeServices returns it (nil when ECS does not know it), for snapshots that keep it whole.
     func currentService(_ name: String) async throws -> JSONValue? {
-        let (services, _) = try await patiently { try await clients.ecs.describeServices(cluster: cluster, services: [name], includeTags: true) }
-        return services.first { $0["serviceName"]?.stringValue == name }
+        // Through the shared poller: deployments starting together cost one call per 10 services.
+        try await patiently { try await poller.describe(cluster: cluster, service: name) }
     }
 
     /// Records what the service looks like before anything changes; "first deployment" when it does not exist.
@@ -173,11 +173,12 @@ struct ServiceDeployer {
         }
     }
 
-    /// The polling loop of `waitSteady`: DescribeServices (and the stopped tasks when ECS counts new failures) into the tracker.
+    /// The polling loop of `waitSteady`: DescribeServices (and the stopped tasks when ECS counts new failures) into the tracker,
+    /// at the times `PollSchedule` gives.
     private func track(_ tracker: inout RolloutTracker, service name: String, timeout: Duration, initial: JSONValue?) async throws -> JSONValue {
         let deadline = ContinuousClock.now + timeout
-        let fastest = Duration.milliseconds(400), slowest = Duration.seconds(1)
-        var interval = fastest
+        let targetGroups = initial.map { ECSService($0).targetGroupArns } ?? []
+        let schedule = PollSchedule(deregistrationDelay: targetGroups.isEmpty ? nil : await poller.deregistrationDelay(targetGroups: targetGroups, elb: clients.elb))
         var pending = initial
         while true {
             try Task.checkCancellation()
@@ -191,26 +192,26 @@ struct ServiceDeployer {
                     service = try await poller.describe(cluster: cluster, service: name)
                 }
             } catch let e as AWSError where e.isThrottling {
-                // Throttled for longer than the step may take: the timeout holds here too.
+                // Still throttled after the client's own retries (Retry.swift): wait, never fail on it; the timeout holds here too.
                 if ContinuousClock.now >= deadline {
                     throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach steady state within \(timeout): DescribeServices stayed throttled (\(e.code))\(tracker.lastStopNote)")
                 }
-                interval = min(interval * 2, .seconds(15))
-                context.logger.debug("DescribeServices throttled; backing off", metadata: ["intervalMs": "\(interval)"])
-                try await Task.sleep(for: interval)
+                let wait = schedule.delayAfterThrottling(at: Date())
+                context.logger.debug("DescribeServices throttled; waiting", metadata: ["waitMs": "\(wait)"])
+                try await Task.sleep(for: wait)
                 continue
             }
+            let at = Date()
             guard let service else {
                 throw TaskError(code: "ecs.service_missing", message: "service \(name) is missing from cluster \(cluster)")
             }
-            var (verdict, lines, changed) = tracker.observe(service)
+            var (verdict, lines, _) = tracker.observe(service)
             for l in lines { log.log(l, unit: "Deploy") }
             if case .failed = verdict {
                 // The failure's own reason stands; the stopped tasks say why, before it is reported.
                 _ = await observeStoppedTasks(service: name, tracker: &tracker)
             } else if tracker.hasUnseenFailures, case .failed(let why) = await observeStoppedTasks(service: name, tracker: &tracker) {
                 verdict = .failed(why)
-                changed = true
             }
             switch verdict {
             case .steady: return service
@@ -220,10 +221,8 @@ struct ServiceDeployer {
             if ContinuousClock.now >= deadline {
                 throw TaskError(code: "ecs.timeout", message: "service \(name) did not reach steady state within \(timeout)\(tracker.lastStopNote)")
             }
-            // Short polls while things move, longer while nothing changes, never over a second:
-            // a finished deployment is reported within about a second of ECS saying so.
-            interval = changed ? fastest : min(interval * 3 / 2, slowest)
-            try await Task.sleep(for: interval)
+            let observation = PollSchedule.Observation(answer: service, deployment: tracker.deploymentId, since: tracker.since, at: at)
+            try await Task.sleep(for: schedule.delay(after: observation))
         }
     }
 

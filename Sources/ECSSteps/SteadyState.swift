@@ -32,6 +32,10 @@ package actor ServicePoller {
     private let window: Duration
     /// DescribeServices calls made (for tests and figures).
     package private(set) var calls = 0
+    /// Deregistration delays read per target group, and when (re-read after `delayCacheLifetime`).
+    private var delays: [String: (delay: Duration?, readAt: ContinuousClock.Instant)] = [:]
+    /// How long a target group's deregistration delay is taken as read.
+    private let delayCacheLifetime = Duration.seconds(600)
 
     package init(ecs: ECS, window: Duration = .milliseconds(15)) {
         self.ecs = ecs
@@ -48,6 +52,30 @@ package actor ServicePoller {
                 Task { await self.flush(cluster: cluster) }
             }
         }
+    }
+
+    /// The longest deregistration delay of `targetGroups` (nil: none readable), each read once per `delayCacheLifetime`
+    /// with DescribeTargetGroupAttributes, so a thousand services behind one target group cost one call.
+    ///
+    /// A failure to read (no permission, throttled) leaves the delay unknown: the schedule then polls densely, it does not fail.
+    package func deregistrationDelay(targetGroups: [String], elb: ELBv2) async -> Duration? {
+        var longest: Duration?
+        for arn in Set(targetGroups).sorted() {
+            let now = ContinuousClock.now
+            let delay: Duration?
+            if let cached = delays[arn], now - cached.readAt < delayCacheLifetime {
+                delay = cached.delay
+            } else {
+                let attributes = try? await elb.describeTargetGroupAttributes(arn: arn)
+                // The value is from outside: whole seconds within ELB's documented 0-3600 range, or unknown.
+                delay = attributes?["deregistration_delay.timeout_seconds"].flatMap { Int($0) }
+                    .flatMap { (0...3600).contains($0) ? Duration.seconds($0) : nil }
+                if delays.count >= 10_000 { delays.removeAll() }
+                delays[arn] = (delay, now)
+            }
+            if let delay { longest = max(longest ?? .zero, delay) }
+        }
+        return longest
     }
 
     private func flush(cluster: String) async {

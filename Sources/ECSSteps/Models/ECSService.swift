@@ -19,6 +19,8 @@ struct ECSService: Codable, Sendable, Equatable {
     var deployments: [ECSDeployment]
     var events: [ECSServiceEvent]
     var tags: [ECSTag]
+    /// The target groups the service's tasks are registered in (`loadBalancers[].targetGroupArn`).
+    var targetGroupArns: [String]
 
     /// Reads the members from an answer.
     init(_ v: JSONValue) {
@@ -31,6 +33,7 @@ struct ECSService: Codable, Sendable, Equatable {
         deployments = (v["deployments"]?.arrayValue ?? []).map(ECSDeployment.init)
         events = (v["events"]?.arrayValue ?? []).map(ECSServiceEvent.init)
         tags = (v["tags"]?.arrayValue ?? []).compactMap(ECSTag.init)
+        targetGroupArns = (v["loadBalancers"]?.arrayValue ?? []).compactMap { $0["targetGroupArn"]?.stringValue }
     }
 
     /// Whether the service exists and takes traffic (not DRAINING or INACTIVE).

@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Directory for the SQLite database (or give --database).") var data: String?
     @Option(help: "PostgreSQL database instead of SQLite: postgres://USER@HOST:PORT/DB[?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=FILE]; several replicas may share it.") var database: String?
     @Option(name: .customLong("database-password-file"), help: "File holding the PostgreSQL password (first line, mode 0600); never put it in the URL.") var databasePasswordFile: String?
-    @Option(name: .customLong("database-connections"), help: "PostgreSQL connections this replica keeps at most (1 to 100).") var databaseConnections: Int = 8
+    @Option(name: .customLong("database-connections"), help: "PostgreSQL connections this replica keeps at most (2 to 100).") var databaseConnections: Int = 8
     @Option(name: .customLong("token-file"), help: "File holding the bootstrap admin key (it may also act as any delegate); other tokens come from ecs-manager token create.") var tokenFile: String
     @Option(name: .customLong("port-file"), help: "Write the bound port to this file once listening.") var portFile: String?
     @Option(help: "Heartbeat interval handed to delegates, seconds (1 to 300).") var heartbeatSeconds: Double = 10
@@ -91,7 +91,7 @@ struct Serve: AsyncParsableCommand {
         case (.some, nil):
             if databasePasswordFile != nil { throw ValidationError("--database-password-file goes with --database") }
         }
-        guard (1...100).contains(databaseConnections) else { throw ValidationError("--database-connections must be 1 to 100, got \(databaseConnections)") }
+        guard (2...100).contains(databaseConnections) else { throw ValidationError("--database-connections must be 2 to 100, got \(databaseConnections)") }
     }
 
     /// The store the flags name: SQLite in `--data`, or PostgreSQL at `--database` with the password file's password.
@@ -135,7 +135,9 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let server = ManagerServer(store: store, token: token, settings: try settings(), secrets: secrets, tls: tls, logger: logger)
+        // Replicas on one PostgreSQL database wake each other's long polls and log follows through LISTEN/NOTIFY.
+        let wakeups = (store as? PostgresStore).map { PostgresWakeupBus(store: $0, logger: logger) }
+        let server = ManagerServer(store: store, token: token, settings: try settings(), secrets: secrets, tls: tls, wakeups: wakeups, logger: logger)
         let portFile = self.portFile
         let scheme = tls == nil ? "http" : "https"
         try await server.run(host: host, port: port) { bound in

@@ -78,16 +78,19 @@ struct ExecutionOrchestrator: Service {
     }
 }
 
-/// Serialises changes to one execution (the orchestrator, cancel and rollback requests) in this process.
+/// Serialises changes to one execution (the orchestrator, cancel and rollback requests) in this process, and across replicas
+/// through the repository's execution lock (an advisory lock on PostgreSQL).
 final class ExecutionGate: Sendable {
     private let lock = Mutex(())
 
     /// Loads the execution, lets `body` change its engine, and saves it when `body` returns true.
     func withExecution(_ id: String, in executions: any ExecutionRepository, _ body: (inout ExecutionEngine) throws -> Bool) throws {
         try lock.withLock { _ in
-            guard var stored = try executions.execution(id) else { return }
-            if try body(&stored.engine) {
-                try executions.saveExecution(id: id, engine: stored.engine, now: Date())
+            try executions.withExecutionLock(id) {
+                guard var stored = try executions.execution(id) else { return }
+                if try body(&stored.engine) {
+                    try executions.saveExecution(id: id, engine: stored.engine, now: Date())
+                }
             }
         }
     }

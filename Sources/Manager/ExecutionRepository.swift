@@ -17,6 +17,13 @@ public protocol ExecutionRepository: Sendable {
     func activeExecutionIds() throws -> [String]
     /// Saves the engine's new state (and the end time once it is over).
     func saveExecution(id: String, engine: ExecutionEngine, now: Date) throws
+    /// Runs `body` while no other manager process changes execution `id` (replicas sharing a database); one process alone needs no lock.
+    func withExecutionLock<T>(_ id: String, _ body: () throws -> T) throws -> T
+}
+
+extension ExecutionRepository {
+    /// A store only one process uses (SQLite): `ExecutionGate` already serialises the process's changes.
+    public func withExecutionLock<T>(_ id: String, _ body: () throws -> T) throws -> T { try body() }
 }
 
 /// An execution as stored.

@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// Expires leases every second and wakes pollers when tasks return to the queue.
 struct LeaseSweeper: Service {
     let repository: any ManagerRepository
-    let notifier: Notifier
+    let notifier: any WakeupBus
     let logger: Logger
     /// Forgets the inline secrets of tasks the sweep ended.
     let dispatcher: TaskDispatcher
@@ -18,7 +18,8 @@ struct LeaseSweeper: Service {
                 if !changed.isEmpty {
                     logger.warning("leases expired", metadata: ["tasks": "\(changed)"])
                     for id in changed where (try? repository.task(id))?.isFinished == true { dispatcher.finished(id) }
-                    notifier.notify { $0.hasPrefix("delegate:") || changed.contains(String($0.dropFirst("task:".count))) }
+                    notifier.notifyAllDelegates()
+                    for id in changed { notifier.notify(key: ManagerContext.taskKey(id)) }
                 }
             } catch {
                 logger.error("lease sweep failed: \(error)")

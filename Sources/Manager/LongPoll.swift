@@ -1,6 +1,6 @@
 import Foundation
 
-extension Notifier {
+extension WakeupBus {
     /// Runs `attempt` until it answers, again each time `key` is notified, until `deadline` or shutdown; its argument says whether this is the last try.
     ///
     /// The ticket is armed before each attempt, so a change between the attempt

@@ -7,7 +7,8 @@ struct ManagerContext: Sendable {
     /// Tokens, delegates' tokens and the audit trail.
     let access: any AccessRepository
     let settings: ManagerSettings
-    let notifier: Notifier
+    /// Wakes waiters in this replica or, on PostgreSQL, in every replica.
+    let notifier: any WakeupBus
     let logger: Logger
     let dispatcher: TaskDispatcher
     /// Nil when the manager runs without `--secrets-key-file`.
@@ -15,7 +16,7 @@ struct ManagerContext: Sendable {
     let authorizer: Authorizer
 
     /// Wakes every parked long poll: something was queued or returned to the queue.
-    func wakePollers() { notifier.notify { $0.hasPrefix("delegate:") } }
+    func wakePollers() { notifier.notifyAllDelegates() }
 
     /// Records in the audit trail that the request's caller did `action` to `target`; a failed write is logged, not answered.
     func audit(_ ctx: ManagerRequestContext, _ action: String, _ target: String, _ detail: String? = nil) {
@@ -31,5 +32,5 @@ struct ManagerContext: Sendable {
     static func taskKey(_ id: String) -> String { "task:\(id)" }
 
     /// The notifier key a delegate's long polls wait on.
-    static func delegateKey(_ id: String) -> String { "delegate:\(id)" }
+    static func delegateKey(_ id: String) -> String { Notifier.delegatePrefix + id }
 }

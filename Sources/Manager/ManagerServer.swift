@@ -13,7 +13,8 @@ public struct ManagerServer: Sendable {
     let settings: ManagerSettings
     /// Serves HTTPS when set (`serve --tls-cert`).
     let tls: ManagerTLS?
-    let notifier = Notifier()
+    /// Wakes waiters in this replica (`Notifier`) or in every replica on the database (`PostgresWakeupBus`).
+    let notifier: any WakeupBus
     let logger: Logger
     let context: ManagerContext
     /// Where executions live (nil: a store without them; the routes and the orchestrator are then off).
@@ -21,12 +22,14 @@ public struct ManagerServer: Sendable {
     let executionGate = ExecutionGate()
 
     /// Creates a server over `store`; `token` is the bootstrap admin key (it may also act as any delegate), the tokens in
-    /// `store` the others; `secrets` seals stored secrets (nil: secrets are disabled); `tls` serves HTTPS (nil: plain HTTP).
+    /// `store` the others; `secrets` seals stored secrets (nil: secrets are disabled); `tls` serves HTTPS (nil: plain HTTP);
+    /// `wakeups` carries wake-ups between replicas (nil: this process only). A bus that is also a `Service` runs beside the server.
     public init(
         store: any ManagerRepository & AccessRepository, token: String, settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil,
-        tls: ManagerTLS? = nil, logger: Logger
+        tls: ManagerTLS? = nil, wakeups: (any WakeupBus)? = nil, logger: Logger
     ) {
         repository = store
+        notifier = wakeups ?? Notifier()
         executions = store as? any ExecutionRepository
         self.settings = settings
         self.tls = tls
@@ -69,6 +72,7 @@ public struct ManagerServer: Sendable {
             server: try serverBuilder(),
             configuration: .init(address: .hostname(host, port: port), serverName: "ecs-manager"),
             services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger, dispatcher: context.dispatcher)]
+                + ((notifier as? any Service).map { [$0] } ?? [])
                 + (executions.map { [ExecutionOrchestrator(context: context, executions: $0, gate: executionGate)] } ?? []),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -43,6 +43,20 @@ extension PostgresStore: ExecutionRepository {
         }
     }
 
+    /// Runs `body` holding a session advisory lock on `id`, so replicas change one execution one at a time.
+    ///
+    /// `body` reads and saves through other connections of the pool (the pool keeps at least two).
+    public func withExecutionLock<T>(_ id: String, _ body: () throws -> T) throws -> T {
+        try pool.withConnection { s in
+            try s.run("SELECT pg_advisory_lock(\(Self.executionLockSpace), hashtext(\(id)))")
+            defer { _ = try? s.run("SELECT pg_advisory_unlock(\(Self.executionLockSpace), hashtext(\(id)))") }
+            return try body()
+        }
+    }
+
+    /// The first key of executions' advisory locks (the second is the hash of the execution id).
+    static let executionLockSpace: Int32 = 0x6578_6563  // "exec"
+
     /// An executions row as stored.
     private static func storedExecution(_ row: PostgresRandomAccessRow) throws -> StoredExecution {
         StoredExecution(

@@ -21,10 +21,10 @@ public final class PostgresStore: ManagerRepository {
     /// The advisory lock key whose holder sweeps expired leases (any constant, shared by every replica).
     static let sweepLockKey: Int64 = 0x6563_735F_7377_70  // "ecs_swp"
 
-    /// Connects to `url` (with `password`), migrating the schema; `connections` bounds the pool.
+    /// Connects to `url` (with `password`), migrating the schema; `connections` bounds the pool (at least 2: an execution's lock holds one).
     public init(url: DatabaseURL, password: String?, connections: Int = 8, logger: Logger = Logger(label: "postgres")) throws {
         self.url = url
-        pool = PostgresConnectionPool(configuration: try PostgresConnectionPool.configuration(url, password: password), size: connections, logger: logger)
+        pool = PostgresConnectionPool(configuration: try PostgresConnectionPool.configuration(url, password: password), size: max(2, connections), logger: logger)
         do {
             try PostgresMigrations.migrate(pool)
         } catch {

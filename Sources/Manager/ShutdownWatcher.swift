@@ -3,7 +3,7 @@ import ServiceLifecycle
 
 /// On graceful shutdown, logs it and ends every parked long poll and log follow, so the server can drain at once.
 struct ShutdownWatcher: Service {
-    let notifier: Notifier
+    let notifier: any WakeupBus
     let logger: Logger
 
     /// Waits for graceful shutdown, then shuts the notifier down.

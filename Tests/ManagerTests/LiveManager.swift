@@ -30,7 +30,9 @@ final class LiveManager: Sendable {
         let store = try TestStorage.current.open(directory: dir)
         var logger = Logger(label: "live-manager")
         logger.logLevel = .critical
-        let server = ManagerServer(store: store, token: "tok-live", settings: settings, secrets: secrets, logger: logger)
+        // On PostgreSQL, wake-ups go through LISTEN/NOTIFY, as between replicas.
+        let wakeups = (store as? PostgresStore).map { PostgresWakeupBus(store: $0, logger: logger) }
+        let server = ManagerServer(store: store, token: "tok-live", settings: settings, secrets: secrets, wakeups: wakeups, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let serving = Task {
             try await server.run(host: "127.0.0.1", port: 0, handlesSignals: false) { continuation.yield($0) }

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+
+/// The wake-up bus of replicas sharing one PostgreSQL database: every key goes out with `NOTIFY` and comes in with `LISTEN`.
+///
+/// A submit on replica A wakes a delegate parked on replica B as soon as B's
+/// listening connection hears the notification: no polling loop. Waiters of
+/// this replica are woken at once, without the round trip (notifications this
+/// replica sent itself are skipped when they come back). While the listening
+/// connection is down (a database restart) notifications are lost, so every
+/// waiter of this replica is woken when it is back, to check again.
+public final class PostgresWakeupBus: WakeupBus, Service {
+    /// The channel every replica listens on.
+    static let channel = "ecs_wakeup"
+    /// The payload key that wakes every parked long poll.
+    static let allDelegates = "*delegates"
+
+    let local = Notifier()
+    let pool: PostgresConnectionPool
+    let logger: Logger
+    /// This process's mark on what it sends, so it skips its own notifications.
+    let replicaId = UUID().uuidString.lowercased().prefix(8)
+
+    /// A bus over `store`'s database.
+    public init(store: PostgresStore, logger: Logger) {
+        self.pool = store.pool
+        self.logger = logger
+    }
+
+    public func arm(key: String) -> Notifier.Ticket { local.arm(key: key) }
+
+    public func notify(key: String) {
+        local.notify(key: key)
+        publish(key)
+    }
+
+    public func notifyAllDelegates() {
+        local.notifyAllDelegates()
+        publish(Self.allDelegates)
+    }
+
+    public var isShutDown: Bool { local.isShutDown }
+
+    public func shutDown() { local.shutDown() }
+
+    /// Sends `key` to every replica; a failure (the database is down) is logged: waiters elsewhere wake at their timeout or reconnection.
+    func publish(_ key: String) {
+        let payload = "\(replicaId) \(key)"
+        do {
+            try pool.withConnection { s in try s.run("SELECT pg_notify(\(Self.channel), \(payload))") }
+        } catch {
+            logger.warning("cannot announce a change to the other replicas", metadata: ["key": "\(key)", "error": "\(error)"])
+        }
+    }
+
+    /// Wakes this replica's waiters for a notification's payload, unless this replica sent it.
+    func deliver(_ payload: String) {
+        guard let space = payload.firstIndex(of: " ") else { return }
+        if payload[..<space] == replicaId { return }
+        let key = String(payload[payload.index(after: space)...])
+        if key == Self.allDelegates { local.notifyAllDelegates() } else { local.notify(key: key) }
+    }
+
+    /// Listens until shutdown, connecting again (backing off from 100 ms to 2 s) whenever the connection is lost.
+    public func run() async throws {
+        var failures = 0
+        while !Task.isCancelledOrShuttingDown {
+            do {
+                try await cancelWhenGracefulShutdown { try await self.listenOnce() }
+                failures = 1
+            } catch {
+                if Task.isCancelledOrShuttingDown { break }
+                // Backs off while connecting fails; a connection that was up starts again at the shortest pause.
+                failures = error is NeverConnected ? failures + 1 : 1
+                logger.warning("the wake-up listener lost PostgreSQL; connecting again", metadata: ["error": "\(PostgresStoreError(error, doing: "LISTEN"))"])
+            }
+            if Task.isCancelledOrShuttingDown { break }
+            let pause = Duration.milliseconds(min(2000, 100 << min(failures, 5)))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+        }
+    }
+
+    /// One listening connection: listens, wakes everyone (what happened while not listening is unknown), then delivers until it ends.
+    private func listenOnce() async throws {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(on: pool.group.next(), configuration: pool.configuration, id: 0, logger: logger).get()
+        } catch {
+            throw NeverConnected(underlying: error)
+        }
+        do {
+            try await connection.listen(on: Self.channel) { notifications in
+                local.notifyEveryone()
+                for try await n in notifications { deliver(n.payload) }
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
+    }
+}
+
+/// The wake-up listener could not connect at all (as opposed to losing a connection it had).
+struct NeverConnected: Error, CustomStringConvertible {
+    let underlying: any Error
+    var description: String { "\(PostgresStoreError(underlying, doing: "connecting the wake-up listener"))" }
+}

@@ -12,7 +12,7 @@ import Foundation
 /// only then polls every `dense`: success is noticed within `dense` of ECS
 /// reaching steady state while a ten-minute rollout costs a handful of calls
 /// a minute. Without a known delay (no load balancer, the attribute not
-/// readable) or with no old tasks left, anything may finish at any moment and
+/// readable) or with no old deployment left, anything may finish at any moment and
 /// the schedule polls every `dense`.
 ///
 /// Every wake-up lands on a whole multiple of `dense` of the wall clock, so
@@ -25,18 +25,19 @@ package struct PollSchedule: Sendable, Equatable {
         package var running: Int
         /// Tasks our deployment wants.
         package var desired: Int
-        /// Tasks of the other (old) deployments still running: draining or about to stop.
-        package var othersRunning: Int
+        /// Other (old) deployments still listed: ECS lists one until its last task stopped, draining ones included
+        /// (their tasks no longer count as running once deregistered).
+        package var oldDeployments: Int
         /// When the old tasks began draining connections (the latest such ECS event of this rollout), if ECS said so.
         package var drainStartedAt: Date?
         /// When the answer was read (wall clock, comparable with ECS event times).
         package var at: Date
 
         /// Creates an observation.
-        package init(running: Int, desired: Int, othersRunning: Int, drainStartedAt: Date? = nil, at: Date) {
+        package init(running: Int, desired: Int, oldDeployments: Int, drainStartedAt: Date? = nil, at: Date) {
             self.running = running
             self.desired = desired
-            self.othersRunning = othersRunning
+            self.oldDeployments = oldDeployments
             self.drainStartedAt = drainStartedAt
             self.at = at
         }
@@ -72,7 +73,7 @@ package struct PollSchedule: Sendable, Equatable {
 
     /// The phase rules, before alignment.
     func unaligned(after o: Observation) -> Duration {
-        guard let drain = deregistrationDelay, drain > dense, o.othersRunning > 0 else { return dense }
+        guard let drain = deregistrationDelay, drain > dense, o.oldDeployments > 0 else { return dense }
         if o.running < o.desired {
             // New tasks are still starting: the old ones drain only once they run, so nothing ends sooner than the delay.
             return min(max(drain / 2, dense), starting)
@@ -102,11 +103,11 @@ extension PollSchedule.Observation {
     package init(answer: JSONValue, deployment id: String, since: Date, at: Date) {
         let service = ECSService(answer)
         let ours = service.deployments.first { $0.id == id }
-        let others = service.deployments.filter { $0.id != id }.reduce(0) { $0 + max(0, $1.runningCount ?? 0) }
+        let others = service.deployments.filter { $0.id != id }.count
         // Events come newest first: the first drain of this rollout found is the latest.
         let drain = service.events.first { e in
             (e.message?.contains("has begun draining connections") ?? false) && (e.createdAt.map { $0 >= since } ?? false)
         }?.createdAt
-        self.init(running: ours?.runningCount ?? 0, desired: ours?.desiredCount ?? 0, othersRunning: others, drainStartedAt: drain, at: at)
+        self.init(running: ours?.runningCount ?? 0, desired: ours?.desiredCount ?? 0, oldDeployments: others, drainStartedAt: drain, at: at)
     }
 }

@@ -22,12 +22,18 @@ func eventTime(_ d: Date) -> String {
 
 /// Shares DescribeServices calls among concurrent waiters on one cluster: requests that arrive
 /// within a short window are answered by one call for up to 10 services.
+///
+/// One batch per cluster is in flight at a time: requests that arrive while one is answered wait
+/// for the next, so a cluster of a thousand waiters under throttling makes one sequence of calls
+/// (each retried by the client) rather than a new pile of them every second.
 package actor ServicePoller {
     private struct Pending {
         var services: Set<String> = []
         var waiters: [(String, CheckedContinuation<JSONValue?, Error>)] = []
     }
     private var pending: [String: Pending] = [:]
+    /// Clusters whose batch is being answered.
+    private var flushing: Set<String> = []
     private let ecs: ECS
     private let window: Duration
     /// DescribeServices calls made (for tests and figures).
@@ -45,10 +51,10 @@ package actor ServicePoller {
     /// The service as DescribeServices returns it (nil: MISSING).
     package func describe(cluster: String, service: String) async throws -> JSONValue? {
         try await withCheckedThrowingContinuation { c in
-            let first = pending[cluster] == nil
+            let idle = pending[cluster] == nil && !flushing.contains(cluster)
             pending[cluster, default: Pending()].services.insert(service)
             pending[cluster, default: Pending()].waiters.append((service, c))
-            if first {
+            if idle {
                 Task { await self.flush(cluster: cluster) }
             }
         }
@@ -79,25 +85,40 @@ package actor ServicePoller {
     }
 
     private func flush(cluster: String) async {
+        flushing.insert(cluster)
+        defer {
+            flushing.remove(cluster)
+            // Requests that arrived meanwhile: the next batch, at once.
+            if pending[cluster] != nil { Task { await self.flush(cluster: cluster) } }
+        }
         try? await Task.sleep(for: window)
         guard let batch = pending.removeValue(forKey: cluster) else { return }
-        var found: [String: JSONValue] = [:]
-        var failure: Error?
+        var waiters: [String: [CheckedContinuation<JSONValue?, Error>]] = [:]
+        for (name, c) in batch.waiters { waiters[name, default: []].append(c) }
         let names = Array(batch.services).sorted()
         for start in stride(from: 0, to: names.count, by: 10) {
             let chunk = Array(names[start..<min(start + 10, names.count)])
+            // Each chunk's waiters are answered as soon as their call is: the last of a thousand services does not hold up the first.
+            let answer: Result<[String: JSONValue], Error>
             do {
                 calls += 1
                 let (services, _) = try await ecs.describeServices(cluster: cluster, services: chunk, includeTags: true)
+                var found: [String: JSONValue] = [:]
                 for s in services {
                     if let n = s["serviceName"]?.stringValue { found[n] = s }
                 }
+                answer = .success(found)
             } catch {
-                failure = error
+                answer = .failure(error)
             }
-        }
-        for (name, c) in batch.waiters {
-            if let s = found[name] { c.resume(returning: s) } else if let failure { c.resume(throwing: failure) } else { c.resume(returning: nil) }
+            for name in chunk {
+                for c in waiters.removeValue(forKey: name) ?? [] {
+                    switch answer {
+                    case .success(let found): c.resume(returning: found[name])
+                    case .failure(let error): c.resume(throwing: error)
+                    }
+                }
+            }
         }
     }
 }

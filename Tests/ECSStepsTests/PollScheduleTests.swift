@@ -14,9 +14,9 @@ private struct Timeline {
     /// The observation at `t` seconds (epoch 1,000,000 + t on the wall clock).
     func observation(_ t: Double, base: Date) -> PollSchedule.Observation {
         let newRunning = t >= running ? 2 : 0
-        let oldRunning = t >= steadyAt ? 0 : 2
+        let oldRunning = t >= steadyAt ? 0 : 1
         return PollSchedule.Observation(
-            running: newRunning, desired: 2, othersRunning: oldRunning,
+            running: newRunning, desired: 2, oldDeployments: oldRunning,
             drainStartedAt: t >= running ? base.addingTimeInterval(running) : nil, at: base.addingTimeInterval(t))
     }
 }
@@ -53,32 +53,32 @@ private func wait(_ schedule: PollSchedule, _ timeline: Timeline, callLatency: D
         let s = PollSchedule(deregistrationDelay: .seconds(300))
         let began = now.addingTimeInterval(-100)
         // 200 s left: at most the sparse cap.
-        let far = s.delay(after: .init(running: 2, desired: 2, othersRunning: 2, drainStartedAt: began, at: now))
+        let far = s.delay(after: .init(running: 2, desired: 2, oldDeployments: 2, drainStartedAt: began, at: now))
         #expect(far.seconds >= 29.5 && far.seconds <= 30.5)
         // 12 s left: sleeps until then (to the next whole second).
-        let near = s.delay(after: .init(running: 2, desired: 2, othersRunning: 2, drainStartedAt: began, at: now.addingTimeInterval(188)))
+        let near = s.delay(after: .init(running: 2, desired: 2, oldDeployments: 2, drainStartedAt: began, at: now.addingTimeInterval(188)))
         #expect(near.seconds >= 11.5 && near.seconds <= 12.5)
-        // The delay is over, the old tasks still run (stopping): dense.
-        let over = s.delay(after: .init(running: 2, desired: 2, othersRunning: 1, drainStartedAt: began, at: now.addingTimeInterval(201)))
+        // The delay is over, the old deployment is still listed (its tasks stopping): dense.
+        let over = s.delay(after: .init(running: 2, desired: 2, oldDeployments: 1, drainStartedAt: began, at: now.addingTimeInterval(201)))
         #expect(over.seconds <= 1.5)
     }
 
     @Test func denseWhenAnythingCanFinish() {
         let s = PollSchedule(deregistrationDelay: .seconds(300))
-        // No old tasks left (first deployment, or all stopped): dense.
-        #expect(s.delay(after: .init(running: 0, desired: 2, othersRunning: 0, at: now)).seconds <= 1.5)
+        // No old deployment listed (a first deployment, or all old tasks stopped): dense.
+        #expect(s.delay(after: .init(running: 0, desired: 2, oldDeployments: 0, at: now)).seconds <= 1.5)
         // No load balancer, or its delay unknown or shorter than the dense interval: dense.
-        #expect(PollSchedule().delay(after: .init(running: 0, desired: 2, othersRunning: 2, at: now)).seconds <= 1.5)
-        #expect(PollSchedule(deregistrationDelay: .zero).delay(after: .init(running: 2, desired: 2, othersRunning: 2, drainStartedAt: now, at: now)).seconds <= 1.5)
+        #expect(PollSchedule().delay(after: .init(running: 0, desired: 2, oldDeployments: 2, at: now)).seconds <= 1.5)
+        #expect(PollSchedule(deregistrationDelay: .zero).delay(after: .init(running: 2, desired: 2, oldDeployments: 2, drainStartedAt: now, at: now)).seconds <= 1.5)
     }
 
     @Test func startingTasksAndUnreportedDrainsPollAtHalfTheDelayWithinBounds() {
         let long = PollSchedule(deregistrationDelay: .seconds(300))
-        let starting = long.delay(after: .init(running: 1, desired: 2, othersRunning: 2, at: now))
+        let starting = long.delay(after: .init(running: 1, desired: 2, oldDeployments: 2, at: now))
         #expect(starting.seconds >= 9.5 && starting.seconds <= 10.5)
-        let unreported = long.delay(after: .init(running: 2, desired: 2, othersRunning: 2, drainStartedAt: nil, at: now))
+        let unreported = long.delay(after: .init(running: 2, desired: 2, oldDeployments: 2, drainStartedAt: nil, at: now))
         #expect(unreported.seconds >= 9.5 && unreported.seconds <= 10.5)
-        let short = PollSchedule(deregistrationDelay: .seconds(5)).delay(after: .init(running: 1, desired: 2, othersRunning: 2, at: now))
+        let short = PollSchedule(deregistrationDelay: .seconds(5)).delay(after: .init(running: 1, desired: 2, oldDeployments: 2, at: now))
         #expect(short.seconds >= 2 && short.seconds <= 3)
     }
 
@@ -86,7 +86,7 @@ private func wait(_ schedule: PollSchedule, _ timeline: Timeline, callLatency: D
         let s = PollSchedule(deregistrationDelay: .seconds(60))
         for offset in [0.0, 0.1, 0.37, 0.999] {
             let at = Date(timeIntervalSince1970: 2_000_000 + offset)
-            let d = s.delay(after: .init(running: 1, desired: 2, othersRunning: 2, at: at))
+            let d = s.delay(after: .init(running: 1, desired: 2, oldDeployments: 2, at: at))
             let wake = at.timeIntervalSince1970 + d.seconds
             #expect(abs(wake - wake.rounded()) < 1e-3, "woke at \(wake)")
             #expect(d.seconds >= 9.5 - 1e-6 && d.seconds <= 10.5 + 1e-6)
@@ -99,10 +99,10 @@ private func wait(_ schedule: PollSchedule, _ timeline: Timeline, callLatency: D
     @Test func hostileTimesGiveBoundedDelays() {
         let s = PollSchedule(deregistrationDelay: .seconds(3600))
         // A drain start far in the future (clock skew, a lying answer): capped at the sparse interval.
-        let future = s.delay(after: .init(running: 2, desired: 2, othersRunning: 2, drainStartedAt: .distantFuture, at: now))
+        let future = s.delay(after: .init(running: 2, desired: 2, oldDeployments: 2, drainStartedAt: .distantFuture, at: now))
         #expect(future.seconds <= 30.5)
         // One far in the past: the drain is over, dense.
-        let past = s.delay(after: .init(running: 2, desired: 2, othersRunning: 2, drainStartedAt: .distantPast, at: now))
+        let past = s.delay(after: .init(running: 2, desired: 2, oldDeployments: 2, drainStartedAt: .distantPast, at: now))
         #expect(past.seconds <= 1.5)
     }
 
@@ -122,7 +122,7 @@ private func wait(_ schedule: PollSchedule, _ timeline: Timeline, callLatency: D
             "loadBalancers": [["targetGroupArn": "arn:tg/1"]],
         ]
         let o = PollSchedule.Observation(answer: answer, deployment: "ecs-svc/2", since: since, at: since.addingTimeInterval(50))
-        #expect(o == PollSchedule.Observation(running: 2, desired: 2, othersRunning: 1, drainStartedAt: Date(timeIntervalSince1970: 5_040), at: since.addingTimeInterval(50)))
+        #expect(o == PollSchedule.Observation(running: 2, desired: 2, oldDeployments: 2, drainStartedAt: Date(timeIntervalSince1970: 5_040), at: since.addingTimeInterval(50)))
         // Only an earlier rollout's drain: none for this one.
         let old = PollSchedule.Observation(answer: ["events": answer["events"]?.arrayValue.map { JSONValue.array(Array($0.suffix(1))) } ?? []], deployment: "ecs-svc/2", since: since, at: since)
         #expect(old.drainStartedAt == nil && old.running == 0 && old.desired == 0)

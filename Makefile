@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 PREFIX ?= /usr/local
 
-.PHONY: deps build release test test-swift test-python test-systemd demo bench clean install install-files fuzz
+.PHONY: deps build release test test-swift test-python test-systemd demo bench bench-long clean install install-files fuzz
 
 deps:
 	bash scripts/install-deps.sh
@@ -36,7 +36,7 @@ install: release
 
 BINDIR_SRC ?= .build/release
 install-files:
-	install -D -m 0755 $(BINDIR_SRC)/ecs-delegate $(DESTDIR)$(PREFIX)/bin/ecs-delegate
+	install -D -m 0755 --strip $(BINDIR_SRC)/ecs-delegate $(DESTDIR)$(PREFIX)/bin/ecs-delegate
 	sed "s|/usr/local/bin/ecs-delegate|$(PREFIX)/bin/ecs-delegate|" systemd/ecs-delegate.service > $(DESTDIR).ecs-delegate.service.tmp
 	install -D -m 0644 $(DESTDIR).ecs-delegate.service.tmp $(DESTDIR)/etc/systemd/system/ecs-delegate.service
 	rm -f $(DESTDIR).ecs-delegate.service.tmp
@@ -51,9 +51,18 @@ install-files:
 demo: deps
 	bash scripts/demo.sh
 
+## Items 1 and 3-6 of docs/benchmarks.md (about 15 minutes); JSON of each in .build/bench/.
 bench: release
-	python3 Benchmarks/runtime_bench.py
-	python3 Benchmarks/ecs_deploy_bench.py --runs 3
+	mkdir -p .build/bench
+	python3 Benchmarks/runtime_bench.py | tee .build/bench/runtime.json
+	python3 Benchmarks/fleet_bench.py --json .build/bench/fleet.json
+	python3 Benchmarks/ecs_deploy_bench.py --runs 5 --json .build/bench/deploy.json
+	bash Benchmarks/sigv4-bench
+
+## Item 2: a 10-minute rollout in real time, ours beside the AWS CLI waiter (about 12 minutes).
+bench-long: release
+	mkdir -p .build/bench
+	python3 Benchmarks/waiting_bench.py --json .build/bench/waiting.json
 
 ## Builds the libFuzzer targets in .build-fuzz and runs each for FUZZ_SECONDS (docs/fuzzing.md); fails on any finding.
 FUZZ_SECONDS ?= 60

@@ -38,8 +38,9 @@ def release_bin_dir():
 
 
 class Fleet:
-    def __init__(self, tags, bindir=None):
+    def __init__(self, tags, bindir=None, capacity=4):
         self.tags = tags
+        self.capacity = capacity
         self.bindir = bindir or release_bin_dir()
         self.work = tempfile.mkdtemp(prefix="ecsd-bench-")
         self.procs = []
@@ -71,7 +72,7 @@ class Fleet:
             self.base = "http://127.0.0.1:" + open(portfile).read().strip()
             cfg = os.path.join(self.work, "delegate.yaml")
             with open(cfg, "w") as f:
-                f.write(f"manager_url: {self.base}\ntoken_file: {tokfile}\nname: bench\ntags: [{', '.join(self.tags)}]\ncapacity: 4\n"
+                f.write(f"manager_url: {self.base}\ntoken_file: {tokfile}\nname: bench\ntags: [{', '.join(self.tags)}]\ncapacity: {self.capacity}\n"
                         f"state_dir: {self.work}/delegate-state\nstatus_socket: {self.work}/status.sock\nlog_level: warning\n")
             self.delegate = self.own(subprocess.Popen([os.path.join(self.bindir, "ecs-delegate"), "run", "--config", cfg],
                                                       stdout=log("delegate.log"), stderr=subprocess.STDOUT))

@@ -51,12 +51,14 @@ import Testing
         }
         let rollback = try await raw(manager, ci.value, "POST", "/v1/executions/\(executionId)/rollback", "{}")
         #expect(rollback.status == 200, "\(rollback.body)")
-        let second = try await raw(manager, ci.value, "POST", "/v1/executions", plan)
-        let secondId = try #require(try JSONDecoder().decode([String: JSONValue].self, from: Data(second.body.utf8))["executionId"]?.stringValue)
-        _ = try await raw(manager, ci.value, "POST", "/v1/executions/\(secondId)/cancel", "{}")
-
         delegate.child.signal(SIGTERM)
         #expect(await delegate.child.wait(timeout: .seconds(30)) == 0)
+        // With no delegate left, the second execution's step stays queued until ci cancels it (an execution that
+        // already finished would answer 409 and leave nothing to audit).
+        let second = try await raw(manager, ci.value, "POST", "/v1/executions", plan)
+        let secondId = try #require(try JSONDecoder().decode([String: JSONValue].self, from: Data(second.body.utf8))["executionId"]?.stringValue)
+        let cancelled = try await raw(manager, ci.value, "POST", "/v1/executions/\(secondId)/cancel", "{}")
+        #expect(cancelled.status == 200, "\(cancelled.body)")
         #expect(try await cli(manager, ["connector", "delete", "aws-dev"], tokenFile: ops.file).status == 0)
         #expect(try await cli(manager, ["secret", "delete", "dev-secret"], tokenFile: ops.file).status == 0)
         #expect(try await cli(manager, ["token", "revoke", "doomed"], tokenFile: ops.file).status == 0)

@@ -61,10 +61,14 @@ public final class DelegateAgent: Service, Sendable {
         self.gate = SpoolGate(capacity: config.spoolMaxLines, held: (try? store.unacknowledgedCount()) ?? 0, metrics: metrics, logger: logger)
         self.config = config
         self.store = store
-        var client = ManagerClient(baseURL: config.managerURL, token: token, http: http)
+        var client = ManagerClient(baseURLs: config.managerEndpoints, token: token, http: http)
         client.callTimeout = .seconds(clamping: config.requestTimeoutSeconds, to: 0.1...3600)
         self.client = client
         self.logger = logger
+        // The delegate's one backoff decides when to retry; the client has already moved on to the next manager URL.
+        client.endpoints.onMove { from, to, why in
+            logger.warning("manager unreachable; moving to the next manager URL", metadata: ["from": "\(from)", "to": "\(to)", "reason": "\(why)"])
+        }
         self.handlers = Dictionary(handlers.map { ($0.type, $0) }, uniquingKeysWith: { a, _ in a })
         self.masker = SecretMasker(secrets: [token])
         self.globalSecrets = [token]
@@ -84,7 +88,7 @@ public final class DelegateAgent: Service, Sendable {
             if let why = state.withLock({ $0.refused }) { throw ManagerRefusedToken(reason: why) }
             return
         }
-        notify("READY=1\nSTATUS=registered with \(config.managerURL)")
+        notify("READY=1\nSTATUS=registered with \(client.baseURL)")
         let heartbeat = Task { await self.heartbeatLoop(instanceId: instanceId) }
         await withGracefulShutdownHandler {
             // The long poll in flight is cancelled too: a task leased in that instant is
@@ -149,7 +153,7 @@ public final class DelegateAgent: Service, Sendable {
                     $0.connected = true
                     $0.lastError = nil
                 }
-                logger.info("registered", metadata: ["delegateId": "\(r.delegateId)", "manager": "\(config.managerURL)", "tags": "\(config.tags)"])
+                logger.info("registered", metadata: ["delegateId": "\(r.delegateId)", "manager": "\(client.baseURL)", "tags": "\(config.tags)"])
                 return true
             } catch let e as ManagerClientError where e.status == 401 || e.status == 403 {
                 // Retrying cannot help: the token is unknown or revoked, or may not register like this.
@@ -492,7 +496,7 @@ public final class DelegateAgent: Service, Sendable {
         state.withLock { s in
             DelegateStatus(
                 delegateId: s.registration?.delegateId, name: config.name, tags: config.tags, version: delegateVersion,
-                uptimeSeconds: Date().timeIntervalSince(startedAt), managerURL: config.managerURL,
+                uptimeSeconds: Date().timeIntervalSince(startedAt), managerURL: client.baseURL,
                 connected: s.connected, lastError: s.lastError,
                 secondsSinceHeartbeat: s.lastHeartbeatOK.map { Date().timeIntervalSince($0) },
                 capacity: config.capacity, running: s.running.map { RunningTaskStatus(taskId: $0.key, type: $0.value.type, startedAt: $0.value.startedAt) }.sorted { $0.startedAt < $1.startedAt },

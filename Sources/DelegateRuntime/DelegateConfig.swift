@@ -7,7 +7,14 @@ import Yams
 /// The token itself is never a setting: it is read from `token_file` or from
 /// `$CREDENTIALS_DIRECTORY/delegate-token` (systemd `LoadCredential=`).
 public struct DelegateConfig: Sendable, Equatable {
+    /// The manager's URL; with `manager_urls`, the first of them.
     public var managerURL = "http://127.0.0.1:8181"
+    /// Several replicas of the manager (`manager_urls`), tried in order on connection failures; empty: `managerURL` alone.
+    public var managerURLs: [String] = []
+    /// Every URL the delegate may call, in order.
+    public var managerEndpoints: [String] { managerURLs.isEmpty ? [managerURL] : managerURLs }
+    /// The most manager URLs a configuration may list.
+    public static let maxManagerURLs = 16
     public var tokenFile: String?
     public var name = ProcessInfo.processInfo.hostName
     public var tags: [String] = []
@@ -34,7 +41,7 @@ public struct DelegateConfig: Sendable, Equatable {
 
     /// Every key the file may hold, with its type, in documentation order.
     public static let keys: [(key: String, type: String)] = [
-        ("manager_url", "string"), ("token_file", "string"), ("name", "string"), ("tags", "list of strings"),
+        ("manager_url", "string"), ("manager_urls", "list of strings"), ("token_file", "string"), ("name", "string"), ("tags", "list of strings"),
         ("capacity", "integer"), ("state_dir", "string"), ("status_socket", "string"), ("log_level", "string"),
         ("ca_file", "string"), ("client_cert", "string"), ("client_key", "string"), ("shutdown_grace_seconds", "number"),
         ("request_timeout_seconds", "number"), ("spool_max_lines", "integer"), ("log_retention_hours", "number"),
@@ -80,7 +87,7 @@ public struct DelegateConfig: Sendable, Equatable {
         for (key, _) in keys {
             let envName = "ECS_DELEGATE_" + key.uppercased()
             if let v = environment[envName] {
-                let node: Node = key == "tags"
+                let node: Node = key == "tags" || key == "manager_urls"
                     // Environment tags are strings as given: "5" is the tag 5, not a number to refuse.
                     ? Node.sequence(Node.Sequence(v.split(separator: ",").map { Node(String($0).trimmingCharacters(in: .whitespaces), Tag(.str), .doubleQuoted) }))
                     : Node(v)
@@ -94,6 +101,18 @@ public struct DelegateConfig: Sendable, Equatable {
             }
             switch key {
             case "manager_url": if let s = node.string, !s.isEmpty { config.managerURL = s } else { bad("a URL string") }
+            case "manager_urls":
+                guard let seq = node.sequence, !seq.isEmpty, seq.count <= maxManagerURLs else { bad("a list of 1 to \(maxManagerURLs) URL strings"); break }
+                var urls: [String] = []
+                for (i, item) in seq.enumerated() {
+                    guard let s = item.string, s.hasPrefix("http://") || s.hasPrefix("https://"), s.utf8.count <= 2048 else {
+                        problems.append(ConfigProblem(key: "manager_urls[\(i)]", line: item.mark?.line ?? line, message: "must be a URL starting with http:// or https://, got '\(item.string ?? describeNode(item))'"))
+                        continue
+                    }
+                    urls.append(s)
+                }
+                config.managerURLs = urls
+                if let first = urls.first { config.managerURL = first }
             case "token_file": if let s = node.string { config.tokenFile = s.isEmpty ? nil : s } else { bad("a path") }
             case "name":
                 if let s = node.string, let why = Identifiers.nameProblem(s) {
@@ -137,7 +156,9 @@ public struct DelegateConfig: Sendable, Equatable {
             default: break
             }
         }
-        if !(config.managerURL.hasPrefix("http://") || config.managerURL.hasPrefix("https://")) {
+        if values["manager_url"] != nil && values["manager_urls"] != nil {
+            problems.append(ConfigProblem(key: "manager_urls", line: values["manager_urls"]?.1, message: "give manager_url or manager_urls, not both"))
+        } else if !(config.managerURL.hasPrefix("http://") || config.managerURL.hasPrefix("https://")) {
             problems.append(ConfigProblem(key: "manager_url", line: values["manager_url"]?.1, message: "must start with http:// or https://, got '\(config.managerURL)'"))
         }
         for (key, path) in [("ca_file", config.caFile), ("client_cert", config.clientCert), ("client_key", config.clientKey)] {

@@ -36,9 +36,19 @@ public enum ManagerClientError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A typed client for the manager protocol (delegate calls and administration).
+///
+/// Given several base URLs (manager replicas on one database), it calls one
+/// at a time and moves to the next when a call gets no answer or a gateway
+/// error (`ManagerEndpoints`); the caller's own retry and backoff then reach
+/// the next replica. Every replica shares the state, so a retried call means
+/// the same thing wherever it lands.
 public struct ManagerClient: Sendable {
-    /// The manager's base URL, e.g. `http://127.0.0.1:8080`.
-    public let baseURL: String
+    /// The base URL calls go to now, e.g. `http://127.0.0.1:8080`.
+    public var baseURL: String { endpoints.current.url }
+    /// Every base URL, in the order they are tried.
+    public var baseURLs: [String] { endpoints.urls }
+    /// Which base URL is in use, shared by copies of this client.
+    public let endpoints: ManagerEndpoints
     private let token: String
     private let http: HTTPClient
     /// Time limit for calls that are not long polls.
@@ -46,16 +56,20 @@ public struct ManagerClient: Sendable {
 
     /// Creates a client; `token` is sent as a bearer token and never logged.
     public init(baseURL: String, token: String, http: HTTPClient) {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        self.baseURL = base
+        self.init(baseURLs: [baseURL], token: token, http: http)
+    }
+
+    /// Creates a client for several replicas of one manager, tried in order (at least one URL).
+    public init(baseURLs: [String], token: String, http: HTTPClient) {
+        self.endpoints = ManagerEndpoints(urls: baseURLs)
         self.token = token
         self.http = http
     }
 
     /// Sends one call and decodes the answer (`nil` for 204).
     public func call<R: Decodable>(_ method: String, _ path: String, body: (some Encodable)? = Optional<String>.none, timeout: Duration? = nil, as: R.Type = R.self) async throws -> R? {
-        var request = HTTPClientRequest(method: method, url: baseURL + path, timeout: timeout ?? callTimeout)
+        let endpoint = endpoints.current
+        var request = HTTPClientRequest(method: method, url: endpoint.url + path, timeout: timeout ?? callTimeout)
         request.headers = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
         if let body {
             request.body = try ProtocolV1.encoder().encode(body)
@@ -65,8 +79,11 @@ public struct ManagerClient: Sendable {
         do {
             response = try await http.send(request)
         } catch let e as HTTPClientError {
+            if !Task.isCancelled { endpoints.failed(endpoint, why: e.message) }
             throw ManagerClientError.transport(e)
         }
+        // A load balancer or proxy in front of a replica that is gone.
+        if [502, 503, 504].contains(response.status) { endpoints.failed(endpoint, why: "HTTP \(response.status)") }
         if response.status == 204 { return nil }
         guard (200..<300).contains(response.status) else {
             if let e = try? ProtocolV1.decoder().decode(ErrorBody.self, from: response.body) {

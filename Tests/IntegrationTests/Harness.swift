@@ -96,12 +96,18 @@ final class ManagerProcess: @unchecked Sendable {
     private(set) var port: Int = 0
     private(set) var child: Child?
     let extraArgs: [String]
+    /// `--database URL --database-password-file FILE` (PostgreSQL) instead of `--data` (SQLite in `dir`).
+    let database: (url: String, passwordFile: String)?
+    /// The process's name, for its output files (`NAME.out`, `NAME.err`).
+    let name: String
 
-    init(dir: Scratch, extraArgs: [String] = []) async throws {
+    init(dir: Scratch, extraArgs: [String] = [], database: (url: String, passwordFile: String)? = nil, name: String = "manager", token: String? = nil) async throws {
         self.dir = dir
-        token = "tok-" + UUID().uuidString
-        tokenFile = try dir.write("token", token)
+        self.token = token ?? "tok-" + UUID().uuidString
+        tokenFile = try dir.write("\(name)-token", self.token)
         self.extraArgs = extraArgs
+        self.database = database
+        self.name = name
         try await start()
     }
 
@@ -110,10 +116,11 @@ final class ManagerProcess: @unchecked Sendable {
 
     /// Starts (or restarts, on the same port and data dir).
     func start() async throws {
-        let portFile = dir.file("port")
+        let portFile = dir.file("\(name)-port")
         try? FileManager.default.removeItem(atPath: portFile)
         let listen = "127.0.0.1:\(port)"
-        child = try Child(binDir + "/ecs-manager", ["serve", "--listen", listen, "--data", dir.file("manager-data"), "--token-file", tokenFile, "--port-file", portFile] + extraArgs, dir: dir, name: "manager")
+        let storage = database.map { ["--database", $0.url, "--database-password-file", $0.passwordFile] } ?? ["--data", dir.file("\(name)-data")]
+        child = try Child(binDir + "/ecs-manager", ["serve", "--listen", listen] + storage + ["--token-file", tokenFile, "--port-file", portFile] + extraArgs, dir: dir, name: name)
         try await eventually("manager port file") {
             guard let s = try? String(contentsOfFile: portFile, encoding: .utf8), let p = Int(s.trimmingCharacters(in: .whitespacesAndNewlines)) else { return false }
             port = p
@@ -137,10 +144,14 @@ final class DelegateProcess: @unchecked Sendable {
     let configPath: String
     let stateDir: String
 
-    init(dir: Scratch, name: String, managerURL: String, tokenFile: String, tags: [String], capacity: Int = 4, extra: String = "", env: [String: String] = [:]) throws {
+    /// `managerURLs`, when given, is written as `manager_urls` (several replicas) instead of `manager_url`.
+    init(
+        dir: Scratch, name: String, managerURL: String, managerURLs: [String]? = nil, tokenFile: String, tags: [String], capacity: Int = 4, extra: String = "",
+        env: [String: String] = [:]
+    ) throws {
         stateDir = dir.file("\(name)-state")
         configPath = try dir.write("\(name).yaml", """
-            manager_url: \(managerURL)
+            \(managerURLs.map { "manager_urls: [\($0.joined(separator: ", "))]" } ?? "manager_url: \(managerURL)")
             token_file: \(tokenFile)
             name: \(name)
             tags: [\(tags.joined(separator: ", "))]

@@ -25,15 +25,18 @@ struct ServiceDeployer {
     var log: TaskLog { context.log }
 
     /// Runs a read again, with backoff, while AWS throttles it beyond the client's own retries.
+    ///
+    /// The delays are the client's own (`RetryConfiguration.backoff`, the one backoff), continued
+    /// from where its attempts stopped: a read is never failed by throttling alone within five more.
     func patiently<T>(_ body: () async throws -> T) async throws -> T {
-        var delay = Duration.milliseconds(500)
-        for _ in 0..<5 {
+        let retry = clients.client.configuration.retry
+        for extra in 0..<5 {
             do {
                 return try await body()
             } catch let e as AWSError where e.isThrottling {
+                let delay = retry.backoff(attempt: retry.maxAttempts + extra)
                 context.logger.debug("throttled; backing off", metadata: ["code": "\(e.code)", "delay": "\(delay)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(8))
+                try await retry.sleep(delay)
             }
         }
         return try await body()

@@ -7,7 +7,7 @@ import Testing
 
 /// Two `ecs-manager serve --database` replicas on one real PostgreSQL server, with real `ecs-delegate` processes:
 /// tasks run exactly once whichever replica they were submitted to, a delegate fails over when its replica is killed,
-/// and a PostgreSQL restart mid-task loses nothing.
+/// and PostgreSQL stopped for 10 s mid-task loses nothing.
 @Suite(.serialized) struct ReplicaIntegrationTests {
     /// A PostgreSQL server of the test's own, a database on it, and two manager replicas sharing the database and one bootstrap token.
     final class Replicas: @unchecked Sendable {
@@ -41,10 +41,12 @@ import Testing
             }
         }
 
-        /// Stops both replicas and PostgreSQL, and removes its directory.
-        func stop() async {
-            await a.stop()
-            await b.stop()
+        /// Kills both replicas, stops PostgreSQL and removes its directory, before the test returns.
+        func remove() {
+            for m in [a, b] {
+                m.child?.signal(SIGKILL)
+                m.child?.process.waitUntilExit()
+            }
             postgres.remove()
         }
     }
@@ -61,7 +63,7 @@ import Testing
 
     @Test func tasksSubmittedAlternatelyToTwoReplicasRunExactlyOnceOnDelegatesOfEither() async throws {
         let r = try await Replicas("replicas-run")
-        defer { Task { await r.stop() } }
+        defer { r.remove() }
         let d1 = try r.delegate("d1", urls: [r.a.url])
         let d2 = try r.delegate("d2", urls: [r.b.url])
         let clientA = r.a.client(r.http)
@@ -92,7 +94,7 @@ import Testing
 
     @Test func killingTheReplicaATaskStreamsThroughFailsTheDelegateOverWithEveryLineOnce() async throws {
         let r = try await Replicas("replicas-kill")
-        defer { Task { await r.stop() } }
+        defer { r.remove() }
         let d = try r.delegate("d1", urls: [r.a.url, r.b.url])
         let clientB = r.b.client(r.http)
         try await r.connected(d, "d1", through: clientB)
@@ -113,18 +115,20 @@ import Testing
 
     @Test func aPostgreSQLRestartMidTaskIsRiddenOutWithNothingLost() async throws {
         let r = try await Replicas("replicas-pgrestart")
-        defer { Task { await r.stop() } }
+        defer { r.remove() }
         let d = try r.delegate("d1", urls: [r.a.url, r.b.url])
         let clientA = r.a.client(r.http)
         try await r.connected(d, "d1", through: clientA)
-        let lines = 5_000
+        let lines = 8_000
         let id = try await clientA.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: ["count": .number(Double(lines)), "delayMillis": 1])).taskId
         try await eventually(timeout: .seconds(30), "some lines stored") { try await clientA.task(id).logLines >= 500 }
-        // PostgreSQL goes away for 4 s: the managers answer errors, the delegate spools and retries.
+        // PostgreSQL goes away for 10 s while the task streams: the managers answer errors, the delegate spools and retries.
         r.postgres.stop()
-        try await Task.sleep(for: .seconds(4))
+        try await Task.sleep(for: .seconds(10))
         try r.postgres.start()
+        let back = ContinuousClock.now
         let info = try await finished(clientA, id, timeout: .seconds(90))
+        print("PostgreSQL stopped for 10 s mid-task: the task's result was in \(ContinuousClock.now - back) after PostgreSQL was back")
         #expect(info.state == "succeeded", "\(info.error.map { "\($0.code): \($0.message)" } ?? info.state)")
         let stored = try await allLines(r.b.client(r.http), taskId: id)
         #expect(stored.map(\.seq) == (1...Int64(lines)).map { $0 }, "every line exactly once, in order")

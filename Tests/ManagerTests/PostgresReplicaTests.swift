@@ -86,6 +86,32 @@ import Testing
         #expect(try ids.allSatisfy { try a.task($0)?.info.state == "queued" })
     }
 
+    @Test func leasingFindsTheOneMatchingTaskBehindTenThousandOthersInSQL() throws {
+        let server = try PostgresServer.shared()
+        let database = try server.createDatabase(prefix: "queue")
+        let a = try PostgresStore(url: try DatabaseURL(server.url(database)), password: server.password, connections: 2)
+        let d = try delegate(a, "d")
+        // 10,000 queued tasks this delegate may not run (selectors it lacks), then one it may.
+        try server.psql("""
+            INSERT INTO tasks (id, type, selectors, selector_keys, payload, timeout_seconds, has_sensitive, state, created_at)
+            SELECT 'task-other-' || i, 'delegate.echo', ARRAY['gpu'], ARRAY['gpu'], '{}', 60, false, 'queued', 0 FROM generate_series(1, 10000) i
+            """, database: database)
+        let mine = try a.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["T"], payload: [:]))
+        var micros: [Double] = []
+        var leased: [String?] = []
+        for _ in 0..<20 {
+            let start = ContinuousClock.now
+            leased.append(try a.lease(for: d, leaseSeconds: 60)?.taskId)
+            let took = ContinuousClock.now - start
+            micros.append(Double(took.components.seconds) * 1e6 + Double(took.components.attoseconds) / 1e12)
+        }
+        #expect(leased == [mine] + Array(repeating: nil, count: 19), "the one task it may run, then nothing")
+        #expect(try a.task(mine)?.info.delegateId == d.id)
+        #expect(try a.task("task-other-1")?.info.state == "queued")
+        micros.sort()
+        print("lease with 10,000 non-matching queued tasks ahead: p50 \(Int(micros[9])) µs, max \(Int(micros[19])) µs (20 leases)")
+    }
+
     @Test func anExecutionIsChangedByOneReplicaAtATime() throws {
         let (a, b) = try replicas()
         let inside = Mutex((now: 0, most: 0, entries: 0))

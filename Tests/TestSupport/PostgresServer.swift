@@ -12,8 +12,8 @@ public struct PostgresUnavailable: Error, CustomStringConvertible {
 
 /// A real PostgreSQL server (Debian's `postgresql` package) on 127.0.0.1 and a free port, in a temporary directory.
 ///
-/// `initdb` refuses to run as root, so the cluster is made and run as the
-/// unprivileged `postgres` user (`setpriv`), with its directory chowned to it.
+/// `initdb` refuses to run as root, so as root the cluster is made and run as
+/// the unprivileged `postgres` user (`setpriv`), with its directory chowned to it.
 /// Password authentication (SCRAM) is on for TCP; the password is random,
 /// in `passwordFile` (mode 0600), never in an argument. `stop()` shuts the
 /// server down (and `restart` brings it back on the same port and data);
@@ -48,9 +48,11 @@ public final class PostgresServer: @unchecked Sendable {
         fm.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
         let initPassword = dir + "/initdb-password"
         fm.createFile(atPath: initPassword, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
-        try Self.run("/bin/chown", ["-R", "postgres:postgres", dir + "/data", dir + "/socket", initPassword])
+        if getuid() == 0 {
+            try Self.run("/bin/chown", ["-R", "postgres:postgres", dir + "/data", dir + "/socket", initPassword])
+        }
         try Self.run("/bin/chmod", ["0755", dir])
-        try Self.run("/usr/bin/setpriv", Self.asPostgres + [
+        try Self.run(Self.launcher, Self.asPostgres + [
             Self.binDir + "/initdb", "-D", dir + "/data", "-U", user, "--pwfile=" + initPassword, "--auth=scram-sha-256",
             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
         ], cwd: dir)
@@ -70,8 +72,11 @@ public final class PostgresServer: @unchecked Sendable {
         throw PostgresUnavailable(message: lastError)
     }
 
-    /// `setpriv` arguments that run a command as the `postgres` user.
-    static let asPostgres = ["--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
+    /// As root (CI), commands run as the unprivileged `postgres` user through `setpriv` (initdb and postgres refuse root);
+    /// as anyone else, as that user, directly through `env`.
+    static let launcher = getuid() == 0 ? "/usr/bin/setpriv" : "/usr/bin/env"
+    /// The launcher's arguments before the command.
+    static let asPostgres = getuid() == 0 ? ["--reuid=postgres", "--regid=postgres", "--init-groups", "--"] : ["--"]
 
     /// A `postgres://` URL for `database` (no password in it).
     public func url(_ database: String) -> String { "postgres://\(user)@127.0.0.1:\(port)/\(database)?sslmode=disable" }
@@ -147,7 +152,7 @@ public final class PostgresServer: @unchecked Sendable {
     /// Starts `postgres` as the postgres user on 127.0.0.1:`port` and waits until it accepts connections (30 s at most).
     private static func launch(dir: String, port: Int) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.executableURL = URL(fileURLWithPath: launcher)
         p.arguments = asPostgres + [
             binDir + "/postgres", "-D", dir + "/data", "-p", String(port), "-c", "listen_addresses=127.0.0.1",
             "-c", "unix_socket_directories=" + dir + "/socket", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",

@@ -49,7 +49,7 @@ public enum SigV4Crypto {
         return s.withUTF8 { hex(sha256(UnsafeRawBufferPointer($0))) }
     }
 
-    /// HMAC-SHA256 of `data` under `key` (RFC 2104 over OpenSSL's SHA-256; OpenSSL 3's
+    /// HMAC-SHA256 of `data` under `key` (RFC 2104 over OpenSSL's SHA-256 states; OpenSSL 3's
     /// one-shot `HMAC()` sets up a MAC context per call and is several times slower).
     public static func hmac<Key: ContiguousBytes, Message: ContiguousBytes>(key: Key, data: Message) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
@@ -63,33 +63,11 @@ public enum SigV4Crypto {
         return out
     }
 
-    /// HMAC-SHA256 into a 32-byte buffer, with the pads on the stack.
+    /// HMAC-SHA256 into a 32-byte buffer (through the key's schedule; callers that
+    /// reuse a key keep an `HMACKeySchedule` instead).
     static func hmac(key: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 160) { scratch in
-            guard let base = scratch.baseAddress, let ctx = DigestContextPool.shared.take() else { return }
-            defer { DigestContextPool.shared.give(ctx) }
-            let ipad = base, opad = base + 64, inner = base + 128
-            var len: UInt32 = 0
-            (base).initialize(repeating: 0, count: 128)
-            if key.count > 64 {
-                _ = EVP_Digest(key.baseAddress, key.count, ipad, &len, md, nil)
-            } else if let k = key.baseAddress, key.count > 0 {
-                ipad.update(from: k.assumingMemoryBound(to: UInt8.self), count: key.count)
-            }
-            opad.update(from: ipad, count: 64)
-            for i in 0..<64 {
-                ipad[i] ^= 0x36
-                opad[i] ^= 0x5c
-            }
-            EVP_DigestInit_ex(ctx, md, nil)
-            EVP_DigestUpdate(ctx, ipad, 64)
-            EVP_DigestUpdate(ctx, data.baseAddress, data.count)
-            EVP_DigestFinal_ex(ctx, inner, &len)
-            EVP_DigestInit_ex(ctx, md, nil)
-            EVP_DigestUpdate(ctx, opad, 64)
-            EVP_DigestUpdate(ctx, inner, 32)
-            EVP_DigestFinal_ex(ctx, out.baseAddress, &len)
-        }
+        guard let base = out.baseAddress, out.count >= 32 else { return }
+        HMACKeySchedule(key: key).mac(data, into: base)
     }
 
     /// HMAC-SHA256 of the UTF-8 bytes of `string` under `key`.

@@ -267,7 +267,8 @@ public enum SigV4 {
     }
 }
 
-/// A thread-safe cache of derived signing keys, per secret, day, region and service.
+/// A thread-safe cache of derived signing keys, per secret, day, region and service,
+/// each kept with its HMAC key schedule so signatures skip the pad hashing.
 public final class SigningKeyCache: @unchecked Sendable {
     /// The cache the signer uses.
     public static let shared = SigningKeyCache()
@@ -279,11 +280,17 @@ public final class SigningKeyCache: @unchecked Sendable {
         var service: String
     }
 
+    /// A derived key and its schedule.
+    private struct Entry {
+        var bytes: [UInt8]
+        var schedule: HMACKeySchedule
+    }
+
     private let lock = NSLock()
-    private var keys: [Key: [UInt8]] = [:]
+    private var keys: [Key: Entry] = [:]
     private let capacity: Int
     private var derivations = 0
-    private var last: (Key, [UInt8])?
+    private var last: (Key, Entry)?
 
     /// Creates a cache holding at most `capacity` keys (it is emptied when full).
     public init(capacity: Int = 64) {
@@ -295,8 +302,18 @@ public final class SigningKeyCache: @unchecked Sendable {
 
     /// The signing key, derived once per secret, day, region and service.
     public func key(secretAccessKey: String, dateStamp: String, region: String, service: String) -> [UInt8] {
+        entry(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service).bytes
+    }
+
+    /// The HMAC key schedule of the signing key, derived once per secret, day, region and service.
+    public func schedule(secretAccessKey: String, dateStamp: String, region: String, service: String) -> HMACKeySchedule {
+        entry(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service).schedule
+    }
+
+    /// The cached entry, derived on a miss.
+    private func entry(secretAccessKey: String, dateStamp: String, region: String, service: String) -> Entry {
         let k = Key(secret: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
-        let hit: [UInt8]? = lock.withLock {
+        let hit: Entry? = lock.withLock {
             // Most signers use one key over and over: compare before hashing.
             if let last, last.0 == k { return last.1 }
             if let found = keys[k] {
@@ -307,12 +324,13 @@ public final class SigningKeyCache: @unchecked Sendable {
         }
         if let hit { return hit }
         let derived = SigV4.deriveSigningKey(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
+        let made = Entry(bytes: derived, schedule: HMACKeySchedule(key: derived))
         lock.withLock {
             if keys.count >= capacity { keys.removeAll(keepingCapacity: true) }
-            keys[k] = derived
-            last = (k, derived)
+            keys[k] = made
+            last = (k, made)
             derivations += 1
         }
-        return derived
+        return made
     }
 }

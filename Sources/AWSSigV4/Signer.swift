@@ -94,8 +94,9 @@ public struct SigV4Signer: Sendable {
         self.options = options
     }
 
-    private func signingKey(_ dateStamp: String) -> [UInt8] {
-        SigV4.signingKey(secretAccessKey: credentials.secretAccessKey, dateStamp: dateStamp, region: region, service: service)
+    /// The cached HMAC key schedule of the signing key for `dateStamp`.
+    private func keySchedule(_ dateStamp: String) -> HMACKeySchedule {
+        SigningKeyCache.shared.schedule(secretAccessKey: credentials.secretAccessKey, dateStamp: dateStamp, region: region, service: service)
     }
 
     /// Signs with the `Authorization` header, adding `X-Amz-Date`, the session
@@ -174,11 +175,10 @@ public struct SigV4Signer: Sendable {
         authorization.append(contentsOf: signedBytes)
         CanonicalBytes.append(", Signature=", to: &authorization)
         let signatureStart = authorization.count
-        let key = signingKey(dateStamp)
+        let schedule = keySchedule(dateStamp)
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { mac in
-            key.withUnsafeBytes { k in
-                sts.withUnsafeBytes { d in SigV4Crypto.hmac(key: k, data: d, into: mac) }
-            }
+            guard let macBase = mac.baseAddress else { return }
+            sts.withUnsafeBytes { d in schedule.mac(d, into: macBase) }
             CanonicalBytes.appendHex(UnsafeBufferPointer(mac), to: &authorization)
         }
         let signature = String(decoding: authorization[signatureStart...], as: UTF8.self)
@@ -221,7 +221,7 @@ public struct SigV4Signer: Sendable {
             canonicalQuery: SigV4.canonicalQuery(signedParameters),
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: request.payloadHash)
         let stringToSign = SigV4.stringToSign(canonicalRequest: canonicalRequest, amzDate: amzDate, credentialScope: scope)
-        let signature = SigV4.signature(stringToSign: stringToSign, signingKey: signingKey(dateStamp))
+        let signature = SigV4Crypto.hex(keySchedule(dateStamp).mac(Array(stringToSign.utf8)))
         added.append(("X-Amz-Signature", signature))
         let suffix = added.map { "\(SigV4.uriEncode($0.name))=\(SigV4.uriEncode($0.value))" }.joined(separator: "&")
         return SigV4Signed(

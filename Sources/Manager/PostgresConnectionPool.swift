@@ -43,7 +43,7 @@ final class PostgresConnectionPool: Sendable {
         do {
             return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
         } catch {
-            throw PostgresStoreError(error, doing: "connecting to PostgreSQL at \(configuration.host ?? "?"):\(configuration.port ?? 0)")
+            throw PostgresStoreError(error, doing: "connecting to \(configuration.host ?? "?"):\(configuration.port ?? 0)")
         }
     }
 

@@ -33,9 +33,13 @@ public final class PostgresServer: @unchecked Sendable {
     public let password: String
     private let process = Mutex<Process?>(nil)
     private let databases = Mutex(0)
+    /// Server settings beyond the defaults (TLS).
+    private let settings: [String]
 
     /// Makes a cluster and starts it; throws with the reason (and initdb's or postgres's output) when that fails.
-    public init() throws {
+    ///
+    /// With `tls`, the server presents `tls`'s server certificate (for 127.0.0.1) and accepts TCP connections over TLS only.
+    public init(tls: TestPKI? = nil) throws {
         let fm = FileManager.default
         guard fm.isExecutableFile(atPath: Self.binDir + "/initdb") else {
             throw PostgresUnavailable(message: "\(Self.binDir)/initdb is missing: install Debian's postgresql package (scripts/install-deps.sh)")
@@ -57,11 +61,23 @@ public final class PostgresServer: @unchecked Sendable {
             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
         ], cwd: dir)
         try? fm.removeItem(atPath: initPassword)
+        if let tls {
+            // The key must belong to the server's user and be private; TCP clients must come over TLS.
+            for (name, mode) in [("server.pem", 0o644), ("server.key", 0o600)] {
+                try fm.copyItem(atPath: tls.dir + "/" + name, toPath: dir + "/data/" + name)
+                try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: dir + "/data/" + name)
+            }
+            if getuid() == 0 { try Self.run("/bin/chown", ["postgres:postgres", dir + "/data/server.pem", dir + "/data/server.key"]) }
+            try "local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256\n".write(toFile: dir + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
+            settings = ["-c", "ssl=on", "-c", "ssl_cert_file=server.pem", "-c", "ssl_key_file=server.key"]
+        } else {
+            settings = []
+        }
         var lastError = "no attempt"
         for _ in 0..<5 {
             let candidate = freeLoopbackPort()
             do {
-                let p = try Self.launch(dir: dir, port: candidate)
+                let p = try Self.launch(dir: dir, port: candidate, settings: settings)
                 process.withLock { $0 = p }
                 port = candidate
                 return
@@ -78,8 +94,10 @@ public final class PostgresServer: @unchecked Sendable {
     /// The launcher's arguments before the command.
     static let asPostgres = getuid() == 0 ? ["--reuid=postgres", "--regid=postgres", "--init-groups", "--"] : ["--"]
 
-    /// A `postgres://` URL for `database` (no password in it).
-    public func url(_ database: String) -> String { "postgres://\(user)@127.0.0.1:\(port)/\(database)?sslmode=disable" }
+    /// A `postgres://` URL for `database` (no password in it), with `sslmode` (and `sslrootcert`, when given).
+    public func url(_ database: String, sslmode: String = "disable", rootCert: String? = nil) -> String {
+        "postgres://\(user)@127.0.0.1:\(port)/\(database)?sslmode=\(sslmode)" + (rootCert.map { "&sslrootcert=\($0)" } ?? "")
+    }
 
     /// Creates a new, empty database and returns its name.
     public func createDatabase(prefix: String = "t") throws -> String {
@@ -122,7 +140,7 @@ public final class PostgresServer: @unchecked Sendable {
     /// Starts the server again on the same port and data.
     public func start() throws {
         guard !isRunning else { return }
-        let p = try Self.launch(dir: dir, port: port)
+        let p = try Self.launch(dir: dir, port: port, settings: settings)
         process.withLock { $0 = p }
     }
 
@@ -150,14 +168,14 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Starts `postgres` as the postgres user on 127.0.0.1:`port` and waits until it accepts connections (30 s at most).
-    private static func launch(dir: String, port: Int) throws -> Process {
+    private static func launch(dir: String, port: Int, settings: [String]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: launcher)
         p.arguments = asPostgres + [
             binDir + "/postgres", "-D", dir + "/data", "-p", String(port), "-c", "listen_addresses=127.0.0.1",
             "-c", "unix_socket_directories=" + dir + "/socket", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             "-c", "max_connections=300", "-c", "shared_buffers=64MB", "-c", "logging_collector=off",
-        ]
+        ] + settings
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         let log = dir + "/server.log"
         FileManager.default.createFile(atPath: log, contents: nil)

@@ -3,9 +3,6 @@ import Foundation
 
 /// SHA-256 and HMAC-SHA256 over OpenSSL's libcrypto, with lowercase hex encoding.
 public enum SigV4Crypto {
-    /// SHA-256 fetched once: OpenSSL 3 otherwise looks the algorithm up on every call.
-    nonisolated(unsafe) private static let md: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256()
-
     /// The SHA-256 digest of `bytes`.
     public static func sha256<Bytes: ContiguousBytes>(_ bytes: Bytes) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
@@ -17,17 +14,14 @@ public enum SigV4Crypto {
         return out
     }
 
-    /// SHA-256 of `input` into 32 bytes at `out`, on a pooled digest context.
+    /// SHA-256 of `input` into 32 bytes at `out` (OpenSSL's plain SHA-256: no EVP
+    /// provider dispatch or context per call; nothing is written when `out` is `nil`).
     static func digest(_ input: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>?) {
-        var len: UInt32 = 0
-        guard let ctx = DigestContextPool.shared.take() else {
-            _ = EVP_Digest(input.baseAddress, input.count, out, &len, md, nil)
-            return
-        }
-        EVP_DigestInit_ex(ctx, md, nil)
-        EVP_DigestUpdate(ctx, input.baseAddress, input.count)
-        EVP_DigestFinal_ex(ctx, out, &len)
-        DigestContextPool.shared.give(ctx)
+        guard let out else { return }
+        var ctx = SHA256_CTX()
+        SHA256_Init(&ctx)
+        SHA256_Update(&ctx, input.baseAddress, input.count)
+        SHA256_Final(out, &ctx)
     }
 
     /// Writes the SHA-256 digest of `bytes` into a 32-byte buffer.
@@ -93,31 +87,5 @@ public enum SigV4Crypto {
             }
             return i
         }
-    }
-}
-
-/// Reusable OpenSSL digest contexts: re-initialising a context for the same
-/// algorithm keeps its provider state, where a new one allocates every time.
-final class DigestContextPool: @unchecked Sendable {
-    static let shared = DigestContextPool()
-
-    private let lock = NSLock()
-    private var free: [OpaquePointer] = []
-    private let limit = 16
-
-    /// A context (new when none is free), or `nil` when OpenSSL cannot allocate one.
-    func take() -> OpaquePointer? {
-        if let ctx = lock.withLock({ free.popLast() }) { return ctx }
-        return EVP_MD_CTX_new()
-    }
-
-    /// Returns a context for reuse (freed when the pool is full).
-    func give(_ ctx: OpaquePointer) {
-        let kept: Bool = lock.withLock {
-            guard free.count < limit else { return false }
-            free.append(ctx)
-            return true
-        }
-        if !kept { EVP_MD_CTX_free(ctx) }
     }
 }

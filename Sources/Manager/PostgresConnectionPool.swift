@@ -48,6 +48,7 @@ final class PostgresConnectionPool: Sendable {
     }
 
     /// Runs `body` with a connection of its own; the connection goes back to the pool unless it broke.
+    @discardableResult
     func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         slots.wait()
         defer { slots.signal() }
@@ -71,6 +72,7 @@ final class PostgresConnectionPool: Sendable {
     }
 
     /// Runs `body` in one transaction (READ COMMITTED): committed when it returns, rolled back when it throws.
+    @discardableResult
     func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         try withConnection { session in
             try session.run("BEGIN")

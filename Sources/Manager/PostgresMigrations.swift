@@ -122,6 +122,14 @@ enum PostgresMigrations {
             );
             CREATE INDEX audit_time ON audit (time);
             """),
+        (5, "replicas, and the replica holding a task's inline secrets", """
+            CREATE TABLE replicas (
+                id text PRIMARY KEY,
+                started_at double precision NOT NULL,
+                last_seen double precision NOT NULL
+            );
+            ALTER TABLE tasks ADD COLUMN submitted_by text;
+            """),
     ]
 
     /// Applies every step the database lacks; returns the versions applied.

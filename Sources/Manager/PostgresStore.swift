@@ -20,6 +20,10 @@ public final class PostgresStore: ManagerRepository {
 
     /// The advisory lock key whose holder sweeps expired leases (any constant, shared by every replica).
     static let sweepLockKey: Int64 = 0x6563_735F_7377_70  // "ecs_swp"
+    /// This process among the replicas (`replicas` table): the one holding the inline secrets of the tasks it queued.
+    public let replicaId = "replica-" + UUID().uuidString.lowercased().prefix(12)
+    /// A replica not seen for this long is gone: the tasks whose inline secrets only it held may be leased elsewhere (and fail there).
+    static let replicaGoneAfter: TimeInterval = 15
 
     /// Connects to `url` (with `password`), migrating the schema; `connections` bounds the pool (at least 2: an execution's lock holds one).
     public init(url: DatabaseURL, password: String?, connections: Int = 8, logger: Logger = Logger(label: "postgres")) throws {
@@ -27,6 +31,7 @@ public final class PostgresStore: ManagerRepository {
         pool = PostgresConnectionPool(configuration: try PostgresConnectionPool.configuration(url, password: password), size: max(2, connections), logger: logger)
         do {
             try PostgresMigrations.migrate(pool)
+            try seen(now: Date())
         } catch {
             pool.close()
             throw error
@@ -35,6 +40,17 @@ public final class PostgresStore: ManagerRepository {
 
     /// Closes the connections.
     public func close() { pool.close() }
+
+    /// Records that this replica is alive (at start, and with every lease sweep, once a second).
+    func seen(now: Date) throws {
+        let t = now.timeIntervalSince1970
+        try pool.withConnection { s in
+            try s.run("""
+                INSERT INTO replicas (id, started_at, last_seen) VALUES (\(replicaId), \(t), \(t))
+                ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen
+                """)
+        }
+    }
 
     deinit { pool.close() }
 
@@ -117,12 +133,14 @@ public final class PostgresStore: ManagerRepository {
         let connectorText = try connector.map { try jsonString($0) }
         let artifactText = try artifactConnector.map { try jsonString($0) }
         let keys = s.selectors.map { $0.lowercased() }
+        // Inline secrets live in this replica's memory only: the task is leased through this replica while it lives.
+        let holder: String? = hasSensitive ? replicaId : nil
         try pool.withConnection { session in
             try session.run("""
                 INSERT INTO tasks (id, type, selectors, selector_keys, payload, timeout_seconds, execution_id, has_sensitive, state, created_at,
-                                   connector_name, connector, artifact_connector)
+                                   connector_name, connector, artifact_connector, submitted_by)
                 VALUES (\(id), \(s.type), \(s.selectors), \(keys), \(payload), \(s.timeoutSeconds ?? 1800), \(s.executionId), \(hasSensitive), 'queued',
-                        \(now.timeIntervalSince1970), \(connector?.name), \(connectorText), \(artifactText))
+                        \(now.timeIntervalSince1970), \(connector?.name), \(connectorText), \(artifactText), \(holder))
                 """)
         }
     }
@@ -131,11 +149,14 @@ public final class PostgresStore: ManagerRepository {
     ///
     /// One statement picks and takes the task: queued, of a type the delegate
     /// runs, its selectors contained in the delegate's tags (`@>`), the oldest,
-    /// skipping rows another replica is leasing this instant.
+    /// skipping rows another replica is leasing this instant. A task with inline
+    /// secrets is handed out only through the replica that holds them, or, once
+    /// that replica is gone, through any (where it fails with `secrets.lost`).
     public func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) throws -> LeasedTask? {
         let leaseId = "lease-" + UUID().uuidString.lowercased()
         let keys = delegate.tags.map { $0.lowercased() }
         let expires = now.timeIntervalSince1970 + leaseSeconds
+        let goneBefore = now.timeIntervalSince1970 - Self.replicaGoneAfter
         return try pool.transaction { s in
             // Shares the delegate's row with other leases, and waits for a re-registration in flight.
             let generation = try s.row("SELECT generation FROM delegates WHERE id=\(delegate.id) FOR SHARE").map { try $0.get("generation", as: Int64.self) }
@@ -144,6 +165,8 @@ public final class PostgresStore: ManagerRepository {
                 WITH next AS (
                     SELECT queue_order FROM tasks
                     WHERE state = 'queued' AND \(keys)::text[] @> selector_keys AND type = ANY(\(delegate.taskTypes)::text[])
+                      AND (submitted_by IS NULL OR submitted_by = \(replicaId)
+                           OR NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = tasks.submitted_by AND r.last_seen >= \(goneBefore)))
                     ORDER BY queue_order LIMIT 1 FOR UPDATE SKIP LOCKED)
                 UPDATE tasks t SET state='leased', delegate_id=\(delegate.id), lease_id=\(leaseId), lease_expires=\(expires), started=false
                 FROM next WHERE t.queue_order = next.queue_order
@@ -222,6 +245,7 @@ public final class PostgresStore: ManagerRepository {
     /// return nothing at once); rows being changed elsewhere are skipped, not waited for.
     public func expireLeases(now: Date) throws -> [String] {
         let t = now.timeIntervalSince1970
+        try seen(now: now)
         return try pool.transaction { s in
             guard try s.row("SELECT pg_try_advisory_xact_lock(\(Self.sweepLockKey)) AS held")?.get("held", as: Bool.self) == true else { return [] }
             let rows = try s.rows("""

@@ -112,6 +112,25 @@ import Testing
         print("lease with 10,000 non-matching queued tasks ahead: p50 \(Int(micros[9])) µs, max \(Int(micros[19])) µs (20 leases)")
     }
 
+    @Test func aTaskWithInlineSecretsIsHandedOutOnlyThroughTheReplicaHoldingThemWhileItLives() throws {
+        let (a, b) = try replicas()
+        let now = Date()
+        let viaA = try delegate(a, "on-a")
+        let viaB = try delegate(b, "on-b")
+        let secret = SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:], secrets: ["pw": "only-in-a's-memory"])
+        let id = try a.submit(secret)
+        let plain = try a.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        // Through B: the plain task, not the one whose secrets only A holds.
+        #expect(try b.lease(for: viaB, leaseSeconds: 60, now: now)?.taskId == plain)
+        #expect(try b.lease(for: viaB, leaseSeconds: 60, now: now) == nil)
+        #expect(try a.lease(for: viaA, leaseSeconds: 60, now: now)?.taskId == id)
+        // A task whose holder went away (not seen for 15 s) is handed out anywhere, to fail there with secrets.lost rather than wait forever.
+        let orphan = try b.submit(secret)
+        #expect(try a.lease(for: viaA, leaseSeconds: 60, now: now) == nil)
+        _ = try a.expireLeases(now: now.addingTimeInterval(60))  // A is still seen; B has not been since it started
+        #expect(try a.lease(for: viaA, leaseSeconds: 60, now: now.addingTimeInterval(60))?.taskId == orphan)
+    }
+
     @Test func anExecutionIsChangedByOneReplicaAtATime() throws {
         let (a, b) = try replicas()
         let inside = Mutex((now: 0, most: 0, entries: 0))

@@ -95,12 +95,14 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// The store the flags name: SQLite in `--data`, or PostgreSQL at `--database` with the password file's password.
-    func store(logger: Logger) throws -> any ManagerRepository & AccessRepository {
+    /// `listen` names the replica (host and port, the same across its restarts) unless it asks for any free port.
+    func store(listen: String, logger: Logger) throws -> any ManagerRepository & AccessRepository {
         guard let database else { return try ManagerStore.open(directory: data ?? ".") }
         let url = try DatabaseURL(database)
         let password = try databasePasswordFile.map { try DatabaseURL.password(fromFile: $0) }
-        logger.info("using PostgreSQL", metadata: ["database": "\(url)"])
-        return try PostgresStore(url: url, password: password, connections: databaseConnections, logger: logger)
+        let replicaId = listen.hasSuffix(":0") ? nil : "\(ProcessInfo.processInfo.hostName) \(listen)"
+        logger.info("using PostgreSQL", metadata: ["database": "\(url)", "replica": "\(replicaId ?? "(new at each start)")"])
+        return try PostgresStore(url: url, password: password, connections: databaseConnections, replicaId: replicaId, logger: logger)
     }
 
     func run() async throws {
@@ -130,7 +132,7 @@ struct Serve: AsyncParsableCommand {
         }
         let store: any ManagerRepository & AccessRepository
         do {
-            store = try self.store(logger: logger)
+            store = try self.store(listen: listen, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

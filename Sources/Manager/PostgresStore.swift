@@ -20,14 +20,20 @@ public final class PostgresStore: ManagerRepository {
 
     /// The advisory lock key whose holder sweeps expired leases (any constant, shared by every replica).
     static let sweepLockKey: Int64 = 0x6563_735F_7377_70  // "ecs_swp"
-    /// This process among the replicas (`replicas` table): the one holding the inline secrets of the tasks it queued.
-    public let replicaId = "replica-" + UUID().uuidString.lowercased().prefix(12)
+    /// This replica among the others (`replicas` table): the one holding the inline secrets of the tasks it queued.
+    ///
+    /// Stable across restarts of one replica (host and port), so a restarted
+    /// replica hands out at once, to fail with `secrets.lost`, what it queued
+    /// before with inline secrets it no longer holds.
+    public let replicaId: String
     /// A replica not seen for this long is gone: the tasks whose inline secrets only it held may be leased elsewhere (and fail there).
     static let replicaGoneAfter: TimeInterval = 15
 
     /// Connects to `url` (with `password`), migrating the schema; `connections` bounds the pool (at least 2: an execution's lock holds one).
-    public init(url: DatabaseURL, password: String?, connections: Int = 8, logger: Logger = Logger(label: "postgres")) throws {
+    /// `replicaId` names this replica, the same across its restarts (nil: a fresh one).
+    public init(url: DatabaseURL, password: String?, connections: Int = 8, replicaId: String? = nil, logger: Logger = Logger(label: "postgres")) throws {
         self.url = url
+        self.replicaId = replicaId ?? "replica-" + UUID().uuidString.lowercased().prefix(12)
         pool = PostgresConnectionPool(configuration: try PostgresConnectionPool.configuration(url, password: password), size: max(2, connections), logger: logger)
         do {
             try PostgresMigrations.migrate(pool)

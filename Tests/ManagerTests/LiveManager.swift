@@ -104,7 +104,8 @@ enum TestStorage: String {
                 name = try server.createDatabase(prefix: "live")
                 try name.write(toFile: directory + "/postgres-database", atomically: true, encoding: .utf8)
             }
-            return try PostgresStore(url: try DatabaseURL(server.url(name)), password: server.password, connections: 4)
+            // One replica per data directory, the same across restarts on it.
+            return try PostgresStore(url: try DatabaseURL(server.url(name)), password: server.password, connections: 4, replicaId: "live-" + name)
         }
     }
 

@@ -23,7 +23,9 @@ public final class PostgresServer: @unchecked Sendable {
     /// The binaries of the installed major version.
     public static let binDir = "/usr/lib/postgresql/15/bin"
     /// The superuser the cluster is made with.
-    public let user = "ecs"
+    public let user = PostgresServer.superuser
+    /// The superuser's name.
+    static let superuser = "ecs"
     public let port: Int
     /// The temporary directory holding the cluster, its socket and the password file.
     public let dir: String
@@ -44,34 +46,16 @@ public final class PostgresServer: @unchecked Sendable {
         guard fm.isExecutableFile(atPath: Self.binDir + "/initdb") else {
             throw PostgresUnavailable(message: "\(Self.binDir)/initdb is missing: install Debian's postgresql package (scripts/install-deps.sh)")
         }
-        dir = NSTemporaryDirectory() + "pg-\(UUID().uuidString.prefix(8))"
-        try fm.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
-        try fm.createDirectory(atPath: dir + "/socket", withIntermediateDirectories: true)
-        password = "pw-" + UUID().uuidString.lowercased()
+        let dir = NSTemporaryDirectory() + "pg-\(UUID().uuidString.prefix(8))"
+        let password = "pw-" + UUID().uuidString.lowercased()
+        self.dir = dir
+        self.password = password
         passwordFile = dir + "/password"
-        fm.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
-        let initPassword = dir + "/initdb-password"
-        fm.createFile(atPath: initPassword, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
-        if getuid() == 0 {
-            try Self.run("/bin/chown", ["-R", "postgres:postgres", dir + "/data", dir + "/socket", initPassword])
-        }
-        try Self.run("/bin/chmod", ["0755", dir])
-        try Self.run(Self.launcher, Self.asPostgres + [
-            Self.binDir + "/initdb", "-D", dir + "/data", "-U", user, "--pwfile=" + initPassword, "--auth=scram-sha-256",
-            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
-        ], cwd: dir)
-        try? fm.removeItem(atPath: initPassword)
-        if let tls {
-            // The key must belong to the server's user and be private; TCP clients must come over TLS.
-            for (name, mode) in [("server.pem", 0o644), ("server.key", 0o600)] {
-                try fm.copyItem(atPath: tls.dir + "/" + name, toPath: dir + "/data/" + name)
-                try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: dir + "/data/" + name)
-            }
-            if getuid() == 0 { try Self.run("/bin/chown", ["postgres:postgres", dir + "/data/server.pem", dir + "/data/server.key"]) }
-            try "local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256\n".write(toFile: dir + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
-            settings = ["-c", "ssl=on", "-c", "ssl_cert_file=server.pem", "-c", "ssl_key_file=server.key"]
-        } else {
-            settings = []
+        do {
+            settings = try Self.makeCluster(dir: dir, user: Self.superuser, password: password, tls: tls)
+        } catch {
+            try? fm.removeItem(atPath: dir)
+            throw error
         }
         var lastError = "no attempt"
         for _ in 0..<5 {
@@ -85,7 +69,39 @@ public final class PostgresServer: @unchecked Sendable {
                 lastError = e.message  // most likely the port was taken in between: try another
             }
         }
+        try? fm.removeItem(atPath: dir)
         throw PostgresUnavailable(message: lastError)
+    }
+
+    /// Makes the cluster in `dir` (initdb as the postgres user, password authentication); returns the server settings `tls` needs.
+    private static func makeCluster(dir: String, user: String, password: String, tls: TestPKI?) throws -> [String] {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: dir + "/socket", withIntermediateDirectories: true)
+        let passwordFile = dir + "/password"
+        fm.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        let initPassword = dir + "/initdb-password"
+        fm.createFile(atPath: initPassword, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        if getuid() == 0 {
+            try run("/bin/chown", ["-R", "postgres:postgres", dir + "/data", dir + "/socket", initPassword])
+        }
+        try run("/bin/chmod", ["0755", dir])
+        try run(launcher, asPostgres + [
+            binDir + "/initdb", "-D", dir + "/data", "-U", user, "--pwfile=" + initPassword, "--auth=scram-sha-256",
+            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
+        ], cwd: dir)
+        try? fm.removeItem(atPath: initPassword)
+        if let tls {
+            // The key must belong to the server's user and be private; TCP clients must come over TLS.
+            for (name, mode) in [("server.pem", 0o644), ("server.key", 0o600)] {
+                try fm.copyItem(atPath: tls.dir + "/" + name, toPath: dir + "/data/" + name)
+                try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: dir + "/data/" + name)
+            }
+            if getuid() == 0 { try run("/bin/chown", ["postgres:postgres", dir + "/data/server.pem", dir + "/data/server.key"]) }
+            try "local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256\n".write(toFile: dir + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
+            return ["-c", "ssl=on", "-c", "ssl_cert_file=server.pem", "-c", "ssl_key_file=server.key"]
+        }
+        return []
     }
 
     /// As root (CI), commands run as the unprivileged `postgres` user through `setpriv` (initdb and postgres refuse root);
@@ -149,6 +165,9 @@ public final class PostgresServer: @unchecked Sendable {
         stop()
         try? FileManager.default.removeItem(atPath: dir)
     }
+
+    /// A server nobody removed (a test that threw before its clean-up) is removed when it goes.
+    deinit { remove() }
 
     /// One server for the whole test process, started on first use and removed when the process exits.
     public static func shared() throws -> PostgresServer {

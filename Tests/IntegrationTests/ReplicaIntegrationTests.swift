@@ -61,6 +61,30 @@ import Testing
         return 0
     }
 
+    @Test func serveRefusesUnusableDatabaseFlagsWithOneLineNamingWhat() async throws {
+        let dir = try Scratch("replicas-flags")
+        let token = try dir.write("token", "tok-flags")
+        let loose = try dir.write("loose-password", "hunter2-db\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: loose)
+        let nothing = freeLoopbackPort()
+        let cases: [(args: [String], says: String)] = [
+            (["--data", dir.file("d"), "--database", "postgres://ecs@127.0.0.1:5432/db"], "--data and --database exclude each other"),
+            (["--database", "postgres://ecs:hunter2-db@127.0.0.1:5432/db"], "must not hold a password"),
+            (["--database", "postgres://ecs@127.0.0.1:5432/db?sslmode=maybe"], "sslmode 'maybe' is not one of"),
+            (["--database", "postgres://ecs@127.0.0.1:5432/db", "--database-password-file", loose], "may be read by others"),
+            (["--database", "postgres://ecs@127.0.0.1:\(nothing)/db?sslmode=disable"], "connecting to 127.0.0.1:\(nothing)"),
+            (["--token-file", token], "give --data DIR (SQLite) or --database"),
+        ]
+        for (i, c) in cases.enumerated() {
+            let args = ["serve", "--listen", "127.0.0.1:0"] + (c.args.contains("--token-file") ? c.args : c.args + ["--token-file", token])
+            let child = try Child(binDir + "/ecs-manager", args, dir: dir, name: "serve-\(i)")
+            let status = await child.wait(timeout: .seconds(30))
+            #expect(status != nil && status != 0, "\(c.args) should stop serve")
+            #expect(child.stderr.contains(c.says), "\(c.args): \(child.stderr)")
+            #expect(!child.stderr.contains("hunter2-db"), "the password must not be repeated")
+        }
+    }
+
     @Test func tasksSubmittedAlternatelyToTwoReplicasRunExactlyOnceOnDelegatesOfEither() async throws {
         let r = try await Replicas("replicas-run")
         defer { r.remove() }

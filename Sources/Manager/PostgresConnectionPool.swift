@@ -84,6 +84,7 @@ final class PostgresConnectionPool: Sendable {
         }
     }
 
+    /// Puts a healthy connection back among the idle ones (or closes it once the pool is closed).
     private func giveBack(_ connection: PostgresConnection) {
         let keep = state.withLock { s in
             if s.closed { return false }
@@ -146,6 +147,7 @@ final class PostgresSession: @unchecked Sendable {
     /// A `BEGIN` is open on this connection.
     var inTransaction = false
 
+    /// A session on `connection`.
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
         self.logger = logger
@@ -168,6 +170,7 @@ final class PostgresSession: @unchecked Sendable {
         try rows(query).first
     }
 
+    /// Runs `query` and waits for all of its rows; errors name the statement's start, never its bound values.
     private func result(_ query: PostgresQuery) throws -> PostgresQueryResult {
         do {
             return try connection.query(query, logger: logger).wait()

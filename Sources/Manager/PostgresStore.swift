@@ -58,6 +58,7 @@ public final class PostgresStore: ManagerRepository {
         }
     }
 
+    /// Closes the connections when the store goes.
     deinit { pool.close() }
 
     // MARK: delegates

@@ -18,7 +18,9 @@ public final class PostgresWakeupBus: WakeupBus, Service {
     /// The payload key that wakes every parked long poll.
     static let allDelegates = "*delegates"
 
+    /// This replica's waiters.
     let local = Notifier()
+    /// The store's connections: notifications go out on them, the listener's configuration comes from them.
     let pool: PostgresConnectionPool
     let logger: Logger
     /// This process's mark on what it sends, so it skips its own notifications.
@@ -30,20 +32,25 @@ public final class PostgresWakeupBus: WakeupBus, Service {
         self.logger = logger
     }
 
+    /// Registers interest in `key` with this replica's waiters.
     public func arm(key: String) -> Notifier.Ticket { local.arm(key: key) }
 
+    /// Wakes `key`'s waiters here at once, and in the other replicas through `NOTIFY`.
     public func notify(key: String) {
         local.notify(key: key)
         publish(key)
     }
 
+    /// Wakes every parked long poll here at once, and in the other replicas through `NOTIFY`.
     public func notifyAllDelegates() {
         local.notifyAllDelegates()
         publish(Self.allDelegates)
     }
 
+    /// Whether this replica is shutting down.
     public var isShutDown: Bool { local.isShutDown }
 
+    /// Ends this replica's waits (graceful shutdown); the other replicas are not told.
     public func shutDown() { local.shutDown() }
 
     /// Sends `key` to every replica; a failure (the database is down) is logged: waiters elsewhere wake at their timeout or reconnection.

@@ -182,6 +182,7 @@ public final class PostgresServer: @unchecked Sendable {
 
     private static let sharedServer = Mutex<Result<PostgresServer, any Error>?>(nil)
 
+    /// Removes the shared server (at exit).
     private static func removeShared() {
         if case .success(let server) = sharedServer.withLock({ $0 }) { server.remove() }
     }

@@ -58,6 +58,7 @@ bench: release
 	python3 Benchmarks/fleet_bench.py --json .build/bench/fleet.json
 	python3 Benchmarks/ecs_deploy_bench.py --runs 5 --json .build/bench/deploy.json
 	bash Benchmarks/sigv4-bench
+	python3 Benchmarks/replica_bench.py --json .build/bench/replica.json
 
 ## Item 2: a 10-minute rollout in real time, ours beside the AWS CLI waiter (about 12 minutes).
 bench-long: release

@@ -121,7 +121,11 @@ final class ManagerProcess: @unchecked Sendable {
         let listen = "127.0.0.1:\(port)"
         let storage = database.map { ["--database", $0.url, "--database-password-file", $0.passwordFile] } ?? ["--data", dir.file("\(name)-data")]
         child = try Child(binDir + "/ecs-manager", ["serve", "--listen", listen] + storage + ["--token-file", tokenFile, "--port-file", portFile] + extraArgs, dir: dir, name: name)
-        try await eventually("manager port file") {
+        // Generous: a fresh-clone CI run starting dozens of processes at once once took over 10 s to exec a debug build.
+        // A manager that exits instead fails at once, with its own words.
+        let started = child
+        try await eventually(timeout: .seconds(60), "manager port file") {
+            if let c = started, !c.isRunning { throw HarnessError("ecs-manager exited before listening: \(c.stderr.suffix(800))") }
             guard let s = try? String(contentsOfFile: portFile, encoding: .utf8), let p = Int(s.trimmingCharacters(in: .whitespacesAndNewlines)) else { return false }
             port = p
             return true

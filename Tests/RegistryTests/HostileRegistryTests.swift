@@ -6,7 +6,7 @@ import Hummingbird
 import TestSupport
 import Testing
 
-@testable import Registry
+import Registry
 
 /// Registries that answer badly, served on loopback: every answer is bounded and every failure is a `TaskError` in plain words.
 @Suite(.timeLimit(.minutes(1))) struct HostileRegistryTests {

@@ -1,7 +1,7 @@
 import DelegateProtocol
 import Testing
 
-@testable import Registry
+import Registry
 
 /// Image names as users write them: parts, the repository a registry is asked about, and task-definition references.
 @Suite struct ImageNameTests {

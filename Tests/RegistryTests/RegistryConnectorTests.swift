@@ -3,7 +3,7 @@ import DelegateProtocol
 import Foundation
 import Testing
 
-@testable import Registry
+import Registry
 
 /// The task connector `{"dockerRegistry": {...}}`, the header parsers and ECR's token answer.
 @Suite struct RegistryConnectorTests {

@@ -24,12 +24,11 @@ medians, min and max, and the machine's load. Asserts nothing.
 Usage: python3 Benchmarks/ecs_deploy_bench.py [--runs 5] [--bin DIR] [--time-scale 1]
 """
 import argparse
-import json
 import sys
 import time
 
 from fleet import Fleet
-from simbench import (Simulator, aws_cmd, aws_env, deploy_ours, ecs_cmd, loadavg, proc_status, run_many, spread)
+from simbench import (Simulator, aws_cmd, aws_env, deploy_ours, ecs_cmd, emit, loadavg, proc_status, run_many, spread)
 
 
 def main():
@@ -94,11 +93,7 @@ def main():
         out = {"benchmark": "one rolling deployment, real time (item 1)", "date": time.strftime("%Y-%m-%d %H:%M"), "loadavg1": loadavg(),
                "timeScale": args.time_scale, "desiredCount": 2, "deregistrationDelaySeconds": 5, "pendingSeconds": 15,
                "runs": results, "summary": summary}
-        text = json.dumps(out, indent=2)
-        print(text)
-        if args.json:
-            with open(args.json, "w") as fh:
-                fh.write(text)
+        emit(out, args.json)
 
 
 if __name__ == "__main__":

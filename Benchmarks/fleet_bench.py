@@ -17,12 +17,11 @@ the machine's load. Asserts nothing.
 Usage: python3 Benchmarks/fleet_bench.py [--deployments 1000] [--time-scale 0.05] [--bin DIR]
 """
 import argparse
-import json
 import sys
 import time
 
 from fleet import Fleet
-from simbench import Simulator, connector, epoch, loadavg, manifest, percentile, proc_status, service_edit
+from simbench import Simulator, connector, emit, epoch, loadavg, manifest, percentile, proc_status, service_edit
 
 
 def main():
@@ -104,11 +103,7 @@ def main():
             "managerCpuSeconds": round(after["manager"].get("cpu_s", 0) - before["manager"].get("cpu_s", 0), 2),
             "simulatorCpuSeconds": round(after["sim"].get("cpu_s", 0) - before["sim"].get("cpu_s", 0), 2),
         }
-        text = json.dumps(out, indent=2)
-        print(text)
-        if args.json:
-            with open(args.json, "w") as fh:
-                fh.write(text)
+        emit(out, args.json)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,15 @@ def proc_status(pid):
     return out
 
 
+def emit(out, path=None):
+    """Prints a benchmark's figures as JSON and, with `path`, writes them there too."""
+    text = json.dumps(out, indent=2)
+    print(text)
+    if path:
+        with open(path, "w") as fh:
+            fh.write(text)
+
+
 def loadavg():
     """The 1-minute load average: how busy the shared machine was."""
     return round(os.getloadavg()[0], 2)

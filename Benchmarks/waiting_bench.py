@@ -19,12 +19,11 @@ Prints JSON (and --json FILE). Asserts nothing.
 Usage: python3 Benchmarks/waiting_bench.py [--rollout-seconds 600] [--clusters 3] [--bin DIR]
 """
 import argparse
-import json
 import sys
 import time
 
 from fleet import Fleet
-from simbench import (Simulator, aws_cmd, aws_env, await_tasks, loadavg, run_many, spread, submit_ours)
+from simbench import (Simulator, aws_cmd, aws_env, await_tasks, emit, loadavg, run_many, spread, submit_ours)
 
 
 def main():
@@ -119,11 +118,7 @@ def main():
         out = {"benchmark": "long rollout (item 2)", "date": time.strftime("%Y-%m-%d %H:%M"), "loadavg1": loadavg(),
                "rolloutSeconds": r, "phases": {**phases, "deregistrationDelaySeconds": drain}, "clusters": args.clusters, "timeScale": 1,
                "results": results}
-        text = json.dumps(out, indent=2)
-        print(text)
-        if args.json:
-            with open(args.json, "w") as fh:
-                fh.write(text)
+        emit(out, args.json)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,17 @@ def release_bin_dir():
     return subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, text=True).strip()
 
 
+def stop_all(procs):
+    """SIGTERM to each process, newest first; waits up to 20 s for each, then kills it."""
+    for p in reversed(procs):
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 class Fleet:
     def __init__(self, tags, bindir=None, capacity=4):
         self.tags = tags
@@ -89,12 +100,6 @@ class Fleet:
             raise
 
     def __exit__(self, *exc):
-        for p in reversed(self.procs):
-            p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(self.procs)
         shutil.rmtree(self.work, ignore_errors=True)
         return False

@@ -32,7 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fleet import http, release_bin_dir  # noqa: E402
+from fleet import http, release_bin_dir, stop_all  # noqa: E402
 
 PGBIN = "/usr/lib/postgresql/15/bin"
 AS_POSTGRES = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
@@ -135,13 +135,7 @@ class Processes:
         return 0
 
     def stop(self):
-        for p in reversed(self.procs):
-            p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(self.procs)
         self.procs = []
 
 

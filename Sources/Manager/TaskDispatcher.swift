@@ -70,11 +70,12 @@ struct TaskDispatcher: Sendable {
             }
         }
         if let ecr = connector.ecrConnector {
-            // The AWS connector an ECR registry signs in with is held to the same checks (it cannot itself name another).
-            let aws = try storedConnector(ecr, member: "\(member) (its ecrConnector)")
-            guard aws.type == .aws else {
-                throw APIError(.badRequest, "invalid", "connector '\(name)': ecrConnector '\(ecr)' is of type \(aws.type.rawValue); ECR signs in with an aws connector")
+            // The type is checked before the referenced connector's own checks: an aws connector names no
+            // ecrConnector, so this never recurses (two registries naming each other would otherwise loop forever).
+            if let referenced = try repository.connector(ecr)?.connector, referenced.type != .aws {
+                throw APIError(.badRequest, "invalid", "connector '\(name)': ecrConnector '\(ecr)' is of type \(referenced.type.rawValue); ECR signs in with an aws connector")
             }
+            _ = try storedConnector(ecr, member: "\(member) (its ecrConnector)")
         }
         return connector
     }

@@ -128,6 +128,13 @@ import Testing
         #expect(try await m.send("PUT", "/v1/connectors/ecr-wrong", wrong).status == 201)
         let notAWS = try await m.send("POST", "/v1/tasks", #"{"type": "delegate.echo", "selectors": [], "payload": {}, "artifactConnectorName": "ecr-wrong"}"#)
         #expect(notAWS.status == 400 && notAWS.body.contains("ECR signs in with an aws connector"), "\(notAWS.body)")
+        // Two registries naming each other are refused, not followed round for ever.
+        let loopA = #"{"name": "loop-a", "type": "dockerRegistry", "url": "https://1.dkr.ecr.us-east-1.amazonaws.com", "ecrConnector": "loop-b"}"#
+        let loopB = #"{"name": "loop-b", "type": "dockerRegistry", "url": "https://1.dkr.ecr.us-east-1.amazonaws.com", "ecrConnector": "loop-a"}"#
+        #expect(try await m.send("PUT", "/v1/connectors/loop-a", loopA).status == 201)
+        #expect(try await m.send("PUT", "/v1/connectors/loop-b", loopB).status == 201)
+        let loop = try await m.send("POST", "/v1/tasks", #"{"type": "delegate.echo", "selectors": [], "payload": {}, "artifactConnectorName": "loop-a"}"#)
+        #expect(loop.status == 400 && loop.body.contains("ecrConnector 'loop-b' is of type dockerRegistry"), "\(loop.body)")
 
         _ = try #require(try await m.client.call("POST", "/v1/tasks", body: TaskSubmission(
             SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: ["lines": ["x"]]), artifactConnectorName: "ecr"), as: TaskReport.self))

@@ -165,6 +165,11 @@ class Simulator:
         self.lock = threading.RLock()
         self.services: list[ServiceSim] = []
         self.tasks: list[Task] = []
+        # Services whose state may have changed since they were last stepped: a task of
+        # theirs moved, an API call touched them, or they are draining on a timer. Only
+        # these are scheduled and rendered each step, so a quiet service costs nothing
+        # (1,000 services otherwise hold the lock for most of every tick).
+        self.dirty: set[ServiceSim] = set()
         self.last_sim = self.clock.now()
         self._request_params: dict[str, Any] = {}
         self._step_now: float | None = None
@@ -215,6 +220,7 @@ class Simulator:
         with self.lock:
             self.services = []
             self.tasks = []
+            self.dirty = set()
 
     # ------------------------------------------------------------------ step
 
@@ -232,11 +238,21 @@ class Simulator:
     def _step_inner(self, now: float) -> None:
         for task in list(self.tasks):
             self._advance_task(task, now)
+        dirty, self.dirty = self.dirty, set()
         for ss in list(self.services):
+            if ss not in dirty:
+                continue
             self._schedule(ss, now)
             self._flush_events(ss, now)
             self._render_service(ss)
+            if ss.service.status == "DRAINING":
+                self.dirty.add(ss)  # waits on draining_done_at
         self._expire(now)
+
+    def _touch(self, ss: "ServiceSim | None") -> None:
+        """Mark a service for scheduling at the next step."""
+        if ss is not None:
+            self.dirty.add(ss)
 
     def _expire(self, now: float) -> None:
         ttl = self.settings.get("stoppedTaskTtlSeconds")
@@ -248,6 +264,7 @@ class Simulator:
                 backend.tasks.get(task.cluster_name, {}).pop(task.task_arn, None)
                 if sim.service is not None and task in sim.service.tasks:
                     sim.service.tasks.remove(task)
+                    self._touch(sim.service)
             else:
                 keep.append(task)
         self.tasks = keep
@@ -355,6 +372,7 @@ class Simulator:
             wall = self.clock.wall(at)
             status = task.last_status
             sim.next_at = None
+            self._touch(sim.service)
             task.version = getattr(task, "version", 1) + 1
             if status == "PROVISIONING":
                 task.last_status = "PENDING"
@@ -410,6 +428,7 @@ class Simulator:
         if task.last_status == "STOPPED" or task.desired_status == "STOPPED":
             return
         wall = self.clock.wall(at)
+        self._touch(sim.service)
         task.desired_status = "STOPPED"
         task.stopping_at = wall
         task.stop_code = stop_code
@@ -521,6 +540,7 @@ class Simulator:
                          if not (s.service.cluster_arn == service.cluster_arn
                                  and s.service.name == service.name)]
         self.services.append(ss)
+        self._touch(ss)
         self._render_service(ss)
 
     def update_service(self, backend: EC2ContainerServiceBackend,
@@ -583,6 +603,7 @@ class Simulator:
         elif ss.deployments:
             ss.deployments[0].desired_count = service.desired_count
             ss.deployments[0].updated_at = wall
+        self._touch(ss)
         self._render_service(ss)
         return service
 
@@ -595,6 +616,7 @@ class Simulator:
             return
         self.advance()
         ss.steady = False
+        self._touch(ss)
         self._render_service(ss)
 
     def _task_failed(self, ss: ServiceSim, task: Task, at: float) -> None:

@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "DelegateRuntime",
             dependencies: [
-                "HTTPClient", "DelegateProtocol", "ManagerClient",
+                "HTTPClient", "DelegateProtocol", "ManagerClient", "Manifests",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

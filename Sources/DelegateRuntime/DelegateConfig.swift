@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import Manifests
 import Yams
 
 /// The delegate's settings: from a YAML file, each key overridable by `ECS_DELEGATE_<KEY>`.
@@ -65,7 +66,7 @@ public struct DelegateConfig: Sendable, Equatable {
             let text = String(decoding: data, as: UTF8.self)
             let node: Node?
             do {
-                node = try Yams.compose(yaml: text)
+                node = try YAMLValues.compose(text)
             } catch let e as YamlError {
                 throw ConfigErrors(file: path, problems: [ConfigProblem(key: nil, line: yamlLine(e), message: "YAML syntax error: \(yamlMessage(e))")])
             }
@@ -89,8 +90,8 @@ public struct DelegateConfig: Sendable, Equatable {
             if let v = environment[envName] {
                 let node: Node = key == "tags" || key == "manager_urls"
                     // Environment tags are strings as given: "5" is the tag 5, not a number to refuse.
-                    ? Node.sequence(Node.Sequence(v.split(separator: ",").map { Node(String($0).trimmingCharacters(in: .whitespaces), Tag(.str), .doubleQuoted) }))
-                    : Node(v)
+                    ? Node.sequence(Node.Sequence(v.split(separator: ",").map { YAMLValues.string(String($0).trimmingCharacters(in: .whitespaces)) }))
+                    : YAMLValues.plain(v)
                 values[key] = (node, nil)
             }
         }
@@ -134,7 +135,7 @@ public struct DelegateConfig: Sendable, Equatable {
                     }
                 }
                 config.tags = tags
-            case "capacity": if let n = node.int, n >= 1, n <= 1000 { config.capacity = n } else { bad("an integer from 1 to 1000") }
+            case "capacity": if let n = integer(node, in: 1...1000) { config.capacity = n } else { bad("an integer from 1 to 1000") }
             case "state_dir": if let s = node.string, !s.isEmpty { config.stateDir = s } else { bad("a directory path") }
             case "status_socket":
                 if let s = node.string, !s.isEmpty, s.utf8.count <= maxSocketPathBytes { config.statusSocket = s } else { bad("a socket path of at most \(maxSocketPathBytes) bytes (the limit of a Unix socket address)") }
@@ -146,7 +147,7 @@ public struct DelegateConfig: Sendable, Equatable {
             case "shutdown_grace_seconds":
                 if let d = number(node, in: 0...86_400) { config.shutdownGraceSeconds = d } else { bad("a number of seconds from 0 to 86400") }
             case "spool_max_lines":
-                if let n = node.int, (100...100_000_000).contains(n) { config.spoolMaxLines = n } else { bad("an integer from 100 to 100000000") }
+                if let n = integer(node, in: 100...100_000_000) { config.spoolMaxLines = n } else { bad("an integer from 100 to 100000000") }
             case "log_retention_hours":
                 if let d = number(node, in: 0...87_600) { config.logRetentionHours = d } else { bad("a number of hours from 0 to 87600") }
             case "snapshot_retention_days":
@@ -239,8 +240,13 @@ public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
 
 /// A number within `range` (finite), from a scalar node.
 private func number(_ node: Node, in range: ClosedRange<Double>) -> Double? {
-    guard let d = node.float, d.isFinite, range.contains(d) else { return nil }
+    guard let d = YAMLValues.number(node), d.isFinite, range.contains(d) else { return nil }
     return d
+}
+
+/// A plain whole number within `range` (`5`, not `"5"`, `5.5` or `1e30`).
+private func integer(_ node: Node, in range: ClosedRange<Int64>) -> Int? {
+    YAMLValues.number(node).flatMap { UntrustedNumber.integer($0, in: range) }.map { Int($0) }
 }
 
 /// Why a list item cannot be a tag: tags are strings as written, so a YAML null, number or boolean must be quoted.
@@ -248,7 +254,7 @@ private func tagProblem(_ item: Node) -> String? {
     guard case .scalar(let s) = item else { return "expected a string, got \(describeNode(item))" }
     if s.style == .plain {
         if ["", "~", "null", "Null", "NULL"].contains(s.string) { return "expected a non-empty string, got null" }
-        if item.int != nil || item.float != nil || item.bool != nil {
+        if YAMLValues.isPlainNonString(item) {
             return "expected a string, got '\(s.string)' (quote it: \"\(s.string)\")"
         }
     }

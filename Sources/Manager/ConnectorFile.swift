@@ -16,7 +16,7 @@ public enum ConnectorFile {
         let root: Node?
         do {
             try YAMLExpansion.check(text, maxNodes: 10_000, maxDepth: 32)
-            root = try Yams.compose(yaml: text)
+            root = try YAMLValues.compose(text)
         } catch let p as YAMLExpansion.Problem {
             throw ManifestErrors(errors: [ManifestError(file: file, line: p.line, column: p.column, message: p.message)])
         } catch let e as YamlError {

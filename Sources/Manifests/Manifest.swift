@@ -112,7 +112,7 @@ public struct ManifestRenderer: Sendable {
         let node: Node?
         do {
             try YAMLExpansion.check(text, maxNodes: limits.maxNodes, maxDepth: limits.maxDepth)
-            node = try Yams.compose(yaml: text)
+            node = try YAMLValues.compose(text)
         } catch let e as YamlError {
             throw ManifestErrors(errors: [yamlSyntaxError(e, file: file)])
         } catch let p as YAMLExpansion.Problem {

@@ -38,7 +38,7 @@ public enum YAMLExpansion {
             }
         }
         guard hasAlias else { return }
-        guard let root = try Yams.compose(yaml: String(decoding: bytes, as: UTF8.self)) else { return }
+        guard let root = try YAMLValues.compose(String(decoding: bytes, as: UTF8.self)) else { return }
         var walker = Walker(cap: maxNodes + 1, maxDepth: maxDepth)
         let total = try walker.size(root, depth: 1)
         if total > maxNodes {

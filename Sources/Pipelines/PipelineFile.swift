@@ -50,7 +50,7 @@ public struct PipelineFile: Sendable, Equatable {
         do {
             if text.utf8.count > limits.maxBytes { throw ManifestErrors(errors: [ManifestError(file: file, message: "the pipeline file is \(text.utf8.count) bytes; the limit is \(limits.maxBytes) bytes")]) }
             try YAMLExpansion.check(text, maxNodes: limits.maxNodes, maxDepth: limits.maxDepth)
-            root = try Yams.compose(yaml: text)
+            root = try YAMLValues.compose(text)
         } catch let e as YamlError {
             throw ManifestErrors(errors: [reader.syntaxError(e)])
         } catch let p as YAMLExpansion.Problem {

@@ -227,3 +227,35 @@ import Testing
         #expect(SnapshotKind.runTask.rollbackTaskType == nil)
     }
 }
+
+/// The configuration reads plain values by the manifests' rules (`YAMLValues`), not by Yams' YAML 1.1 regular expressions.
+@Suite struct ConfigScalarTests {
+    func load(_ text: String, environment: [String: String] = [:]) throws -> DelegateConfig {
+        let p = NSTemporaryDirectory() + "cfg-\(UUID().uuidString.prefix(8)).yaml"
+        try text.write(toFile: p, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: p) }
+        return try DelegateConfig.load(path: p, environment: environment)
+    }
+
+    @Test func numbersAreReadFromPlainScalarsAndTheEnvironment() throws {
+        let c = try load("capacity: 12\nspool_max_lines: 1e3\nshutdown_grace_seconds: 2.5\n")
+        #expect(c.capacity == 12 && c.spoolMaxLines == 1000 && c.shutdownGraceSeconds == 2.5)
+        #expect(try load("capacity: 12\n", environment: ["ECS_DELEGATE_CAPACITY": "7"]).capacity == 7)
+    }
+
+    @Test(arguments: ["\"12\"", "12.5", "1_000", "yes", "~"])
+    func aCapacityThatIsNotAPlainWholeNumberIsRefused(value: String) throws {
+        #expect(throws: ConfigErrors.self) { try load("capacity: \(value)\n") }
+    }
+
+    @Test func yesAndOnAreTagsLikeAnyOtherWordButTrueIsABoolean() throws {
+        #expect(try load("tags: [yes, on, off]\n").tags == ["yes", "on", "off"])
+        do {
+            _ = try load("tags: [ecs, true, 1e3]\n")
+            Issue.record("true and 1e3 were taken as tags")
+        } catch let e as ConfigErrors {
+            #expect("\(e)".contains("tags[1]: expected a string, got 'true' (quote it: \"true\")"))
+            #expect("\(e)".contains("tags[2]: expected a string, got '1e3' (quote it: \"1e3\")"))
+        }
+    }
+}

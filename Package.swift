@@ -59,6 +59,8 @@ let package = Package(
             dependencies: [
                 "DelegateRuntime", "DelegateProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -132,7 +134,7 @@ let package = Package(
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "Manifests"]),
-        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol"]),
+        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol", "StatusServer"]),
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "TestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),
         .testTarget(

@@ -65,7 +65,7 @@ struct Run: AsyncParsableCommand {
         let agent = DelegateAgent(
             config: config, token: token, store: store, http: http, logger: logger,
             handlers: [EchoHandler()] + ecsHandlers(steps), metrics: metrics, notify: SystemdNotifier.fromEnvironment())
-        let status = try StatusServer(agent: agent, store: store, path: config.statusSocket, logger: logger).application()
+        let status = try StatusServer(agent: agent, store: store, path: config.statusSocket, logger: logger).service()
         // Services stop in reverse order: the agent drains first, the status socket answers until then.
         let group = ServiceGroup(configuration: .init(
             services: [

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import NIOPosix
 #if canImport(Glibc)
 import Glibc
@@ -79,8 +80,8 @@ public struct StatusServer: Sendable {
         self.logger = logger
     }
 
-    /// Builds the application; it creates the socket's directory, replaces a stale socket and sets mode 0660.
-    public func application() throws -> some ApplicationProtocol {
+    /// Builds the server as a service; it creates the socket's directory, replaces a stale socket and sets mode 0660.
+    public func service() throws -> some Service {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
@@ -93,15 +94,13 @@ public struct StatusServer: Sendable {
         addRoutes(router)
         let path = self.path
         let logger = self.logger
-        return Application(
-            router: router,
-            configuration: .init(address: .unixDomainSocket(path: path), serverName: "ecs-delegate"),
+        return StatusHTTPService(
+            responder: router.buildResponder(), path: path, serverName: "ecs-delegate",
+            eventLoopGroup: MultiThreadedEventLoopGroup.singletonOne, logger: logger,
             onServerRunning: { _ in
                 if chmod(path, 0o660) != 0 { logger.error("cannot set mode 0660 on \(path)") }
                 logger.info("status socket listening", metadata: ["path": "\(path)"])
-            },
-            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singletonOne),
-            logger: logger)
+            })
     }
 
     func addRoutes(_ router: Router<StatusContext>) {

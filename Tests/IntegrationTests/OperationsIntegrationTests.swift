@@ -139,10 +139,15 @@ final class NotifyListener: @unchecked Sendable {
         #expect(text.stdout.contains("tags:       a, b"))
         #expect(text.stdout.contains("capacity:   0/3 tasks running"))
 
-        // curl works too, and /metrics speaks Prometheus.
-        let curl = try Child("/usr/bin/curl", ["-s", "--unix-socket", socket, "http://localhost/metrics"], dir: dir, name: "curl")
+        // curl works too, and /metrics speaks Prometheus; answers carry Date (RFC 9110 IMF-fixdate) and Server.
+        let curl = try Child("/usr/bin/curl", ["-s", "-i", "--unix-socket", socket, "http://localhost/metrics"], dir: dir, name: "curl")
         #expect(await curl.wait(timeout: .seconds(10)) == 0)
         #expect(curl.stdout.contains("ecs_delegate_log_lines_shipped_total"))
+        #expect(curl.stdout.contains("Server: ecs-delegate\r\n"), "\(curl.stdout.prefix(300))")
+        #expect(curl.stdout.range(of: #"Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\r\n"#, options: .regularExpression) != nil, "\(curl.stdout.prefix(300))")
+        let notFound = try Child("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket, "http://localhost/v1/nothing"], dir: dir, name: "curl-404")
+        #expect(await notFound.wait(timeout: .seconds(10)) == 0)
+        #expect(notFound.stdout == "404")
 
         // Another uid, even with the file opened up, is refused by the SO_PEERCRED check.
         chmod(socket, 0o666)

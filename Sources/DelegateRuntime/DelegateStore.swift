@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import GRDB
+import SQLiteSupport
 
 /// The delegate's SQLite state: identity, task journal, log spool and undelivered results.
 ///
@@ -8,16 +9,14 @@ import GRDB
 /// reading on the status socket, until `prune` removes tasks past retention.
 public final class DelegateStore: Sendable {
     let db: DatabasePool
+    /// The file, with its checkpoints off the commit path.
+    let file: WALDatabase
 
     /// Opens (creating and migrating) `state.sqlite` under `directory`.
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        var config = Configuration()
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        config.busyMode = .timeout(5)
-        db = try DatabasePool(path: (directory as NSString).appendingPathComponent("state.sqlite"), configuration: config)
+        file = try WALDatabase(path: (directory as NSString).appendingPathComponent("state.sqlite"))
+        db = file.pool
         try Self.migrator.migrate(db)
     }
 

@@ -59,8 +59,10 @@ struct DelegatesController: Sendable {
             try context.authorizer.recheck(ctx.principal)
             // A newer registration of the same instance, or shutdown: this poll's process is gone or going.
             if context.notifier.isShutDown || (generation.map { $0 != delegate.generation } ?? false) { return Response(status: .noContent) }
+            // Seen once per poll, when it arrives (heartbeats keep a parked one fresh): a wake-up goes straight to the lease,
+            // one SQLite commit sooner.
+            if generation == nil { try context.repository.touch(delegateId: id, heartbeat: nil, now: Date()) }
             generation = delegate.generation
-            try context.repository.touch(delegateId: id, heartbeat: nil, now: Date())
             if delegate.state != .draining, let envelope = try context.dispatcher.lease(for: delegate, leaseSeconds: context.settings.leaseSeconds) {
                 context.logger.debug("task leased", metadata: ["task": "\(envelope.taskId)", "delegate": "\(id)"])
                 return try json(envelope)

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import GRDB
+import SQLiteSupport
 
 /// The manager's durable state in one SQLite file: delegates, tasks, leases, log lines, connectors and sealed secrets.
 ///
@@ -9,15 +10,13 @@ import GRDB
 /// sealed (`SecretBox`), so no secret value is ever written in the clear.
 public final class ManagerStore: ManagerRepository {
     let db: DatabasePool
+    /// The file, with its checkpoints off the commit path.
+    let file: WALDatabase
 
     /// Opens (creating and migrating) the database at `path`.
     public init(path: String) throws {
-        var config = Configuration()
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        config.busyMode = .timeout(5)
-        db = try DatabasePool(path: path, configuration: config)
+        file = try WALDatabase(path: path)
+        db = file.pool
         try Self.migrator.migrate(db)
     }
 

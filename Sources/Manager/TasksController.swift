@@ -19,8 +19,9 @@ struct TasksController: Sendable {
     func submit(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let submission: TaskSubmission = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         let report = try context.dispatcher.submit(submission)
-        context.audit(ctx, AuditAction.taskSubmit, report.taskId, "type=\(report.type)")
+        // The task is committed: parked polls may lease it while the audit entry is written.
         context.wakePollers()
+        context.audit(ctx, AuditAction.taskSubmit, report.taskId, "type=\(report.type)")
         return try json(report, status: .created)
     }
 

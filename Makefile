@@ -51,10 +51,11 @@ install-files:
 demo: deps
 	bash scripts/demo.sh
 
-## Items 1 and 3-6 of docs/benchmarks.md (about 15 minutes); JSON of each in .build/bench/.
+## Items 1 and 3-6 of docs/benchmarks.md (about 15 minutes after the release build); JSON of each in .build/bench/.
 bench: release
 	mkdir -p .build/bench
 	python3 Benchmarks/runtime_bench.py | tee .build/bench/runtime.json
+	python3 Benchmarks/dispatch_profile.py | tee .build/bench/dispatch_profile.json
 	python3 Benchmarks/fleet_bench.py --json .build/bench/fleet.json
 	python3 Benchmarks/ecs_deploy_bench.py --runs 5 --json .build/bench/deploy.json
 	bash Benchmarks/sigv4-bench

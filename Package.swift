@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
         .target(name: "Pipelines", dependencies: ["DelegateProtocol", "Manifests", .product(name: "Yams", package: "Yams")]),
+        .executableTarget(name: "sigv4-bench", dependencies: ["AWSSigV4"], path: "Sources/SigV4Bench"),
         .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "DelegateRuntime",

@@ -36,24 +36,36 @@ import Testing
         #expect(try db.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM t") } == 500)
     }
 
-    @Test func theBackgroundCheckpointKeepsTheWALBounded() async throws {
+    @Test func theBackgroundConnectionCheckpointsWhatWasWrittenAndThenRests() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try WALDatabase(path: dir + "/db.sqlite", checkpointInterval: .milliseconds(20))
+        try await db.pool.write { try $0.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)") }
+        try write(db, commits: 20)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while db.checkpoints == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(db.checkpoints > 0, "the checkpointer ran")
+        // Nothing written since: it looks every 20 ms and does nothing (at most one more for writes it overlapped).
+        try await Task.sleep(for: .seconds(1))
+        let settled = db.checkpoints
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(db.checkpoints == settled, "an idle database is not checkpointed again")
+        try write(db, commits: 5)
+        let again = ContinuousClock.now + .seconds(20)
+        while db.checkpoints == settled && ContinuousClock.now < again { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(db.checkpoints > settled, "new writes are checkpointed")
+    }
+
+    @Test func aWALPastItsLimitIsTruncated() async throws {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/db.sqlite"
-        let db = try WALDatabase(path: path, checkpointInterval: .milliseconds(20))
+        let db = try WALDatabase(path: path, checkpointInterval: .milliseconds(20), truncateAboveBytes: 1 << 20)
         try await db.pool.write { try $0.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)") }
-        var largest: Int64 = 0
-        for _ in 0..<8 {
-            let before = db.checkpoints
-            try write(db, commits: 60)  // about 1.5 MB of frames
-            largest = max(largest, walBytes(path))
-            let deadline = ContinuousClock.now + .seconds(20)
-            while db.checkpoints == before && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(db.checkpoints > before, "the checkpointer ran")
-        }
-        // The 8 bursts write about 12 MB of WAL frames (16 KiB blobs plus their b-tree pages), all of which would stay without
-        // checkpoints; after each checkpoint the next writer starts the WAL over, so it holds about one or two bursts.
-        #expect(largest < 6_000_000, "\(largest) bytes of WAL after 8 bursts of about 1.5 MB")
-        #expect(try await db.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM t") } == 480)
+        try write(db, commits: 150)  // about 4 MB of frames
+        let deadline = ContinuousClock.now + .seconds(20)
+        while walBytes(path) > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(walBytes(path) == 0, "TRUNCATE leaves an empty WAL file")
+        #expect(try await db.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM t") } == 150)
     }
 }

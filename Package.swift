@@ -28,7 +28,7 @@ let package = Package(
         // Pure and I/O cores.
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "JSONValues"),
-        .target(name: "AWSSigV4", dependencies: ["COpenSSL"]),
+        .target(name: "AWSSigV4", dependencies: ["COpenSSL", "JSONValues"]),
         .target(name: "AWSCore", dependencies: ["AWSSigV4", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
         .target(name: "AWSServices", dependencies: ["AWSCore", "HTTPClient", "DelegateProtocol", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "AWSCore", "AWSServices", "AWSSigV4", .product(name: "Logging", package: "swift-log")]),
@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "StatusServer",
             dependencies: [
-                "DelegateRuntime", "DelegateProtocol",
+                "DelegateRuntime", "DelegateProtocol", "JSONValues",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import Foundation
+import JSONValues
 
 /// AWS Signature Version 4: the canonical request, the string to sign, the
 /// signature, and a signer that adds them to a request as headers or as a
@@ -40,20 +41,8 @@ public enum SigV4 {
     static func civilFields(_ date: Date) -> (Int, Int, Int, Int, Int, Int) { civil(date) }
 
     private static func civil(_ date: Date) -> (Int, Int, Int, Int, Int, Int) {
-        let t = Int(date.timeIntervalSince1970.rounded(.down))
-        var days = t / 86400
-        var secs = t % 86400
-        if secs < 0 { secs += 86400; days -= 1 }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (y, m, d, secs / 3600, (secs % 3600) / 60, secs % 60)
+        let c = CivilTime(epochSeconds: Int64(date.timeIntervalSince1970.rounded(.down)))
+        return (c.year, c.month, c.day, c.hour, c.minute, c.second)
     }
 
     // MARK: encoding

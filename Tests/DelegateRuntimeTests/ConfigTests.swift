@@ -231,10 +231,7 @@ import Testing
 /// The configuration reads plain values by the manifests' rules (`YAMLValues`), not by Yams' YAML 1.1 regular expressions.
 @Suite struct ConfigScalarTests {
     func load(_ text: String, environment: [String: String] = [:]) throws -> DelegateConfig {
-        let p = NSTemporaryDirectory() + "cfg-\(UUID().uuidString.prefix(8)).yaml"
-        try text.write(toFile: p, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: p) }
-        return try DelegateConfig.load(path: p, environment: environment)
+        try loadConfig(text, environment: environment)
     }
 
     @Test func numbersAreReadFromPlainScalarsAndTheEnvironment() throws {

@@ -5,10 +5,7 @@ import Testing
 /// `manager_urls`: several manager replicas in delegate.yaml, beside the single `manager_url`.
 @Suite struct ManagerURLsConfigTests {
     func load(_ text: String, environment: [String: String] = [:]) throws -> DelegateConfig {
-        let p = NSTemporaryDirectory() + "cfg-\(UUID().uuidString.prefix(8)).yaml"
-        try text.write(toFile: p, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: p) }
-        return try DelegateConfig.load(path: p, environment: environment)
+        try loadConfig(text, environment: environment)
     }
 
     /// The problems loading `text` reports, as one text.

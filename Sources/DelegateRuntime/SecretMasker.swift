@@ -37,7 +37,7 @@ public struct SecretMasker: Sendable {
     public func apply(_ text: String) -> String {
         guard !needles.isEmpty else { return text }
         var out = text
-        for n in needles where out.contains(n) {
+        for n in needles where UTF8Search.contains(out, n) {
             out = out.replacingOccurrences(of: n, with: Self.mask)
         }
         return out

@@ -81,6 +81,7 @@ public struct EchoHandler: TaskHandler {
             if context.log.cancelRequested { throw CancellationError() }
             let text = lines.map { $0.isEmpty ? "" : $0[i % $0.count] } ?? "line \(i + 1) of \(count)"
             context.log.log(expandSecrets(text, context.envelope.secrets), unit: unit)
+            await context.log.waitForRoom()
             if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
         }
         if exitStatus != 0 {
@@ -100,7 +101,7 @@ public struct EchoHandler: TaskHandler {
 
 /// Replaces `<+secrets.NAME>` with the secret's value (the log masks it again before it is stored).
 func expandSecrets(_ text: String, _ secrets: [String: String]) -> String {
-    guard text.contains("<+secrets.") else { return text }
+    guard !secrets.isEmpty, UTF8Search.contains(text, "<+secrets.") else { return text }
     var out = text
     for (name, value) in secrets {
         out = out.replacingOccurrences(of: "<+secrets.\(name)>", with: value)

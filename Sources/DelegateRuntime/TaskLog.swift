@@ -19,6 +19,10 @@ public final class TaskLog: Sendable {
     private let gate: SpoolGate
     private let state: Mutex<State>
     private let wakeup = Wakeup()
+    /// Signalled when the pump takes the buffered lines.
+    private let room = Wakeup()
+    /// Buffered (not yet spooled) lines above which `waitForRoom` holds a producer back.
+    public static let highWater = 20_000
 
     private struct State {
         var nextSeq: Int64
@@ -71,6 +75,19 @@ public final class TaskLog: Sendable {
         s.dropped = 0
     }
 
+    /// Waits while more than `highWater` lines wait to be spooled, so a task that prints faster than its
+    /// lines can be spooled and shipped runs at that pace with flat memory instead of buffering its whole output.
+    ///
+    /// `log` itself never waits (steps log from synchronous code); a handler that can print without bound
+    /// (`delegate.echo`) calls this between lines.
+    public func waitForRoom() async {
+        while state.withLock({ $0.pending.count >= Self.highWater && !$0.closed }) {
+            if Task.isCancelled { return }
+            wakeup.signal()  // the pump may be sleeping out its flush interval
+            await room.wait(timeout: .milliseconds(100))
+        }
+    }
+
     /// Whether the manager asked for this task to be cancelled (seen on a log acknowledgement or heartbeat).
     public var cancelRequested: Bool { state.withLock { $0.cancelRequested } }
 
@@ -78,11 +95,13 @@ public final class TaskLog: Sendable {
 
     /// Takes the buffered lines.
     func drain() -> [LogLine] {
-        state.withLock { s in
+        let lines: [LogLine] = state.withLock { s in
             let p = s.pending
             s.pending = []
             return p
         }
+        if !lines.isEmpty { room.signal() }
+        return lines
     }
 
     /// No more lines will be written; the pump finishes once everything is shipped.

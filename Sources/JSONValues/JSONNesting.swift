@@ -18,8 +18,16 @@ public enum JSONNesting {
     /// The deepest nesting accepted by default.
     public static let defaultLimit = 64
 
+    /// Throws `JSONNestingError` when `data` nests arrays and objects deeper than `limit` (string contents are skipped).
+    public static func check(_ data: Data, limit: Int = defaultLimit) throws {
+        try data.withUnsafeBytes { try check($0, limit: limit) }
+    }
+
     /// Throws `JSONNestingError` when `bytes` nests arrays and objects deeper than `limit` (string contents are skipped).
-    public static func check<C: Collection>(_ bytes: C, limit: Int = defaultLimit) throws where C.Element == UInt8 {
+    ///
+    /// On raw bytes, not a generic collection: unspecialised across modules, the manager spent more time in this
+    /// loop (through `ByteBufferView`'s iterator) than in decoding a log batch.
+    public static func check(_ bytes: UnsafeRawBufferPointer, limit: Int = defaultLimit) throws {
         var depth = 0
         var inString = false
         var escaped = false

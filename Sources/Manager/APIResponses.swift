@@ -35,11 +35,11 @@ func decode<T: Decodable>(_ req: Request, _ ctx: ManagerRequestContext, limit: I
         throw APIError.tooLarge(limit)
     }
     do {
-        try JSONNesting.check(buffer.readableBytesView)
+        try buffer.withUnsafeReadableBytes { try JSONNesting.check($0) }
     } catch let e as JSONNestingError {
         throw APIError(.badRequest, "invalid_body", "\(T.self): \(e)")
     }
-    let data = Data(buffer.readableBytesView)
+    let data = buffer.withUnsafeReadableBytes { Data($0) }  // one copy (a Data built from the view iterates it byte by byte)
     let decoder = ProtocolV1.decoder()
     do {
         return try decoder.decode(T.self, from: data)

@@ -9,7 +9,8 @@ Starts a release-built ecs-manager and ecs-delegate on loopback and measures
   readable at the manager, p50/p99 over N tasks (client-side wall clock,
   long-polling the manager's log endpoint);
 - end-to-end log throughput: one task printing 100,000 lines, from submit to
-  the manager holding every line and the result;
+  the manager holding every line and the result; then one printing 1,000,000
+  (`--big-lines`) with both processes' RSS sampled every 0.1 s (flat memory);
 - a floor measured in the same run, with the same client, so machines can be
   compared: a loopback HTTP round trip to the manager (`GET /v1/health`)
   p50/p99, and a bare submit (`POST /v1/tasks` for a selector no delegate

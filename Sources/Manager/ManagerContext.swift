@@ -20,13 +20,16 @@ struct ManagerContext: Sendable {
 
     /// Records in the audit trail that the request's caller did `action` to `target`; a failed write is logged, not answered.
     func audit(_ ctx: ManagerRequestContext, _ action: String, _ target: String, _ detail: String? = nil) {
-        let entry = AuditEntry(time: Date(), actor: ctx.principal?.name ?? "unknown", action: action, target: target, detail: detail)
+        let entry = AuditEntry(time: Date(), actor: Self.actor(ctx), action: action, target: target, detail: detail)
         do {
             try access.recordAudit(entry)
         } catch {
             logger.error("cannot write the audit trail", metadata: ["action": "\(action)", "target": "\(target)", "actor": "\(entry.actor)", "error": "\(error)"])
         }
     }
+
+    /// Who the audit trail names for a request: its token's name.
+    static func actor(_ ctx: ManagerRequestContext) -> String { ctx.principal?.name ?? "unknown" }
 
     /// The notifier key a task's log follows wait on.
     static func taskKey(_ id: String) -> String { "task:\(id)" }

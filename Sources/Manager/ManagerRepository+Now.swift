@@ -9,6 +9,10 @@ extension ManagerRepository {
     public func touch(delegateId: String, heartbeat: HeartbeatRequest?) throws { try touch(delegateId: delegateId, heartbeat: heartbeat, now: Date()) }
     /// Every delegate as seen now.
     public func delegates(staleAfter: TimeInterval) throws -> [DelegateInfo] { try delegates(now: Date(), staleAfter: staleAfter) }
+    /// Queues task `id` without an audit entry.
+    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, now: Date) throws {
+        try submit(s, id: id, connector: connector, artifactConnector: artifactConnector, audit: nil, now: now)
+    }
     /// Queues a task under a fresh id; returns the id.
     public func submit(_ s: SubmitTaskRequest, connector: Connector? = nil, artifactConnector: Connector? = nil, now: Date = Date()) throws -> String {
         let id = TaskIdentifier.make()

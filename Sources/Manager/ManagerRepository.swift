@@ -26,8 +26,9 @@ public protocol ManagerRepository: Sendable {
     // MARK: tasks
 
     /// Queues task `id`; `connector` is the stored connector it uses (its selectors already merged into `s.selectors`),
-    /// `artifactConnector` the stored registry connector its artifact comes from.
-    func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, now: Date) throws
+    /// `artifactConnector` the stored registry connector its artifact comes from; `audit`, if any, is recorded in the same
+    /// transaction (one commit fewer before the task can be leased).
+    func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) throws
     /// One task's report, or nil.
     func task(_ id: String) throws -> TaskReport?
     /// The most recent tasks, newest first.

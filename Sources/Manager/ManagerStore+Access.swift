@@ -150,11 +150,14 @@ extension ManagerStore: AccessRepository {
 
     /// Appends an entry.
     public func recordAudit(_ entry: AuditEntry) throws {
-        try db.write { db in
-            try db.execute(
-                sql: "INSERT INTO audit (time, actor, action, target, detail) VALUES (?,?,?,?,?)",
-                arguments: [entry.time.timeIntervalSince1970, entry.actor, entry.action, entry.target, entry.detail])
-        }
+        try db.write { db in try Self.insertAudit(entry, into: db) }
+    }
+
+    /// Appends an entry within the caller's transaction.
+    static func insertAudit(_ entry: AuditEntry, into db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO audit (time, actor, action, target, detail) VALUES (?,?,?,?,?)",
+            arguments: [entry.time.timeIntervalSince1970, entry.actor, entry.action, entry.target, entry.detail])
     }
 
     /// The latest `limit` entries at or after `since`, oldest first.

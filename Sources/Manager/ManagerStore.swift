@@ -192,9 +192,10 @@ public final class ManagerStore: ManagerRepository {
     // MARK: tasks
 
     /// Queues task `id`. Inline secrets and connector are only flagged, never stored.
-    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, now: Date) throws {
+    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) throws {
         let hasSensitive = !(s.secrets ?? [:]).isEmpty || s.connector != nil
         try db.write { db in
+            if let audit { try Self.insertAudit(audit, into: db) }
             try db.execute(
                 sql: """
                     INSERT INTO tasks (id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, state, createdAt, connectorName, connector, artifactConnector)

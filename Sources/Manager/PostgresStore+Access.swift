@@ -117,12 +117,15 @@ extension PostgresStore: AccessRepository {
 
     /// Appends an entry.
     public func recordAudit(_ entry: AuditEntry) throws {
-        try pool.withConnection { s in
-            try s.run("""
-                INSERT INTO audit (time, actor, action, target, detail)
-                VALUES (\(entry.time.timeIntervalSince1970), \(entry.actor), \(entry.action), \(entry.target), \(entry.detail))
-                """)
-        }
+        try pool.withConnection { s in try Self.insertAudit(entry, into: s) }
+    }
+
+    /// Appends an entry within the caller's session (and its transaction, if any).
+    static func insertAudit(_ entry: AuditEntry, into s: PostgresSession) throws {
+        try s.run("""
+            INSERT INTO audit (time, actor, action, target, detail)
+            VALUES (\(entry.time.timeIntervalSince1970), \(entry.actor), \(entry.action), \(entry.target), \(entry.detail))
+            """)
     }
 
     /// The latest `limit` entries at or after `since`, oldest first.

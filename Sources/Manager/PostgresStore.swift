@@ -134,7 +134,7 @@ public final class PostgresStore: ManagerRepository {
     // MARK: tasks
 
     /// Queues task `id`. Inline secrets and connector are only flagged, never stored.
-    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, now: Date) throws {
+    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) throws {
         let hasSensitive = !(s.secrets ?? [:]).isEmpty || s.connector != nil
         let payload = try jsonString(s.payload)
         let connectorText = try connector.map { try jsonString($0) }
@@ -142,7 +142,8 @@ public final class PostgresStore: ManagerRepository {
         let keys = s.selectors.map { $0.lowercased() }
         // Inline secrets live in this replica's memory only: the task is leased through this replica while it lives.
         let holder: String? = hasSensitive ? replicaId : nil
-        try pool.withConnection { session in
+        try pool.transaction { session in
+            if let audit { try Self.insertAudit(audit, into: session) }
             try session.run("""
                 INSERT INTO tasks (id, type, selectors, selector_keys, payload, timeout_seconds, execution_id, has_sensitive, state, created_at,
                                    connector_name, connector, artifact_connector, submitted_by)

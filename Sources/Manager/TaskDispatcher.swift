@@ -11,7 +11,9 @@ struct TaskDispatcher: Sendable {
     let logger: Logger
 
     /// Checks and queues a submission; returns its report. Every refusal is a 400 naming the member.
-    func submit(_ submission: TaskSubmission) throws -> TaskReport {
+    ///
+    /// With `auditedAs`, the `task.submit` audit entry (that actor) is written in the task's own transaction.
+    func submit(_ submission: TaskSubmission, auditedAs actor: String? = nil) throws -> TaskReport {
         var s = submission.request
         try RequestRules.check(s, knownTypes: try repository.knownTaskTypes())
         if submission.connectorName != nil, s.connector != nil {
@@ -26,7 +28,9 @@ struct TaskDispatcher: Sendable {
         let id = TaskIdentifier.make()
         inline.keep(s, id: id)
         do {
-            try repository.submit(s, id: id, connector: connector, artifactConnector: artifactConnector, now: Date())
+            let now = Date()
+            let audit = actor.map { AuditEntry(time: now, actor: $0, action: AuditAction.taskSubmit, target: id, detail: "type=\(s.type)") }
+            try repository.submit(s, id: id, connector: connector, artifactConnector: artifactConnector, audit: audit, now: now)
         } catch {
             inline.forget(id)
             throw error

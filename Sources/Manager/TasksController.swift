@@ -18,10 +18,9 @@ struct TasksController: Sendable {
     /// `POST /v1/tasks`: 201 with the task's report.
     func submit(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let submission: TaskSubmission = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
-        let report = try context.dispatcher.submit(submission)
-        // The task is committed: parked polls may lease it while the audit entry is written.
+        // The audit entry is committed with the task: one commit, then parked polls may lease it.
+        let report = try context.dispatcher.submit(submission, auditedAs: ManagerContext.actor(ctx))
         context.wakePollers()
-        context.audit(ctx, AuditAction.taskSubmit, report.taskId, "type=\(report.type)")
         return try json(report, status: .created)
     }
 

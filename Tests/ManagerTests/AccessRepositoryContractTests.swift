@@ -98,4 +98,19 @@ import Testing
         // The limit keeps the latest entries, still oldest first.
         #expect(try access.audit(since: nil, limit: 2).map(\.target) == ["t1", "t2"])
     }
+
+    @Test(arguments: repositoryFactories) func aSubmitCarriesItsAuditEntryInItsOwnTransaction(_ factory: RepositoryFactory) throws {
+        let (store, access) = try stores(factory)
+        let entry = AuditEntry(time: Date(timeIntervalSince1970: 500), actor: "ci", action: "task.submit", target: "task-audited", detail: "type=delegate.echo")
+        try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]), id: "task-audited", connector: nil, artifactConnector: nil,
+                         audit: entry, now: Date(timeIntervalSince1970: 500))
+        #expect(try store.task("task-audited") != nil)
+        #expect(try access.audit(since: nil, limit: 10).map(\.target) == ["task-audited"])
+        // A submit that fails (the id is taken) records nothing.
+        #expect(throws: (any Error).self) {
+            try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]), id: "task-audited", connector: nil, artifactConnector: nil,
+                             audit: AuditEntry(time: Date(timeIntervalSince1970: 501), actor: "ci", action: "task.submit", target: "task-audited"), now: Date(timeIntervalSince1970: 501))
+        }
+        #expect(try access.audit(since: nil, limit: 10).count == 1)
+    }
 }

@@ -62,7 +62,11 @@ import Testing
         let path = dir + "/db.sqlite"
         let db = try WALDatabase(path: path, checkpointInterval: .milliseconds(20), truncateAboveBytes: 1 << 20)
         try await db.pool.write { try $0.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)") }
-        try write(db, commits: 150)  // about 4 MB of frames
+        // One transaction of about 4 MB: a checkpoint that starts meanwhile waits for it, so nothing is written after the truncation.
+        let blob = Data(repeating: 0xA5, count: 16 << 10)
+        try await db.pool.write { db in
+            for _ in 0..<150 { try db.execute(sql: "INSERT INTO t (b) VALUES (?)", arguments: [blob]) }
+        }
         let deadline = ContinuousClock.now + .seconds(20)
         while walBytes(path) > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(walBytes(path) == 0, "TRUNCATE leaves an empty WAL file")

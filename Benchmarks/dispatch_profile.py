@@ -20,6 +20,7 @@ dispatch: read them as shares, beside the untraced p50 printed with them.
 Prints JSON (medians, p90 and max per stage, in ms); asserts nothing.
 
 Usage: python3 Benchmarks/dispatch_profile.py [--tasks 50] [--bin DIR]
+(KEEP_TRACE=1 keeps the strace output and prints its path.)
 """
 import argparse
 import codecs
@@ -165,9 +166,6 @@ def main():
     else:
         print(trace, file=sys.stderr)
     found = stages(events, m_tids, d_tids, ids)
-    if os.environ.get("KEEP_TRACE"):
-        import collections
-        print(collections.Counter(k for s in found.values() for k in s), len(events), file=sys.stderr)
     keys = [("submit", "submitRead", "submitAnswered"), ("to lease", "submitRead", "leaseAnswered"),
             ("deliver", "leaseAnswered", "deliveredAt"), ("delegate", "deliveredAt", "shipped"),
             ("transfer", "shipped", "logsRead"), ("store+wake", "logsRead", "followAnswered"),

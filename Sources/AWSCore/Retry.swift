@@ -47,10 +47,13 @@ public struct RetryConfiguration: Sendable {
         self.random = random
     }
 
-    /// Reads `AWS_MAX_ATTEMPTS` from the environment over the default (`defaultMaxAttempts`).
+    /// The most attempts `AWS_MAX_ATTEMPTS` may ask for (a larger value is taken as this).
+    public static let maxAttemptsLimit = 100
+
+    /// Reads `AWS_MAX_ATTEMPTS` from the environment over the default (`defaultMaxAttempts`), at most `maxAttemptsLimit`.
     public static func fromEnvironment(_ environment: [String: String]) -> RetryConfiguration {
         var c = RetryConfiguration()
-        if let s = environment["AWS_MAX_ATTEMPTS"], let n = Int(s), n > 0 { c.maxAttempts = n }
+        if let s = environment["AWS_MAX_ATTEMPTS"], let n = Int(s), n > 0 { c.maxAttempts = min(n, maxAttemptsLimit) }
         return c
     }
 

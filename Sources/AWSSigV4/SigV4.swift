@@ -41,7 +41,9 @@ public enum SigV4 {
     static func civilFields(_ date: Date) -> (Int, Int, Int, Int, Int, Int) { civil(date) }
 
     private static func civil(_ date: Date) -> (Int, Int, Int, Int, Int, Int) {
-        let c = CivilTime(epochSeconds: Int64(date.timeIntervalSince1970.rounded(.down)))
+        let t = date.timeIntervalSince1970.rounded(.down)
+        // A date from a caller may be NaN or beyond Int64: CivilTime clamps what it is given, so give it something it can take.
+        let c = CivilTime(epochSeconds: t.isFinite ? Int64(max(-4e18, min(4e18, t))) : 0)
         return (c.year, c.month, c.day, c.hour, c.minute, c.second)
     }
 
@@ -245,15 +247,6 @@ public enum SigV4 {
         return SigV4Crypto.hmac(key: kService, string: "aws4_request")
     }
 
-    /// The signing key, taken from the process-wide cache when already derived.
-    public static func signingKey(secretAccessKey: String, dateStamp: String, region: String, service: String) -> [UInt8] {
-        SigningKeyCache.shared.key(secretAccessKey: secretAccessKey, dateStamp: dateStamp, region: region, service: service)
-    }
-
-    /// The hex signature of a string to sign.
-    public static func signature(stringToSign: String, signingKey: [UInt8]) -> String {
-        SigV4Crypto.hex(SigV4Crypto.hmac(key: signingKey, string: stringToSign))
-    }
 }
 
 /// A thread-safe cache of derived signing keys, per secret, day, region and service,

@@ -34,7 +34,7 @@ struct ServiceDeployer {
             do {
                 return try await body()
             } catch let e as AWSError where e.isThrottling {
-                let delay = retry.backoff(attempt: retry.maxAttempts + extra)
+                let delay = retry.backoff(attempt: min(retry.maxAttempts, 30) + extra)  // backoff stops growing at 30 anyway
                 context.logger.debug("throttled; backing off", metadata: ["code": "\(e.code)", "delay": "\(delay)"])
                 try await retry.sleep(delay)
             }

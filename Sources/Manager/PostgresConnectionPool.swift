@@ -34,7 +34,7 @@ final class PostgresConnectionPool: Sendable {
         self.slots = DispatchSemaphore(value: max(1, size))
     }
 
-    /// Opens a new connection (also for the wake-up bus's listener, which keeps its own).
+    /// Opens a new connection (blocking; the wake-up bus's listener connects asynchronously with the same configuration).
     func connect() throws -> PostgresConnection {
         let id = state.withLock { s in
             defer { s.nextId += 1 }
@@ -62,11 +62,11 @@ final class PostgresConnectionPool: Sendable {
         let session = PostgresSession(connection: connection, logger: logger)
         do {
             let result = try body(session)
-            giveBack(connection)
+            if session.broken { Self.discard(connection) } else { giveBack(connection) }
             return result
         } catch {
             if session.inTransaction, (try? session.run("ROLLBACK")) != nil { session.inTransaction = false }
-            if !session.inTransaction && !connection.isClosed { giveBack(connection) } else { Self.discard(connection) }
+            if !session.inTransaction && !session.broken && !connection.isClosed { giveBack(connection) } else { Self.discard(connection) }
             throw error
         }
     }
@@ -146,6 +146,8 @@ final class PostgresSession: @unchecked Sendable {
     let logger: Logger
     /// A `BEGIN` is open on this connection.
     var inTransaction = false
+    /// The connection holds state it could not undo (a session lock it failed to release): closed, not reused.
+    var broken = false
 
     /// A session on `connection`.
     init(connection: PostgresConnection, logger: Logger) {

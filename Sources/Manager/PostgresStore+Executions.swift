@@ -49,7 +49,10 @@ extension PostgresStore: ExecutionRepository {
     public func withExecutionLock<T>(_ id: String, _ body: () throws -> T) throws -> T {
         try pool.withConnection { s in
             try s.run("SELECT pg_advisory_lock(\(Self.executionLockSpace), hashtext(\(id)))")
-            defer { _ = try? s.run("SELECT pg_advisory_unlock(\(Self.executionLockSpace), hashtext(\(id)))") }
+            defer {
+                // The lock belongs to the connection: one that cannot unlock is closed (which releases it), never reused.
+                if (try? s.run("SELECT pg_advisory_unlock(\(Self.executionLockSpace), hashtext(\(id)))")) == nil { s.broken = true }
+            }
             return try body()
         }
     }

@@ -71,7 +71,7 @@ public final class PostgresWakeupBus: WakeupBus, Service {
         if key == Self.allDelegates { local.notifyAllDelegates() } else { local.notify(key: key) }
     }
 
-    /// Listens until shutdown, connecting again (backing off from 100 ms to 2 s) whenever the connection is lost.
+    /// Listens until shutdown, connecting again (after 200 ms, doubling to 2 s while connecting fails) whenever the connection is lost.
     public func run() async throws {
         var failures = 0
         while !Task.isCancelledOrShuttingDown {
@@ -82,7 +82,9 @@ public final class PostgresWakeupBus: WakeupBus, Service {
                 if Task.isCancelledOrShuttingDown { break }
                 // Backs off while connecting fails; a connection that was up starts again at the shortest pause.
                 failures = error is NeverConnected ? failures + 1 : 1
-                logger.warning("the wake-up listener lost PostgreSQL; connecting again", metadata: ["error": "\(PostgresStoreError(error, doing: "LISTEN"))"])
+                logger.warning(
+                    "the wake-up listener has no PostgreSQL connection; until it connects again, polls and log follows parked on this replica wake only at their timeouts for changes made through other replicas",
+                    metadata: ["error": "\((error as? NeverConnected).map { "\($0)" } ?? "\(PostgresStoreError(error, doing: "LISTEN"))")"])
             }
             if Task.isCancelledOrShuttingDown { break }
             let pause = Duration.milliseconds(min(2000, 100 << min(failures, 5)))

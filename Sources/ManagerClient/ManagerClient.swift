@@ -83,7 +83,7 @@ public struct ManagerClient: Sendable {
             throw ManagerClientError.transport(e)
         }
         // A load balancer or proxy in front of a replica that is gone.
-        if [502, 503, 504].contains(response.status) { endpoints.failed(endpoint, why: "HTTP \(response.status)") }
+        if (502...504).contains(response.status) { endpoints.failed(endpoint, why: "HTTP \(response.status)") }
         if response.status == 204 { return nil }
         guard (200..<300).contains(response.status) else {
             if let e = try? ProtocolV1.decoder().decode(ErrorBody.self, from: response.body) {

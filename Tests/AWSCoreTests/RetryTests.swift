@@ -179,3 +179,13 @@ struct RetryTests {
         #expect(server.requests.count == 3)
     }
 }
+
+/// `AWS_MAX_ATTEMPTS` is bounded: an attempt count near `Int.max` once overflowed where extra attempts are added.
+@Suite struct RetryEnvironmentTests {
+    @Test func maxAttemptsFromTheEnvironmentIsBounded() {
+        #expect(RetryConfiguration.fromEnvironment(["AWS_MAX_ATTEMPTS": "5"]).maxAttempts == 5)
+        #expect(RetryConfiguration.fromEnvironment(["AWS_MAX_ATTEMPTS": "\(Int.max)"]).maxAttempts == RetryConfiguration.maxAttemptsLimit)
+        #expect(RetryConfiguration.fromEnvironment(["AWS_MAX_ATTEMPTS": "0"]).maxAttempts == RetryConfiguration().maxAttempts)
+        #expect(RetryConfiguration.fromEnvironment(["AWS_MAX_ATTEMPTS": "lots"]).maxAttempts == RetryConfiguration().maxAttempts)
+    }
+}

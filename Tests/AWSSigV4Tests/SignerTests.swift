@@ -14,6 +14,12 @@ struct SignerTests {
         #expect(SigV4.amzDate(Date(timeIntervalSince1970: 0)) == "19700101T000000Z")
     }
 
+    @Test func datesOutsideAnyCalendarDoNotTrap() {
+        #expect(SigV4.amzDate(Date(timeIntervalSince1970: .nan)) == "19700101T000000Z")
+        #expect(SigV4.amzDate(Date(timeIntervalSince1970: .infinity)) == "19700101T000000Z")
+        #expect(SigV4.dateStamp(Date(timeIntervalSince1970: 1e300)).count >= 8)
+    }
+
     @Test func s3SignsThePathAsSent() {
         let path = "/bucket/key%20with%20space/%E2%9C%93"
         #expect(SigV4.canonicalURI(path, normalize: false, encode: false) == path)

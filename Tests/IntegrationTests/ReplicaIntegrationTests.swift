@@ -41,6 +41,16 @@ import Testing
             }
         }
 
+        /// Delegate "d1" on both replicas (A first), connected as `client`'s replica sees it, running an echo task of
+        /// `lines` lines 1 ms apart submitted through `client`, once `storedBefore` of them are stored: the delegate and the task id.
+        func streamingEcho(lines: Int, through client: ManagerClient, storedBefore: Int) async throws -> (DelegateProcess, String) {
+            let d = try delegate("d1", urls: [a.url, b.url])
+            try await connected(d, "d1", through: client)
+            let id = try await client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: ["count": .number(Double(lines)), "delayMillis": 1])).taskId
+            try await eventually(timeout: .seconds(30), "\(storedBefore) lines stored") { try await client.task(id).logLines >= storedBefore }
+            return (d, id)
+        }
+
         /// Kills both replicas, stops PostgreSQL and removes its directory, before the test returns.
         func remove() {
             for m in [a, b] {
@@ -119,13 +129,10 @@ import Testing
     @Test func killingTheReplicaATaskStreamsThroughFailsTheDelegateOverWithEveryLineOnce() async throws {
         let r = try await Replicas("replicas-kill")
         defer { r.remove() }
-        let d = try r.delegate("d1", urls: [r.a.url, r.b.url])
         let clientB = r.b.client(r.http)
-        try await r.connected(d, "d1", through: clientB)
         let lines = 10_000
-        let id = try await clientB.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: ["count": .number(Double(lines)), "delayMillis": 1])).taskId
+        let (d, id) = try await r.streamingEcho(lines: lines, through: clientB, storedBefore: lines / 5)
         // The delegate is attached to replica A: kill -9 it while the lines stream through it.
-        try await eventually(timeout: .seconds(30), "a fifth of the lines stored") { try await clientB.task(id).logLines >= 2_000 }
         await r.a.stop(SIGKILL)
         let info = try await finished(clientB, id, timeout: .seconds(90))
         #expect(info.state == "succeeded", "\(info.error.map { "\($0.code): \($0.message)" } ?? info.state)")
@@ -140,12 +147,9 @@ import Testing
     @Test func aPostgreSQLRestartMidTaskIsRiddenOutWithNothingLost() async throws {
         let r = try await Replicas("replicas-pgrestart")
         defer { r.remove() }
-        let d = try r.delegate("d1", urls: [r.a.url, r.b.url])
         let clientA = r.a.client(r.http)
-        try await r.connected(d, "d1", through: clientA)
         let lines = 8_000
-        let id = try await clientA.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: ["count": .number(Double(lines)), "delayMillis": 1])).taskId
-        try await eventually(timeout: .seconds(30), "some lines stored") { try await clientA.task(id).logLines >= 500 }
+        let (d, id) = try await r.streamingEcho(lines: lines, through: clientA, storedBefore: 500)
         // PostgreSQL goes away for 10 s while the task streams: the managers answer errors, the delegate spools and retries.
         r.postgres.stop()
         try await Task.sleep(for: .seconds(10))
@@ -160,5 +164,6 @@ import Testing
         let after = try await r.b.client(r.http).submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: ["count": 1])).taskId
         #expect(try await finished(clientA, after, timeout: .seconds(60)).state == "succeeded")
         #expect(r.a.child?.isRunning == true && r.b.child?.isRunning == true)
+        withExtendedLifetime(d) {}
     }
 }

@@ -15,9 +15,12 @@ public struct AWSClients: Sendable {
     public var ecr: ECR { ECR(client: client) }
 
     /// Builds clients for `connector` on the shared HTTP client.
-    public init(connector: AWSConnector, http: HTTPClient, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment, retryStats: RetryStats = RetryStats()) throws {
+    public init(
+        connector: AWSConnector, http: HTTPClient, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment,
+        retryStats: RetryStats = RetryStats(), policy: ConnectorPolicy = .strict
+    ) throws {
         let context = CredentialContext(environment: environment, httpClient: http, logger: logger, region: connector.region, stsEndpoint: connector.endpoint)
-        let provider = try connector.provider(context: context)
+        let provider = try connector.provider(context: context, policy: policy)
         let config = AWSClientConfiguration(region: connector.region, endpointOverride: connector.endpoint, environment: environment)
         client = AWSClient(credentialProvider: provider, httpClient: http, configuration: config, logger: logger, retryStats: retryStats)
     }

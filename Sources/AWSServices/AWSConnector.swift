@@ -27,6 +27,9 @@ public struct AWSConnector: Sendable {
         }
         self.region = region
         endpoint = aws["endpoint"]?.stringValue
+        if let endpoint, let why = URLRules.httpURLProblem(endpoint) {
+            throw TaskError(code: "invalid_connector", message: "connector.aws.endpoint \(why)")
+        }
         credentials = aws["credentials"] ?? ["kind": "delegate"]
     }
 
@@ -44,12 +47,12 @@ public struct AWSConnector: Sendable {
         return walk(connector)
     }
 
-    /// Builds the credential provider the connector describes.
-    func provider(context: CredentialContext) throws -> any CredentialProvider {
-        try Self.provider(credentials, context: context)
+    /// Builds the credential provider the connector describes, within what `policy` lets a connector reach.
+    func provider(context: CredentialContext, policy: ConnectorPolicy) throws -> any CredentialProvider {
+        try Self.provider(credentials, context: context, policy: policy)
     }
 
-    private static func provider(_ c: JSONValue, context: CredentialContext) throws -> any CredentialProvider {
+    private static func provider(_ c: JSONValue, context: CredentialContext, policy: ConnectorPolicy) throws -> any CredentialProvider {
         let kind = c["kind"]?.stringValue ?? "delegate"
         switch kind {
         case "static":
@@ -63,12 +66,15 @@ public struct AWSConnector: Sendable {
             guard let role = c["roleArn"]?.stringValue else {
                 throw TaskError(code: "invalid_connector", message: "assumeRole credentials need roleArn")
             }
-            let source = try provider(c["source"] ?? ["kind": "delegate"], context: context)
+            let source = try provider(c["source"] ?? ["kind": "delegate"], context: context, policy: policy)
             return RefreshingCredentialProvider(source: AssumeRoleCredentialProvider(
                 source: source, roleArn: role, externalId: c["externalId"]?.stringValue, sessionName: c["sessionName"]?.stringValue, context: context))
         case "webIdentity":
             guard let role = c["roleArn"]?.stringValue, let file = c["tokenFile"]?.stringValue else {
                 throw TaskError(code: "invalid_connector", message: "webIdentity credentials need roleArn and tokenFile")
+            }
+            if let why = policy.tokenFileProblem(file, environment: context.environment) {
+                throw TaskError(code: "invalid_connector", message: "connector.aws.credentials.\(why)")
             }
             return RefreshingCredentialProvider(source: WebIdentityCredentialProvider(roleArn: role, tokenFile: file, sessionName: c["sessionName"]?.stringValue, context: context))
         default:

@@ -36,6 +36,10 @@ public struct DelegateConfig: Sendable, Equatable {
     public var logRetentionHours: Double = 72
     /// How long rollback snapshots are kept.
     public var snapshotRetentionDays: Double = 30
+    /// The transports Git manifests may be fetched over (`git_protocols`): https unless the operator adds http or ssh.
+    public var gitProtocols: Set<GitSource.Transport> = [.https]
+    /// Web identity token files a task's AWS connector may name besides `AWS_WEB_IDENTITY_TOKEN_FILE` (`web_identity_token_files`).
+    public var webIdentityTokenFiles: [String] = []
 
     /// The defaults.
     public init() {}
@@ -46,7 +50,7 @@ public struct DelegateConfig: Sendable, Equatable {
         ("capacity", "integer"), ("state_dir", "string"), ("status_socket", "string"), ("log_level", "string"),
         ("ca_file", "string"), ("client_cert", "string"), ("client_key", "string"), ("shutdown_grace_seconds", "number"),
         ("request_timeout_seconds", "number"), ("spool_max_lines", "integer"), ("log_retention_hours", "number"),
-        ("snapshot_retention_days", "number"),
+        ("snapshot_retention_days", "number"), ("git_protocols", "list of strings"), ("web_identity_token_files", "list of strings"),
     ]
 
     /// Loads `path` (nil: defaults only), applies `ECS_DELEGATE_*` from `environment`, and validates.
@@ -88,7 +92,7 @@ public struct DelegateConfig: Sendable, Equatable {
         for (key, _) in keys {
             let envName = "ECS_DELEGATE_" + key.uppercased()
             if let v = environment[envName] {
-                let node: Node = key == "tags" || key == "manager_urls"
+                let node: Node = ["tags", "manager_urls", "git_protocols", "web_identity_token_files"].contains(key)
                     // Environment tags are strings as given: "5" is the tag 5, not a number to refuse.
                     ? Node.sequence(Node.Sequence(v.split(separator: ",").map { YAMLValues.string(String($0).trimmingCharacters(in: .whitespaces)) }))
                     : YAMLValues.plain(v)
@@ -152,6 +156,29 @@ public struct DelegateConfig: Sendable, Equatable {
                 if let d = number(node, in: 0...87_600) { config.logRetentionHours = d } else { bad("a number of hours from 0 to 87600") }
             case "snapshot_retention_days":
                 if let d = number(node, in: 0...3650) { config.snapshotRetentionDays = d } else { bad("a number of days from 0 to 3650") }
+            case "git_protocols":
+                let names = GitSource.Transport.allCases.map(\.rawValue).joined(separator: ", ")
+                guard let seq = node.sequence, seq.count <= GitSource.Transport.allCases.count else { bad("a list of transports (\(names))"); break }
+                var transports: Set<GitSource.Transport> = []
+                for (i, item) in seq.enumerated() {
+                    guard let t = item.string.flatMap(GitSource.Transport.init(rawValue:)) else {
+                        problems.append(ConfigProblem(key: "git_protocols[\(i)]", line: item.mark?.line ?? line, message: "must be one of \(names), got '\(item.string ?? describeNode(item))'"))
+                        continue
+                    }
+                    transports.insert(t)
+                }
+                config.gitProtocols = transports
+            case "web_identity_token_files":
+                guard let seq = node.sequence, seq.count <= 64 else { bad("a list of at most 64 absolute paths"); break }
+                var files: [String] = []
+                for (i, item) in seq.enumerated() {
+                    guard let s = item.string, s.hasPrefix("/"), s.utf8.count <= 4096 else {
+                        problems.append(ConfigProblem(key: "web_identity_token_files[\(i)]", line: item.mark?.line ?? line, message: "must be an absolute path, got '\(item.string ?? describeNode(item))'"))
+                        continue
+                    }
+                    files.append(s)
+                }
+                config.webIdentityTokenFiles = files
             case "request_timeout_seconds":
                 if let d = number(node, in: 0.1...3600) { config.requestTimeoutSeconds = d } else { bad("a number of seconds from 0.1 to 3600") }
             default: break

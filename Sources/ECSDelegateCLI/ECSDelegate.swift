@@ -1,3 +1,4 @@
+import AWSServices
 import ArgumentParser
 import DelegateRuntime
 import Foundation
@@ -59,7 +60,8 @@ struct Run: AsyncParsableCommand {
         httpConfig.clientKeyFile = config.clientKey
         httpConfig.userAgent = "ecs-delegate/\(delegateVersion)"
         let http = HTTPClient(configuration: httpConfig)
-        let steps = StepEnvironment(http: http, store: store)
+        let policy = StepPolicy(gitTransports: config.gitProtocols, connectors: ConnectorPolicy(webIdentityTokenFiles: Set(config.webIdentityTokenFiles)))
+        let steps = StepEnvironment(http: http, store: store, policy: policy)
         let metrics = DelegateMetrics()
         metrics.setAWSCounts { (steps.retryStats.attempts, steps.retryStats.retries) }
         let agent = DelegateAgent(

@@ -12,6 +12,8 @@ public final class StepEnvironment: Sendable {
     let http: HTTPClient
     let store: DelegateStore
     let environment: [String: String]
+    /// What tasks may make this delegate reach: Git transports, token files.
+    let policy: StepPolicy
     /// AWS attempts and retries across all tasks (exported as metrics).
     public let retryStats = RetryStats()
     private let pollers = Mutex<[String: (poller: ServicePoller, lastUsed: ContinuousClock.Instant)]>([:])
@@ -19,8 +21,12 @@ public final class StepEnvironment: Sendable {
     let pollerIdleLimit: Duration
 
     /// Creates the environment.
-    public init(http: HTTPClient, store: DelegateStore, environment: [String: String] = ProcessInfo.processInfo.environment, pollerIdleLimit: Duration = .seconds(600)) {
+    public init(
+        http: HTTPClient, store: DelegateStore, environment: [String: String] = ProcessInfo.processInfo.environment, pollerIdleLimit: Duration = .seconds(600),
+        policy: StepPolicy = StepPolicy()
+    ) {
         self.pollerIdleLimit = pollerIdleLimit
+        self.policy = policy
         self.http = http
         self.store = store
         self.environment = environment
@@ -28,7 +34,7 @@ public final class StepEnvironment: Sendable {
 
     /// AWS clients for a task's connector.
     func clients(for envelope: TaskEnvelope, logger: Logger) throws -> AWSClients {
-        try AWSClients(connector: try AWSConnector(envelope.connector), http: http, logger: logger, environment: environment, retryStats: retryStats)
+        try AWSClients(connector: try AWSConnector(envelope.connector), http: http, logger: logger, environment: environment, retryStats: retryStats, policy: policy.connectors)
     }
 
     /// The shared DescribeServices poller for a connector, keyed by an identity that holds no secret value.

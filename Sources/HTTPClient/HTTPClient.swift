@@ -262,6 +262,12 @@ final class CurlLoop: @unchecked Sendable {
         if rc != CURLE_OK { return HTTPClientError(.invalidRequest, "bad URL \(redact(req.url))") }
         _ = ccurl_setopt_ptr(easy, CURLOPT_PRIVATE, opaque)
         _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        // Every URL is input somewhere (a connector, a realm, a manager URL): only http and https, for requests and any redirect.
+        guard ccurl_setopt_str(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK,
+            ccurl_setopt_str(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK
+        else {
+            return HTTPClientError(.invalidRequest, "libcurl cannot be held to http and https")
+        }
         _ = ccurl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, t.errorBuffer)
         _ = ccurl_setopt_write_cb(easy, curlWriteCallback)
         _ = ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, opaque)

@@ -35,6 +35,8 @@ public struct Connector: Codable, Sendable, Equatable {
     public var passwordSecret: String?
     /// Docker registry (ECR private): the stored AWS connector whose credentials fetch `ecr:GetAuthorizationToken`.
     public var ecrConnector: String?
+    /// Docker registry: hosts besides the registry's own that may receive the login when the registry sends a token realm there (e.g. `auth.docker.io`).
+    public var tokenHosts: [String]?
     /// Tags a delegate must carry, all of them, to run a task that uses this connector.
     public var delegateSelectors: [String]
     /// Free text for people.

@@ -49,6 +49,7 @@ extension Connector {
         case .dockerRegistry:
             var registry: [String: JSONValue] = ["url": .string(url ?? "")]
             if let username { registry["username"] = .string(username) }
+            if let tokenHosts { registry["tokenHosts"] = .array(tokenHosts.map { .string($0) }) }
             if let p = passwordSecret { registry["password"] = try secret(p) }
             if let ecr, ecr.type == .aws {
                 let aws = try ecr.resolved(value)

@@ -87,19 +87,24 @@ private struct MemberReader {
 
     /// Member `key` as a list of tags (`Identifiers`), or `[]` when absent.
     func tags(_ key: String) -> [String] {
+        strings(key, what: "tags", max: Identifiers.maxTags, rule: Identifiers.tagProblem)
+    }
+
+    /// Member `key` as a list of at most `max` `what`, each held to `rule`, or `[]` when absent.
+    func strings(_ key: String, what: String, max: Int, rule: (String) -> String?) -> [String] {
         guard let value = object[key], value != .null else { return [] }
         guard case .array(let items) = value else {
-            sink.add(at(key), "must be a list of tags")
+            sink.add(at(key), "must be a list of \(what)")
             return []
         }
-        if items.count > Identifiers.maxTags { sink.add(at(key), "has \(items.count) entries; at most \(Identifiers.maxTags)") }
+        if items.count > max { sink.add(at(key), "has \(items.count) entries; at most \(max)") }
         var out: [String] = []
         for (i, item) in items.enumerated() {
             guard case .string(let s) = item else {
                 sink.add("\(at(key))[\(i)]", "must be a string")
                 continue
             }
-            if let why = Identifiers.tagProblem(s) { sink.add("\(at(key))[\(i)]", why) } else { out.append(s) }
+            if let why = rule(s) { sink.add("\(at(key))[\(i)]", why) } else { out.append(s) }
         }
         return out
     }
@@ -125,7 +130,7 @@ private struct MemberReader {
     func connector() -> Connector? {
         let common = ["name", "type", "delegateSelectors", "description"]
         let awsMembers = ["region", "endpoint", "credentials"]
-        let registryMembers = ["url", "username", "passwordSecret", "ecrConnector"]
+        let registryMembers = ["url", "username", "passwordSecret", "ecrConnector", "tokenHosts"]
         let name = string("name", required: true, rule: ResourceName.problem)
         let type = choice("type", Connector.Kind.self)
         let selectors = tags("delegateSelectors")
@@ -156,8 +161,11 @@ private struct MemberReader {
             if object["ecrConnector"] != nil, object["username"] != nil || object["passwordSecret"] != nil {
                 sink.add(path, "give either 'ecrConnector' (ECR's token supplies the login) or 'username' and 'passwordSecret', not both")
             }
+            let tokenHosts = strings("tokenHosts", what: "host names", max: RegistryTokenHosts.maxHosts, rule: RegistryTokenHosts.hostProblem)
             guard let name, let url else { return nil }
-            return Connector(name: name, type: .dockerRegistry, url: url, username: username, passwordSecret: password, ecrConnector: ecr, delegateSelectors: selectors, description: description)
+            var connector = Connector(name: name, type: .dockerRegistry, url: url, username: username, passwordSecret: password, ecrConnector: ecr, delegateSelectors: selectors, description: description)
+            connector.tokenHosts = tokenHosts.isEmpty ? nil : tokenHosts
+            return connector
         }
     }
 
@@ -213,14 +221,9 @@ enum ConnectorRules {
         return ok ? nil : "must be an AWS region such as us-east-1 (lower-case letters, digits and '-')"
     }
 
-    /// An http or https URL without white space.
+    /// An http or https URL with a host, without white space or credentials (`URLRules`, the delegate's own check).
     static func url(_ s: String) -> String? {
-        if let why = text(s, maxBytes: 2048) { return why }
-        if s.unicodeScalars.contains(where: { $0.properties.isWhitespace }) { return "must not contain white space" }
-        guard let u = URL(string: s), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), u.host?.isEmpty == false else {
-            return "must be an http or https URL, got '\(s.prefix(128))'"
-        }
-        return nil
+        URLRules.httpURLProblem(s)
     }
 
     /// A role ARN: `arn:...:role/...`.

@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import Manifests
 
 /// What the manager accepts beyond what decoding checks: bounded, printable names, tags, types and numbers.
 ///
@@ -18,6 +19,7 @@ enum RequestRules {
             throw invalid("member 'timeoutSeconds' must be from \(timeoutRange.lowerBound) to \(timeoutRange.upperBound) seconds, got \(t)")
         }
         if let e = s.executionId { try text(e, member: "executionId", maxBytes: 256) }
+        if let e = GitSource.problem(inPayload: s.payload) { throw invalid("member 'payload.\(e.member)' \(e.message)") }
         guard knownTypes.contains(s.type) else {
             let known = knownTypes.isEmpty ? "none: no delegate has registered yet" : knownTypes.sorted().joined(separator: ", ")
             throw invalid("unknown task type '\(s.type)': no delegate has ever registered it (known types: \(known))")

@@ -1,4 +1,5 @@
 import DelegateProtocol
+import Manifests
 
 /// A pipeline expanded into the tasks it runs, each with the task that undoes it.
 public struct PipelinePlan: Codable, Sendable, Equatable {
@@ -89,6 +90,12 @@ extension PipelinePlan {
         if Set(steps.map(\.id)).count != steps.count { return "the pipeline's step ids are not unique" }
         if let why = Identifiers.nameProblem(pipeline) { return "member 'plan.pipeline': \(why)" }
         if let a = artifactConnector, let why = Identifiers.nameProblem(a) { return "member 'plan.artifactConnector': \(why)" }
+        for (i, step) in steps.enumerated() {
+            if let e = GitSource.problem(inPayload: step.payload) { return "member 'plan.steps[\(i)].payload.\(e.member)' \(e.message)" }
+            if let rollback = step.rollback, let e = GitSource.problem(inPayload: rollback.payload) {
+                return "member 'plan.steps[\(i)].rollback.payload.\(e.member)' \(e.message)"
+            }
+        }
         return nil
     }
 }

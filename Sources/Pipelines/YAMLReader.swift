@@ -122,15 +122,27 @@ struct YAMLReader {
             }
             return ["store": "s3", "bucket": .string(bucket), "key": .string(key)]
         default:
-            guard let git = mapping(value, path: "\(path).git", allowed: ["url", "ref", "path", "usernameSecret", "passwordSecret"]),
-                  git["url"]?.string != nil, git["path"]?.string != nil else {
-                fail(value, "\(path).git", "Git references need url and path")
-                return nil
-            }
-            var out: [String: JSONValue] = ["store": "git"]
-            for (k, v) in git { if let s = v.string { out[k] = .string(s) } }
-            return .object(out)
+            return gitRef(value, "\(path).git")
         }
+    }
+
+    /// A `{git: {url, ref, path, usernameSecret, passwordSecret}}` reference, each member held to `GitSource`'s rules at its own line and column.
+    mutating func gitRef(_ node: Node, _ path: String) -> JSONValue? {
+        let members = ["url", "ref", "path", "usernameSecret", "passwordSecret"]
+        guard let git = mapping(node, path: path, allowed: members) else { return nil }
+        var out: [String: JSONValue] = ["store": "git"]
+        for key in members {
+            guard let value = git[key] else { continue }
+            guard let s = value.string else { fail(value, "\(path).\(key)", "expected a string"); continue }
+            out[key] = .string(s)
+        }
+        do {
+            _ = try GitSource(.object(out))
+        } catch {
+            fail(git[error.member] ?? node, "\(path).\(error.member)", error.message)
+            return nil
+        }
+        return .object(out)
     }
 
     /// The strategy: `type` and that type's options, each checked.

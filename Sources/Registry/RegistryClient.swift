@@ -21,6 +21,8 @@ package final class RegistryClient: Sendable {
     let http: HTTPClient
     let logger: Logger
     let environment: [String: String]
+    /// What the ECR connector may reach on this host.
+    let policy: ConnectorPolicy
     /// Tags asked for per page (`n`).
     let pageSize: Int
     private let state = Mutex(State())
@@ -53,8 +55,9 @@ package final class RegistryClient: Sendable {
     /// Creates a client for `connector` on `http`; `logger` and `environment` serve ECR's AWS credential chain.
     package init(
         connector: RegistryConnector, http: HTTPClient, logger: Logger = Logger(label: "registry"),
-        environment: [String: String] = ProcessInfo.processInfo.environment, pageSize: Int = 100
+        environment: [String: String] = ProcessInfo.processInfo.environment, pageSize: Int = 100, policy: ConnectorPolicy = .strict
     ) {
+        self.policy = policy
         self.connector = connector
         self.http = http
         self.logger = logger
@@ -175,13 +178,24 @@ package final class RegistryClient: Sendable {
             return entry.token
         }
         if let cached { return cached }
-        guard var components = URLComponents(string: realm), let scheme = components.scheme?.lowercased(),
-            scheme == "https" || scheme == "http", components.host?.isEmpty == false, realm.utf8.count <= 2048
+        guard URLRules.httpURLProblem(realm) == nil, var components = URLComponents(string: realm), let scheme = components.scheme?.lowercased(),
+            let realmHost = URLRules.host(of: realm)
         else {
             throw RegistryFailure.invalid("the token realm '\(RegistryFailure.quoted(String(realm.prefix(200))))' is not an http(s) URL", registry: connector.url, request: request)
         }
         if scheme == "http", connector.url.lowercased().hasPrefix("https:") {
             throw RegistryFailure.invalid("the token realm \(realm) is plain http behind an https registry; refusing to send credentials there", registry: connector.url, request: request)
+        }
+        let credentials = try await basicCredentials()
+        switch RegistryTokenHosts.decide(realmHost: realmHost, registryHost: URLRules.host(of: connector.url) ?? "", tokenHosts: connector.tokenHosts) {
+        case .refuse(let why):
+            throw RegistryFailure.invalid(why, registry: connector.url, request: request)
+        case .anonymousOnly where credentials != nil:
+            throw RegistryFailure.invalid(
+                "the registry sends its login to the token server \(realmHost), which is not the registry's host; add \(realmHost) to the connector's tokenHosts to allow that",
+                registry: connector.url, request: request)
+        case .anonymousOnly, .sendLogin:
+            break
         }
         var query = components.queryItems ?? []
         if let service { query.append(URLQueryItem(name: "service", value: service)) }
@@ -192,7 +206,6 @@ package final class RegistryClient: Sendable {
             throw RegistryFailure.invalid("the token realm cannot be used as a URL", registry: connector.url, request: request)
         }
         let tokenRequest = "GET token from \(realm)"
-        let credentials = try await basicCredentials()
         let response = try await get(tokenURL, accept: "application/json", authorization: credentials.map(Self.basic), maxBytes: Self.maxTokenAnswerBytes, request: tokenRequest)
         guard response.status == 200 else {
             throw RegistryFailure.status(response, registry: connector.url, request: tokenRequest, who: who)
@@ -218,7 +231,7 @@ package final class RegistryClient: Sendable {
         if let cached = state.withLock({ $0.ecr }), cached.until > now { return (cached.user, cached.password) }
         let authorization: ECRAuthorization
         do {
-            authorization = try await AWSClients(connector: ecr, http: http, logger: logger, environment: environment).ecr.getAuthorizationToken()
+            authorization = try await AWSClients(connector: ecr, http: http, logger: logger, environment: environment, policy: policy).ecr.getAuthorizationToken()
         } catch let e as AWSError {
             throw TaskError(code: "registry.ecr", message: "ecr:GetAuthorizationToken failed in \(ecr.region): \(e.code): \(e.message)")
         } catch let e as TaskError {

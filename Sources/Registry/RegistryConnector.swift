@@ -21,6 +21,8 @@ package struct RegistryConnector: Sendable {
     package var password: String?
     /// The AWS connector whose credentials fetch an ECR authorization token, if any.
     package var ecr: AWSConnector?
+    /// Hosts besides the registry's that may receive the login as token servers (`RegistryTokenHosts`).
+    package var tokenHosts: [String] = []
 
     /// The longest URL, user name or password accepted.
     static let maxURLBytes = 2048
@@ -45,6 +47,16 @@ package struct RegistryConnector: Sendable {
         if base.lowercased().hasSuffix("/v2") { base.removeLast(3) }
         while base.hasSuffix("/") { base.removeLast() }
         self.url = base
+        if let hosts = registry["tokenHosts"], hosts != .null {
+            guard let list = hosts.arrayValue, list.count <= RegistryTokenHosts.maxHosts else {
+                throw invalid("connector.dockerRegistry.tokenHosts must be a list of at most \(RegistryTokenHosts.maxHosts) host names")
+            }
+            for (i, h) in list.enumerated() {
+                guard let host = h.stringValue else { throw invalid("connector.dockerRegistry.tokenHosts[\(i)] must be a string") }
+                if let why = RegistryTokenHosts.hostProblem(host) { throw invalid("connector.dockerRegistry.tokenHosts[\(i)] \(why)") }
+                tokenHosts.append(host)
+            }
+        }
         username = try Self.credential(registry["username"], "username")
         password = try Self.credential(registry["password"], "password")
         if password != nil, username == nil {
@@ -74,20 +86,10 @@ package struct RegistryConnector: Sendable {
         return out
     }
 
-    /// Why `url` is not a registry URL (nil when it is one): http or https, a host, no white space or control characters.
+    /// Why `url` is not a registry URL (nil when it is one): an http(s) URL by `URLRules`, without query or fragment.
     static func urlProblem(_ url: String) -> String? {
-        if url.utf8.count > maxURLBytes { return "is longer than \(maxURLBytes) bytes" }
-        if url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) {
-            return "must not contain white space or control characters"
-        }
-        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = c.host, !host.isEmpty
-        else {
-            return "must be an http or https URL with a host, e.g. https://registry.example.com or http://127.0.0.1:5000; got '\(url.prefix(128))'"
-        }
-        if c.query != nil || c.fragment != nil || c.user != nil || c.password != nil {
-            return "must not carry a query, fragment or user:password@ (give username and password as members)"
-        }
+        if let why = URLRules.httpURLProblem(url) { return why }
+        if let c = URLComponents(string: url), c.query != nil || c.fragment != nil { return "must not carry a query or fragment" }
         return nil
     }
 

@@ -33,35 +33,61 @@ import ECSSteps
         #expect(await poller.calls == 2)
     }
 
-    @Test func manifestsFromAGitRepository() async throws {
-        let w = try await ECSWorld.start("git")
-        let repo = w.dir.file("repo")
-        try FileManager.default.createDirectory(atPath: repo + "/ecs", withIntermediateDirectories: true)
+    @Test func manifestsFromAGitRepositoryOverHTTPWithCredentialsFromSecrets() async throws {
+        let w = try await ECSWorld.start("git", delegateConfig: "git_protocols: [https, http]")
+        let root = w.dir.file("git-root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let password = "git-token-\(UUID().uuidString)"
+        let server = try await GitHTTPServer(dir: w.dir, root: root, user: "deployer", password: password)
+        var files: [String: String] = [:]
         for name in ["RegisterTaskDefinitionRequest.yaml", "CreateServiceRequest.yaml"] {
-            let text = try String(contentsOfFile: repoRoot + "/Tests/ManifestsTests/Fixtures/" + name, encoding: .utf8)
+            files["ecs/" + name] = try String(contentsOfFile: repoRoot + "/Tests/ManifestsTests/Fixtures/" + name, encoding: .utf8)
                 .replacingOccurrences(of: "<ecsInstanceRole Role ARN>", with: "arn:aws:iam::123456789012:role/ecsInstanceRole")
                 .replacingOccurrences(of: "<Security Group Id>", with: w.sim.securityGroup).replacingOccurrences(of: "<Subnet Id>", with: w.sim.subnet)
-            try text.write(toFile: repo + "/ecs/" + name, atomically: true, encoding: .utf8)
         }
-        let git = try Child("/bin/sh", ["-c", "cd \(repo) && git init -q -b main && git add . && git -c user.email=t@t -c user.name=t commit -qm manifests"], dir: w.dir, name: "git")
-        #expect(await git.wait(timeout: .seconds(30)) == 0, "\(git.stderr)")
-        let url = "file://\(repo)"
+        let url = try server.repository("manifests", files: files)
+        func ref(_ path: String) -> JSONValue {
+            ["store": "git", "url": .string(url), "ref": "main", "path": .string(path), "usernameSecret": "git_user", "passwordSecret": "git_token"]
+        }
         let payload: JSONValue = [
             "cluster": .string(w.sim.cluster), "variables": ["artifact": ["image": "nginx:perl"]],
-            "manifests": [
-                "taskDefinition": ["store": "git", "url": .string(url), "ref": "main", "path": "ecs/RegisterTaskDefinitionRequest.yaml"],
-                "serviceDefinition": ["store": "git", "url": .string(url), "ref": "main", "path": "ecs/CreateServiceRequest.yaml"],
-            ],
+            "manifests": ["taskDefinition": ref("ecs/RegisterTaskDefinitionRequest.yaml"), "serviceDefinition": ref("ecs/CreateServiceRequest.yaml")],
         ]
-        let (info, log) = try await w.run("ecs.rolling.deploy", payload, execution: "git")
+        let secrets = ["git_user": "deployer", "git_token": password]
+        let (info, log) = try await w.run("ecs.rolling.deploy", payload, execution: "git", secrets: secrets)
         #expect(info.state == "succeeded", "\(info.error?.message ?? "")\n\(log.joined(separator: "\n"))")
         #expect(inOrder(log, ["Fetching EcsTaskDefinition from Git", "- ecs/RegisterTaskDefinitionRequest.yaml", "Successfully fetched following files:", "Deployment Successful."]) == nil)
+        #expect(!log.joined().contains(password), "the token never reaches the log")
+        #expect(server.child.stderr.contains("git-upload-pack"), "a smart-HTTP fetch: \(server.child.stderr)")
 
         var missing = payload
         missing["manifests"]?["taskDefinition"]?["path"] = "ecs/nope.yaml"
-        let (bad, _) = try await w.run("ecs.rolling.deploy", missing, execution: "git2")
+        let (bad, _) = try await w.run("ecs.rolling.deploy", missing, execution: "git2", secrets: secrets)
         #expect(bad.state == "failed")
-        #expect(bad.error?.message.contains("ecs/nope.yaml not found in \(url) at main") == true)
+        #expect(bad.error?.message.contains("ecs/nope.yaml not found in \(url) at main") == true, "\(bad.error?.message ?? "")")
+
+        // A wrong token is git's refusal, not a prompt that hangs.
+        let (denied, _) = try await w.run("ecs.rolling.deploy", payload, execution: "git3", secrets: ["git_user": "deployer", "git_token": "wrong"])
+        #expect(denied.state == "failed")
+        #expect(denied.error?.message.contains("git fetch of \(url) at main failed") == true, "\(denied.error?.message ?? "")")
+    }
+
+    @Test func aDelegateFetchesOnlyOverTheTransportsItsConfigurationAllows() async throws {
+        // The default is https only: the same http repository is refused by the delegate before git runs.
+        let w = try await ECSWorld.start("git-https-only")
+        let root = w.dir.file("git-root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let server = try await GitHTTPServer(dir: w.dir, root: root)
+        let url = try server.repository("m", files: ["td.yaml": "family: f\n"])
+        let payload: JSONValue = [
+            "cluster": .string(w.sim.cluster),
+            "manifests": ["taskDefinition": ["store": "git", "url": .string(url), "ref": "main", "path": "td.yaml"], "serviceDefinition": ["store": "git", "url": .string(url), "ref": "main", "path": "td.yaml"]],
+        ]
+        let (info, _) = try await w.run("ecs.rolling.deploy", payload, execution: "h")
+        #expect(info.state == "failed")
+        #expect(info.error?.code == "invalid_payload", "\(info.error?.code ?? "")")
+        #expect(info.error?.message.contains("git.url uses http://, which this delegate does not fetch over (its git_protocols: https)") == true, "\(info.error?.message ?? "")")
+        #expect(!server.child.stderr.contains("GET"), "no request reached the server: \(server.child.stderr)")
     }
 
     @Test func aDeploymentCancelledMidwaySaysWhatItChanged() async throws {

@@ -144,19 +144,20 @@ struct ECSWorld {
     var delegate: DelegateProcess
     let client: ManagerClient
 
-    static func start(_ name: String, managerArgs: [String] = []) async throws -> ECSWorld {
+    /// `delegateConfig` is added to the delegate's configuration file (YAML lines).
+    static func start(_ name: String, managerArgs: [String] = [], delegateConfig: String = "") async throws -> ECSWorld {
         let dir = try Scratch(name)
         async let sim = Simulator(dir: dir)
         let manager = try await ManagerProcess(dir: dir, extraArgs: managerArgs)
-        let delegate = try DelegateProcess(dir: dir, name: "ecs-d", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["ecs"])
+        let delegate = try DelegateProcess(dir: dir, name: "ecs-d", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["ecs"], extra: delegateConfig)
         let client = manager.client()
         _ = try await connectedDelegate(client, name: "ecs-d")
         return ECSWorld(dir: dir, sim: try await sim, manager: manager, delegate: delegate, client: client)
     }
 
     /// Submits a task and waits for it to end.
-    func run(_ type: String, _ payload: JSONValue, execution: String, timeout: Duration = .seconds(120)) async throws -> (TaskInfo, [String]) {
-        let id = try await client.submit(SubmitTaskRequest(type: type, selectors: ["ecs"], payload: payload, executionId: execution, connector: sim.connector)).taskId
+    func run(_ type: String, _ payload: JSONValue, execution: String, secrets: [String: String]? = nil, timeout: Duration = .seconds(120)) async throws -> (TaskInfo, [String]) {
+        let id = try await client.submit(SubmitTaskRequest(type: type, selectors: ["ecs"], payload: payload, executionId: execution, connector: sim.connector, secrets: secrets)).taskId
         let info = try await finished(client, id, timeout: timeout)
         return (info, try await allLines(client, taskId: id).map(\.text))
     }

@@ -14,9 +14,9 @@ final class ManifestLoader: @unchecked Sendable {  // used by one task at a time
     /// Every problem found so far, as `file:line:col: path: message`.
     private(set) var problems: [String] = []
 
-    init(log: TaskLog, secrets: [String: String], variables: [String: JSONValue], s3: @escaping () throws -> S3) {
+    init(log: TaskLog, secrets: [String: String], gitTransports: Set<GitSource.Transport>, variables: [String: JSONValue], s3: @escaping () throws -> S3) {
         self.log = log
-        fetcher = ManifestFetcher(log: log, secrets: secrets, s3: s3)
+        fetcher = ManifestFetcher(log: log, secrets: secrets, gitTransports: gitTransports, s3: s3)
         renderer = ManifestRenderer(variables: variables)
     }
 

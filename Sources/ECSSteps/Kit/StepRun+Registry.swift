@@ -3,6 +3,6 @@ import Registry
 extension StepRun {
     /// A registry client for the task's `dockerRegistry` connector (the registry steps' counterpart of `clients()`).
     func registry() throws -> RegistryClient {
-        RegistryClient(connector: try RegistryConnector(context.envelope.connector), http: env.http, logger: logger, environment: env.environment)
+        RegistryClient(connector: try RegistryConnector(context.envelope.connector), http: env.http, logger: logger, environment: env.environment, policy: env.policy.connectors)
     }
 }

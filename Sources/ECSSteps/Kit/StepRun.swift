@@ -64,7 +64,7 @@ package final class StepRun: Sendable {
     /// A loader that fetches and renders this task's manifests with `variables`.
     func manifests(variables: [String: JSONValue]?) throws -> ManifestLoader {
         let clients = try clients()
-        return ManifestLoader(log: log, secrets: context.envelope.secrets, variables: variables ?? [:], s3: { clients.s3 })
+        return ManifestLoader(log: log, secrets: context.envelope.secrets, gitTransports: env.policy.gitTransports, variables: variables ?? [:], s3: { clients.s3 })
     }
 
     /// A loader whose `<+artifact.*>` values come from `artifact`, resolved (and pinned) first when the payload has one.

@@ -30,7 +30,8 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "JSONValues"),
         .target(name: "AWSSigV4", dependencies: ["COpenSSL", "JSONValues"]),
-        .target(name: "AWSCore", dependencies: ["AWSSigV4", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "BoundedProcess", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
+        .target(name: "AWSCore", dependencies: ["AWSSigV4", "BoundedProcess", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
         .target(name: "AWSServices", dependencies: ["AWSCore", "HTTPClient", "DelegateProtocol", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "AWSCore", "AWSServices", "AWSSigV4", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
@@ -54,8 +55,8 @@ let package = Package(
             name: "ECSSteps",
             dependencies: [
                 "AWSCore", "AWSServices", "AWSSigV4", "DelegateRuntime", "DelegateProtocol", "Manifests", "HTTPClient", "Registry",
+                "BoundedProcess",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         .target(
@@ -127,6 +128,7 @@ let package = Package(
             name: "HTTPClientTests",
             dependencies: ["HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]
         ),
+        .testTarget(name: "BoundedProcessTests", dependencies: ["BoundedProcess"]),
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),

@@ -1,4 +1,5 @@
 import AWSSigV4
+import BoundedProcess
 import Foundation
 
 /// Parsed shared config (`~/.aws/config`) and credentials (`~/.aws/credentials`) files.
@@ -170,29 +171,30 @@ public struct ProcessCredentialProvider: CredentialProvider {
         var Expiration: String?
     }
 
+    /// The most bytes of output read from the command.
+    static let maxOutputBytes = 64 << 10
+    /// How long the command may take.
+    static let timeLimit: Duration = .seconds(60)
+
     /// Runs the command and parses its output (never logged: it holds secrets).
+    ///
+    /// The command is the operator's (the delegate host's AWS config), run by
+    /// `/bin/sh -c` as the AWS CLI runs it, through `BoundedProcess`: output
+    /// bounded, a time limit, killed with its session on time-out or cancellation.
     public func credentials() async throws -> AWSCredentials {
-        let command = self.command
-        let environment = self.environment
-        let (status, stdout): (Int32, Data) = try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/bin/sh")
-                process.arguments = ["-c", command]
-                process.environment = environment
-                let out = Pipe()
-                process.standardOutput = out
-                process.standardError = FileHandle.nullDevice
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: AWSClientError(.credentialsFailed, "credential_process could not start: \(error.localizedDescription)"))
-                    return
-                }
-                let data = out.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: (process.terminationStatus, data))
+        let outcome: BoundedProcess.Outcome
+        do {
+            outcome = try await BoundedProcess.run("/bin/sh", ["-c", command], environment: environment, maxOutput: Self.maxOutputBytes, maxError: 4096, timeLimit: Self.timeLimit)
+        } catch let failure as BoundedProcess.Failure {
+            switch failure {
+            case .outputTooLarge(let limit): throw AWSClientError(.credentialsFailed, "credential_process printed more than \(limit) bytes")
+            case .timedOut(let limit): throw AWSClientError(.credentialsFailed, "credential_process took longer than \(limit.components.seconds) s")
+            case .couldNotStart(let why): throw AWSClientError(.credentialsFailed, "credential_process could not start: \(why)")
             }
+        }
+        let stdout = Data(outcome.standardOutput.utf8)
+        guard let status = outcome.exitCode else {
+            throw AWSClientError(.credentialsFailed, "credential_process was \(outcome.ending); run it by hand to see why")
         }
         guard status == 0 else {
             throw AWSClientError(.credentialsFailed, "credential_process exited with status \(status); run it by hand to see why")

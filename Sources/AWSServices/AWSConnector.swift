@@ -27,7 +27,7 @@ public struct AWSConnector: Sendable {
         }
         self.region = region
         endpoint = aws["endpoint"]?.stringValue
-        if let endpoint, let why = URLRules.httpURLProblem(endpoint) {
+        if let endpoint, let why = URLRules.connectorURLProblem(endpoint) {
             throw TaskError(code: "invalid_connector", message: "connector.aws.endpoint \(why)")
         }
         credentials = aws["credentials"] ?? ["kind": "delegate"]

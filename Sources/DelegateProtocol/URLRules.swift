@@ -26,6 +26,19 @@ public enum URLRules {
         return nil
     }
 
+    /// Why `url` cannot be a connector's URL (an AWS endpoint, a registry): `httpURLProblem`, or a link-local host (instance metadata).
+    ///
+    /// A connector is input from whoever may submit tasks; pointed at
+    /// 169.254.169.254 it would make the delegate fetch the host's instance
+    /// credentials and echo them into a task's log.
+    public static func connectorURLProblem(_ url: String) -> String? {
+        if let why = httpURLProblem(url) { return why }
+        if let host = host(of: url), isLinkLocal(host: host) {
+            return "must not name a link-local address (\(host): instance metadata and container credentials live there)"
+        }
+        return nil
+    }
+
     /// The host of `url` without brackets, lower-cased (nil when it has none).
     public static func host(of url: String) -> String? {
         guard let host = URLComponents(string: url)?.host, !host.isEmpty else { return nil }

@@ -1,13 +1,7 @@
 import DelegateProtocol
 import Foundation
+import BoundedProcess
 import Manifests
-import Subprocess
-
-#if canImport(System)
-    import System
-#else
-    import SystemPackage
-#endif
 
 /// A shallow fetch of one file with the system `git`, which no part of the reference can steer.
 ///
@@ -46,28 +40,15 @@ package enum GitFetcher {
         let dir = NSTemporaryDirectory() + "ecsd-git-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let invocation = Invocation(directory: dir, allowed: allowed, username: username, password: password)
+        let invocation = Invocation(directory: dir, allowed: allowed, username: username, password: password, deadline: .now + timeLimit)
         let shown = redactURL(source.url)
-        return try await withThrowingTaskGroup(of: String?.self) { group in
-            group.addTask {
-                _ = try await invocation.run(["init", "-q"], failure: "git init failed")
-                _ = try await invocation.run(
-                    ["fetch", "-q", "--no-tags", "--no-recurse-submodules", "--depth", "1", "--", source.url, source.ref],
-                    failure: "git fetch of \(shown) at \(source.ref) failed")
-                return try await invocation.run(
-                    ["cat-file", "blob", "--end-of-options", "FETCH_HEAD:" + source.path],
-                    failure: "\(source.path) not found in \(shown) at \(source.ref)", maxOutput: maxBytes)
-            }
-            group.addTask {
-                try await Task.sleep(for: timeLimit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let text = first else {
-                throw TaskError(code: "manifest_fetch", message: "git fetch of \(shown) at \(source.ref) took longer than \(timeLimit.components.seconds) s")
-            }
-            return text
-        }
+        _ = try await invocation.run(["init", "-q"], failure: "git init failed")
+        _ = try await invocation.run(
+            ["fetch", "-q", "--no-tags", "--no-recurse-submodules", "--depth", "1", "--", source.url, source.ref],
+            failure: "git fetch of \(shown) at \(source.ref) failed")
+        return try await invocation.run(
+            ["cat-file", "blob", "--end-of-options", "FETCH_HEAD:" + source.path],
+            failure: "\(source.path) not found in \(shown) at \(source.ref)", maxOutput: maxBytes)
     }
 
     /// How `git` is started for one fetch: the private directory, the allowed transports and the credentials.
@@ -76,13 +57,19 @@ package enum GitFetcher {
         let allowed: Set<GitSource.Transport>
         let username: String?
         let password: String?
+        /// When the whole fetch must be over.
+        let deadline: ContinuousClock.Instant
 
-        /// Creates an invocation in `directory` (which must exist) over `allowed`, with the credentials if any.
-        package init(directory: String, allowed: Set<GitSource.Transport>, username: String? = nil, password: String? = nil) {
+        /// Creates an invocation in `directory` (which must exist) over `allowed`, with the credentials if any, ending by `deadline`.
+        package init(
+            directory: String, allowed: Set<GitSource.Transport>, username: String? = nil, password: String? = nil,
+            deadline: ContinuousClock.Instant = .now + GitFetcher.timeLimit
+        ) {
             self.directory = directory
             self.allowed = allowed
             self.username = username
             self.password = password
+            self.deadline = deadline
         }
 
         /// Options before every subcommand: only the allowed transports, and the credential helper when there is a password.
@@ -97,8 +84,8 @@ package enum GitFetcher {
         }
 
         /// The whole environment git sees: nothing inherited but `PATH`.
-        var environment: [Environment.Key: String] {
-            var env: [Environment.Key: String] = [
+        var environment: [String: String] {
+            var env: [String: String] = [
                 "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
                 "HOME": directory,
                 "GIT_CONFIG_NOSYSTEM": "1",
@@ -115,31 +102,25 @@ package enum GitFetcher {
             return env
         }
 
-        /// Runs `git OPTIONS args` in the directory; its standard output, or a `TaskError` with `failure` and git's words.
+        /// Runs `git OPTIONS args` in the directory (before the deadline); its standard output, or a `TaskError` with `failure` and git's words.
         package func run(_ args: [String], failure: String, maxOutput: Int = 64 << 10) async throws -> String {
-            var platform = PlatformOptions()
-            // Its own session, so a time-out or cancellation kills git and the helpers it started.
-            platform.createSession = true
-            platform.teardownSequence = [.send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
-            let outcome: (status: TerminationStatus, output: String, error: String)
+            let outcome: BoundedProcess.Outcome
             do {
-                let result = try await Subprocess.run(
-                    .name("git"), arguments: Arguments(options + args), environment: .custom(environment),
-                    workingDirectory: FilePath(directory), platformOptions: platform,
-                    output: .string(limit: maxOutput), error: .string(limit: GitFetcher.maxErrorBytes))
-                outcome = (result.terminationStatus, result.standardOutput, result.standardError)
-            } catch let e as SubprocessError where e.code == .outputLimitExceeded {
-                throw TaskError(code: "manifest_fetch", message: "\(failure): the output is larger than \(maxOutput) bytes")
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                throw TaskError(code: "manifest_fetch", message: "\(failure): git could not be started: \(error)")
+                outcome = try await BoundedProcess.run(
+                    "git", options + args, environment: environment, directory: directory, maxOutput: maxOutput, maxError: GitFetcher.maxErrorBytes,
+                    timeLimit: max(deadline - .now, .zero))
+            } catch let f as BoundedProcess.Failure {
+                switch f {
+                case .outputTooLarge(let limit): throw TaskError(code: "manifest_fetch", message: "\(failure): the output is larger than \(limit) bytes")
+                case .timedOut: throw TaskError(code: "manifest_fetch", message: "\(failure): git took longer than \(GitFetcher.timeLimit.components.seconds) s")
+                case .couldNotStart(let why): throw TaskError(code: "manifest_fetch", message: "\(failure): git could not be started: \(why)")
+                }
             }
-            guard case .exited(0) = outcome.status else {
-                let words = outcome.error.trimmingCharacters(in: .whitespacesAndNewlines)
-                throw TaskError(code: "manifest_fetch", message: "\(failure): \(words.isEmpty ? "git ended with \(outcome.status)" : words)")
+            guard outcome.exitCode == 0 else {
+                let words = outcome.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
+                throw TaskError(code: "manifest_fetch", message: "\(failure): \(words.isEmpty ? "git \(outcome.ending)" : words)")
             }
-            return outcome.output
+            return outcome.standardOutput
         }
     }
 

@@ -221,9 +221,9 @@ enum ConnectorRules {
         return ok ? nil : "must be an AWS region such as us-east-1 (lower-case letters, digits and '-')"
     }
 
-    /// An http or https URL with a host, without white space or credentials (`URLRules`, the delegate's own check).
+    /// An http or https URL with a host, without white space, credentials or a link-local host (`URLRules`, the delegate's own check).
     static func url(_ s: String) -> String? {
-        URLRules.httpURLProblem(s)
+        URLRules.connectorURLProblem(s)
     }
 
     /// A role ARN: `arn:...:role/...`.

@@ -88,7 +88,7 @@ package struct RegistryConnector: Sendable {
 
     /// Why `url` is not a registry URL (nil when it is one): an http(s) URL by `URLRules`, without query or fragment.
     static func urlProblem(_ url: String) -> String? {
-        if let why = URLRules.httpURLProblem(url) { return why }
+        if let why = URLRules.connectorURLProblem(url) { return why }
         if let c = URLComponents(string: url), c.query != nil || c.fragment != nil { return "must not carry a query or fragment" }
         return nil
     }

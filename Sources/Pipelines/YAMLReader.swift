@@ -103,12 +103,11 @@ struct YAMLReader {
         case "path":
             guard let rel = value.string, !rel.isEmpty else { fail(value, "\(path).path", "expected a file path"); return nil }
             let full = rel.hasPrefix("/") ? rel : (baseDirectory as NSString).appendingPathComponent(rel)
-            guard let data = FileManager.default.contents(atPath: full) else {
-                fail(value, "\(path).path", "cannot read \(full)")
-                return nil
-            }
-            guard data.count <= ManifestLimits.standard.maxBytes else {
-                fail(value, "\(path).path", "\(full) is \(data.count) bytes; the limit is \(ManifestLimits.standard.maxBytes) bytes")
+            let data: Data
+            do {
+                data = try BoundedFile.read(full, maxBytes: ManifestLimits.standard.maxBytes)
+            } catch {
+                fail(value, "\(path).path", "\(error)")
                 return nil
             }
             return ["store": "inline", "path": .string(rel), "identifier": .string((rel as NSString).lastPathComponent), "content": .string(String(decoding: data, as: UTF8.self))]

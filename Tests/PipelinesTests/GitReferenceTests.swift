@@ -60,3 +60,31 @@ import Testing
         #expect(plan.problem == "member 'plan.steps[0].payload.manifests.taskDefinition.url' must not begin with '-' (it would be read as an option of git)")
     }
 }
+
+/// Local manifest paths (issue 21): only regular files within the size limit are read, so a pipeline cannot make the CLI read for ever.
+@Suite struct LocalManifestPathTests {
+    @Test(arguments: ["/dev/zero", "/dev/urandom", "/proc/self", "/tmp"])
+    func specialFilesAreRefusedWithoutReadingThem(path: String) {
+        let text = "pipeline: web\nconnector: c\ncluster: k\nmanifests:\n  taskDefinition: {path: \(path)}\n  serviceDefinition: {inline: \"serviceName: s\"}\nstrategy: {type: rolling}\n"
+        do {
+            _ = try PipelineFile.parse(text, file: "p.yaml", baseDirectory: NSTemporaryDirectory())
+            Issue.record("\(path) was read")
+        } catch {
+            #expect("\(error)".contains("p.yaml:5:26: manifests.taskDefinition.path: \(path) is not a regular file"), "\(error)")
+        }
+    }
+}
+
+/// `BoundedFile`: what every file named by input is read with.
+@Suite struct BoundedFileTests {
+    @Test func aLinkedRegularFileIsReadAndALargeOneIsRefusedBeforeReading() throws {
+        let dir = NSTemporaryDirectory() + "bounded-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "family: f\n".write(toFile: dir + "/td.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link.yaml", withDestinationPath: dir + "/td.yaml")
+        #expect(try BoundedFile.read(dir + "/link.yaml", maxBytes: 100) == Data("family: f\n".utf8))
+        #expect { try BoundedFile.read(dir + "/td.yaml", maxBytes: 4) } throws: { "\($0)" == "\(dir)/td.yaml is 10 bytes; the limit is 4 bytes" }
+        #expect { try BoundedFile.read(dir + "/none", maxBytes: 4) } throws: { "\($0)" == "cannot read \(dir)/none" }
+    }
+}

@@ -107,13 +107,15 @@ let package = Package(
         // (a replay tool when built without `-DFUZZING`), and the regression corpora as tests.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4"]
+            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4", "Pipelines", "Manager"]
         ),
         .executableTarget(name: "ManifestFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ManifestFuzzer"),
         .executableTarget(name: "ConfigFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ConfigFuzzer"),
         .executableTarget(name: "ProtocolFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ProtocolFuzzer"),
         .executableTarget(name: "AWSResponseFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/AWSResponseFuzzer"),
         .executableTarget(name: "SigV4Fuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/SigV4Fuzzer"),
+        .executableTarget(name: "PipelineFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/PipelineFuzzer"),
+        .executableTarget(name: "ConnectorFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ConnectorFuzzer"),
 
         // Tests.
         .target(

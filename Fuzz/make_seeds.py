@@ -135,9 +135,33 @@ def sigv4():
           b"Content-Type: text/plain\nUser-Agent: ecs-delegate\nDate: Thu, 27 Nov 2026 10:00:00 GMT\n\nbody")
 
 
+def pipelines():
+    for f in sorted((ROOT / "Config" / "examples" / "pipelines").iterdir()):
+        # Local paths point where the fuzz target keeps its manifests.
+        text = f.read_text().replace("../manifests/RegisterTaskDefinitionRequest.yaml", "manifests/td.yaml")
+        for name in ["CreateServiceRequest", "BlueGreenCreateServiceRequest", "RunTaskRequest"]:
+            text = text.replace(f"../manifests/{name}.yaml", "manifests/svc.yaml")
+        write("pipeline", f.name, text)
+    write("pipeline", "git.yaml", "pipeline: web\nconnector: aws-prod\ncluster: c\nmanifests:\n"
+          "  taskDefinition: {git: {url: \"https://git.example.com/team/app.git\", ref: v1.2, path: ecs/td.yaml, passwordSecret: git_token}}\n"
+          "  serviceDefinition: {git: {url: \"https://git.example.com/team/app.git\", path: ecs/svc.yaml}}\nstrategy: {type: rolling}\n")
+    write("pipeline", "git-hostile.yaml", "pipeline: web\nconnector: aws-prod\ncluster: c\nmanifests:\n"
+          "  taskDefinition: {git: {url: \"--upload-pack=touch /tmp/pwned\", ref: \"-x\", path: ../td.yaml}}\n"
+          "  serviceDefinition: {path: /dev/zero}\nstrategy: {type: canary}\n")
+
+
+def connectors():
+    for f in sorted((ROOT / "Config" / "examples" / "connectors").glob("*.yaml")):
+        write("connector", f.name, f.read_text())
+    write("connector", "registry-token-hosts.yaml", "name: hub\ntype: dockerRegistry\nurl: https://registry-1.docker.io\n"
+          "username: me\npasswordSecret: hub-token\ntokenHosts: [auth.docker.io]\ndelegateSelectors: [ecs]\n")
+    write("connector", "hostile.yaml", "name: x\ntype: aws\nregion: us-east-1\nendpoint: \"file:///etc/passwd\"\n"
+          "credentials: {kind: assumeRole, roleArn: \"arn:aws:iam::1:role/r\", source: {kind: assumeRole, roleArn: r}}\n")
+
+
 if __name__ == "__main__":
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
-    manifests(); configs(); protocol(); aws(); sigv4()
+    manifests(); configs(); protocol(); aws(); sigv4(); pipelines(); connectors()
     for d in sorted(CORPUS.iterdir()):
         print(f"{d.name}: {len(list(d.iterdir()))} seeds")

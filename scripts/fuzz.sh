@@ -4,27 +4,27 @@
 # executions and findings per target, and fails if any target crashed, hung or ran out of memory.
 #
 #   FUZZ_SECONDS=N      seconds per target (default 60)
-#   FUZZ_TARGETS="..."  a subset of: manifest config protocol aws-response sigv4
+#   FUZZ_TARGETS="..."  a subset of: manifest config protocol aws-response sigv4 pipeline connector
 #   FUZZ_JOBS=N         libFuzzer fork jobs per target (default 1: one fuzzer process at a time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
 
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-manifest config protocol aws-response sigv4}
+targets=${FUZZ_TARGETS:-manifest config protocol aws-response sigv4 pipeline connector}
 jobs=${FUZZ_JOBS:-1}
 build_flags=(--scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address)
 
 product() {
     case $1 in
         manifest) echo ManifestFuzzer ;; config) echo ConfigFuzzer ;; protocol) echo ProtocolFuzzer ;;
-        aws-response) echo AWSResponseFuzzer ;; sigv4) echo SigV4Fuzzer ;;
-        *) echo "unknown fuzz target '$1' (known: manifest config protocol aws-response sigv4)" >&2; exit 2 ;;
+        aws-response) echo AWSResponseFuzzer ;; sigv4) echo SigV4Fuzzer ;; pipeline) echo PipelineFuzzer ;; connector) echo ConnectorFuzzer ;;
+        *) echo "unknown fuzz target '$1' (known: manifest config protocol aws-response sigv4 pipeline connector)" >&2; exit 2 ;;
     esac
 }
 # Inputs bigger than any seed by a margin: the YAML and XML parsers get room, the signer's lines stay short.
 max_len() {
-    case $1 in manifest | aws-response) echo 8192 ;; config | protocol) echo 4096 ;; sigv4) echo 2048 ;; esac
+    case $1 in manifest | aws-response | pipeline) echo 8192 ;; config | protocol | connector) echo 4096 ;; sigv4) echo 2048 ;; esac
 }
 
 for t in $targets; do

@@ -13,6 +13,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable, Codable {
     case awsResponse = "aws-response"
     /// The SigV4 canonical request and signature of an arbitrary request.
     case sigv4
+    /// `PipelineFile.parse` and the plan it expands to.
+    case pipeline
+    /// `ConnectorFile.parse`: the manager's connector files.
+    case connector
 
     /// The function that runs one input; it must return normally whatever the input.
     public var entry: @Sendable ([UInt8]) -> Void {
@@ -22,6 +26,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable, Codable {
         case .protocol: return fuzzProtocol
         case .awsResponse: return fuzzAWSResponse
         case .sigv4: return fuzzSigV4
+        case .pipeline: return fuzzPipeline
+        case .connector: return fuzzConnector
         }
     }
 
@@ -33,6 +39,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable, Codable {
         case .protocol: return "ProtocolFuzzer"
         case .awsResponse: return "AWSResponseFuzzer"
         case .sigv4: return "SigV4Fuzzer"
+        case .pipeline: return "PipelineFuzzer"
+        case .connector: return "ConnectorFuzzer"
         }
     }
 }

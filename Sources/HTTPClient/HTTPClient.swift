@@ -21,14 +21,24 @@ public final class HTTPClient: Sendable {
 
     /// Sends a request and returns the final response; throws `HTTPClientError`
     /// when no response arrives, `CancellationError` when the task is cancelled.
+    ///
+    /// Cancellation wins a race with a failure: a transfer that fails after
+    /// (or while) its task was cancelled, say with "Empty reply from server"
+    /// as the connection is torn down, throws `CancellationError`, never a
+    /// transport error the retry logic would take as transient.
     public func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         let id = loop.nextID()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPClientResponse, Error>) in
-                loop.submit(id: id, request: request, continuation: continuation)
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPClientResponse, Error>) in
+                    loop.submit(id: id, request: request, continuation: continuation)
+                }
+            } onCancel: {
+                loop.cancel(id: id)
             }
-        } onCancel: {
-            loop.cancel(id: id)
+        } catch let error as HTTPClientError where Task.isCancelled {
+            _ = error
+            throw CancellationError()
         }
     }
 

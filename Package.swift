@@ -143,7 +143,9 @@ let package = Package(
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "Manifests"]),
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol", "StatusServer", "SQLiteSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "TestSupport"]),
+        .testTarget(
+            name: "ManagerTests",
+            dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),
         .testTarget(
             name: "IntegrationTests",

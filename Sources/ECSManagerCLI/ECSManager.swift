@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Directory for the SQLite database (or give --database).") var data: String?
     @Option(help: "PostgreSQL database instead of SQLite: postgres://USER@HOST:PORT/DB[?sslmode=disable|prefer|require|verify-ca|verify-full&sslrootcert=FILE]; several replicas may share it.") var database: String?
     @Option(name: .customLong("database-password-file"), help: "File holding the PostgreSQL password (first line, mode 0600); never put it in the URL.") var databasePasswordFile: String?
-    @Option(name: .customLong("database-connections"), help: "PostgreSQL connections this replica keeps at most (2 to 100).") var databaseConnections: Int = 8
+    @Option(name: .customLong("database-connections"), help: "PostgreSQL connections this replica keeps at most (2 to 100).") var databaseConnections: Int = 24
     @Option(name: .customLong("token-file"), help: "File holding the bootstrap admin key (it may also act as any delegate); other tokens come from ecs-manager token create.") var tokenFile: String
     @Option(name: .customLong("port-file"), help: "Write the bound port to this file once listening.") var portFile: String?
     @Option(help: "Heartbeat interval handed to delegates, seconds (1 to 300).") var heartbeatSeconds: Double = 10
@@ -96,13 +96,13 @@ struct Serve: AsyncParsableCommand {
 
     /// The store the flags name: SQLite in `--data`, or PostgreSQL at `--database` with the password file's password.
     /// `listen` names the replica (host and port, the same across its restarts) unless it asks for any free port.
-    func store(listen: String, logger: Logger) throws -> any ManagerRepository & AccessRepository {
+    func store(listen: String, logger: Logger) async throws -> any ManagerRepository & AccessRepository {
         guard let database else { return try ManagerStore.open(directory: data ?? ".") }
         let url = try DatabaseURL(database)
         let password = try databasePasswordFile.map { try DatabaseURL.password(fromFile: $0) }
         let replicaId = listen.hasSuffix(":0") ? nil : "\(ProcessInfo.processInfo.hostName) \(listen)"
         logger.info("using PostgreSQL", metadata: ["database": "\(url)", "replica": "\(replicaId ?? "(new at each start)")"])
-        return try PostgresStore(url: url, password: password, connections: databaseConnections, replicaId: replicaId, logger: logger)
+        return try await PostgresStore(url: url, password: password, connections: databaseConnections, replicaId: replicaId, logger: logger)
     }
 
     func run() async throws {
@@ -132,7 +132,7 @@ struct Serve: AsyncParsableCommand {
         }
         let store: any ManagerRepository & AccessRepository
         do {
-            store = try self.store(listen: listen, logger: logger)
+            store = try await self.store(listen: listen, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

@@ -21,6 +21,6 @@ struct AuditController: Sendable {
             }
             since = date
         }
-        return try json(try context.access.audit(since: since, limit: limit))
+        return try await json(try context.access.audit(since: since, limit: limit))
     }
 }

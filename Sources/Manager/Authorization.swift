@@ -11,8 +11,8 @@ struct Authorization: RouterMiddleware {
     /// Authenticates, authorizes, then runs the handler with the caller in the context; API errors become JSON answers.
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
-            let principal = try authorizer.principal(authorization: request.headers[.authorization])
-            try authorizer.authorize(principal, method: request.method, endpoint: context.endpointPath, parameters: context.parameters)
+            let principal = try await authorizer.principal(authorization: request.headers[.authorization])
+            try await authorizer.authorize(principal, method: request.method, endpoint: context.endpointPath, parameters: context.parameters)
             var context = context
             context.principal = principal
             return try await next(request, context)
@@ -40,7 +40,7 @@ final class Authorizer: Sendable {
     }
 
     /// The caller named by an `Authorization: Bearer TOKEN` header, or a 401 saying what is wrong.
-    func principal(authorization header: String?) throws -> Principal {
+    func principal(authorization header: String?) async throws -> Principal {
         let prefix = "Bearer "
         guard let header, header.hasPrefix(prefix), header.utf8.count - prefix.utf8.count <= TokenValue.maxBytes else {
             throw APIError(.unauthorized, "unauthorized", "missing or wrong bearer token (send Authorization: Bearer TOKEN)")
@@ -48,7 +48,7 @@ final class Authorizer: Sendable {
         let token = String(header.dropFirst(prefix.count))
         let hash = TokenValue.hash(token)
         if constantTimeEqual(Array(hash.utf8), bootstrapHash) { return .bootstrap }
-        guard !token.isEmpty, let info = try access.token(hash: hash) else {
+        guard !token.isEmpty, let info = try await access.token(hash: hash) else {
             throw APIError(.unauthorized, "unauthorized", "missing or wrong bearer token (send Authorization: Bearer TOKEN)")
         }
         if let revoked = info.revokedAt {
@@ -62,15 +62,15 @@ final class Authorizer: Sendable {
     }
 
     /// A 401 when `principal`'s token has been revoked since the request began (long polls ask again on every wake).
-    func recheck(_ principal: Principal?) throws {
+    func recheck(_ principal: Principal?) async throws {
         guard let principal, principal.role != .bootstrap else { return }
-        if let info = try access.token(named: principal.name), let revoked = info.revokedAt {
+        if let info = try await access.token(named: principal.name), let revoked = info.revokedAt {
             throw APIError(.unauthorized, "unauthorized", "token '\(info.name)' was revoked at \(ISO8601Millis.string(from: revoked)); ask an admin for a new one")
         }
     }
 
     /// Refuses (403) a call the route's rule does not allow `principal`, naming what it needs.
-    func authorize(_ principal: Principal, method: HTTPRequest.Method, endpoint: String?, parameters: Parameters) throws {
+    func authorize(_ principal: Principal, method: HTTPRequest.Method, endpoint: String?, parameters: Parameters) async throws {
         let rule = RoutePermissions.rule(method: method, endpoint: endpoint)
         let call = "\(method.rawValue) \(endpoint ?? "")"
         guard principal.may(rule.permission) else {
@@ -81,19 +81,19 @@ final class Authorizer: Sendable {
         case .none:
             return
         case .delegateInPath:
-            let owner = try access.delegateTokenName(id)
+            let owner = try await access.delegateTokenName(id)
             if owner == principal.name { return }
             // An unknown delegate is answered by the route (404: register again).
-            if owner == nil, try repository.delegate(id) == nil { return }
+            if owner == nil, try await repository.delegate(id) == nil { return }
             throw APIError(.forbidden, "forbidden", "delegate \(id) did not register with \(principal.roleDescription)")
         case .taskLeaseInPath:
-            guard let task = try repository.task(id) else { return }
-            if let holder = task.delegateId, try access.delegateTokenName(holder) == principal.name { return }
+            guard let task = try await repository.task(id) else { return }
+            if let holder = task.delegateId, try await access.delegateTokenName(holder) == principal.name { return }
             throw APIError(.forbidden, "forbidden", "task \(id) is not leased to a delegate that registered with \(principal.roleDescription)")
         }
     }
 
-    /// Writes the token's last use, at most once per `touchInterval`; a failed write is not the caller's problem.
+    /// Writes the token's last use, at most once per `touchInterval`, off the request's path: a slow or failed write is not the caller's problem.
     private func touch(_ name: String) {
         let now = Date()
         let due = lastWritten.withLock { written -> Bool in
@@ -101,7 +101,10 @@ final class Authorizer: Sendable {
             written[name] = now
             return true
         }
-        if due { try? access.touchToken(name, now: now) }
+        if due {
+            let access = self.access
+            Task { try? await access.touchToken(name, now: now) }
+        }
     }
 
     /// What a permission takes, for the 403 message.

@@ -8,8 +8,8 @@ struct ConnectorsController: Sendable {
 
     /// Adds the routes under `/v1`.
     func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
-        v1.get("connectors") { _, _ in try json(try context.repository.connectors()) }
-        v1.get("connectors/:name") { _, ctx in try json(try record(try name(ctx))) }
+        v1.get("connectors") { _, _ in try await json(try context.repository.connectors()) }
+        v1.get("connectors/:name") { _, ctx in try await json(try record(try name(ctx))) }
         v1.put("connectors/:name", use: put)
         v1.delete("connectors/:name", use: delete)
         v1.post("connectors/:name/test", use: test)
@@ -28,34 +28,34 @@ struct ConnectorsController: Sendable {
         guard connector.name == name else {
             throw APIError(.badRequest, "invalid", "member 'name' is '\(connector.name)' but the path names '\(name)'")
         }
-        let created = try context.repository.putConnector(connector, now: Date())
-        context.audit(ctx, AuditAction.connectorApply, name, created ? "created" : "updated")
+        let created = try await context.repository.putConnector(connector, now: Date())
+        await context.audit(ctx, AuditAction.connectorApply, name, created ? "created" : "updated")
         context.logger.info(created ? "connector created" : "connector updated", metadata: ["connector": "\(name)", "delegateSelectors": "\(connector.delegateSelectors)"])
-        return try json(try record(name), status: created ? .created : .ok)
+        return try await json(try record(name), status: created ? .created : .ok)
     }
 
     /// `DELETE /v1/connectors/{name}`; queued tasks keep the copy they were submitted with.
     func delete(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let name = try name(ctx)
-        guard try context.repository.deleteConnector(name) else { throw notFound(name) }
-        context.audit(ctx, AuditAction.connectorDelete, name)
+        guard try await context.repository.deleteConnector(name) else { throw notFound(name) }
+        await context.audit(ctx, AuditAction.connectorDelete, name)
         context.logger.info("connector deleted", metadata: ["connector": "\(name)"])
         return try json(["status": "deleted"])
     }
 
     /// `POST /v1/connectors/{name}/test`: queues the kind's validation task (`aws.validate`, `docker.validate`) with the connector (201), or 409 naming the tags no connected delegate has.
     func test(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
-        let connector = try record(try name(ctx)).connector
+        let connector = try await record(try name(ctx)).connector
         let type = connector.type.validationTaskType
-        let delegates = try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
+        let delegates = try await context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
         let connected = delegates.filter { $0.state == DelegateState.connected.rawValue }
         guard connected.contains(where: { Selectors.satisfied(connector.delegateSelectors, by: $0.tags) }) else {
             let why = WaitingReason.reason(selectors: connector.delegateSelectors, type: type, connectorName: connector.name, delegates: delegates)
             throw APIError(.conflict, "no_matching_delegate", "cannot test connector \(connector.name): \(why)")
         }
         let submission = TaskSubmission(SubmitTaskRequest(type: type, selectors: [], payload: .emptyObject, timeoutSeconds: 300), connectorName: connector.name)
-        let report = try context.dispatcher.submit(submission)
-        context.audit(ctx, AuditAction.connectorTest, connector.name, "task=\(report.taskId)")
+        let report = try await context.dispatcher.submit(submission)
+        await context.audit(ctx, AuditAction.connectorTest, connector.name, "task=\(report.taskId)")
         context.wakePollers()
         return try json(report, status: .created)
     }
@@ -68,8 +68,8 @@ struct ConnectorsController: Sendable {
     }
 
     /// The stored connector `name`, or a 404.
-    private func record(_ name: String) throws -> ConnectorRecord {
-        guard let r = try context.repository.connector(name) else { throw notFound(name) }
+    private func record(_ name: String) async throws -> ConnectorRecord {
+        guard let r = try await context.repository.connector(name) else { throw notFound(name) }
         return r
     }
 

@@ -12,7 +12,7 @@ struct DelegatesController: Sendable {
         v1.post("delegates/:id/heartbeat", use: heartbeat)
         v1.get("delegates/:id/tasks/next", use: next)
         v1.post("delegates/:id/unregister", use: unregister)
-        v1.get("delegates") { _, _ in try json(try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)) }
+        v1.get("delegates") { _, _ in try await json(try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)) }
     }
 
     /// `POST /v1/delegates/register`.
@@ -20,11 +20,11 @@ struct DelegatesController: Sendable {
         let settings = context.settings
         let r: RegisterRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
         try RequestRules.check(r)
-        try checkRegistration(r, by: ctx.principal)
-        let registration = try context.repository.register(r, now: Date())
+        try await checkRegistration(r, by: ctx.principal)
+        let registration = try await context.repository.register(r, now: Date())
         let id = registration.delegateId
-        try context.access.bindDelegate(id, tokenName: ctx.principal?.name ?? Principal.bootstrapName)
-        context.audit(ctx, AuditAction.delegateRegister, id, "name=\(r.name) tags=\(r.tags.joined(separator: ","))")
+        try await context.access.bindDelegate(id, tokenName: ctx.principal?.name ?? Principal.bootstrapName)
+        await context.audit(ctx, AuditAction.delegateRegister, id, "name=\(r.name) tags=\(r.tags.joined(separator: ","))")
         // Polls parked by an earlier process of this instance see the new generation and end.
         context.notifier.notify(key: ManagerContext.delegateKey(id))
         if !registration.requeued.isEmpty {
@@ -42,9 +42,9 @@ struct DelegatesController: Sendable {
         let id = try ctx.parameters.require("id")
         let hb: HeartbeatRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         try RequestRules.check(hb)
-        _ = try knownDelegate(id)
-        try context.repository.touch(delegateId: id, heartbeat: hb, now: Date())
-        let (renewed, cancel) = try context.repository.renew(delegateId: id, running: hb.running, leaseSeconds: context.settings.leaseSeconds, now: Date())
+        _ = try await knownDelegate(id)
+        try await context.repository.touch(delegateId: id, heartbeat: hb, now: Date())
+        let (renewed, cancel) = try await context.repository.renew(delegateId: id, running: hb.running, leaseSeconds: context.settings.leaseSeconds, now: Date())
         return try json(HeartbeatResponse(renewed: renewed, cancel: cancel, drain: false))
     }
 
@@ -54,16 +54,16 @@ struct DelegatesController: Sendable {
         let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...120, fallback: context.settings.pollWaitSeconds), to: 0...120)
         var generation: Int64?
         let answer: Response? = try await context.notifier.poll(key: ManagerContext.delegateKey(id), until: .now + wait) { last in
-            let delegate = try knownDelegate(id)
+            let delegate = try await knownDelegate(id)
             // A token revoked while this poll was parked: the delegate hears 401 now, not a task.
-            try context.authorizer.recheck(ctx.principal)
+            try await context.authorizer.recheck(ctx.principal)
             // A newer registration of the same instance, or shutdown: this poll's process is gone or going.
             if context.notifier.isShutDown || (generation.map { $0 != delegate.generation } ?? false) { return Response(status: .noContent) }
             // Seen once per poll, when it arrives (heartbeats keep a parked one fresh): a wake-up goes straight to the lease,
             // one SQLite commit sooner.
-            if generation == nil { try context.repository.touch(delegateId: id, heartbeat: nil, now: Date()) }
+            if generation == nil { try await context.repository.touch(delegateId: id, heartbeat: nil, now: Date()) }
             generation = delegate.generation
-            if delegate.state != .draining, let envelope = try context.dispatcher.lease(for: delegate, leaseSeconds: context.settings.leaseSeconds) {
+            if delegate.state != .draining, let envelope = try await context.dispatcher.lease(for: delegate, leaseSeconds: context.settings.leaseSeconds) {
                 context.logger.debug("task leased", metadata: ["task": "\(envelope.taskId)", "delegate": "\(id)"])
                 return try json(envelope)
             }
@@ -77,15 +77,15 @@ struct DelegatesController: Sendable {
         let id = try ctx.parameters.require("id")
         let body: UnregisterRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         try RequestRules.check(body)
-        _ = try knownDelegate(id)
-        try context.repository.unregister(delegateId: id)
-        context.audit(ctx, AuditAction.delegateUnregister, id, body.reason)
+        _ = try await knownDelegate(id)
+        try await context.repository.unregister(delegateId: id)
+        await context.audit(ctx, AuditAction.delegateUnregister, id, body.reason)
         context.logger.info("delegate unregistered", metadata: ["delegate": "\(id)", "reason": "\(body.reason)"])
         return try json(["status": "unregistered"])
     }
 
     /// Refuses (403) a delegate token registering with a tag outside its allowed tags, or an instance another token registered.
-    private func checkRegistration(_ r: RegisterRequest, by principal: Principal?) throws {
+    private func checkRegistration(_ r: RegisterRequest, by principal: Principal?) async throws {
         guard let principal, case .delegate(let allowed) = principal.role else { return }
         if let allowed {
             let outside = r.tags.filter { !allowed.contains($0) }
@@ -96,7 +96,7 @@ struct DelegatesController: Sendable {
             }
         }
         // Moving a delegate from the bootstrap key to its own token is allowed; taking over another delegate token's is not.
-        if let owner = try context.access.delegateTokenName(instanceId: r.instanceId), owner != principal.name, owner != Principal.bootstrapName {
+        if let owner = try await context.access.delegateTokenName(instanceId: r.instanceId), owner != principal.name, owner != Principal.bootstrapName {
             throw APIError(
                 .forbidden, "forbidden",
                 "this delegate instance registered with another delegate token; a delegate token may not take over another token's delegate (use a new state_dir)")
@@ -104,8 +104,8 @@ struct DelegatesController: Sendable {
     }
 
     /// The delegate `id`, or a 404 telling it to register again.
-    private func knownDelegate(_ id: String) throws -> DelegateRow {
-        guard let d = try context.repository.delegate(id) else {
+    private func knownDelegate(_ id: String) async throws -> DelegateRow {
+        guard let d = try await context.repository.delegate(id) else {
             throw APIError(.notFound, "unknown_delegate", "no delegate \(id); register again")
         }
         return d

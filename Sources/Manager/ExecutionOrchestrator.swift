@@ -22,9 +22,9 @@ struct ExecutionOrchestrator: Service {
         while !Task.isCancelledOrShuttingDown {
             let ticket = context.notifier.arm(key: Self.wakeKey)
             // One execution that cannot be driven (a row that no longer decodes) must not stall the others.
-            for id in (try? executions.activeExecutionIds()) ?? [] {
+            for id in await (try? executions.activeExecutionIds()) ?? [] {
                 do {
-                    try drive(id)
+                    try await drive(id)
                 } catch {
                     context.logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
                 }
@@ -35,15 +35,15 @@ struct ExecutionOrchestrator: Service {
     }
 
     /// Advances one execution as far as it can go now.
-    func drive(_ id: String) throws {
-        try gate.withExecution(id, in: executions) { engine in
+    func drive(_ id: String) async throws {
+        try await gate.withExecution(id, in: executions) { engine in
             var changed = false
             for _ in 0..<64 {
                 switch engine.next() {
                 case .submit(let s):
                     let request = SubmitTaskRequest(type: s.type, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
                     do {
-                        let report = try context.dispatcher.submit(TaskSubmission(request, connectorName: engine.plan.connector, artifactConnectorName: engine.plan.artifactConnector))
+                        let report = try await context.dispatcher.submit(TaskSubmission(request, connectorName: engine.plan.connector, artifactConnectorName: engine.plan.artifactConnector))
                         engine.started(key: s.key, taskId: report.taskId)
                         context.logger.info("execution step submitted", metadata: ["execution": "\(id)", "step": "\(s.name)", "task": "\(report.taskId)"])
                         context.wakePollers()
@@ -53,11 +53,11 @@ struct ExecutionOrchestrator: Service {
                         engine.finished(key: s.key, .init(status: .failed, error: "the manager could not submit \(s.name): \(why)"))
                     }
                     // Saved at once: a restarted manager must know the task exists (and nothing is left to save).
-                    try executions.saveExecution(id: id, engine: engine, now: Date())
+                    try await executions.saveExecution(id: id, engine: engine, now: Date())
                     changed = false
                 case .wait:
                     guard let run = engine.runs.last, let taskId = run.taskId else { return changed }
-                    guard let task = try context.repository.task(taskId) else {
+                    guard let task = try await context.repository.task(taskId) else {
                         // The task row is gone (a database restored from an older backup): the step cannot end otherwise.
                         engine.finished(key: run.key, .init(status: .failed, error: "task \(taskId) of \(run.name) no longer exists in the manager"))
                         changed = true
@@ -78,20 +78,62 @@ struct ExecutionOrchestrator: Service {
     }
 }
 
-/// Serialises changes to one execution (the orchestrator, cancel and rollback requests) in this process, and across replicas
-/// through the repository's execution lock (an advisory lock on PostgreSQL).
+/// Serialises changes to one execution (the orchestrator, cancel and rollback requests): per execution in this process, without blocking a thread,
+/// and across replicas through the repository's execution lock (an advisory lock on PostgreSQL).
+///
+/// Changes to different executions never wait for each other; a waiter for
+/// a busy execution suspends (first come, first served) instead of holding a
+/// thread or a process-wide lock.
 final class ExecutionGate: Sendable {
-    private let lock = Mutex(())
+    /// The executions being changed, each with the callers waiting for it.
+    private let held = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
 
     /// Loads the execution, lets `body` change its engine, and saves it when `body` returns true.
-    func withExecution(_ id: String, in executions: any ExecutionRepository, _ body: (inout ExecutionEngine) throws -> Bool) throws {
-        try lock.withLock { _ in
-            try executions.withExecutionLock(id) {
-                guard var stored = try executions.execution(id) else { return }
-                if try body(&stored.engine) {
-                    try executions.saveExecution(id: id, engine: stored.engine, now: Date())
+    func withExecution(_ id: String, in executions: any ExecutionRepository, _ body: (inout ExecutionEngine) async throws -> Bool) async throws {
+        await acquire(id)
+        do {
+            try await executions.withExecutionLock(id) {
+                guard var stored = try await executions.execution(id) else { return }
+                if try await body(&stored.engine) {
+                    try await executions.saveExecution(id: id, engine: stored.engine, now: Date())
                 }
             }
+        } catch {
+            release(id)
+            throw error
         }
+        release(id)
+    }
+
+    /// How many executions are held or waited for (for tests: nothing is left behind).
+    var heldCount: Int { held.withLock { $0.count } }
+
+    /// Waits until no other caller of this process changes execution `id`, then holds it.
+    private func acquire(_ id: String) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now: Bool = held.withLock { h in
+                if h[id] == nil {
+                    h[id] = []
+                    return true
+                }
+                h[id, default: []].append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Hands execution `id` to its next waiter, or lets it go.
+    private func release(_ id: String) {
+        let next: CheckedContinuation<Void, Never>? = held.withLock { h in
+            guard var waiters = h[id], !waiters.isEmpty else {
+                h[id] = nil
+                return nil
+            }
+            let first = waiters.removeFirst()
+            h[id] = waiters
+            return first
+        }
+        next?.resume()
     }
 }

@@ -8,22 +8,22 @@ import Pipelines
 /// implements it beside the rest; the contract suite covers both.
 public protocol ExecutionRepository: Sendable {
     /// Stores a new execution.
-    func createExecution(id: String, engine: ExecutionEngine, now: Date) throws
+    func createExecution(id: String, engine: ExecutionEngine, now: Date) async throws
     /// One execution: its engine, when it started and ended.
-    func execution(_ id: String) throws -> StoredExecution?
+    func execution(_ id: String) async throws -> StoredExecution?
     /// The most recent executions, newest first.
-    func executions(limit: Int) throws -> [StoredExecution]
+    func executions(limit: Int) async throws -> [StoredExecution]
     /// The ids of executions still running (deploying or rolling back), oldest first.
-    func activeExecutionIds() throws -> [String]
+    func activeExecutionIds() async throws -> [String]
     /// Saves the engine's new state (and the end time once it is over).
-    func saveExecution(id: String, engine: ExecutionEngine, now: Date) throws
+    func saveExecution(id: String, engine: ExecutionEngine, now: Date) async throws
     /// Runs `body` while no other manager process changes execution `id` (replicas sharing a database); one process alone needs no lock.
-    func withExecutionLock<T>(_ id: String, _ body: () throws -> T) throws -> T
+    func withExecutionLock<T>(_ id: String, _ body: () async throws -> T) async throws -> T
 }
 
 extension ExecutionRepository {
     /// A store only one process uses (SQLite): `ExecutionGate` already serialises the process's changes.
-    public func withExecutionLock<T>(_ id: String, _ body: () throws -> T) throws -> T { try body() }
+    public func withExecutionLock<T>(_ id: String, _ body: () async throws -> T) async throws -> T { try await body() }
 }
 
 /// An execution as stored.
@@ -55,31 +55,31 @@ extension ManagerStore: ExecutionRepository {
         }
     }
 
-    public func createExecution(id: String, engine: ExecutionEngine, now: Date) throws {
-        try db.write { db in
+    public func createExecution(id: String, engine: ExecutionEngine, now: Date) async throws {
+        try await db.write { db in
             try db.execute(
                 sql: "INSERT INTO executions (id, pipeline, phase, engine, createdAt) VALUES (?,?,?,?,?)",
                 arguments: [id, engine.plan.pipeline, engine.phase.rawValue, try jsonString(engine), now.timeIntervalSince1970])
         }
     }
 
-    public func execution(_ id: String) throws -> StoredExecution? {
-        try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM executions WHERE id=?", arguments: [id]).map(Self.storedExecution) }
+    public func execution(_ id: String) async throws -> StoredExecution? {
+        try await db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM executions WHERE id=?", arguments: [id]).map(Self.storedExecution) }
     }
 
-    public func executions(limit: Int) throws -> [StoredExecution] {
-        try db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM executions ORDER BY createdAt DESC LIMIT ?", arguments: [limit]).map(Self.storedExecution) }
+    public func executions(limit: Int) async throws -> [StoredExecution] {
+        try await db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM executions ORDER BY createdAt DESC LIMIT ?", arguments: [limit]).map(Self.storedExecution) }
     }
 
-    public func activeExecutionIds() throws -> [String] {
-        try db.read { db in
+    public func activeExecutionIds() async throws -> [String] {
+        try await db.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM executions WHERE phase IN ('deploying', 'rollingBack') ORDER BY createdAt")
         }
     }
 
-    public func saveExecution(id: String, engine: ExecutionEngine, now: Date) throws {
+    public func saveExecution(id: String, engine: ExecutionEngine, now: Date) async throws {
         let over = engine.phase.isOver
-        try db.write { db in
+        try await db.write { db in
             try db.execute(
                 sql: "UPDATE executions SET phase=?, engine=?, finishedAt=CASE WHEN ? THEN COALESCE(finishedAt, ?) ELSE NULL END WHERE id=?",
                 arguments: [engine.phase.rawValue, try jsonString(engine), over, now.timeIntervalSince1970, id])

@@ -23,8 +23,8 @@ struct ExecutionsController: Sendable {
         let body: StartExecutionRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         let plan = body.plan
         if let why = plan.problem { throw APIError(.badRequest, "invalid", why) }
-        _ = try context.dispatcher.storedConnectors(plan.connector, artifact: plan.artifactConnector)
-        let known = try context.repository.knownTaskTypes()
+        _ = try await context.dispatcher.storedConnectors(plan.connector, artifact: plan.artifactConnector)
+        let known = try await context.repository.knownTaskTypes()
         for step in plan.steps {
             for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type) {
                 throw APIError(.badRequest, "invalid", "step \(step.name) needs task type \(type), which no delegate has ever registered: start a delegate that runs it (an ecs-delegate of this version), then run the pipeline again")
@@ -35,37 +35,37 @@ struct ExecutionsController: Sendable {
         }
         let id = "exec-" + UUID().uuidString.lowercased()
         let now = Date()
-        try executions.createExecution(id: id, engine: ExecutionEngine(plan: plan), now: now)
+        try await executions.createExecution(id: id, engine: ExecutionEngine(plan: plan), now: now)
         context.logger.info("execution started", metadata: ["execution": "\(id)", "pipeline": "\(plan.pipeline)"])
-        context.audit(ctx, AuditAction.executionRun, id, "pipeline=\(plan.pipeline)")
+        await context.audit(ctx, AuditAction.executionRun, id, "pipeline=\(plan.pipeline)")
         context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
-        guard let stored = try executions.execution(id) else { throw APIError(.internalServerError, "internal", "execution vanished") }
+        guard let stored = try await executions.execution(id) else { throw APIError(.internalServerError, "internal", "execution vanished") }
         return try json(stored.report, status: .created)
     }
 
     /// `GET /v1/executions?limit=N`: newest first.
     func list(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let limit = try req.queryNumber("limit", in: 1...1000, fallback: 100)
-        return try json(try executions.executions(limit: limit).map(\.report))
+        return try await json(try executions.executions(limit: limit).map(\.report))
     }
 
     /// `GET /v1/executions/{id}`.
     func get(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
-        try json(try stored(ctx).report)
+        try await json(try stored(ctx).report)
     }
 
     /// `POST /v1/executions/{id}/cancel`: the running task is cancelled and what ran is rolled back.
     func cancel(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
-        let id = try stored(ctx).id
+        let id = try await stored(ctx).id
         var refused: String?
-        try gate.withExecution(id, in: executions) { engine in
+        try await gate.withExecution(id, in: executions) { engine in
             guard !engine.phase.isOver else {
                 refused = "execution \(id) already finished: \(engine.phase.rawValue) (start a new one with ecs-manager run)"
                 return false
             }
             var stillRunning = false
             if let running = engine.runs.last, running.outcome == nil, let taskId = running.taskId, !taskId.isEmpty {
-                switch try context.repository.requestCancel(taskId: taskId, now: Date()) {
+                switch try await context.repository.requestCancel(taskId: taskId, now: Date()) {
                 case .requested: stillRunning = true  // its delegate stops it; the rollback waits for its result
                 case .cancelled: context.dispatcher.finished(taskId)
                 case .notFound, .alreadyFinished: break
@@ -76,16 +76,16 @@ struct ExecutionsController: Sendable {
             return true
         }
         if let refused { throw APIError(.conflict, "already_finished", refused) }
-        context.audit(ctx, AuditAction.executionCancel, id)
+        await context.audit(ctx, AuditAction.executionCancel, id)
         context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
-        return try json(try stored(ctx).report)
+        return try await json(try stored(ctx).report)
     }
 
     /// `POST /v1/executions/{id}/rollback`: a succeeded execution rolled back by hand, from the kept snapshots.
     func rollback(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
-        let id = try stored(ctx).id
+        let id = try await stored(ctx).id
         var refused: String?
-        try gate.withExecution(id, in: executions) { engine in
+        try await gate.withExecution(id, in: executions) { engine in
             guard engine.requestRollback(reason: "rolled back by hand") else {
                 refused = !engine.phase.isOver
                     ? "execution \(id) is still running (\(engine.phase.rawValue)): cancel it to roll back what ran"
@@ -95,14 +95,14 @@ struct ExecutionsController: Sendable {
             return true
         }
         if let refused { throw APIError(.conflict, "not_rollbackable", refused) }
-        context.audit(ctx, AuditAction.executionRollback, id)
+        await context.audit(ctx, AuditAction.executionRollback, id)
         context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
-        return try json(try stored(ctx).report)
+        return try await json(try stored(ctx).report)
     }
 
-    private func stored(_ ctx: ManagerRequestContext) throws -> StoredExecution {
+    private func stored(_ ctx: ManagerRequestContext) async throws -> StoredExecution {
         let id = try ctx.parameters.require("id")
-        guard let e = try executions.execution(id) else { throw APIError(.notFound, "not_found", "no execution \(id)") }
+        guard let e = try await executions.execution(id) else { throw APIError(.notFound, "not_found", "no execution \(id)") }
         return e
     }
 }

@@ -14,10 +14,10 @@ struct LeaseSweeper: Service {
     func run() async throws {
         while !Task.isCancelledOrShuttingDown {
             do {
-                let changed = try repository.expireLeases()
+                let changed = try await repository.expireLeases()
                 if !changed.isEmpty {
                     logger.warning("leases expired", metadata: ["tasks": "\(changed)"])
-                    for id in changed where (try? repository.task(id))?.isFinished == true { dispatcher.finished(id) }
+                    for id in changed where await (try? repository.task(id))?.isFinished == true { dispatcher.finished(id) }
                     notifier.notifyAllDelegates()
                     for id in changed { notifier.notify(key: ManagerContext.taskKey(id)) }
                 }

@@ -5,13 +5,13 @@ extension WakeupBus {
     ///
     /// The ticket is armed before each attempt, so a change between the attempt
     /// and the wait is never lost. Nil when the last try did not answer either.
-    func poll<T>(key: String, until deadline: ContinuousClock.Instant, _ attempt: (_ last: Bool) throws -> T?) async throws -> T? {
+    func poll<T>(key: String, until deadline: ContinuousClock.Instant, _ attempt: (_ last: Bool) async throws -> T?) async throws -> T? {
         while true {
             let ticket = arm(key: key)
             let last = isShutDown || ContinuousClock.now >= deadline || Task.isCancelled
             let answer: T?
             do {
-                answer = try attempt(last)
+                answer = try await attempt(last)
             } catch {
                 ticket.cancel()
                 throw error

@@ -19,10 +19,10 @@ struct ManagerContext: Sendable {
     func wakePollers() { notifier.notifyAllDelegates() }
 
     /// Records in the audit trail that the request's caller did `action` to `target`; a failed write is logged, not answered.
-    func audit(_ ctx: ManagerRequestContext, _ action: String, _ target: String, _ detail: String? = nil) {
+    func audit(_ ctx: ManagerRequestContext, _ action: String, _ target: String, _ detail: String? = nil) async {
         let entry = AuditEntry(time: Date(), actor: Self.actor(ctx), action: action, target: target, detail: detail)
         do {
-            try access.recordAudit(entry)
+            try await access.recordAudit(entry)
         } catch {
             logger.error("cannot write the audit trail", metadata: ["action": "\(action)", "target": "\(target)", "actor": "\(entry.actor)", "error": "\(error)"])
         }

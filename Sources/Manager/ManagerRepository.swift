@@ -11,72 +11,72 @@ public protocol ManagerRepository: Sendable {
     // MARK: delegates
 
     /// Registers (or re-registers, by instance id) a delegate; requeues what an earlier process of it never started.
-    func register(_ r: RegisterRequest, now: Date) throws -> Registration
+    func register(_ r: RegisterRequest, now: Date) async throws -> Registration
     /// Every task type any delegate has ever registered.
-    func knownTaskTypes() throws -> Set<String>
+    func knownTaskTypes() async throws -> Set<String>
     /// A registered delegate's routing facts, or nil.
-    func delegate(_ id: String) throws -> DelegateRow?
+    func delegate(_ id: String) async throws -> DelegateRow?
     /// Marks a delegate seen (poll or heartbeat) and, for heartbeats, records its state.
-    func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) throws
+    func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) async throws
     /// Marks a delegate unregistered.
-    func unregister(delegateId: String) throws
+    func unregister(delegateId: String) async throws
     /// Every delegate, with its state as seen now.
-    func delegates(now: Date, staleAfter: TimeInterval) throws -> [DelegateInfo]
+    func delegates(now: Date, staleAfter: TimeInterval) async throws -> [DelegateInfo]
 
     // MARK: tasks
 
     /// Queues task `id`; `connector` is the stored connector it uses (its selectors already merged into `s.selectors`),
     /// `artifactConnector` the stored registry connector its artifact comes from; `audit`, if any, is recorded in the same
     /// transaction (one commit fewer before the task can be leased).
-    func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) throws
+    func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) async throws
     /// One task's report, or nil.
-    func task(_ id: String) throws -> TaskReport?
+    func task(_ id: String) async throws -> TaskReport?
     /// The most recent tasks, newest first.
-    func tasks(limit: Int) throws -> [TaskReport]
+    func tasks(limit: Int) async throws -> [TaskReport]
     /// Asks for a task to be cancelled.
-    func requestCancel(taskId: String, now: Date) throws -> CancelOutcome
+    func requestCancel(taskId: String, now: Date) async throws -> CancelOutcome
 
     // MARK: leases
 
     /// Leases the oldest queued task this delegate may run (nil when none, or when `delegate` is of an earlier generation).
-    func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) throws -> LeasedTask?
+    func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) async throws -> LeasedTask?
     /// Renews the leases a heartbeat lists; returns (renewed, cancel).
-    func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) throws -> ([String], [String])
+    func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String])
     /// Records a task's result once per lease; false when it was already recorded.
-    func finish(taskId: String, leaseId: String, result: TaskResult, now: Date) throws -> Bool
+    func finish(taskId: String, leaseId: String, result: TaskResult, now: Date) async throws -> Bool
     /// Requeues unstarted and fails started tasks whose lease ran out; returns their ids.
-    func expireLeases(now: Date) throws -> [String]
+    func expireLeases(now: Date) async throws -> [String]
     /// Extends every live lease by `seconds` (after a restart).
-    func extendLiveLeases(by seconds: TimeInterval, now: Date) throws
+    func extendLiveLeases(by seconds: TimeInterval, now: Date) async throws
 
     // MARK: logs
 
     /// Stores a batch of lines exactly once, in order.
-    func appendLogs(taskId: String, batch: LogBatch) throws -> LogAck
+    func appendLogs(taskId: String, batch: LogBatch) async throws -> LogAck
     /// Lines with seq after `after`.
-    func logs(taskId: String, after: Int64, limit: Int) throws -> [LogLine]
+    func logs(taskId: String, after: Int64, limit: Int) async throws -> [LogLine]
 
     // MARK: connectors
 
     /// Creates or replaces the connector with `connector.name`; true when it was created.
-    func putConnector(_ connector: Connector, now: Date) throws -> Bool
+    func putConnector(_ connector: Connector, now: Date) async throws -> Bool
     /// The stored connector named `name`, or nil.
-    func connector(_ name: String) throws -> ConnectorRecord?
+    func connector(_ name: String) async throws -> ConnectorRecord?
     /// Every stored connector, by name.
-    func connectors() throws -> [ConnectorRecord]
+    func connectors() async throws -> [ConnectorRecord]
     /// Deletes a connector; false when there was none.
-    func deleteConnector(_ name: String) throws -> Bool
+    func deleteConnector(_ name: String) async throws -> Bool
 
     // MARK: secrets (sealed values only)
 
     /// Creates or replaces a secret's sealed value; true when it was created.
-    func putSecret(_ name: String, sealed: Data, now: Date) throws -> Bool
+    func putSecret(_ name: String, sealed: Data, now: Date) async throws -> Bool
     /// A secret's sealed value, or nil.
-    func sealedSecret(_ name: String) throws -> Data?
+    func sealedSecret(_ name: String) async throws -> Data?
     /// Every secret's name and times, by name (never values).
-    func secrets() throws -> [SecretInfo]
+    func secrets() async throws -> [SecretInfo]
     /// Deletes a secret; false when there was none.
-    func deleteSecret(_ name: String) throws -> Bool
+    func deleteSecret(_ name: String) async throws -> Bool
 }
 
 /// What a registration did: the delegate's id, and the tasks it put back in the queue.

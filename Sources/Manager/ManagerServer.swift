@@ -49,7 +49,7 @@ public struct ManagerServer: Sendable {
         host: String, port: Int, handlesSignals: Bool = true,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        let app = try application(host: host, port: port, onListening: onListening)
+        let app = try await application(host: host, port: port, onListening: onListening)
         // Services shut down in reverse order: the watcher first, so waiters end before the server drains.
         let group = ServiceGroup(configuration: .init(
             services: [app, ShutdownWatcher(notifier: notifier, logger: logger)], gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
@@ -61,8 +61,8 @@ public struct ManagerServer: Sendable {
     }
 
     /// Builds the Hummingbird application bound to `host:port`; `onListening` gets the bound port.
-    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol & Service {
-        try repository.extendLiveLeases(by: settings.leaseSeconds, now: Date())
+    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> some ApplicationProtocol & Service {
+        try await repository.extendLiveLeases(by: settings.leaseSeconds, now: Date())
         let router = Router(context: ManagerRequestContext.self)
         router.add(middleware: Authorization(authorizer: context.authorizer))
         router.add(middleware: BodyLimit(maxBytes: settings.maxBodyBytes))

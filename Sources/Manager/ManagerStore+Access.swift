@@ -38,8 +38,8 @@ extension ManagerStore: AccessRepository {
     // MARK: tokens
 
     /// Stores a new token under `hash`; false when the name is taken (by a live or a revoked token).
-    public func createToken(_ info: TokenInfo, hash: String) throws -> Bool {
-        try db.write { db in
+    public func createToken(_ info: TokenInfo, hash: String) async throws -> Bool {
+        try await db.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE name=?", arguments: [info.name]) ?? false { return false }
             try db.execute(
                 sql: "INSERT INTO tokens (name, kind, scope, allowedTags, hash, createdAt) VALUES (?,?,?,?,?,?)",
@@ -50,30 +50,30 @@ extension ManagerStore: AccessRepository {
     }
 
     /// The token whose value hashes to `hash`, or nil.
-    public func token(hash: String) throws -> TokenInfo? {
-        try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash=?", arguments: [hash]).map(Self.tokenInfo) }
+    public func token(hash: String) async throws -> TokenInfo? {
+        try await db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash=?", arguments: [hash]).map(Self.tokenInfo) }
     }
 
     /// The token named `name`, or nil.
-    public func token(named name: String) throws -> TokenInfo? {
-        try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE name=?", arguments: [name]).map(Self.tokenInfo) }
+    public func token(named name: String) async throws -> TokenInfo? {
+        try await db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE name=?", arguments: [name]).map(Self.tokenInfo) }
     }
 
     /// Every token, by name.
-    public func tokens() throws -> [TokenInfo] {
-        try db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY name").map(Self.tokenInfo) }
+    public func tokens() async throws -> [TokenInfo] {
+        try await db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY name").map(Self.tokenInfo) }
     }
 
     /// Records that the token was used at `now`.
-    public func touchToken(_ name: String, now: Date) throws {
-        try db.write { db in
+    public func touchToken(_ name: String, now: Date) async throws {
+        try await db.write { db in
             try db.execute(sql: "UPDATE tokens SET lastUsedAt=? WHERE name=?", arguments: [now.timeIntervalSince1970, name])
         }
     }
 
     /// Revokes the token; its delegates are unregistered, their unstarted tasks requeued and their started ones failed (`token.revoked`).
-    public func revokeToken(_ name: String, now: Date) throws -> TokenRevocation? {
-        try db.write { db in
+    public func revokeToken(_ name: String, now: Date) async throws -> TokenRevocation? {
+        try await db.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE name=?", arguments: [name]) else { return nil }
             let before = try Self.tokenInfo(row)
             if before.revokedAt != nil {
@@ -125,8 +125,8 @@ extension ManagerStore: AccessRepository {
     // MARK: delegates' tokens
 
     /// Records that delegate `delegateId` registered with the token named `tokenName`.
-    public func bindDelegate(_ delegateId: String, tokenName: String) throws {
-        try db.write { db in
+    public func bindDelegate(_ delegateId: String, tokenName: String) async throws {
+        try await db.write { db in
             try db.execute(
                 sql: "INSERT INTO delegateTokens (delegateId, tokenName) VALUES (?,?) ON CONFLICT(delegateId) DO UPDATE SET tokenName=excluded.tokenName",
                 arguments: [delegateId, tokenName])
@@ -134,13 +134,13 @@ extension ManagerStore: AccessRepository {
     }
 
     /// The name of the token delegate `delegateId` registered with, or nil.
-    public func delegateTokenName(_ delegateId: String) throws -> String? {
-        try db.read { db in try String.fetchOne(db, sql: "SELECT tokenName FROM delegateTokens WHERE delegateId=?", arguments: [delegateId]) }
+    public func delegateTokenName(_ delegateId: String) async throws -> String? {
+        try await db.read { db in try String.fetchOne(db, sql: "SELECT tokenName FROM delegateTokens WHERE delegateId=?", arguments: [delegateId]) }
     }
 
     /// The name of the token the delegate with `instanceId` registered with, or nil.
-    public func delegateTokenName(instanceId: String) throws -> String? {
-        try db.read { db in
+    public func delegateTokenName(instanceId: String) async throws -> String? {
+        try await db.read { db in
             try String.fetchOne(
                 db, sql: "SELECT t.tokenName FROM delegates d JOIN delegateTokens t ON t.delegateId = d.id WHERE d.instanceId=?", arguments: [instanceId])
         }
@@ -149,8 +149,8 @@ extension ManagerStore: AccessRepository {
     // MARK: audit trail
 
     /// Appends an entry.
-    public func recordAudit(_ entry: AuditEntry) throws {
-        try db.write { db in try Self.insertAudit(entry, into: db) }
+    public func recordAudit(_ entry: AuditEntry) async throws {
+        try await db.write { db in try Self.insertAudit(entry, into: db) }
     }
 
     /// Appends an entry within the caller's transaction.
@@ -161,8 +161,8 @@ extension ManagerStore: AccessRepository {
     }
 
     /// The latest `limit` entries at or after `since`, oldest first.
-    public func audit(since: Date?, limit: Int) throws -> [AuditEntry] {
-        try db.read { db in
+    public func audit(since: Date?, limit: Int) async throws -> [AuditEntry] {
+        try await db.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM (SELECT * FROM audit WHERE time >= ? ORDER BY id DESC LIMIT ?) ORDER BY id",
                 arguments: [since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude, limit]

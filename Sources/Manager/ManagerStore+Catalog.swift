@@ -7,8 +7,8 @@ extension ManagerStore {
     // MARK: connectors
 
     /// Creates or replaces the connector with `connector.name`; true when it was created.
-    public func putConnector(_ connector: Connector, now: Date) throws -> Bool {
-        try db.write { db in
+    public func putConnector(_ connector: Connector, now: Date) async throws -> Bool {
+        try await db.write { db in
             let existed = try Bool.fetchOne(db, sql: "SELECT 1 FROM connectors WHERE name=?", arguments: [connector.name]) ?? false
             try db.execute(
                 sql: """
@@ -21,22 +21,22 @@ extension ManagerStore {
     }
 
     /// The stored connector named `name`, or nil.
-    public func connector(_ name: String) throws -> ConnectorRecord? {
-        try db.read { db in
+    public func connector(_ name: String) async throws -> ConnectorRecord? {
+        try await db.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM connectors WHERE name=?", arguments: [name]).map(Self.connectorRecord)
         }
     }
 
     /// Every stored connector, by name.
-    public func connectors() throws -> [ConnectorRecord] {
-        try db.read { db in
+    public func connectors() async throws -> [ConnectorRecord] {
+        try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM connectors ORDER BY name").map(Self.connectorRecord)
         }
     }
 
     /// Deletes a connector; false when there was none. Queued tasks keep the copy they were submitted with.
-    public func deleteConnector(_ name: String) throws -> Bool {
-        try db.write { db in
+    public func deleteConnector(_ name: String) async throws -> Bool {
+        try await db.write { db in
             try db.execute(sql: "DELETE FROM connectors WHERE name=?", arguments: [name])
             return db.changesCount > 0
         }
@@ -52,8 +52,8 @@ extension ManagerStore {
     // MARK: secrets
 
     /// Creates or replaces a secret's sealed value; true when it was created.
-    public func putSecret(_ name: String, sealed: Data, now: Date) throws -> Bool {
-        try db.write { db in
+    public func putSecret(_ name: String, sealed: Data, now: Date) async throws -> Bool {
+        try await db.write { db in
             let existed = try Bool.fetchOne(db, sql: "SELECT 1 FROM secrets WHERE name=?", arguments: [name]) ?? false
             try db.execute(
                 sql: """
@@ -66,13 +66,13 @@ extension ManagerStore {
     }
 
     /// A secret's sealed value, or nil.
-    public func sealedSecret(_ name: String) throws -> Data? {
-        try db.read { db in try Data.fetchOne(db, sql: "SELECT sealed FROM secrets WHERE name=?", arguments: [name]) }
+    public func sealedSecret(_ name: String) async throws -> Data? {
+        try await db.read { db in try Data.fetchOne(db, sql: "SELECT sealed FROM secrets WHERE name=?", arguments: [name]) }
     }
 
     /// Every secret's name and times, by name.
-    public func secrets() throws -> [SecretInfo] {
-        try db.read { db in
+    public func secrets() async throws -> [SecretInfo] {
+        try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT name, createdAt, updatedAt FROM secrets ORDER BY name").map {
                 SecretInfo(name: $0["name"], createdAt: Date(timeIntervalSince1970: $0["createdAt"]), updatedAt: Date(timeIntervalSince1970: $0["updatedAt"]))
             }
@@ -80,8 +80,8 @@ extension ManagerStore {
     }
 
     /// Deletes a secret; false when there was none.
-    public func deleteSecret(_ name: String) throws -> Bool {
-        try db.write { db in
+    public func deleteSecret(_ name: String) async throws -> Bool {
+        try await db.write { db in
             try db.execute(sql: "DELETE FROM secrets WHERE name=?", arguments: [name])
             return db.changesCount > 0
         }

@@ -114,8 +114,8 @@ public final class ManagerStore: ManagerRepository {
     /// process lease nothing more) and puts back in the queue every task leased to
     /// this delegate that was never started and is not in `heldTaskIds`: the
     /// earlier process took it and died before running it.
-    public func register(_ r: RegisterRequest, now: Date) throws -> Registration {
-        try db.write { db in
+    public func register(_ r: RegisterRequest, now: Date) async throws -> Registration {
+        try await db.write { db in
             let tags = try jsonString(r.tags)
             let types = try jsonString(r.taskTypes)
             if let id = try String.fetchOne(db, sql: "SELECT id FROM delegates WHERE instanceId = ?", arguments: [r.instanceId]) {
@@ -146,8 +146,8 @@ public final class ManagerStore: ManagerRepository {
     }
 
     /// Every task type any delegate has ever registered, whatever its state now.
-    public func knownTaskTypes() throws -> Set<String> {
-        try db.read { db in
+    public func knownTaskTypes() async throws -> Set<String> {
+        try await db.read { db in
             var types: Set<String> = []
             for text in try String.fetchAll(db, sql: "SELECT taskTypes FROM delegates") {
                 types.formUnion(try jsonValue(text) as [String])
@@ -157,13 +157,13 @@ public final class ManagerStore: ManagerRepository {
     }
 
     /// A registered delegate's routing facts, or nil.
-    public func delegate(_ id: String) throws -> DelegateRow? {
-        try db.read { db in try DelegateRow.fetch(db, id: id) }
+    public func delegate(_ id: String) async throws -> DelegateRow? {
+        try await db.read { db in try DelegateRow.fetch(db, id: id) }
     }
 
     /// Marks a delegate seen (poll or heartbeat) and, for heartbeats, records its state.
-    public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) throws {
-        try db.write { db in
+    public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) async throws {
+        try await db.write { db in
             if let hb = heartbeat {
                 let state: DelegateState = hb.status == DelegateState.draining.rawValue ? .draining : .connected
                 try db.execute(
@@ -176,15 +176,15 @@ public final class ManagerStore: ManagerRepository {
     }
 
     /// Marks a delegate unregistered.
-    public func unregister(delegateId: String) throws {
-        try db.write { db in
+    public func unregister(delegateId: String) async throws {
+        try await db.write { db in
             try db.execute(sql: "UPDATE delegates SET state='unregistered' WHERE id=?", arguments: [delegateId])
         }
     }
 
     /// Every delegate, with its state as seen now (`disconnected` when silent for `staleAfter`).
-    public func delegates(now: Date, staleAfter: TimeInterval) throws -> [DelegateInfo] {
-        try db.read { db in
+    public func delegates(now: Date, staleAfter: TimeInterval) async throws -> [DelegateInfo] {
+        try await db.read { db in
             try DelegateRow.fetchAll(db).map { $0.info(now: now, staleAfter: staleAfter) }
         }
     }
@@ -192,9 +192,9 @@ public final class ManagerStore: ManagerRepository {
     // MARK: tasks
 
     /// Queues task `id`. Inline secrets and connector are only flagged, never stored.
-    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) throws {
+    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) async throws {
         let hasSensitive = !(s.secrets ?? [:]).isEmpty || s.connector != nil
-        try db.write { db in
+        try await db.write { db in
             if let audit { try Self.insertAudit(audit, into: db) }
             try db.execute(
                 sql: """
@@ -210,8 +210,8 @@ public final class ManagerStore: ManagerRepository {
     ///
     /// Nil too when the delegate has registered again since `delegate` was read:
     /// the caller is a poll of an earlier process.
-    public func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) throws -> LeasedTask? {
-        try db.write { db in
+    public func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) async throws -> LeasedTask? {
+        try await db.write { db in
             let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM delegates WHERE id=?", arguments: [delegate.id])
             guard generation == delegate.generation else { return nil }
             let rows = try Row.fetchAll(db, sql: "SELECT id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, connector, artifactConnector FROM tasks WHERE state='queued' ORDER BY queueOrder")
@@ -236,8 +236,8 @@ public final class ManagerStore: ManagerRepository {
     }
 
     /// What a heartbeat does to leases: renews those the delegate still holds; returns (renewed, cancel).
-    public func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) throws -> ([String], [String]) {
-        try db.write { db in
+    public func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String]) {
+        try await db.write { db in
             var renewed: [String] = []
             var cancel: [String] = []
             for r in running {
@@ -262,8 +262,8 @@ public final class ManagerStore: ManagerRepository {
     ///
     /// Lines at or below the acknowledged seq are duplicates and skipped; a line
     /// after a gap is not stored (the delegate resends from the gap).
-    public func appendLogs(taskId: String, batch: LogBatch) throws -> LogAck {
-        try db.write { db in
+    public func appendLogs(taskId: String, batch: LogBatch) async throws -> LogAck {
+        try await db.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT leaseId, ackedThrough, cancelRequested FROM tasks WHERE id=?", arguments: [taskId]) else {
                 throw LeaseError.unknownTask
             }
@@ -285,8 +285,8 @@ public final class ManagerStore: ManagerRepository {
 
     /// Records a task's result; repeat-safe for the same lease.
     @discardableResult
-    public func finish(taskId: String, leaseId: String, result: TaskResult, now: Date) throws -> Bool {
-        try db.write { db in
+    public func finish(taskId: String, leaseId: String, result: TaskResult, now: Date) async throws -> Bool {
+        try await db.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT leaseId, state FROM tasks WHERE id=?", arguments: [taskId]) else {
                 throw LeaseError.unknownTask
             }
@@ -303,8 +303,8 @@ public final class ManagerStore: ManagerRepository {
     }
 
     /// Asks for a task to be cancelled: a queued one ends at once, a running one at its delegate's next call.
-    public func requestCancel(taskId: String, now: Date) throws -> CancelOutcome {
-        try db.write { db in
+    public func requestCancel(taskId: String, now: Date) async throws -> CancelOutcome {
+        try await db.write { db in
             guard let text = try String.fetchOne(db, sql: "SELECT state FROM tasks WHERE id=?", arguments: [taskId]) else { return .notFound }
             let state = TaskState(rawValue: text) ?? .failed
             if state.isFinished { return .alreadyFinished(state) }
@@ -321,8 +321,8 @@ public final class ManagerStore: ManagerRepository {
     ///
     /// A task the delegate never reported as started goes back to the queue; one
     /// that had started fails (`lease.expired`): a deployment is never silently re-run.
-    public func expireLeases(now: Date) throws -> [String] {
-        try db.write { db in
+    public func expireLeases(now: Date) async throws -> [String] {
+        try await db.write { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, started, delegateId FROM tasks WHERE state IN ('leased','running') AND leaseExpires < ?", arguments: [now.timeIntervalSince1970])
             var ids: [String] = []
             for row in rows {
@@ -341,29 +341,29 @@ public final class ManagerStore: ManagerRepository {
     }
 
     /// Extends every live lease by `seconds` (after a manager restart, so an outage does not expire them).
-    public func extendLiveLeases(by seconds: TimeInterval, now: Date) throws {
-        try db.write { db in
+    public func extendLiveLeases(by seconds: TimeInterval, now: Date) async throws {
+        try await db.write { db in
             try db.execute(sql: "UPDATE tasks SET leaseExpires=? WHERE state IN ('leased','running')", arguments: [now.timeIntervalSince1970 + seconds])
         }
     }
 
     /// One task's report, or nil.
-    public func task(_ id: String) throws -> TaskReport? {
-        try db.read { db in
+    public func task(_ id: String) async throws -> TaskReport? {
+        try await db.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id=?", arguments: [id]).map(taskInfo)
         }
     }
 
     /// The most recent tasks, newest first.
-    public func tasks(limit: Int) throws -> [TaskReport] {
-        try db.read { db in
+    public func tasks(limit: Int) async throws -> [TaskReport] {
+        try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM tasks ORDER BY queueOrder DESC LIMIT ?", arguments: [limit]).map(taskInfo)
         }
     }
 
     /// Log lines of a task with seq greater than `after`.
-    public func logs(taskId: String, after: Int64, limit: Int) throws -> [LogLine] {
-        try db.read { db in
+    public func logs(taskId: String, after: Int64, limit: Int) async throws -> [LogLine] {
+        try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT seq, time, level, unit, text FROM logs WHERE taskId=? AND seq>? ORDER BY seq LIMIT ?", arguments: [taskId, after, limit]).map {
                 LogLine(seq: $0["seq"], time: Date(timeIntervalSince1970: $0["time"]), level: $0["level"], unit: $0["unit"], text: $0["text"])
             }

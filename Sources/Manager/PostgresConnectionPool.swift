@@ -6,24 +6,27 @@ import NIOSSL
 import PostgresNIO
 import Synchronization
 
-/// A few PostgreSQL connections used one caller at a time, for the repositories' synchronous calls.
+/// A few PostgreSQL connections, each used by one caller at a time, that never block a thread.
 ///
-/// The repository protocols are synchronous, as GRDB's are. A call checks out a
-/// connection, runs its statements and waits for each (`EventLoopFuture.wait`)
-/// on the pool's own event loop group, never the caller's, so a blocked caller
-/// cannot hold up the I/O it waits for. A connection the server closed (a
+/// A call waits asynchronously for one of `size` slots (callers beyond that
+/// queue in order), checks out an idle connection or opens one, runs its
+/// statements with `await`, and gives the connection back. The connections'
+/// I/O runs on the pool's own event loop. A connection the server closed (a
 /// restart, a failover) is dropped and a new one opened on the next call.
 final class PostgresConnectionPool: Sendable {
     let configuration: PostgresConnection.Configuration
     let logger: Logger
-    /// The pool's own threads: every query's I/O runs here.
+    /// The pool's own thread: every query's I/O runs here.
     let group: MultiThreadedEventLoopGroup
-    private let slots: DispatchSemaphore
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private struct State {
         var idle: [PostgresConnection] = []
         var nextId = 1
         var closed = false
+        /// Slots free now.
+        var available: Int
+        /// Callers waiting for a slot, first come first served.
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// A pool of at most `size` connections made with `configuration`.
@@ -31,41 +34,69 @@ final class PostgresConnectionPool: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.slots = DispatchSemaphore(value: max(1, size))
+        self.state = Mutex(State(available: max(1, size)))
     }
 
-    /// Opens a new connection (blocking; the wake-up bus's listener connects asynchronously with the same configuration).
-    func connect() throws -> PostgresConnection {
+    /// Opens a new connection.
+    func connect() async throws -> PostgresConnection {
         let id = state.withLock { s in
             defer { s.nextId += 1 }
             return s.nextId
         }
         do {
-            return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+            return try await PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger)
         } catch {
             throw PostgresStoreError(error, doing: "connecting to \(configuration.host ?? "?"):\(configuration.port ?? 0)")
         }
     }
 
+    /// Waits, without blocking a thread, until a slot is free and takes it.
+    private func takeSlot() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now: Bool = state.withLock { s in
+                if s.available > 0 {
+                    s.available -= 1
+                    return true
+                }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Hands the slot to the first waiter, or frees it.
+    private func giveSlot() {
+        let next: CheckedContinuation<Void, Never>? = state.withLock { s in
+            if s.waiters.isEmpty {
+                s.available += 1
+                return nil
+            }
+            return s.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+
     /// Runs `body` with a connection of its own; the connection goes back to the pool unless it broke.
     @discardableResult
-    func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        slots.wait()
-        defer { slots.signal() }
+    func withConnection<T>(_ body: (PostgresSession) async throws -> T) async throws -> T {
+        await takeSlot()
+        defer { giveSlot() }
         let reused = state.withLock { s -> PostgresConnection? in
             while let c = s.idle.popLast() {
                 if !c.isClosed { return c }
             }
             return nil
         }
-        let connection = try reused ?? connect()
+        let connection: PostgresConnection
+        if let reused { connection = reused } else { connection = try await connect() }
         let session = PostgresSession(connection: connection, logger: logger)
         do {
-            let result = try body(session)
+            let result = try await body(session)
             if session.broken { Self.discard(connection) } else { giveBack(connection) }
             return result
         } catch {
-            if session.inTransaction, (try? session.run("ROLLBACK")) != nil { session.inTransaction = false }
+            if session.inTransaction, (try? await session.run("ROLLBACK")) != nil { session.inTransaction = false }
             if !session.inTransaction && !session.broken && !connection.isClosed { giveBack(connection) } else { Self.discard(connection) }
             throw error
         }
@@ -73,12 +104,12 @@ final class PostgresConnectionPool: Sendable {
 
     /// Runs `body` in one transaction (READ COMMITTED): committed when it returns, rolled back when it throws.
     @discardableResult
-    func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        try withConnection { session in
-            try session.run("BEGIN")
+    func transaction<T>(_ body: (PostgresSession) async throws -> T) async throws -> T {
+        try await withConnection { session in
+            try await session.run("BEGIN")
             session.inTransaction = true
-            let result = try body(session)
-            try session.run("COMMIT")
+            let result = try await body(session)
+            try await session.run("COMMIT")
             session.inTransaction = false
             return result
         }
@@ -100,7 +131,7 @@ final class PostgresConnectionPool: Sendable {
         closing.whenComplete { _ in withExtendedLifetime(connection) {} }  // postgres-nio asserts a connection is closed before it goes
     }
 
-    /// Closes every idle connection and the event loop group.
+    /// Closes every idle connection and the event loop group, without waiting for either.
     func close() {
         let idle = state.withLock { s in
             s.closed = true
@@ -108,7 +139,7 @@ final class PostgresConnectionPool: Sendable {
             return s.idle
         }
         for c in idle { Self.discard(c) }
-        try? group.syncShutdownGracefully()
+        group.shutdownGracefully { _ in }
     }
 
     /// The connection settings for `url` with `password`: TLS as `sslmode` asks.
@@ -140,7 +171,7 @@ final class PostgresConnectionPool: Sendable {
     }
 }
 
-/// One checked-out connection: runs statements and waits for their rows.
+/// One checked-out connection: runs statements and awaits their rows.
 final class PostgresSession: @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
@@ -157,25 +188,25 @@ final class PostgresSession: @unchecked Sendable {
 
     /// Runs `query` and returns its rows, random-access by column name.
     @discardableResult
-    func rows(_ query: PostgresQuery) throws -> [PostgresRandomAccessRow] {
-        try result(query).rows.map { $0.makeRandomAccess() }
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await result(query).rows.map { $0.makeRandomAccess() }
     }
 
     /// Runs `query`; returns how many rows it changed.
     @discardableResult
-    func run(_ query: PostgresQuery) throws -> Int {
-        try result(query).metadata.rows ?? 0
+    func run(_ query: PostgresQuery) async throws -> Int {
+        try await result(query).metadata.rows ?? 0
     }
 
     /// The first row of `query`, or nil.
-    func row(_ query: PostgresQuery) throws -> PostgresRandomAccessRow? {
-        try rows(query).first
+    func row(_ query: PostgresQuery) async throws -> PostgresRandomAccessRow? {
+        try await rows(query).first
     }
 
-    /// Runs `query` and waits for all of its rows; errors name the statement's start, never its bound values.
-    private func result(_ query: PostgresQuery) throws -> PostgresQueryResult {
+    /// Runs `query` and awaits all of its rows; errors name the statement's start, never its bound values.
+    private func result(_ query: PostgresQuery) async throws -> PostgresQueryResult {
         do {
-            return try connection.query(query, logger: logger).wait()
+            return try await connection.query(query, logger: logger).get()
         } catch {
             throw PostgresStoreError(error, doing: String(query.sql.prefix(80)))
         }

@@ -134,14 +134,14 @@ enum PostgresMigrations {
 
     /// Applies every step the database lacks; returns the versions applied.
     @discardableResult
-    static func migrate(_ pool: PostgresConnectionPool) throws -> [Int] {
-        try pool.transaction { s in
-            try s.run("SELECT pg_advisory_xact_lock(\(lockKey))")
-            try s.run("""
+    static func migrate(_ pool: PostgresConnectionPool) async throws -> [Int] {
+        try await pool.transaction { s in
+            try await s.run("SELECT pg_advisory_xact_lock(\(lockKey))")
+            try await s.run("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version integer PRIMARY KEY, name text NOT NULL, applied_at double precision NOT NULL)
                 """)
-            let done = Set(try s.rows("SELECT version FROM schema_migrations").map { try $0.get("version", as: Int.self) })
+            let done = Set(try await s.rows("SELECT version FROM schema_migrations").map { try $0.get("version", as: Int.self) })
             if let newest = done.max(), let known = steps.last?.version, newest > known {
                 throw PostgresStoreError(description: "the database's schema is at version \(newest), newer than this manager knows (\(known)); run the newer ecs-manager")
             }
@@ -149,9 +149,9 @@ enum PostgresMigrations {
             for step in steps where !done.contains(step.version) {
                 // One statement per query (the extended protocol takes one); no bound values, the text is ours and holds no ';' but between statements.
                 for statement in step.sql.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
-                    try s.run(PostgresQuery(unsafeSQL: String(statement)))
+                    try await s.run(PostgresQuery(unsafeSQL: String(statement)))
                 }
-                try s.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(step.version), \(step.name), \(Date().timeIntervalSince1970))")
+                try await s.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(step.version), \(step.name), \(Date().timeIntervalSince1970))")
                 applied.append(step.version)
             }
             return applied

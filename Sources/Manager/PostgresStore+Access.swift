@@ -6,9 +6,9 @@ extension PostgresStore: AccessRepository {
     // MARK: tokens
 
     /// Stores a new token under `hash`; false when the name is taken (by a live or a revoked token).
-    public func createToken(_ info: TokenInfo, hash: String) throws -> Bool {
-        try pool.withConnection { s in
-            try s.run("""
+    public func createToken(_ info: TokenInfo, hash: String) async throws -> Bool {
+        try await pool.withConnection { s in
+            try await s.run("""
                 INSERT INTO tokens (name, kind, scope, allowed_tags, hash, created_at)
                 VALUES (\(info.name), \(info.kind.rawValue), \(info.scope?.rawValue), \(info.allowedTags), \(hash), \(info.createdAt.timeIntervalSince1970))
                 ON CONFLICT (name) DO NOTHING
@@ -17,36 +17,36 @@ extension PostgresStore: AccessRepository {
     }
 
     /// The token whose value hashes to `hash`, or nil.
-    public func token(hash: String) throws -> TokenInfo? {
-        try pool.withConnection { s in try s.row("SELECT * FROM tokens WHERE hash=\(hash)").map(Self.tokenInfo) }
+    public func token(hash: String) async throws -> TokenInfo? {
+        try await pool.withConnection { s in try await s.row("SELECT * FROM tokens WHERE hash=\(hash)").map(Self.tokenInfo) }
     }
 
     /// The token named `name`, or nil.
-    public func token(named name: String) throws -> TokenInfo? {
-        try pool.withConnection { s in try s.row("SELECT * FROM tokens WHERE name=\(name)").map(Self.tokenInfo) }
+    public func token(named name: String) async throws -> TokenInfo? {
+        try await pool.withConnection { s in try await s.row("SELECT * FROM tokens WHERE name=\(name)").map(Self.tokenInfo) }
     }
 
     /// Every token, by name.
-    public func tokens() throws -> [TokenInfo] {
-        try pool.withConnection { s in try s.rows("SELECT * FROM tokens ORDER BY name").map(Self.tokenInfo) }
+    public func tokens() async throws -> [TokenInfo] {
+        try await pool.withConnection { s in try await s.rows("SELECT * FROM tokens ORDER BY name").map(Self.tokenInfo) }
     }
 
     /// Records that the token was used at `now`.
-    public func touchToken(_ name: String, now: Date) throws {
-        try pool.withConnection { s in try s.run("UPDATE tokens SET last_used_at=\(now.timeIntervalSince1970) WHERE name=\(name)") }
+    public func touchToken(_ name: String, now: Date) async throws {
+        try await pool.withConnection { s in try await s.run("UPDATE tokens SET last_used_at=\(now.timeIntervalSince1970) WHERE name=\(name)") }
     }
 
     /// Revokes the token; its delegates are unregistered, their unstarted tasks requeued and their started ones failed (`token.revoked`).
-    public func revokeToken(_ name: String, now: Date) throws -> TokenRevocation? {
+    public func revokeToken(_ name: String, now: Date) async throws -> TokenRevocation? {
         let t = now.timeIntervalSince1970
-        return try pool.transaction { s in
-            guard let row = try s.row("SELECT * FROM tokens WHERE name=\(name) FOR UPDATE") else { return nil }
+        return try await pool.transaction { s in
+            guard let row = try await s.row("SELECT * FROM tokens WHERE name=\(name) FOR UPDATE") else { return nil }
             let before = try Self.tokenInfo(row)
             if before.revokedAt != nil {
                 return TokenRevocation(token: before, alreadyRevoked: true, delegateIds: [], requeued: [], failed: [])
             }
-            try s.run("UPDATE tokens SET revoked_at=\(t) WHERE name=\(name)")
-            let delegates = try s.rows("""
+            try await s.run("UPDATE tokens SET revoked_at=\(t) WHERE name=\(name)")
+            let delegates = try await s.rows("""
                 SELECT d.id, d.name FROM delegates d JOIN delegate_tokens k ON k.delegate_id = d.id WHERE k.token_name=\(name) ORDER BY d.id FOR UPDATE OF d
                 """)
             var requeued: [String] = []
@@ -56,18 +56,18 @@ extension PostgresStore: AccessRepository {
                 let id = try delegate.get("id", as: String.self)
                 let delegateName = try delegate.get("name", as: String.self)
                 ids.append(id)
-                try s.run("UPDATE delegates SET state='unregistered' WHERE id=\(id)")
-                let held = try s.rows("SELECT id, started FROM tasks WHERE delegate_id=\(id) AND state IN ('leased','running') ORDER BY queue_order FOR UPDATE")
+                try await s.run("UPDATE delegates SET state='unregistered' WHERE id=\(id)")
+                let held = try await s.rows("SELECT id, started FROM tasks WHERE delegate_id=\(id) AND state IN ('leased','running') ORDER BY queue_order FOR UPDATE")
                 for task in held {
                     let taskId = try task.get("id", as: String.self)
                     if try task.get("started", as: Bool.self) {
                         let message = "the token '\(name)' of delegate \(delegateName) (\(id)) was revoked while the task ran; the delegate was told to stop, so what the task changed is unknown"
-                        try s.run("""
+                        try await s.run("""
                             UPDATE tasks SET state='failed', finished_at=\(t), error_code='token.revoked', error_message=\(message), lease_expires=NULL WHERE id=\(taskId)
                             """)
                         failed.append(taskId)
                     } else {
-                        try s.run("UPDATE tasks SET state='queued', delegate_id=NULL, lease_id=NULL, lease_expires=NULL WHERE id=\(taskId)")
+                        try await s.run("UPDATE tasks SET state='queued', delegate_id=NULL, lease_id=NULL, lease_expires=NULL WHERE id=\(taskId)")
                         requeued.append(taskId)
                     }
                 }
@@ -90,9 +90,9 @@ extension PostgresStore: AccessRepository {
     // MARK: delegates' tokens
 
     /// Records that delegate `delegateId` registered with the token named `tokenName`.
-    public func bindDelegate(_ delegateId: String, tokenName: String) throws {
-        try pool.withConnection { s in
-            try s.run("""
+    public func bindDelegate(_ delegateId: String, tokenName: String) async throws {
+        try await pool.withConnection { s in
+            try await s.run("""
                 INSERT INTO delegate_tokens (delegate_id, token_name) VALUES (\(delegateId), \(tokenName))
                 ON CONFLICT (delegate_id) DO UPDATE SET token_name=excluded.token_name
                 """)
@@ -100,14 +100,14 @@ extension PostgresStore: AccessRepository {
     }
 
     /// The name of the token delegate `delegateId` registered with, or nil.
-    public func delegateTokenName(_ delegateId: String) throws -> String? {
-        try pool.withConnection { s in try s.row("SELECT token_name FROM delegate_tokens WHERE delegate_id=\(delegateId)")?.get("token_name", as: String.self) }
+    public func delegateTokenName(_ delegateId: String) async throws -> String? {
+        try await pool.withConnection { s in try await s.row("SELECT token_name FROM delegate_tokens WHERE delegate_id=\(delegateId)")?.get("token_name", as: String.self) }
     }
 
     /// The name of the token the delegate with `instanceId` registered with, or nil.
-    public func delegateTokenName(instanceId: String) throws -> String? {
-        try pool.withConnection { s in
-            try s.row("""
+    public func delegateTokenName(instanceId: String) async throws -> String? {
+        try await pool.withConnection { s in
+            try await s.row("""
                 SELECT k.token_name FROM delegates d JOIN delegate_tokens k ON k.delegate_id = d.id WHERE d.instance_id=\(instanceId)
                 """)?.get("token_name", as: String.self)
         }
@@ -116,23 +116,23 @@ extension PostgresStore: AccessRepository {
     // MARK: audit trail
 
     /// Appends an entry.
-    public func recordAudit(_ entry: AuditEntry) throws {
-        try pool.withConnection { s in try Self.insertAudit(entry, into: s) }
+    public func recordAudit(_ entry: AuditEntry) async throws {
+        try await pool.withConnection { s in try await Self.insertAudit(entry, into: s) }
     }
 
     /// Appends an entry within the caller's session (and its transaction, if any).
-    static func insertAudit(_ entry: AuditEntry, into s: PostgresSession) throws {
-        try s.run("""
+    static func insertAudit(_ entry: AuditEntry, into s: PostgresSession) async throws {
+        try await s.run("""
             INSERT INTO audit (time, actor, action, target, detail)
             VALUES (\(entry.time.timeIntervalSince1970), \(entry.actor), \(entry.action), \(entry.target), \(entry.detail))
             """)
     }
 
     /// The latest `limit` entries at or after `since`, oldest first.
-    public func audit(since: Date?, limit: Int) throws -> [AuditEntry] {
+    public func audit(since: Date?, limit: Int) async throws -> [AuditEntry] {
         let from = since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude
-        return try pool.withConnection { s in
-            try s.rows("SELECT * FROM (SELECT * FROM audit WHERE time >= \(from) ORDER BY id DESC LIMIT \(max(0, limit))) a ORDER BY id").map {
+        return try await pool.withConnection { s in
+            try await s.rows("SELECT * FROM (SELECT * FROM audit WHERE time >= \(from) ORDER BY id DESC LIMIT \(max(0, limit))) a ORDER BY id").map {
                 AuditEntry(
                     id: try $0.get("id", as: Int64.self), time: try $0.date("time"), actor: try $0.get("actor"), action: try $0.get("action"),
                     target: try $0.get("target"), detail: try $0.get("detail"))

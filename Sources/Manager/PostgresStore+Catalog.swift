@@ -6,12 +6,12 @@ extension PostgresStore {
     // MARK: connectors
 
     /// Creates or replaces the connector with `connector.name`; true when it was created.
-    public func putConnector(_ connector: Connector, now: Date) throws -> Bool {
+    public func putConnector(_ connector: Connector, now: Date) async throws -> Bool {
         let spec = try jsonString(connector)
         let t = now.timeIntervalSince1970
-        return try pool.withConnection { s in
+        return try await pool.withConnection { s in
             // xmax = 0 only on a row this statement inserted.
-            try s.row("""
+            try await s.row("""
                 INSERT INTO connectors (name, spec, created_at, updated_at) VALUES (\(connector.name), \(spec), \(t), \(t))
                 ON CONFLICT (name) DO UPDATE SET spec=excluded.spec, updated_at=excluded.updated_at
                 RETURNING (xmax = 0) AS created
@@ -20,18 +20,18 @@ extension PostgresStore {
     }
 
     /// The stored connector named `name`, or nil.
-    public func connector(_ name: String) throws -> ConnectorRecord? {
-        try pool.withConnection { s in try s.row("SELECT * FROM connectors WHERE name=\(name)").map(Self.connectorRecord) }
+    public func connector(_ name: String) async throws -> ConnectorRecord? {
+        try await pool.withConnection { s in try await s.row("SELECT * FROM connectors WHERE name=\(name)").map(Self.connectorRecord) }
     }
 
     /// Every stored connector, by name.
-    public func connectors() throws -> [ConnectorRecord] {
-        try pool.withConnection { s in try s.rows("SELECT * FROM connectors ORDER BY name").map(Self.connectorRecord) }
+    public func connectors() async throws -> [ConnectorRecord] {
+        try await pool.withConnection { s in try await s.rows("SELECT * FROM connectors ORDER BY name").map(Self.connectorRecord) }
     }
 
     /// Deletes a connector; false when there was none. Queued tasks keep the copy they were submitted with.
-    public func deleteConnector(_ name: String) throws -> Bool {
-        try pool.withConnection { s in try s.run("DELETE FROM connectors WHERE name=\(name)") > 0 }
+    public func deleteConnector(_ name: String) async throws -> Bool {
+        try await pool.withConnection { s in try await s.run("DELETE FROM connectors WHERE name=\(name)") > 0 }
     }
 
     /// A connector row as a record.
@@ -42,10 +42,10 @@ extension PostgresStore {
     // MARK: secrets
 
     /// Creates or replaces a secret's sealed value; true when it was created.
-    public func putSecret(_ name: String, sealed: Data, now: Date) throws -> Bool {
+    public func putSecret(_ name: String, sealed: Data, now: Date) async throws -> Bool {
         let t = now.timeIntervalSince1970
-        return try pool.withConnection { s in
-            try s.row("""
+        return try await pool.withConnection { s in
+            try await s.row("""
                 INSERT INTO secrets (name, sealed, created_at, updated_at) VALUES (\(name), \(sealed), \(t), \(t))
                 ON CONFLICT (name) DO UPDATE SET sealed=excluded.sealed, updated_at=excluded.updated_at
                 RETURNING (xmax = 0) AS created
@@ -54,21 +54,21 @@ extension PostgresStore {
     }
 
     /// A secret's sealed value, or nil.
-    public func sealedSecret(_ name: String) throws -> Data? {
-        try pool.withConnection { s in try s.row("SELECT sealed FROM secrets WHERE name=\(name)")?.get("sealed", as: Data.self) }
+    public func sealedSecret(_ name: String) async throws -> Data? {
+        try await pool.withConnection { s in try await s.row("SELECT sealed FROM secrets WHERE name=\(name)")?.get("sealed", as: Data.self) }
     }
 
     /// Every secret's name and times, by name.
-    public func secrets() throws -> [SecretInfo] {
-        try pool.withConnection { s in
-            try s.rows("SELECT name, created_at, updated_at FROM secrets ORDER BY name").map {
+    public func secrets() async throws -> [SecretInfo] {
+        try await pool.withConnection { s in
+            try await s.rows("SELECT name, created_at, updated_at FROM secrets ORDER BY name").map {
                 SecretInfo(name: try $0.get("name"), createdAt: try $0.date("created_at"), updatedAt: try $0.date("updated_at"))
             }
         }
     }
 
     /// Deletes a secret; false when there was none.
-    public func deleteSecret(_ name: String) throws -> Bool {
-        try pool.withConnection { s in try s.run("DELETE FROM secrets WHERE name=\(name)") > 0 }
+    public func deleteSecret(_ name: String) async throws -> Bool {
+        try await pool.withConnection { s in try await s.run("DELETE FROM secrets WHERE name=\(name)") > 0 }
     }
 }

@@ -31,13 +31,13 @@ public final class PostgresStore: ManagerRepository {
 
     /// Connects to `url` (with `password`), migrating the schema; `connections` bounds the pool (at least 2: an execution's lock holds one).
     /// `replicaId` names this replica, the same across its restarts (nil: a fresh one).
-    public init(url: DatabaseURL, password: String?, connections: Int = 8, replicaId: String? = nil, logger: Logger = Logger(label: "postgres")) throws {
+    public init(url: DatabaseURL, password: String?, connections: Int = 8, replicaId: String? = nil, logger: Logger = Logger(label: "postgres")) async throws {
         self.url = url
         self.replicaId = replicaId ?? "replica-" + UUID().uuidString.lowercased().prefix(12)
         pool = PostgresConnectionPool(configuration: try PostgresConnectionPool.configuration(url, password: password), size: max(2, connections), logger: logger)
         do {
-            try PostgresMigrations.migrate(pool)
-            try seen(now: Date())
+            _ = try await PostgresMigrations.migrate(pool)
+            try await seen(now: Date())
         } catch {
             pool.close()
             throw error
@@ -48,10 +48,10 @@ public final class PostgresStore: ManagerRepository {
     public func close() { pool.close() }
 
     /// Records that this replica is alive (at start, and with every lease sweep, once a second).
-    func seen(now: Date) throws {
+    func seen(now: Date) async throws {
         let t = now.timeIntervalSince1970
-        try pool.withConnection { s in
-            try s.run("""
+        try await pool.withConnection { s in
+            try await s.run("""
                 INSERT INTO replicas (id, started_at, last_seen) VALUES (\(replicaId), \(t), \(t))
                 ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen
                 """)
@@ -64,29 +64,29 @@ public final class PostgresStore: ManagerRepository {
     // MARK: delegates
 
     /// Registers (or re-registers, by instance id) a delegate, as `ManagerStore.register` does.
-    public func register(_ r: RegisterRequest, now: Date) throws -> Registration {
+    public func register(_ r: RegisterRequest, now: Date) async throws -> Registration {
         let t = now.timeIntervalSince1970
         let keys = r.tags.map { $0.lowercased() }
-        return try pool.transaction { s in
-            if let row = try s.row("SELECT id FROM delegates WHERE instance_id = \(r.instanceId) FOR UPDATE") {
+        return try await pool.transaction { s in
+            if let row = try await s.row("SELECT id FROM delegates WHERE instance_id = \(r.instanceId) FOR UPDATE") {
                 let id = try row.get("id", as: String.self)
-                try s.run("""
+                try await s.run("""
                     UPDATE delegates SET name=\(r.name), hostname=\(r.hostname), version=\(r.version), tags=\(r.tags), tag_keys=\(keys),
                     task_types=\(r.taskTypes), capacity=\(r.capacity), free_capacity=\(r.capacity), state='connected', last_seen=\(t),
                     generation=generation+1 WHERE id=\(id)
                     """)
                 let held = Set(r.heldTaskIds ?? [])
-                let unstarted = try s.rows("""
+                let unstarted = try await s.rows("""
                     SELECT id FROM tasks WHERE delegate_id=\(id) AND state IN ('leased','running') AND NOT started ORDER BY queue_order FOR UPDATE
                     """).map { try $0.get("id", as: String.self) }
                 let requeued = unstarted.filter { !held.contains($0) }
                 if !requeued.isEmpty {
-                    try s.run("UPDATE tasks SET state='queued', delegate_id=NULL, lease_id=NULL, lease_expires=NULL WHERE id = ANY(\(requeued))")
+                    try await s.run("UPDATE tasks SET state='queued', delegate_id=NULL, lease_id=NULL, lease_expires=NULL WHERE id = ANY(\(requeued))")
                 }
                 return Registration(delegateId: id, requeued: requeued)
             }
             let id = "dlg-" + String(UUID().uuidString.lowercased().prefix(12))
-            try s.run("""
+            try await s.run("""
                 INSERT INTO delegates (id, instance_id, name, hostname, version, tags, tag_keys, task_types, capacity, free_capacity, state, last_seen)
                 VALUES (\(id), \(r.instanceId), \(r.name), \(r.hostname), \(r.version), \(r.tags), \(keys), \(r.taskTypes), \(r.capacity), \(r.capacity), 'connected', \(t))
                 """)
@@ -95,46 +95,46 @@ public final class PostgresStore: ManagerRepository {
     }
 
     /// Every task type any delegate has ever registered.
-    public func knownTaskTypes() throws -> Set<String> {
-        try pool.withConnection { s in
-            Set(try s.rows("SELECT DISTINCT unnest(task_types) AS t FROM delegates").map { try $0.get("t", as: String.self) })
+    public func knownTaskTypes() async throws -> Set<String> {
+        try await pool.withConnection { s in
+            Set(try await s.rows("SELECT DISTINCT unnest(task_types) AS t FROM delegates").map { try $0.get("t", as: String.self) })
         }
     }
 
     /// A registered delegate's routing facts, or nil.
-    public func delegate(_ id: String) throws -> DelegateRow? {
-        try pool.withConnection { s in try s.row("SELECT * FROM delegates WHERE id=\(id)").map(DelegateRow.init(postgres:)) }
+    public func delegate(_ id: String) async throws -> DelegateRow? {
+        try await pool.withConnection { s in try await s.row("SELECT * FROM delegates WHERE id=\(id)").map(DelegateRow.init(postgres:)) }
     }
 
     /// Marks a delegate seen (poll or heartbeat) and, for heartbeats, records its state.
-    public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) throws {
+    public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) async throws {
         let t = now.timeIntervalSince1970
-        try pool.withConnection { s in
+        try await pool.withConnection { s in
             if let hb = heartbeat {
                 let state: DelegateState = hb.status == DelegateState.draining.rawValue ? .draining : .connected
-                try s.run("UPDATE delegates SET last_seen=\(t), last_heartbeat=\(t), free_capacity=\(hb.freeCapacity), state=\(state.rawValue) WHERE id=\(delegateId)")
+                try await s.run("UPDATE delegates SET last_seen=\(t), last_heartbeat=\(t), free_capacity=\(hb.freeCapacity), state=\(state.rawValue) WHERE id=\(delegateId)")
             } else {
-                try s.run("UPDATE delegates SET last_seen=\(t), state=CASE WHEN state='draining' THEN 'draining' ELSE 'connected' END WHERE id=\(delegateId)")
+                try await s.run("UPDATE delegates SET last_seen=\(t), state=CASE WHEN state='draining' THEN 'draining' ELSE 'connected' END WHERE id=\(delegateId)")
             }
         }
     }
 
     /// Marks a delegate unregistered.
-    public func unregister(delegateId: String) throws {
-        try pool.withConnection { s in try s.run("UPDATE delegates SET state='unregistered' WHERE id=\(delegateId)") }
+    public func unregister(delegateId: String) async throws {
+        try await pool.withConnection { s in try await s.run("UPDATE delegates SET state='unregistered' WHERE id=\(delegateId)") }
     }
 
     /// Every delegate, with its state as seen now.
-    public func delegates(now: Date, staleAfter: TimeInterval) throws -> [DelegateInfo] {
-        try pool.withConnection { s in
-            try s.rows("SELECT * FROM delegates ORDER BY name, id").map { try DelegateRow(postgres: $0).info(now: now, staleAfter: staleAfter) }
+    public func delegates(now: Date, staleAfter: TimeInterval) async throws -> [DelegateInfo] {
+        try await pool.withConnection { s in
+            try await s.rows("SELECT * FROM delegates ORDER BY name, id").map { try DelegateRow(postgres: $0).info(now: now, staleAfter: staleAfter) }
         }
     }
 
     // MARK: tasks
 
     /// Queues task `id`. Inline secrets and connector are only flagged, never stored.
-    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) throws {
+    public func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) async throws {
         let hasSensitive = !(s.secrets ?? [:]).isEmpty || s.connector != nil
         let payload = try jsonString(s.payload)
         let connectorText = try connector.map { try jsonString($0) }
@@ -142,9 +142,9 @@ public final class PostgresStore: ManagerRepository {
         let keys = s.selectors.map { $0.lowercased() }
         // Inline secrets live in this replica's memory only: the task is leased through this replica while it lives.
         let holder: String? = hasSensitive ? replicaId : nil
-        try pool.transaction { session in
-            if let audit { try Self.insertAudit(audit, into: session) }
-            try session.run("""
+        try await pool.transaction { session in
+            if let audit { try await Self.insertAudit(audit, into: session) }
+            try await session.run("""
                 INSERT INTO tasks (id, type, selectors, selector_keys, payload, timeout_seconds, execution_id, has_sensitive, state, created_at,
                                    connector_name, connector, artifact_connector, submitted_by)
                 VALUES (\(id), \(s.type), \(s.selectors), \(keys), \(payload), \(s.timeoutSeconds ?? 1800), \(s.executionId), \(hasSensitive), 'queued',
@@ -160,16 +160,16 @@ public final class PostgresStore: ManagerRepository {
     /// skipping rows another replica is leasing this instant. A task with inline
     /// secrets is handed out only through the replica that holds them, or, once
     /// that replica is gone, through any (where it fails with `secrets.lost`).
-    public func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) throws -> LeasedTask? {
+    public func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) async throws -> LeasedTask? {
         let leaseId = "lease-" + UUID().uuidString.lowercased()
         let keys = delegate.tags.map { $0.lowercased() }
         let expires = now.timeIntervalSince1970 + leaseSeconds
         let goneBefore = now.timeIntervalSince1970 - Self.replicaGoneAfter
-        return try pool.transaction { s in
+        return try await pool.transaction { s in
             // Shares the delegate's row with other leases, and waits for a re-registration in flight.
-            let generation = try s.row("SELECT generation FROM delegates WHERE id=\(delegate.id) FOR SHARE").map { try $0.get("generation", as: Int64.self) }
+            let generation = try await s.row("SELECT generation FROM delegates WHERE id=\(delegate.id) FOR SHARE").map { try $0.get("generation", as: Int64.self) }
             guard generation == delegate.generation else { return nil }
-            guard let row = try s.row("""
+            guard let row = try await s.row("""
                 WITH next AS (
                     SELECT queue_order FROM tasks
                     WHERE state = 'queued' AND \(keys)::text[] @> selector_keys AND type = ANY(\(delegate.taskTypes)::text[])
@@ -191,19 +191,19 @@ public final class PostgresStore: ManagerRepository {
     }
 
     /// What a heartbeat does to leases: renews those the delegate still holds; returns (renewed, cancel).
-    public func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) throws -> ([String], [String]) {
+    public func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String]) {
         let expires = now.timeIntervalSince1970 + leaseSeconds
-        return try pool.transaction { s in
+        return try await pool.transaction { s in
             var renewed: [String] = []
             var cancel: [String] = []
             for r in running {
-                guard let row = try s.row("SELECT state, lease_id, cancel_requested FROM tasks WHERE id=\(r.taskId) FOR UPDATE"),
+                guard let row = try await s.row("SELECT state, lease_id, cancel_requested FROM tasks WHERE id=\(r.taskId) FOR UPDATE"),
                       try row.get("lease_id", as: String?.self) == r.leaseId else {
                     cancel.append(r.taskId)  // not this delegate's lease any more
                     continue
                 }
                 if TaskState(rawValue: try row.get("state", as: String.self))?.isLeased == true {
-                    try s.run("UPDATE tasks SET lease_expires=\(expires), started=true, state='running' WHERE id=\(r.taskId)")
+                    try await s.run("UPDATE tasks SET lease_expires=\(expires), started=true, state='running' WHERE id=\(r.taskId)")
                     renewed.append(r.taskId)
                 }
                 if try row.get("cancel_requested", as: Bool.self) { cancel.append(r.taskId) }
@@ -214,14 +214,14 @@ public final class PostgresStore: ManagerRepository {
 
     /// Records a task's result; repeat-safe for the same lease.
     @discardableResult
-    public func finish(taskId: String, leaseId: String, result: TaskResult, now: Date) throws -> Bool {
+    public func finish(taskId: String, leaseId: String, result: TaskResult, now: Date) async throws -> Bool {
         let outputs = try jsonString(result.outputs)
         let snapshot = try result.rollbackSnapshot.map { try jsonString($0) }
-        return try pool.transaction { s in
-            guard let row = try s.row("SELECT lease_id, state FROM tasks WHERE id=\(taskId) FOR UPDATE") else { throw LeaseError.unknownTask }
+        return try await pool.transaction { s in
+            guard let row = try await s.row("SELECT lease_id, state FROM tasks WHERE id=\(taskId) FOR UPDATE") else { throw LeaseError.unknownTask }
             guard try row.get("lease_id", as: String?.self) == leaseId else { throw LeaseError.wrongLease }
             if TaskState(rawValue: try row.get("state", as: String.self))?.isFinished == true { return false }
-            try s.run("""
+            try await s.run("""
                 UPDATE tasks SET state=\(result.status.rawValue), finished_at=\(now.timeIntervalSince1970), outputs=\(outputs),
                 error_code=\(result.error?.code), error_message=\(result.error?.message), snapshot=\(snapshot), lease_expires=NULL WHERE id=\(taskId)
                 """)
@@ -230,19 +230,19 @@ public final class PostgresStore: ManagerRepository {
     }
 
     /// Asks for a task to be cancelled: a queued one ends at once, a running one at its delegate's next call.
-    public func requestCancel(taskId: String, now: Date) throws -> CancelOutcome {
-        try pool.transaction { s in
-            guard let row = try s.row("SELECT state FROM tasks WHERE id=\(taskId) FOR UPDATE") else { return .notFound }
+    public func requestCancel(taskId: String, now: Date) async throws -> CancelOutcome {
+        try await pool.transaction { s in
+            guard let row = try await s.row("SELECT state FROM tasks WHERE id=\(taskId) FOR UPDATE") else { return .notFound }
             let state = TaskState(rawValue: try row.get("state", as: String.self)) ?? .failed
             if state.isFinished { return .alreadyFinished(state) }
             if state == .queued {
-                try s.run("""
+                try await s.run("""
                     UPDATE tasks SET state='cancelled', finished_at=\(now.timeIntervalSince1970), error_code='cancelled',
                     error_message='cancelled before a delegate took it' WHERE id=\(taskId)
                     """)
                 return .cancelled
             }
-            try s.run("UPDATE tasks SET cancel_requested=true WHERE id=\(taskId)")
+            try await s.run("UPDATE tasks SET cancel_requested=true WHERE id=\(taskId)")
             return .requested
         }
     }
@@ -251,12 +251,12 @@ public final class PostgresStore: ManagerRepository {
     ///
     /// Only the replica that gets the sweep's advisory lock sweeps (the others
     /// return nothing at once); rows being changed elsewhere are skipped, not waited for.
-    public func expireLeases(now: Date) throws -> [String] {
+    public func expireLeases(now: Date) async throws -> [String] {
         let t = now.timeIntervalSince1970
-        try seen(now: now)
-        return try pool.transaction { s in
-            guard try s.row("SELECT pg_try_advisory_xact_lock(\(Self.sweepLockKey)) AS held")?.get("held", as: Bool.self) == true else { return [] }
-            let rows = try s.rows("""
+        try await seen(now: now)
+        return try await pool.transaction { s in
+            guard try await s.row("SELECT pg_try_advisory_xact_lock(\(Self.sweepLockKey)) AS held")?.get("held", as: Bool.self) == true else { return [] }
+            let rows = try await s.rows("""
                 SELECT id, started, delegate_id FROM tasks WHERE state IN ('leased','running') AND lease_expires < \(t) FOR UPDATE SKIP LOCKED
                 """)
             var ids: [String] = []
@@ -264,9 +264,9 @@ public final class PostgresStore: ManagerRepository {
                 let id = try row.get("id", as: String.self)
                 if try row.get("started", as: Bool.self) {
                     let message = "delegate \(try row.get("delegate_id", as: String?.self) ?? "?") stopped renewing the task's lease"
-                    try s.run("UPDATE tasks SET state='failed', finished_at=\(t), error_code='lease.expired', error_message=\(message) WHERE id=\(id)")
+                    try await s.run("UPDATE tasks SET state='failed', finished_at=\(t), error_code='lease.expired', error_message=\(message) WHERE id=\(id)")
                 } else {
-                    try s.run("UPDATE tasks SET state='queued', delegate_id=NULL, lease_id=NULL, lease_expires=NULL WHERE id=\(id)")
+                    try await s.run("UPDATE tasks SET state='queued', delegate_id=NULL, lease_id=NULL, lease_expires=NULL WHERE id=\(id)")
                 }
                 ids.append(id)
             }
@@ -275,20 +275,20 @@ public final class PostgresStore: ManagerRepository {
     }
 
     /// Extends every live lease to `seconds` from now (after a restart, so an outage does not expire them).
-    public func extendLiveLeases(by seconds: TimeInterval, now: Date) throws {
-        try pool.withConnection { s in
-            try s.run("UPDATE tasks SET lease_expires=GREATEST(lease_expires, \(now.timeIntervalSince1970 + seconds)) WHERE state IN ('leased','running')")
+    public func extendLiveLeases(by seconds: TimeInterval, now: Date) async throws {
+        try await pool.withConnection { s in
+            try await s.run("UPDATE tasks SET lease_expires=GREATEST(lease_expires, \(now.timeIntervalSince1970 + seconds)) WHERE state IN ('leased','running')")
         }
     }
 
     /// One task's report, or nil.
-    public func task(_ id: String) throws -> TaskReport? {
-        try pool.withConnection { s in try s.row("SELECT * FROM tasks WHERE id=\(id)").map(Self.taskReport) }
+    public func task(_ id: String) async throws -> TaskReport? {
+        try await pool.withConnection { s in try await s.row("SELECT * FROM tasks WHERE id=\(id)").map(Self.taskReport) }
     }
 
     /// The most recent tasks, newest first.
-    public func tasks(limit: Int) throws -> [TaskReport] {
-        try pool.withConnection { s in try s.rows("SELECT * FROM tasks ORDER BY queue_order DESC LIMIT \(max(0, limit))").map(Self.taskReport) }
+    public func tasks(limit: Int) async throws -> [TaskReport] {
+        try await pool.withConnection { s in try await s.rows("SELECT * FROM tasks ORDER BY queue_order DESC LIMIT \(max(0, limit))").map(Self.taskReport) }
     }
 
     // MARK: logs
@@ -299,9 +299,9 @@ public final class PostgresStore: ManagerRepository {
     /// are applied one after the other; lines at or below the acknowledged seq
     /// are skipped, a line after a gap is not stored (the delegate resends from
     /// the gap), and `ON CONFLICT DO NOTHING` keeps `(task_id, seq)` unique.
-    public func appendLogs(taskId: String, batch: LogBatch) throws -> LogAck {
-        try pool.transaction { s in
-            guard let row = try s.row("SELECT lease_id, acked_through, cancel_requested FROM tasks WHERE id=\(taskId) FOR UPDATE") else {
+    public func appendLogs(taskId: String, batch: LogBatch) async throws -> LogAck {
+        try await pool.transaction { s in
+            guard let row = try await s.row("SELECT lease_id, acked_through, cancel_requested FROM tasks WHERE id=\(taskId) FOR UPDATE") else {
                 throw LeaseError.unknownTask
             }
             guard try row.get("lease_id", as: String?.self) == batch.leaseId else { throw LeaseError.wrongLease }
@@ -314,22 +314,22 @@ public final class PostgresStore: ManagerRepository {
                 acked = line.seq
             }
             if !take.isEmpty {
-                try s.run("""
+                try await s.run("""
                     INSERT INTO logs (task_id, seq, time, level, unit, text)
                     SELECT \(taskId), * FROM unnest(\(take.map(\.seq))::bigint[], \(take.map { $0.time.timeIntervalSince1970 })::float8[],
                                                     \(take.map(\.level))::text[], \(take.map(\.unit))::text[], \(take.map(\.text))::text[])
                     ON CONFLICT (task_id, seq) DO NOTHING
                     """)
             }
-            try s.run("UPDATE tasks SET acked_through=\(acked), started=true, state=CASE WHEN state='leased' THEN 'running' ELSE state END WHERE id=\(taskId)")
+            try await s.run("UPDATE tasks SET acked_through=\(acked), started=true, state=CASE WHEN state='leased' THEN 'running' ELSE state END WHERE id=\(taskId)")
             return LogAck(ackedThroughSeq: acked, cancel: try row.get("cancel_requested"))
         }
     }
 
     /// Log lines of a task with seq greater than `after`.
-    public func logs(taskId: String, after: Int64, limit: Int) throws -> [LogLine] {
-        try pool.withConnection { s in
-            try s.rows("SELECT seq, time, level, unit, text FROM logs WHERE task_id=\(taskId) AND seq>\(after) ORDER BY seq LIMIT \(max(0, limit))").map {
+    public func logs(taskId: String, after: Int64, limit: Int) async throws -> [LogLine] {
+        try await pool.withConnection { s in
+            try await s.rows("SELECT seq, time, level, unit, text FROM logs WHERE task_id=\(taskId) AND seq>\(after) ORDER BY seq LIMIT \(max(0, limit))").map {
                 LogLine(seq: try $0.get("seq"), time: try $0.date("time"), level: try $0.get("level"), unit: try $0.get("unit"), text: try $0.get("text"))
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import NIOCore
 import PostgresNIO
@@ -35,16 +36,16 @@ public final class PostgresWakeupBus: WakeupBus, Service {
     /// Registers interest in `key` with this replica's waiters.
     public func arm(key: String) -> Notifier.Ticket { local.arm(key: key) }
 
-    /// Wakes `key`'s waiters here at once, and in the other replicas through `NOTIFY`.
+    /// Wakes `key`'s waiters here at once, and in the other replicas through `NOTIFY` (batched, off the caller's path).
     public func notify(key: String) {
         local.notify(key: key)
-        publish(key)
+        enqueue(key)
     }
 
     /// Wakes every parked long poll here at once, and in the other replicas through `NOTIFY`.
     public func notifyAllDelegates() {
         local.notifyAllDelegates()
-        publish(Self.allDelegates)
+        enqueue(Self.allDelegates)
     }
 
     /// Whether this replica is shutting down.
@@ -53,13 +54,43 @@ public final class PostgresWakeupBus: WakeupBus, Service {
     /// Ends this replica's waits (graceful shutdown); the other replicas are not told.
     public func shutDown() { local.shutDown() }
 
-    /// Sends `key` to every replica; a failure (the database is down) is logged: waiters elsewhere wake at their timeout or reconnection.
-    func publish(_ key: String) {
-        let payload = "\(replicaId) \(key)"
-        do {
-            try pool.withConnection { s in try s.run("SELECT pg_notify(\(Self.channel), \(payload))") }
-        } catch {
-            logger.warning("cannot announce a change to the other replicas", metadata: ["key": "\(key)", "error": "\(error)"])
+    /// Keys waiting to be announced, and whether a flush is under way.
+    private let outbox = Mutex<(keys: [String], flushing: Bool)>(([], false))
+    /// The most keys one announcement carries.
+    static let maxKeysPerNotify = 256
+
+    /// Queues `key` for the other replicas; the first key of a quiet spell starts a flush.
+    ///
+    /// A request never waits for the announcement: keys queue while one
+    /// `pg_notify` round trip is in flight and go out together in the next, one
+    /// statement for all of them, so a burst of log batches costs a few round
+    /// trips instead of one each.
+    func enqueue(_ key: String) {
+        let start: Bool = outbox.withLock { o in
+            if !o.keys.contains(key) { o.keys.append(key) }
+            if o.flushing { return false }
+            o.flushing = true
+            return true
+        }
+        if start { Task { await self.flush() } }
+    }
+
+    /// Announces queued keys until none are left; a failure (the database is down) is logged: waiters elsewhere wake at their timeout or reconnection.
+    func flush() async {
+        while true {
+            let keys: [String] = outbox.withLock { o in
+                let batch = Array(o.keys.prefix(Self.maxKeysPerNotify))
+                o.keys.removeFirst(batch.count)
+                if batch.isEmpty { o.flushing = false }
+                return batch
+            }
+            if keys.isEmpty { return }
+            let payloads = keys.map { "\(replicaId) \($0)" }
+            do {
+                try await pool.withConnection { s in try await s.run("SELECT pg_notify(\(Self.channel), p) FROM unnest(\(payloads)::text[]) AS p") }
+            } catch {
+                logger.warning("cannot announce a change to the other replicas", metadata: ["keys": "\(keys.count)", "error": "\(error)"])
+            }
         }
     }
 

@@ -18,13 +18,13 @@ public struct SecretVault: Sendable {
     }
 
     /// Seals `value` and stores it under `name`; true when the secret was created.
-    public func put(_ name: String, value: String, now: Date = Date()) throws -> Bool {
-        try repository.putSecret(name, sealed: try box.seal(value, name: name), now: now)
+    public func put(_ name: String, value: String, now: Date = Date()) async throws -> Bool {
+        try await repository.putSecret(name, sealed: try box.seal(value, name: name), now: now)
     }
 
     /// The value of secret `name`, for a lease envelope.
-    public func value(_ name: String) throws -> String {
-        guard let sealed = try repository.sealedSecret(name) else {
+    public func value(_ name: String) async throws -> String {
+        guard let sealed = try await repository.sealedSecret(name) else {
             throw Unavailable(code: "secret.missing", message: "secret '\(name)' does not exist: run `ecs-manager secret set \(name)`, then submit the task again")
         }
         do {

@@ -15,7 +15,7 @@ struct SecretsController: Sendable {
     func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
         v1.get("secrets") { _, _ in
             _ = try vault()
-            return try json(try context.repository.secrets())
+            return try await json(try context.repository.secrets())
         }
         v1.put("secrets/:name", use: put)
         v1.delete("secrets/:name", use: delete)
@@ -30,10 +30,10 @@ struct SecretsController: Sendable {
         guard body.value.utf8.count <= SecretVault.maxValueBytes else {
             throw APIError(.badRequest, "invalid", "member 'value' is \(body.value.utf8.count) bytes long; at most \(SecretVault.maxValueBytes)")
         }
-        let created = try vault.put(name, value: body.value)
-        context.audit(ctx, AuditAction.secretSet, name, created ? "created" : "updated")
+        let created = try await vault.put(name, value: body.value)
+        await context.audit(ctx, AuditAction.secretSet, name, created ? "created" : "updated")
         context.logger.info(created ? "secret created" : "secret updated", metadata: ["secret": "\(name)"])
-        guard let info = try context.repository.secrets().first(where: { $0.name == name }) else {
+        guard let info = try await context.repository.secrets().first(where: { $0.name == name }) else {
             throw APIError(.internalServerError, "internal", "secret vanished")
         }
         return try json(info, status: created ? .created : .ok)
@@ -43,8 +43,8 @@ struct SecretsController: Sendable {
     func delete(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         _ = try vault()
         let name = try name(ctx)
-        guard try context.repository.deleteSecret(name) else { throw APIError(.notFound, "not_found", "no secret \(name)") }
-        context.audit(ctx, AuditAction.secretDelete, name)
+        guard try await context.repository.deleteSecret(name) else { throw APIError(.notFound, "not_found", "no secret \(name)") }
+        await context.audit(ctx, AuditAction.secretDelete, name)
         context.logger.info("secret deleted", metadata: ["secret": "\(name)"])
         return try json(["status": "deleted"])
     }

@@ -13,13 +13,13 @@ struct TaskDispatcher: Sendable {
     /// Checks and queues a submission; returns its report. Every refusal is a 400 naming the member.
     ///
     /// With `auditedAs`, the `task.submit` audit entry (that actor) is written in the task's own transaction.
-    func submit(_ submission: TaskSubmission, auditedAs actor: String? = nil) throws -> TaskReport {
+    func submit(_ submission: TaskSubmission, auditedAs actor: String? = nil) async throws -> TaskReport {
         var s = submission.request
-        try RequestRules.check(s, knownTypes: try repository.knownTaskTypes())
+        try RequestRules.check(s, knownTypes: try await repository.knownTaskTypes())
         if submission.connectorName != nil, s.connector != nil {
             throw APIError(.badRequest, "invalid", "give either member 'connector' (an inline connector) or member 'connectorName' (a stored one), not both")
         }
-        let (connector, artifactConnector) = try storedConnectors(submission.connectorName, artifact: submission.artifactConnectorName, inline: s.connector)
+        let (connector, artifactConnector) = try await storedConnectors(submission.connectorName, artifact: submission.artifactConnectorName, inline: s.connector)
         for c in [connector, artifactConnector].compactMap({ $0 }) {
             s.selectors = merged(s.selectors, c.delegateSelectors)
             try RequestRules.labels(s.selectors, member: "selectors (with connector \(c.name)'s delegateSelectors)")
@@ -30,22 +30,23 @@ struct TaskDispatcher: Sendable {
         do {
             let now = Date()
             let audit = actor.map { AuditEntry(time: now, actor: $0, action: AuditAction.taskSubmit, target: id, detail: "type=\(s.type)") }
-            try repository.submit(s, id: id, connector: connector, artifactConnector: artifactConnector, audit: audit, now: now)
+            try await repository.submit(s, id: id, connector: connector, artifactConnector: artifactConnector, audit: audit, now: now)
         } catch {
             inline.forget(id)
             throw error
         }
-        guard let report = try repository.task(id) else { throw APIError(.internalServerError, "internal", "task vanished") }
+        guard let report = try await repository.task(id) else { throw APIError(.internalServerError, "internal", "task vanished") }
         logger.info("task queued", metadata: ["task": "\(id)", "type": "\(s.type)", "selectors": "\(s.selectors)", "connector": "\(connector?.name ?? "-")", "artifactConnector": "\(artifactConnector?.name ?? "-")"])
         return report
     }
 
     /// The stored connectors a submission or a pipeline names, checked: each known with its secrets stored,
     /// the artifact's a `dockerRegistry` connector the task does not already carry. Refusals are 400s naming the member.
-    func storedConnectors(_ name: String?, artifact: String?, inline: JSONValue? = nil) throws -> (connector: Connector?, artifact: Connector?) {
-        let connector = try name.map { try storedConnector($0, member: "connectorName") }
+    func storedConnectors(_ name: String?, artifact: String?, inline: JSONValue? = nil) async throws -> (connector: Connector?, artifact: Connector?) {
+        var connector: Connector?
+        if let name { connector = try await storedConnector(name, member: "connectorName") }
         guard let artifact else { return (connector, nil) }
-        let c = try storedConnector(artifact, member: "artifactConnectorName")
+        let c = try await storedConnector(artifact, member: "artifactConnectorName")
         guard c.type == .dockerRegistry else {
             throw APIError(.badRequest, "invalid", "member 'artifactConnectorName': connector '\(artifact)' is of type \(c.type.rawValue); an artifact comes from a dockerRegistry connector")
         }
@@ -56,10 +57,10 @@ struct TaskDispatcher: Sendable {
     }
 
     /// The stored connector a submission names, refused (400) when it is unknown or its secrets cannot be read.
-    private func storedConnector(_ name: String, member: String) throws -> Connector {
+    private func storedConnector(_ name: String, member: String) async throws -> Connector {
         if let why = ResourceName.problem(name) { throw APIError(.badRequest, "invalid", "member '\(member)': \(why)") }
-        guard let record = try repository.connector(name) else {
-            let known = try repository.connectors().map(\.connector.name)
+        guard let record = try await repository.connector(name) else {
+            let known = try await repository.connectors().map(\.connector.name)
             throw APIError(.badRequest, "invalid", "member '\(member)': no connector '\(name)' (known: \(known.isEmpty ? "none; add one with ecs-manager connector apply FILE" : known.joined(separator: ", ")))")
         }
         let connector = record.connector
@@ -67,7 +68,7 @@ struct TaskDispatcher: Sendable {
             guard vault != nil else {
                 throw APIError(.badRequest, "invalid", "connector '\(name)' uses secrets, and this manager was started without --secrets-key-file")
             }
-            let stored = Set(try repository.secrets().map(\.name))
+            let stored = Set(try await repository.secrets().map(\.name))
             let missing = connector.secretNames.filter { !stored.contains($0) }
             if !missing.isEmpty {
                 throw APIError(.badRequest, "invalid", "connector '\(name)' uses secrets that do not exist: \(missing.joined(separator: ", ")) (ecs-manager secret set NAME)")
@@ -76,10 +77,10 @@ struct TaskDispatcher: Sendable {
         if let ecr = connector.ecrConnector {
             // The type is checked before the referenced connector's own checks: an aws connector names no
             // ecrConnector, so this never recurses (two registries naming each other would otherwise loop forever).
-            if let referenced = try repository.connector(ecr)?.connector, referenced.type != .aws {
+            if let referenced = try await repository.connector(ecr)?.connector, referenced.type != .aws {
                 throw APIError(.badRequest, "invalid", "connector '\(name)': ecrConnector '\(ecr)' is of type \(referenced.type.rawValue); ECR signs in with an aws connector")
             }
-            _ = try storedConnector(ecr, member: "\(member) (its ecrConnector)")
+            _ = try await storedConnector(ecr, member: "\(member) (its ecrConnector)")
         }
         return connector
     }
@@ -91,14 +92,14 @@ struct TaskDispatcher: Sendable {
     }
 
     /// Leases the next task for `delegate` with its secrets filled in; a task whose secrets cannot be had fails instead.
-    func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval) throws -> TaskEnvelope? {
+    func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval) async throws -> TaskEnvelope? {
         while true {
-            guard let leased = try repository.lease(for: delegate, leaseSeconds: leaseSeconds, now: Date()) else { return nil }
+            guard let leased = try await repository.lease(for: delegate, leaseSeconds: leaseSeconds, now: Date()) else { return nil }
             do {
-                return try fill(leased)
+                return try await fill(leased)
             } catch let e as TaskError {
                 let env = leased.envelope
-                _ = try repository.finish(taskId: env.taskId, leaseId: env.leaseId, result: TaskResult(leaseId: env.leaseId, status: .failed, error: e), now: Date())
+                _ = try await repository.finish(taskId: env.taskId, leaseId: env.leaseId, result: TaskResult(leaseId: env.leaseId, status: .failed, error: e), now: Date())
                 inline.forget(env.taskId)
                 logger.warning("task failed before it was handed out", metadata: ["task": "\(env.taskId)", "code": "\(e.code)", "reason": "\(e.message)"])
             }
@@ -106,7 +107,7 @@ struct TaskDispatcher: Sendable {
     }
 
     /// The envelope with its inline secrets and its stored connector's resolution; a `TaskError` when either cannot be had.
-    private func fill(_ leased: LeasedTask) throws -> TaskEnvelope {
+    private func fill(_ leased: LeasedTask) async throws -> TaskEnvelope {
         var envelope = leased.envelope
         if leased.hasInlineSecrets {
             guard let entry = inline.entry(envelope.taskId) else {
@@ -118,11 +119,20 @@ struct TaskDispatcher: Sendable {
         for connector in [leased.connector, leased.artifactConnector].compactMap({ $0 }) {
             let resolution: ConnectorResolution
             do {
-                resolution = try connector.resolved(ecr: try ecrConnector(of: connector)) { name in
+                let ecr = try await ecrConnector(of: connector)
+                // The secrets are read first (asynchronously), then the resolution is built from them.
+                var values: [String: String] = [:]
+                for name in connector.secretNames + (ecr?.secretNames ?? []) where values[name] == nil {
                     guard let vault else {
                         throw TaskError(code: "secrets.unavailable", message: "connector \(connector.name) uses secrets, and the manager runs without --secrets-key-file")
                     }
-                    return try vault.value(name)
+                    values[name] = try await vault.value(name)
+                }
+                resolution = try connector.resolved(ecr: ecr) { name in
+                    guard let value = values[name] else {
+                        throw TaskError(code: "secrets.unavailable", message: "connector \(connector.name) uses secret '\(name)', which was not read")
+                    }
+                    return value
                 }
             } catch let e as SecretVault.Unavailable {
                 throw TaskError(code: e.code, message: "connector \(connector.name): \(e.message)")
@@ -137,9 +147,9 @@ struct TaskDispatcher: Sendable {
     }
 
     /// The AWS connector an ECR registry signs in with, as stored now; a `TaskError` when it is gone or not an AWS one.
-    private func ecrConnector(of connector: Connector) throws -> Connector? {
+    private func ecrConnector(of connector: Connector) async throws -> Connector? {
         guard let name = connector.ecrConnector else { return nil }
-        guard let aws = try repository.connector(name)?.connector, aws.type == .aws else {
+        guard let aws = try await repository.connector(name)?.connector, aws.type == .aws else {
             throw TaskError(code: "connector.missing", message: "connector \(connector.name) signs in to ECR with AWS connector '\(name)', which is not stored (or is not an aws connector)")
         }
         return aws

@@ -19,7 +19,7 @@ struct TasksController: Sendable {
     func submit(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let submission: TaskSubmission = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         // The audit entry is committed with the task: one commit, then parked polls may lease it.
-        let report = try context.dispatcher.submit(submission, auditedAs: ManagerContext.actor(ctx))
+        let report = try await context.dispatcher.submit(submission, auditedAs: ManagerContext.actor(ctx))
         context.wakePollers()
         return try json(report, status: .created)
     }
@@ -27,32 +27,32 @@ struct TasksController: Sendable {
     /// `GET /v1/tasks?limit=N`: newest first, queued ones saying why they wait.
     func list(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let limit = try req.queryNumber("limit", in: 1...1000, fallback: 100)
-        let delegates = try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
-        return try json(try context.repository.tasks(limit: limit).map { WaitingReason.explain($0, delegates: delegates) })
+        let delegates = try await context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
+        return try await json(try context.repository.tasks(limit: limit).map { WaitingReason.explain($0, delegates: delegates) })
     }
 
     /// `GET /v1/tasks/{id}`.
     func get(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
-        guard let report = try context.repository.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
-        return try json(WaitingReason.explain(report, delegates: try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)))
+        guard let report = try await context.repository.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
+        return try await json(WaitingReason.explain(report, delegates: try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)))
     }
 
     /// `POST /v1/tasks/{id}/cancel`.
     func cancel(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
-        switch try context.repository.requestCancel(taskId: id, now: Date()) {
+        switch try await context.repository.requestCancel(taskId: id, now: Date()) {
         case .notFound:
             throw APIError(.notFound, "not_found", "no task \(id)")
         case .alreadyFinished(let state):
             throw APIError(.conflict, "already_finished", "task \(id) already finished: \(state.rawValue)")
         case .cancelled:
-            context.audit(ctx, AuditAction.taskCancel, id)
+            await context.audit(ctx, AuditAction.taskCancel, id)
             context.dispatcher.finished(id)
             context.notifier.notify(key: ManagerContext.taskKey(id))
             return try json(["status": "cancelled"])
         case .requested:
-            context.audit(ctx, AuditAction.taskCancel, id)
+            await context.audit(ctx, AuditAction.taskCancel, id)
             context.notifier.notify(key: ManagerContext.taskKey(id))
             return try json(["status": "cancel requested"])
         }
@@ -62,7 +62,7 @@ struct TasksController: Sendable {
     func result(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let result: TaskResult = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
-        let changed = try leaseChecked { try context.repository.finish(taskId: id, leaseId: result.leaseId, result: result, now: Date()) }
+        let changed = try await leaseChecked { try await context.repository.finish(taskId: id, leaseId: result.leaseId, result: result, now: Date()) }
         if changed {
             context.dispatcher.finished(id)
             context.logger.info("task finished", metadata: ["task": "\(id)", "status": "\(result.status.rawValue)"])
@@ -74,9 +74,9 @@ struct TasksController: Sendable {
 }
 
 /// Runs a lease-checked repository call, turning its refusals into 404 and 409 answers.
-func leaseChecked<T>(_ body: () throws -> T) throws -> T {
+func leaseChecked<T>(_ body: () async throws -> T) async throws -> T {
     do {
-        return try body()
+        return try await body()
     } catch LeaseError.unknownTask {
         throw APIError(.notFound, "not_found", "no such task")
     } catch LeaseError.wrongLease {

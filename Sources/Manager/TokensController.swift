@@ -20,7 +20,7 @@ struct TokensController: Sendable {
 
     /// Adds the routes under `/v1`.
     func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
-        v1.get("tokens") { _, _ in try json(try context.access.tokens()) }
+        v1.get("tokens") { _, _ in try await json(try context.access.tokens()) }
         v1.post("tokens", use: create)
         v1.post("tokens/:name/revoke", use: revoke)
     }
@@ -31,21 +31,21 @@ struct TokensController: Sendable {
         if let why = Self.problem(body) { throw APIError(.badRequest, "invalid", why) }
         let value = try TokenValue.make()
         let info = TokenInfo(name: body.name, kind: body.kind, scope: body.scope, allowedTags: body.allowedTags, createdAt: Date())
-        guard try context.access.createToken(info, hash: TokenValue.hash(value)) else {
+        guard try await context.access.createToken(info, hash: TokenValue.hash(value)) else {
             throw APIError(.conflict, "name_taken", "a token named \(body.name) exists (or existed and was revoked); choose another name")
         }
-        context.audit(ctx, AuditAction.tokenCreate, body.name, Self.describe(info))
+        await context.audit(ctx, AuditAction.tokenCreate, body.name, Self.describe(info))
         context.logger.info("token created", metadata: ["token": "\(body.name)", "kind": "\(body.kind.rawValue)"])
-        return try json(CreatedToken(token: value, info: try context.access.token(named: body.name) ?? info), status: .created)
+        return try await json(CreatedToken(token: value, info: try context.access.token(named: body.name) ?? info), status: .created)
     }
 
     /// `POST /v1/tokens/{name}/revoke`: the token stops working at once; its delegates' running tasks are failed, unstarted ones requeued.
     func revoke(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let name = try ctx.parameters.require("name")
         if let why = ResourceName.problem(name) { throw APIError(.badRequest, "invalid", "token name: \(why)") }
-        guard let r = try context.access.revokeToken(name, now: Date()) else { throw APIError(.notFound, "not_found", "no token \(name)") }
+        guard let r = try await context.access.revokeToken(name, now: Date()) else { throw APIError(.notFound, "not_found", "no token \(name)") }
         if !r.alreadyRevoked {
-            context.audit(ctx, AuditAction.tokenRevoke, name, r.failed.isEmpty ? nil : "failed tasks: \(r.failed.joined(separator: ", "))")
+            await context.audit(ctx, AuditAction.tokenRevoke, name, r.failed.isEmpty ? nil : "failed tasks: \(r.failed.joined(separator: ", "))")
             context.logger.warning("token revoked", metadata: ["token": "\(name)", "delegates": "\(r.delegateIds)", "failed": "\(r.failed)", "requeued": "\(r.requeued)"])
             // Parked long polls of its delegates wake, see the revocation and answer 401.
             for id in r.delegateIds { context.notifier.notify(key: ManagerContext.delegateKey(id)) }

@@ -6,8 +6,8 @@ import Testing
 /// The contract of `AccessRepository` (tokens, delegates' tokens, audit trail), run against every repository implementation.
 @Suite struct AccessRepositoryContractTests {
     /// A fresh repository from `factory`, as both seams.
-    func stores(_ factory: RepositoryFactory) throws -> (any ManagerRepository, any AccessRepository) {
-        let store = try factory.make()
+    func stores(_ factory: RepositoryFactory) async throws -> (any ManagerRepository, any AccessRepository) {
+        let store = try await factory.make()
         return (store, try #require(store as? any AccessRepository, "\(factory.name) must implement AccessRepository"))
     }
 
@@ -16,101 +16,101 @@ import Testing
         TokenInfo(name: name, kind: kind, scope: scope, allowedTags: tags, createdAt: Date(timeIntervalSince1970: t))
     }
 
-    @Test(arguments: repositoryFactories) func tokensAreFoundByHashAndNameAndNamesAreNotReused(_ factory: RepositoryFactory) throws {
-        let (_, access) = try stores(factory)
-        #expect(try access.createToken(info("ci", scope: .run), hash: "h-ci"))
-        #expect(try access.createToken(info("dev", .delegate, scope: nil, tags: ["dev", "eu"]), hash: "h-dev"))
-        #expect(try access.createToken(info("ci", scope: .admin), hash: "h-other") == false)
-        #expect(try access.token(hash: "h-ci") == info("ci", scope: .run))
-        #expect(try access.token(hash: "h-other") == nil)
-        #expect(try access.token(named: "dev")?.allowedTags == ["dev", "eu"])
-        #expect(try access.token(named: "dev")?.scope == nil)
-        #expect(try access.tokens().map(\.name) == ["ci", "dev"])
+    @Test(arguments: repositoryFactories) func tokensAreFoundByHashAndNameAndNamesAreNotReused(_ factory: RepositoryFactory) async throws {
+        let (_, access) = try await stores(factory)
+        await #expect(try access.createToken(info("ci", scope: .run), hash: "h-ci"))
+        await #expect(try access.createToken(info("dev", .delegate, scope: nil, tags: ["dev", "eu"]), hash: "h-dev"))
+        await #expect(try access.createToken(info("ci", scope: .admin), hash: "h-other") == false)
+        await #expect(try access.token(hash: "h-ci") == info("ci", scope: .run))
+        await #expect(try access.token(hash: "h-other") == nil)
+        await #expect(try access.token(named: "dev")?.allowedTags == ["dev", "eu"])
+        await #expect(try access.token(named: "dev")?.scope == nil)
+        await #expect(try access.tokens().map(\.name) == ["ci", "dev"])
         // A revoked token's name stays taken.
-        _ = try access.revokeToken("ci", now: Date(timeIntervalSince1970: 2000))
-        #expect(try access.createToken(info("ci"), hash: "h-new") == false)
+        _ = try await access.revokeToken("ci", now: Date(timeIntervalSince1970: 2000))
+        await #expect(try access.createToken(info("ci"), hash: "h-new") == false)
     }
 
-    @Test(arguments: repositoryFactories) func lastUseIsRecorded(_ factory: RepositoryFactory) throws {
-        let (_, access) = try stores(factory)
-        _ = try access.createToken(info("ci"), hash: "h")
-        #expect(try access.token(named: "ci")?.lastUsedAt == nil)
-        try access.touchToken("ci", now: Date(timeIntervalSince1970: 1500))
-        #expect(try access.token(named: "ci")?.lastUsedAt == Date(timeIntervalSince1970: 1500))
+    @Test(arguments: repositoryFactories) func lastUseIsRecorded(_ factory: RepositoryFactory) async throws {
+        let (_, access) = try await stores(factory)
+        _ = try await access.createToken(info("ci"), hash: "h")
+        await #expect(try access.token(named: "ci")?.lastUsedAt == nil)
+        try await access.touchToken("ci", now: Date(timeIntervalSince1970: 1500))
+        await #expect(try access.token(named: "ci")?.lastUsedAt == Date(timeIntervalSince1970: 1500))
     }
 
-    @Test(arguments: repositoryFactories) func revokingRequeuesUnstartedAndFailsStartedTasksOfItsDelegatesOnly(_ factory: RepositoryFactory) throws {
-        let (store, access) = try stores(factory)
-        _ = try access.createToken(info("dev", .delegate, scope: nil), hash: "h-dev")
-        let mine = try delegate(store, [])
-        let other = try delegate(store, [])
-        try access.bindDelegate(mine.id, tokenName: "dev")
-        try access.bindDelegate(other.id, tokenName: "bootstrap")
-        let started = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
-        let unstarted = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
-        let others = try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
-        let first = try #require(try store.lease(for: mine, leaseSeconds: 30))
-        _ = try #require(try store.lease(for: mine, leaseSeconds: 30))
-        _ = try #require(try store.lease(for: other, leaseSeconds: 30))
-        _ = try store.renew(delegateId: mine.id, running: [RunningTask(taskId: started, leaseId: first.leaseId)], leaseSeconds: 30)
+    @Test(arguments: repositoryFactories) func revokingRequeuesUnstartedAndFailsStartedTasksOfItsDelegatesOnly(_ factory: RepositoryFactory) async throws {
+        let (store, access) = try await stores(factory)
+        _ = try await access.createToken(info("dev", .delegate, scope: nil), hash: "h-dev")
+        let mine = try await delegate(store, [])
+        let other = try await delegate(store, [])
+        try await access.bindDelegate(mine.id, tokenName: "dev")
+        try await access.bindDelegate(other.id, tokenName: "bootstrap")
+        let started = try await store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let unstarted = try await store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let others = try await store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let first = try await #require(try store.lease(for: mine, leaseSeconds: 30))
+        _ = try await #require(try store.lease(for: mine, leaseSeconds: 30))
+        _ = try await #require(try store.lease(for: other, leaseSeconds: 30))
+        _ = try await store.renew(delegateId: mine.id, running: [RunningTask(taskId: started, leaseId: first.leaseId)], leaseSeconds: 30)
         #expect(first.taskId == started)
 
-        let r = try #require(try access.revokeToken("dev", now: Date(timeIntervalSince1970: 3000)))
+        let r = try await #require(try access.revokeToken("dev", now: Date(timeIntervalSince1970: 3000)))
         #expect(!r.alreadyRevoked && r.token.revokedAt == Date(timeIntervalSince1970: 3000))
         #expect(r.delegateIds == [mine.id] && r.failed == [started] && r.requeued == [unstarted])
-        let failed = try #require(try store.task(started))
+        let failed = try await #require(try store.task(started))
         #expect(failed.state == "failed" && failed.error?.code == "token.revoked" && failed.error?.message.contains("'dev'") == true)
-        #expect(try store.task(unstarted)?.state == "queued")
-        #expect(try store.task(others)?.state == "leased")
-        #expect(try store.delegate(mine.id)?.state == .unregistered)
-        #expect(try store.delegate(other.id)?.state == .connected)
-        #expect(try access.token(hash: "h-dev")?.revokedAt == Date(timeIntervalSince1970: 3000))
+        await #expect(try store.task(unstarted)?.state == "queued")
+        await #expect(try store.task(others)?.state == "leased")
+        await #expect(try store.delegate(mine.id)?.state == .unregistered)
+        await #expect(try store.delegate(other.id)?.state == .connected)
+        await #expect(try access.token(hash: "h-dev")?.revokedAt == Date(timeIntervalSince1970: 3000))
 
-        let again = try #require(try access.revokeToken("dev", now: Date(timeIntervalSince1970: 4000)))
+        let again = try await #require(try access.revokeToken("dev", now: Date(timeIntervalSince1970: 4000)))
         #expect(again.alreadyRevoked && again.token.revokedAt == Date(timeIntervalSince1970: 3000) && again.failed.isEmpty)
-        #expect(try access.revokeToken("nobody", now: Date()) == nil)
+        await #expect(try access.revokeToken("nobody", now: Date()) == nil)
     }
 
-    @Test(arguments: repositoryFactories) func delegatesRememberTheTokenTheyRegisteredWith(_ factory: RepositoryFactory) throws {
-        let (store, access) = try stores(factory)
-        let d = try delegate(store, ["a"], instance: "i-7")
-        #expect(try access.delegateTokenName(d.id) == nil)
-        #expect(try access.delegateTokenName(instanceId: "i-7") == nil)
-        try access.bindDelegate(d.id, tokenName: "dev")
-        #expect(try access.delegateTokenName(d.id) == "dev")
-        #expect(try access.delegateTokenName(instanceId: "i-7") == "dev")
-        try access.bindDelegate(d.id, tokenName: "bootstrap")
-        #expect(try access.delegateTokenName(d.id) == "bootstrap")
-        #expect(try access.delegateTokenName("dlg-unknown") == nil)
-        #expect(try access.delegateTokenName(instanceId: "i-unknown") == nil)
+    @Test(arguments: repositoryFactories) func delegatesRememberTheTokenTheyRegisteredWith(_ factory: RepositoryFactory) async throws {
+        let (store, access) = try await stores(factory)
+        let d = try await delegate(store, ["a"], instance: "i-7")
+        await #expect(try access.delegateTokenName(d.id) == nil)
+        await #expect(try access.delegateTokenName(instanceId: "i-7") == nil)
+        try await access.bindDelegate(d.id, tokenName: "dev")
+        await #expect(try access.delegateTokenName(d.id) == "dev")
+        await #expect(try access.delegateTokenName(instanceId: "i-7") == "dev")
+        try await access.bindDelegate(d.id, tokenName: "bootstrap")
+        await #expect(try access.delegateTokenName(d.id) == "bootstrap")
+        await #expect(try access.delegateTokenName("dlg-unknown") == nil)
+        await #expect(try access.delegateTokenName(instanceId: "i-unknown") == nil)
     }
 
-    @Test(arguments: repositoryFactories) func theAuditTrailKeepsOrderAndFiltersByTime(_ factory: RepositoryFactory) throws {
-        let (_, access) = try stores(factory)
+    @Test(arguments: repositoryFactories) func theAuditTrailKeepsOrderAndFiltersByTime(_ factory: RepositoryFactory) async throws {
+        let (_, access) = try await stores(factory)
         for (i, action) in ["task.submit", "secret.set", "token.revoke"].enumerated() {
-            try access.recordAudit(AuditEntry(time: Date(timeIntervalSince1970: 100 + Double(i)), actor: "ci-\(i)", action: action, target: "t\(i)", detail: i == 0 ? "type=x" : nil))
+            try await access.recordAudit(AuditEntry(time: Date(timeIntervalSince1970: 100 + Double(i)), actor: "ci-\(i)", action: action, target: "t\(i)", detail: i == 0 ? "type=x" : nil))
         }
-        let all = try access.audit(since: nil, limit: 100)
+        let all = try await access.audit(since: nil, limit: 100)
         #expect(all.map(\.action) == ["task.submit", "secret.set", "token.revoke"])
         #expect(all.first?.actor == "ci-0" && all.first?.detail == "type=x" && all.first?.time == Date(timeIntervalSince1970: 100))
         #expect(all.compactMap(\.id) == all.compactMap(\.id).sorted() && all.compactMap(\.id).count == 3)
-        #expect(try access.audit(since: Date(timeIntervalSince1970: 101), limit: 100).map(\.target) == ["t1", "t2"])
+        await #expect(try access.audit(since: Date(timeIntervalSince1970: 101), limit: 100).map(\.target) == ["t1", "t2"])
         // The limit keeps the latest entries, still oldest first.
-        #expect(try access.audit(since: nil, limit: 2).map(\.target) == ["t1", "t2"])
+        await #expect(try access.audit(since: nil, limit: 2).map(\.target) == ["t1", "t2"])
     }
 
-    @Test(arguments: repositoryFactories) func aSubmitCarriesItsAuditEntryInItsOwnTransaction(_ factory: RepositoryFactory) throws {
-        let (store, access) = try stores(factory)
+    @Test(arguments: repositoryFactories) func aSubmitCarriesItsAuditEntryInItsOwnTransaction(_ factory: RepositoryFactory) async throws {
+        let (store, access) = try await stores(factory)
         let entry = AuditEntry(time: Date(timeIntervalSince1970: 500), actor: "ci", action: "task.submit", target: "task-audited", detail: "type=delegate.echo")
-        try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]), id: "task-audited", connector: nil, artifactConnector: nil,
+        try await store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]), id: "task-audited", connector: nil, artifactConnector: nil,
                          audit: entry, now: Date(timeIntervalSince1970: 500))
-        #expect(try store.task("task-audited") != nil)
-        #expect(try access.audit(since: nil, limit: 10).map(\.target) == ["task-audited"])
+        await #expect(try store.task("task-audited") != nil)
+        await #expect(try access.audit(since: nil, limit: 10).map(\.target) == ["task-audited"])
         // A submit that fails (the id is taken) records nothing.
-        #expect(throws: (any Error).self) {
-            try store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]), id: "task-audited", connector: nil, artifactConnector: nil,
+        await #expect(throws: (any Error).self) {
+            try await store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]), id: "task-audited", connector: nil, artifactConnector: nil,
                              audit: AuditEntry(time: Date(timeIntervalSince1970: 501), actor: "ci", action: "task.submit", target: "task-audited"), now: Date(timeIntervalSince1970: 501))
         }
-        #expect(try access.audit(since: nil, limit: 10).count == 1)
+        await #expect(try access.audit(since: nil, limit: 10).count == 1)
     }
 }

@@ -25,9 +25,9 @@ final class LiveManager: Sendable {
     }
 
     /// Starts a manager with `settings` (sealing secrets with `secrets`, if given) on `dir` (a fresh one by default) and waits until it listens.
-    static func start(_ settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil, dir: String? = nil) async throws -> LiveManager {
+    static func start(_ settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil, dir: String? = nil, connections: Int = 4) async throws -> LiveManager {
         let dir = dir ?? NSTemporaryDirectory() + "mlive-\(UUID().uuidString.prefix(8))"
-        let store = try TestStorage.current.open(directory: dir)
+        let store = try await TestStorage.current.open(directory: dir, connections: connections)
         var logger = Logger(label: "live-manager")
         logger.logLevel = .critical
         // On PostgreSQL, wake-ups go through LISTEN/NOTIFY, as between replicas.
@@ -90,7 +90,7 @@ enum TestStorage: String {
 
     /// Opens the store for data directory `directory`: SQLite in it, or the PostgreSQL database it names (made on first use),
     /// so a manager started again on the same directory finds its state.
-    func open(directory: String) throws -> any ManagerRepository & AccessRepository {
+    func open(directory: String, connections: Int = 4) async throws -> any ManagerRepository & AccessRepository {
         switch self {
         case .sqlite:
             return try ManagerStore.open(directory: directory)
@@ -105,7 +105,7 @@ enum TestStorage: String {
                 try name.write(toFile: directory + "/postgres-database", atomically: true, encoding: .utf8)
             }
             // One replica per data directory, the same across restarts on it.
-            return try PostgresStore(url: try DatabaseURL(server.url(name)), password: server.password, connections: 4, replicaId: "live-" + name)
+            return try await PostgresStore(url: try DatabaseURL(server.url(name)), password: server.password, connections: connections, replicaId: "live-" + name)
         }
     }
 

@@ -42,8 +42,12 @@ struct ExecutionOrchestrator: Service {
                 switch engine.next() {
                 case .submit(let s):
                     let request = SubmitTaskRequest(type: s.type, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
+                    // The same id if this manager dies before the save below: the step's task is queued once.
+                    let taskId = TaskIdentifier.forStep(execution: id, ordinal: engine.runs.count, key: s.key)
                     do {
-                        let report = try await context.dispatcher.submit(TaskSubmission(request, connectorName: engine.plan.connector, artifactConnectorName: engine.plan.artifactConnector))
+                        let report = try await context.dispatcher.submit(
+                            TaskSubmission(request, connectorName: engine.plan.connector, artifactConnectorName: engine.plan.artifactConnector), idempotentId: taskId)
+                        CrashPoint.stepSubmitted()
                         engine.started(key: s.key, taskId: report.taskId)
                         context.logger.info("execution step submitted", metadata: ["execution": "\(id)", "step": "\(s.name)", "task": "\(report.taskId)"])
                         context.wakePollers()

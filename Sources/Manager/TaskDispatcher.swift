@@ -13,7 +13,12 @@ struct TaskDispatcher: Sendable {
     /// Checks and queues a submission; returns its report. Every refusal is a 400 naming the member.
     ///
     /// With `auditedAs`, the `task.submit` audit entry (that actor) is written in the task's own transaction.
-    func submit(_ submission: TaskSubmission, auditedAs actor: String? = nil) async throws -> TaskReport {
+    ///
+    /// With `idempotentId`, the task is queued under that id, and a task
+    /// already stored under it (an earlier submission whose caller died before
+    /// recording it) is returned instead of a second one being queued.
+    func submit(_ submission: TaskSubmission, auditedAs actor: String? = nil, idempotentId: String? = nil) async throws -> TaskReport {
+        if let idempotentId, let existing = try await repository.task(idempotentId) { return existing }
         var s = submission.request
         try RequestRules.check(s, knownTypes: try await repository.knownTaskTypes())
         if submission.connectorName != nil, s.connector != nil {
@@ -25,7 +30,7 @@ struct TaskDispatcher: Sendable {
             try RequestRules.labels(s.selectors, member: "selectors (with connector \(c.name)'s delegateSelectors)")
         }
         // Inline secrets are in memory before the task is visible to a long poll, which would otherwise find them missing.
-        let id = TaskIdentifier.make()
+        let id = idempotentId ?? TaskIdentifier.make()
         inline.keep(s, id: id)
         do {
             let now = Date()

@@ -100,6 +100,8 @@ final class ManagerProcess: @unchecked Sendable {
     let database: (url: String, passwordFile: String)?
     /// The process's name, for its output files (`NAME.out`, `NAME.err`).
     let name: String
+    /// Extra environment for the next `start()`.
+    var env: [String: String] = [:]
 
     init(dir: Scratch, extraArgs: [String] = [], database: (url: String, passwordFile: String)? = nil, name: String = "manager", token: String? = nil) async throws {
         self.dir = dir
@@ -120,7 +122,7 @@ final class ManagerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: portFile)
         let listen = "127.0.0.1:\(port)"
         let storage = database.map { ["--database", $0.url, "--database-password-file", $0.passwordFile] } ?? ["--data", dir.file("\(name)-data")]
-        child = try Child(binDir + "/ecs-manager", ["serve", "--listen", listen] + storage + ["--token-file", tokenFile, "--port-file", portFile] + extraArgs, dir: dir, name: name)
+        child = try Child(binDir + "/ecs-manager", ["serve", "--listen", listen] + storage + ["--token-file", tokenFile, "--port-file", portFile] + extraArgs, env: env, dir: dir, name: name)
         // Generous: a fresh-clone CI run starting dozens of processes at once once took over 10 s to exec a debug build.
         // A manager that exits instead fails at once, with its own words.
         let started = child

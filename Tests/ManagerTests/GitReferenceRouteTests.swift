@@ -44,3 +44,20 @@ import Testing
         #expect(listed == 200 && list.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "no execution was created: \(list)")
     }
 }
+
+/// `TaskIdentifier.forStep`: the id a step's task is queued under, the same after a crash and a restart.
+@Suite struct StepTaskIdentifierTests {
+    @Test func theSameRunGetsTheSameIdAndOtherRunsOthers() {
+        let a = TaskIdentifier.forStep(execution: "exec-1", ordinal: 0, key: "step:p/run-task")
+        #expect(a == TaskIdentifier.forStep(execution: "exec-1", ordinal: 0, key: "step:p/run-task"))
+        let others = [
+            TaskIdentifier.forStep(execution: "exec-2", ordinal: 0, key: "step:p/run-task"),
+            TaskIdentifier.forStep(execution: "exec-1", ordinal: 1, key: "step:p/run-task"),
+            TaskIdentifier.forStep(execution: "exec-1", ordinal: 0, key: "rollback:p/run-task"),
+        ]
+        #expect(Set(others + [a]).count == 4)
+        // Shaped like every other task id: task- and a UUID (version 8).
+        let uuid = String(a.dropFirst(5))
+        #expect(a.hasPrefix("task-") && UUID(uuidString: uuid) != nil && uuid.count == 36 && Array(uuid)[14] == "8", "\(a)")
+    }
+}

@@ -29,9 +29,10 @@ public func fuzzPipeline(_ bytes: [UInt8]) {
     }
 }
 
-/// A directory holding `manifests/td.yaml`, made once per process, that fuzzed pipelines' local paths are read against.
+/// A directory holding `manifests/td.yaml` and `manifests/svc.yaml`, that fuzzed pipelines' local paths are read against
+/// (one for every fuzzing process: the same two files, written again by each).
 let fuzzPipelineDirectory: String = {
-    let dir = NSTemporaryDirectory() + "ecs-delegate-fuzz-pipeline-\(getpid())"
+    let dir = NSTemporaryDirectory() + "ecs-delegate-fuzz-pipeline"
     try? FileManager.default.createDirectory(atPath: dir + "/manifests", withIntermediateDirectories: true)
     FileManager.default.createFile(atPath: dir + "/manifests/td.yaml", contents: Data("family: web\ncontainerDefinitions: [{name: web, image: <+artifact.image>}]\n".utf8))
     FileManager.default.createFile(atPath: dir + "/manifests/svc.yaml", contents: Data("serviceName: myapp\ndesiredCount: 2\n".utf8))

@@ -96,13 +96,14 @@ struct Serve: AsyncParsableCommand {
 
     /// The store the flags name: SQLite in `--data`, or PostgreSQL at `--database` with the password file's password.
     /// `listen` names the replica (host and port, the same across its restarts) unless it asks for any free port.
-    func store(listen: String, logger: Logger) async throws -> any ManagerRepository & AccessRepository {
-        guard let database else { return try ManagerStore.open(directory: data ?? ".") }
+    func storage(listen: String, logger: Logger) async throws -> ManagerStorage {
+        guard let database else { return .sqlite(try ManagerStore.open(directory: data ?? ".")) }
         let url = try DatabaseURL(database)
         let password = try databasePasswordFile.map { try DatabaseURL.password(fromFile: $0) }
         let replicaId = listen.hasSuffix(":0") ? nil : "\(ProcessInfo.processInfo.hostName) \(listen)"
         logger.info("using PostgreSQL", metadata: ["database": "\(url)", "replica": "\(replicaId ?? "(new at each start)")"])
-        return try await PostgresStore(url: url, password: password, connections: databaseConnections, replicaId: replicaId, logger: logger)
+        // Replicas on one PostgreSQL database wake each other's long polls and log follows through LISTEN/NOTIFY.
+        return .postgres(try await PostgresStore(url: url, password: password, connections: databaseConnections, replicaId: replicaId, logger: logger), logger: logger)
     }
 
     func run() async throws {
@@ -130,16 +131,14 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let store: any ManagerRepository & AccessRepository
+        let storage: ManagerStorage
         do {
-            store = try await self.store(listen: listen, logger: logger)
+            storage = try await self.storage(listen: listen, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        // Replicas on one PostgreSQL database wake each other's long polls and log follows through LISTEN/NOTIFY.
-        let wakeups = (store as? PostgresStore).map { PostgresWakeupBus(store: $0, logger: logger) }
-        let server = ManagerServer(store: store, token: token, settings: try settings(), secrets: secrets, tls: tls, wakeups: wakeups, logger: logger)
+        let server = ManagerServer(storage: storage, token: token, settings: try settings(), secrets: secrets, tls: tls, logger: logger)
         let portFile = self.portFile
         let scheme = tls == nil ? "http" : "https"
         try await server.run(host: host, port: port) { bound in

@@ -17,28 +17,28 @@ public struct ManagerServer: Sendable {
     let notifier: any WakeupBus
     let logger: Logger
     let context: ManagerContext
-    /// Where executions live (nil: a store without them; the routes and the orchestrator are then off).
-    let executions: (any ExecutionRepository)?
+    /// Where executions live.
+    let executions: any ExecutionRepository
     let executionGate = ExecutionGate()
 
-    /// Creates a server over `store`; `token` is the bootstrap admin key (it may also act as any delegate), the tokens in
-    /// `store` the others; `secrets` seals stored secrets (nil: secrets are disabled); `tls` serves HTTPS (nil: plain HTTP);
-    /// `wakeups` carries wake-ups between replicas (nil: this process only). A bus that is also a `Service` runs beside the server.
+    /// Creates a server over `storage`; `token` is the bootstrap admin key (it may also act as any delegate), the tokens in
+    /// `storage.access` the others; `secrets` seals stored secrets (nil: secrets are disabled); `tls` serves HTTPS (nil: plain HTTP).
+    /// A wake-up bus that is also a `Service` (PostgreSQL's) runs beside the server.
     public init(
-        store: any ManagerRepository & AccessRepository, token: String, settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil,
-        tls: ManagerTLS? = nil, wakeups: (any WakeupBus)? = nil, logger: Logger
+        storage: ManagerStorage, token: String, settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil,
+        tls: ManagerTLS? = nil, logger: Logger
     ) {
-        repository = store
-        notifier = wakeups ?? Notifier()
-        executions = store as? any ExecutionRepository
+        repository = storage.repository
+        notifier = storage.wakeups
+        executions = storage.executions
         self.settings = settings
         self.tls = tls
         self.logger = logger
-        let vault = secrets.map { SecretVault(repository: store, box: $0) }
-        let dispatcher = TaskDispatcher(repository: store, inline: InlineSecrets(), vault: vault, logger: logger)
+        let vault = secrets.map { SecretVault(repository: storage.repository, box: $0) }
+        let dispatcher = TaskDispatcher(repository: storage.repository, inline: InlineSecrets(), vault: vault, logger: logger)
         context = ManagerContext(
-            repository: store, access: store, settings: settings, notifier: notifier, logger: logger, dispatcher: dispatcher, vault: vault,
-            authorizer: Authorizer(bootstrapToken: token, access: store, repository: store))
+            repository: storage.repository, access: storage.access, settings: settings, notifier: notifier, logger: logger, dispatcher: dispatcher, vault: vault,
+            authorizer: Authorizer(bootstrapToken: token, access: storage.access, repository: storage.repository))
     }
 
     /// Serves on `host:port` until SIGTERM or SIGINT (when `handlesSignals`) or cancellation; `onListening` gets the bound port.
@@ -73,7 +73,7 @@ public struct ManagerServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "ecs-manager"),
             services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger, dispatcher: context.dispatcher)]
                 + ((notifier as? any Service).map { [$0] } ?? [])
-                + (executions.map { [ExecutionOrchestrator(context: context, executions: $0, gate: executionGate)] } ?? []),
+                + [ExecutionOrchestrator(context: context, executions: executions, gate: executionGate)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
     }
@@ -93,7 +93,7 @@ public struct ManagerServer: Sendable {
         LogsController(context: context).addRoutes(to: v1)
         ConnectorsController(context: context).addRoutes(to: v1)
         SecretsController(context: context).addRoutes(to: v1)
-        if let executions { ExecutionsController(context: context, executions: executions, gate: executionGate).addRoutes(to: v1) }
+        ExecutionsController(context: context, executions: executions, gate: executionGate).addRoutes(to: v1)
         TokensController(context: context).addRoutes(to: v1)
         AuditController(context: context).addRoutes(to: v1)
     }

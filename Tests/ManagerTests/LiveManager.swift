@@ -28,18 +28,23 @@ final class LiveManager: Sendable {
     static func start(_ settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil, dir: String? = nil, connections: Int = 4) async throws -> LiveManager {
         let dir = dir ?? NSTemporaryDirectory() + "mlive-\(UUID().uuidString.prefix(8))"
         let store = try await TestStorage.current.open(directory: dir, connections: connections)
+        let repositories = store.repositories
         var logger = Logger(label: "live-manager")
         logger.logLevel = .critical
         // On PostgreSQL, wake-ups go through LISTEN/NOTIFY, as between replicas.
-        let wakeups = (store as? PostgresStore).map { PostgresWakeupBus(store: $0, logger: logger) }
-        let server = ManagerServer(store: store, token: "tok-live", settings: settings, secrets: secrets, wakeups: wakeups, logger: logger)
+        let storage: ManagerStorage
+        switch store {
+        case .sqlite(let s): storage = .sqlite(s)
+        case .postgres(let s): storage = .postgres(s, logger: logger)
+        }
+        let server = ManagerServer(storage: storage, token: "tok-live", settings: settings, secrets: secrets, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let serving = Task {
             try await server.run(host: "127.0.0.1", port: 0, handlesSignals: false) { continuation.yield($0) }
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
-        return LiveManager(store: store, url: "http://127.0.0.1:\(port)", dir: dir, serving: serving)
+        return LiveManager(store: repositories, url: "http://127.0.0.1:\(port)", dir: dir, serving: serving)
     }
 
     /// The PostgreSQL database the manager uses, or nil on SQLite.
@@ -79,6 +84,20 @@ final class LiveManager: Sendable {
     }
 }
 
+/// A store the tests opened, of either kind.
+enum OpenedStore {
+    case sqlite(ManagerStore)
+    case postgres(PostgresStore)
+
+    /// The store as the repositories it implements.
+    var repositories: any ManagerRepository & AccessRepository {
+        switch self {
+        case .sqlite(let s): return s
+        case .postgres(let s): return s
+        }
+    }
+}
+
 /// Which storage the in-process managers of these tests use: SQLite, or PostgreSQL when `ECS_MANAGER_TEST_STORAGE=postgres`.
 ///
 /// `make test` runs the ManagerTests suites once with each, so the behaviour tests pass unchanged against both stores.
@@ -90,10 +109,10 @@ enum TestStorage: String {
 
     /// Opens the store for data directory `directory`: SQLite in it, or the PostgreSQL database it names (made on first use),
     /// so a manager started again on the same directory finds its state.
-    func open(directory: String, connections: Int = 4) async throws -> any ManagerRepository & AccessRepository {
+    func open(directory: String, connections: Int = 4) async throws -> OpenedStore {
         switch self {
         case .sqlite:
-            return try ManagerStore.open(directory: directory)
+            return .sqlite(try ManagerStore.open(directory: directory))
         case .postgres:
             let server = try PostgresServer.shared()
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -105,7 +124,7 @@ enum TestStorage: String {
                 try name.write(toFile: directory + "/postgres-database", atomically: true, encoding: .utf8)
             }
             // One replica per data directory, the same across restarts on it.
-            return try await PostgresStore(url: try DatabaseURL(server.url(name)), password: server.password, connections: connections, replicaId: "live-" + name)
+            return .postgres(try await PostgresStore(url: try DatabaseURL(server.url(name)), password: server.password, connections: connections, replicaId: "live-" + name))
         }
     }
 

@@ -1,0 +1,35 @@
+import Logging
+
+/// Everything the manager keeps, handed to the server as one bundle: its repositories and the wake-up bus that fits them.
+///
+/// The server takes what it needs from here instead of finding out by
+/// downcasting what a store can also do. `sqlite` and `postgres` make the two
+/// bundles the manager ships; a test may assemble its own.
+public struct ManagerStorage: Sendable {
+    /// Delegates, tasks, leases, logs, connectors and secrets.
+    public let repository: any ManagerRepository
+    /// Tokens, delegates' tokens and the audit trail.
+    public let access: any AccessRepository
+    /// Pipeline executions.
+    public let executions: any ExecutionRepository
+    /// Wakes long polls and log follows: in this process, or in every replica on the same database.
+    public let wakeups: any WakeupBus
+
+    /// A bundle of these parts.
+    public init(repository: any ManagerRepository, access: any AccessRepository, executions: any ExecutionRepository, wakeups: any WakeupBus) {
+        self.repository = repository
+        self.access = access
+        self.executions = executions
+        self.wakeups = wakeups
+    }
+
+    /// One manager on a SQLite file: the store for everything, wake-ups in this process.
+    public static func sqlite(_ store: ManagerStore) -> ManagerStorage {
+        ManagerStorage(repository: store, access: store, executions: store, wakeups: Notifier())
+    }
+
+    /// A replica on PostgreSQL: the store for everything, wake-ups through `LISTEN/NOTIFY` so replicas wake each other.
+    public static func postgres(_ store: PostgresStore, logger: Logger) -> ManagerStorage {
+        ManagerStorage(repository: store, access: store, executions: store, wakeups: PostgresWakeupBus(store: store, logger: logger))
+    }
+}

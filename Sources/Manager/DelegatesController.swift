@@ -43,8 +43,7 @@ struct DelegatesController: Sendable {
         let hb: HeartbeatRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         try RequestRules.check(hb)
         _ = try await knownDelegate(id)
-        try await context.repository.touch(delegateId: id, heartbeat: hb, now: Date())
-        let (renewed, cancel) = try await context.repository.renew(delegateId: id, running: hb.running, leaseSeconds: context.settings.leaseSeconds, now: Date())
+        let (renewed, cancel) = try await context.repository.heartbeat(delegateId: id, hb, leaseSeconds: context.settings.leaseSeconds, now: Date())
         return try json(HeartbeatResponse(renewed: renewed, cancel: cancel, drain: false))
     }
 

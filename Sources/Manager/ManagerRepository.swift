@@ -40,6 +40,8 @@ public protocol ManagerRepository: Sendable {
 
     /// Leases the oldest queued task this delegate may run (nil when none, or when `delegate` is of an earlier generation).
     func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) async throws -> LeasedTask?
+    /// Records a heartbeat in one commit: the delegate seen with its state (as `touch`), the leases it lists renewed (as `renew`); returns (renewed, cancel).
+    func heartbeat(delegateId: String, _ hb: HeartbeatRequest, leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String])
     /// Renews the leases a heartbeat lists; returns (renewed, cancel).
     func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String])
     /// Records a task's result once per lease; false when it was already recorded.

@@ -163,15 +163,25 @@ public final class ManagerStore: ManagerRepository {
 
     /// Marks a delegate seen (poll or heartbeat) and, for heartbeats, records its state.
     public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) async throws {
+        try await db.write { db in try Self.touch(db, delegateId: delegateId, heartbeat: heartbeat, now: now) }
+    }
+
+    /// Records a heartbeat: the delegate seen with its state, and the leases it lists renewed, in one commit; returns (renewed, cancel).
+    public func heartbeat(delegateId: String, _ hb: HeartbeatRequest, leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String]) {
         try await db.write { db in
-            if let hb = heartbeat {
-                let state: DelegateState = hb.status == DelegateState.draining.rawValue ? .draining : .connected
-                try db.execute(
-                    sql: "UPDATE delegates SET lastSeen=?, lastHeartbeat=?, freeCapacity=?, state=? WHERE id=?",
-                    arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, hb.freeCapacity, state.rawValue, delegateId])
-            } else {
-                try db.execute(sql: "UPDATE delegates SET lastSeen=?, state=CASE WHEN state='draining' THEN 'draining' ELSE 'connected' END WHERE id=?", arguments: [now.timeIntervalSince1970, delegateId])
-            }
+            try Self.touch(db, delegateId: delegateId, heartbeat: hb, now: now)
+            return try Self.renew(db, running: hb.running, leaseSeconds: leaseSeconds, now: now)
+        }
+    }
+
+    private static func touch(_ db: Database, delegateId: String, heartbeat: HeartbeatRequest?, now: Date) throws {
+        if let hb = heartbeat {
+            let state: DelegateState = hb.status == DelegateState.draining.rawValue ? .draining : .connected
+            try db.execute(
+                sql: "UPDATE delegates SET lastSeen=?, lastHeartbeat=?, freeCapacity=?, state=? WHERE id=?",
+                arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, hb.freeCapacity, state.rawValue, delegateId])
+        } else {
+            try db.execute(sql: "UPDATE delegates SET lastSeen=?, state=CASE WHEN state='draining' THEN 'draining' ELSE 'connected' END WHERE id=?", arguments: [now.timeIntervalSince1970, delegateId])
         }
     }
 
@@ -237,25 +247,27 @@ public final class ManagerStore: ManagerRepository {
 
     /// What a heartbeat does to leases: renews those the delegate still holds; returns (renewed, cancel).
     public func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String]) {
-        try await db.write { db in
-            var renewed: [String] = []
-            var cancel: [String] = []
-            for r in running {
-                let row = try Row.fetchOne(db, sql: "SELECT state, leaseId, cancelRequested FROM tasks WHERE id=?", arguments: [r.taskId])
-                guard let row, (row["leaseId"] as String?) == r.leaseId else {
-                    cancel.append(r.taskId)  // not this delegate's lease any more
-                    continue
-                }
-                if TaskState(rawValue: row["state"])?.isLeased == true {
-                    try db.execute(
-                        sql: "UPDATE tasks SET leaseExpires=?, started=1, state='running' WHERE id=?",
-                        arguments: [now.timeIntervalSince1970 + leaseSeconds, r.taskId])
-                    renewed.append(r.taskId)
-                }
-                if (row["cancelRequested"] as Bool?) == true { cancel.append(r.taskId) }
+        try await db.write { db in try Self.renew(db, running: running, leaseSeconds: leaseSeconds, now: now) }
+    }
+
+    private static func renew(_ db: Database, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) throws -> ([String], [String]) {
+        var renewed: [String] = []
+        var cancel: [String] = []
+        for r in running {
+            let row = try Row.fetchOne(db, sql: "SELECT state, leaseId, cancelRequested FROM tasks WHERE id=?", arguments: [r.taskId])
+            guard let row, (row["leaseId"] as String?) == r.leaseId else {
+                cancel.append(r.taskId)  // not this delegate's lease any more
+                continue
             }
-            return (renewed, cancel)
+            if TaskState(rawValue: row["state"])?.isLeased == true {
+                try db.execute(
+                    sql: "UPDATE tasks SET leaseExpires=?, started=1, state='running' WHERE id=?",
+                    arguments: [now.timeIntervalSince1970 + leaseSeconds, r.taskId])
+                renewed.append(r.taskId)
+            }
+            if (row["cancelRequested"] as Bool?) == true { cancel.append(r.taskId) }
         }
+        return (renewed, cancel)
     }
 
     /// Stores a batch of log lines exactly once, in order; returns the new acknowledgement.

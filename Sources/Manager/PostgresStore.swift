@@ -108,14 +108,24 @@ public final class PostgresStore: ManagerRepository {
 
     /// Marks a delegate seen (poll or heartbeat) and, for heartbeats, records its state.
     public func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) async throws {
+        try await pool.withConnection { s in try await Self.touch(s, delegateId: delegateId, heartbeat: heartbeat, now: now) }
+    }
+
+    /// Records a heartbeat: the delegate seen with its state, and the leases it lists renewed, in one commit; returns (renewed, cancel).
+    public func heartbeat(delegateId: String, _ hb: HeartbeatRequest, leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String]) {
+        try await pool.transaction { s in
+            try await Self.touch(s, delegateId: delegateId, heartbeat: hb, now: now)
+            return try await Self.renew(s, running: hb.running, leaseSeconds: leaseSeconds, now: now)
+        }
+    }
+
+    private static func touch(_ s: PostgresSession, delegateId: String, heartbeat: HeartbeatRequest?, now: Date) async throws {
         let t = now.timeIntervalSince1970
-        try await pool.withConnection { s in
-            if let hb = heartbeat {
-                let state: DelegateState = hb.status == DelegateState.draining.rawValue ? .draining : .connected
-                try await s.run("UPDATE delegates SET last_seen=\(t), last_heartbeat=\(t), free_capacity=\(hb.freeCapacity), state=\(state.rawValue) WHERE id=\(delegateId)")
-            } else {
-                try await s.run("UPDATE delegates SET last_seen=\(t), state=CASE WHEN state='draining' THEN 'draining' ELSE 'connected' END WHERE id=\(delegateId)")
-            }
+        if let hb = heartbeat {
+            let state: DelegateState = hb.status == DelegateState.draining.rawValue ? .draining : .connected
+            try await s.run("UPDATE delegates SET last_seen=\(t), last_heartbeat=\(t), free_capacity=\(hb.freeCapacity), state=\(state.rawValue) WHERE id=\(delegateId)")
+        } else {
+            try await s.run("UPDATE delegates SET last_seen=\(t), state=CASE WHEN state='draining' THEN 'draining' ELSE 'connected' END WHERE id=\(delegateId)")
         }
     }
 
@@ -192,24 +202,26 @@ public final class PostgresStore: ManagerRepository {
 
     /// What a heartbeat does to leases: renews those the delegate still holds; returns (renewed, cancel).
     public func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String]) {
+        try await pool.transaction { s in try await Self.renew(s, running: running, leaseSeconds: leaseSeconds, now: now) }
+    }
+
+    private static func renew(_ s: PostgresSession, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String]) {
         let expires = now.timeIntervalSince1970 + leaseSeconds
-        return try await pool.transaction { s in
-            var renewed: [String] = []
-            var cancel: [String] = []
-            for r in running {
-                guard let row = try await s.row("SELECT state, lease_id, cancel_requested FROM tasks WHERE id=\(r.taskId) FOR UPDATE"),
-                      try row.get("lease_id", as: String?.self) == r.leaseId else {
-                    cancel.append(r.taskId)  // not this delegate's lease any more
-                    continue
-                }
-                if TaskState(rawValue: try row.get("state", as: String.self))?.isLeased == true {
-                    try await s.run("UPDATE tasks SET lease_expires=\(expires), started=true, state='running' WHERE id=\(r.taskId)")
-                    renewed.append(r.taskId)
-                }
-                if try row.get("cancel_requested", as: Bool.self) { cancel.append(r.taskId) }
+        var renewed: [String] = []
+        var cancel: [String] = []
+        for r in running {
+            guard let row = try await s.row("SELECT state, lease_id, cancel_requested FROM tasks WHERE id=\(r.taskId) FOR UPDATE"),
+                  try row.get("lease_id", as: String?.self) == r.leaseId else {
+                cancel.append(r.taskId)  // not this delegate's lease any more
+                continue
             }
-            return (renewed, cancel)
+            if TaskState(rawValue: try row.get("state", as: String.self))?.isLeased == true {
+                try await s.run("UPDATE tasks SET lease_expires=\(expires), started=true, state='running' WHERE id=\(r.taskId)")
+                renewed.append(r.taskId)
+            }
+            if try row.get("cancel_requested", as: Bool.self) { cancel.append(r.taskId) }
         }
+        return (renewed, cancel)
     }
 
     /// Records a task's result; repeat-safe for the same lease.

@@ -252,4 +252,20 @@ func delegate(_ store: any ManagerRepository, _ tags: [String], instance: String
         #expect(renewed == [id] && cancel == [id, "gone"])
         await #expect(try store.task(id)?.state == TaskState.running.rawValue)
     }
+
+    @Test(arguments: repositoryFactories) func aHeartbeatRecordsTheDelegatesStateAndRenewsItsLeasesTogether(_ factory: RepositoryFactory) async throws {
+        let store = try await factory.make()
+        let d = try await delegate(store, [])
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let id = try await store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        let leased = try await #require(try store.lease(for: d, leaseSeconds: 5, now: t0))
+        let hb = HeartbeatRequest(running: [RunningTask(taskId: id, leaseId: leased.leaseId), RunningTask(taskId: "gone", leaseId: "l")], freeCapacity: 1, status: "draining")
+        let (renewed, cancel) = try await store.heartbeat(delegateId: d.id, hb, leaseSeconds: 60, now: t0.addingTimeInterval(4))
+        #expect(renewed == [id] && cancel == ["gone"])
+        let info = try await #require(try store.delegates(now: t0.addingTimeInterval(4), staleAfter: 30).first { $0.delegateId == d.id })
+        #expect(info.state == "draining" && info.freeCapacity == 1)
+        // Renewed from the heartbeat's time: still live well past the first lease's end.
+        await #expect(try store.expireLeases(now: t0.addingTimeInterval(30)).isEmpty)
+        await #expect(try store.task(id)?.state == TaskState.running.rawValue)
+    }
 }

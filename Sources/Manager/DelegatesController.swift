@@ -21,10 +21,11 @@ struct DelegatesController: Sendable {
         let r: RegisterRequest = try await decode(req, ctx, limit: settings.maxBodyBytes)
         try RequestRules.check(r)
         try await checkRegistration(r, by: ctx.principal)
-        let registration = try await context.repository.register(r, now: Date())
+        // One commit: the delegate, its binding to the token it registered with, and the audit entry.
+        let registration = try await context.repository.register(
+            r, now: Date(), boundTo: ctx.principal?.name ?? Principal.bootstrapName,
+            audit: RegistrationAudit(actor: ManagerContext.actor(ctx), detail: "name=\(r.name) tags=\(r.tags.joined(separator: ","))"))
         let id = registration.delegateId
-        try await context.access.bindDelegate(id, tokenName: ctx.principal?.name ?? Principal.bootstrapName)
-        await context.audit(ctx, AuditAction.delegateRegister, id, "name=\(r.name) tags=\(r.tags.joined(separator: ","))")
         // Polls parked by an earlier process of this instance see the new generation and end.
         context.notifier.notify(key: ManagerContext.delegateKey(id))
         if !registration.requeued.isEmpty {

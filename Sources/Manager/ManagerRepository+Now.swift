@@ -4,6 +4,8 @@ import Foundation
 
 /// The repository's calls at the current time and with the usual limits, for callers that do not inject a clock.
 extension ManagerRepository {
+    /// Registers a delegate at `now`, unbound and unaudited.
+    public func register(_ r: RegisterRequest, now: Date) async throws -> Registration { try await register(r, now: now, boundTo: nil, audit: nil) }
     /// Registers a delegate now.
     public func register(_ r: RegisterRequest) async throws -> Registration { try await register(r, now: Date()) }
     /// Marks a delegate seen now.

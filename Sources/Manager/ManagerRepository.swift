@@ -11,7 +11,11 @@ public protocol ManagerRepository: Sendable {
     // MARK: delegates
 
     /// Registers (or re-registers, by instance id) a delegate; requeues what an earlier process of it never started.
-    func register(_ r: RegisterRequest, now: Date) async throws -> Registration
+    ///
+    /// With `tokenName` the delegate is bound to the token it registered with,
+    /// and with `audit` the registration's audit entry is recorded: all in one
+    /// commit.
+    func register(_ r: RegisterRequest, now: Date, boundTo tokenName: String?, audit: RegistrationAudit?) async throws -> Registration
     /// Every task type any delegate has ever registered.
     func knownTaskTypes() async throws -> Set<String>
     /// A registered delegate's routing facts, or nil.
@@ -79,6 +83,22 @@ public protocol ManagerRepository: Sendable {
     func secrets() async throws -> [SecretInfo]
     /// Deletes a secret; false when there was none.
     func deleteSecret(_ name: String) async throws -> Bool
+}
+
+/// The audit entry of a registration, whose target (the delegate's id) the repository fills in.
+public struct RegistrationAudit: Sendable, Equatable {
+    public var actor: String
+    public var detail: String
+    /// Creates one.
+    public init(actor: String, detail: String) {
+        self.actor = actor
+        self.detail = detail
+    }
+
+    /// The entry for delegate `delegateId`, at `time`.
+    func entry(delegateId: String, at time: Date) -> AuditEntry {
+        AuditEntry(time: time, actor: actor, action: AuditAction.delegateRegister, target: delegateId, detail: detail)
+    }
 }
 
 /// What a registration did: the delegate's id, and the tasks it put back in the queue.

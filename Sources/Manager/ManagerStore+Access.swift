@@ -126,11 +126,14 @@ extension ManagerStore: AccessRepository {
 
     /// Records that delegate `delegateId` registered with the token named `tokenName`.
     public func bindDelegate(_ delegateId: String, tokenName: String) async throws {
-        try await db.write { db in
-            try db.execute(
-                sql: "INSERT INTO delegateTokens (delegateId, tokenName) VALUES (?,?) ON CONFLICT(delegateId) DO UPDATE SET tokenName=excluded.tokenName",
-                arguments: [delegateId, tokenName])
-        }
+        try await db.write { db in try Self.bind(db, delegateId: delegateId, tokenName: tokenName) }
+    }
+
+    /// Binds within the caller's transaction.
+    static func bind(_ db: Database, delegateId: String, tokenName: String) throws {
+        try db.execute(
+            sql: "INSERT INTO delegateTokens (delegateId, tokenName) VALUES (?,?) ON CONFLICT(delegateId) DO UPDATE SET tokenName=excluded.tokenName",
+            arguments: [delegateId, tokenName])
     }
 
     /// The name of the token delegate `delegateId` registered with, or nil.

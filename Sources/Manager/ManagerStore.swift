@@ -114,35 +114,42 @@ public final class ManagerStore: ManagerRepository {
     /// process lease nothing more) and puts back in the queue every task leased to
     /// this delegate that was never started and is not in `heldTaskIds`: the
     /// earlier process took it and died before running it.
-    public func register(_ r: RegisterRequest, now: Date) async throws -> Registration {
+    public func register(_ r: RegisterRequest, now: Date, boundTo tokenName: String?, audit: RegistrationAudit?) async throws -> Registration {
         try await db.write { db in
-            let tags = try jsonString(r.tags)
-            let types = try jsonString(r.taskTypes)
-            if let id = try String.fetchOne(db, sql: "SELECT id FROM delegates WHERE instanceId = ?", arguments: [r.instanceId]) {
-                try db.execute(
-                    sql: """
-                        UPDATE delegates SET name=?, hostname=?, version=?, tags=?, taskTypes=?, capacity=?, freeCapacity=?,
-                        state='connected', lastSeen=?, generation=generation+1 WHERE id=?
-                        """,
-                    arguments: [r.name, r.hostname, r.version, tags, types, r.capacity, r.capacity, now.timeIntervalSince1970, id])
-                let held = Set(r.heldTaskIds ?? [])
-                let unstarted = try String.fetchAll(
-                    db, sql: "SELECT id FROM tasks WHERE delegateId=? AND state IN ('leased','running') AND started=0 ORDER BY queueOrder", arguments: [id])
-                let requeued = unstarted.filter { !held.contains($0) }
-                for taskId in requeued {
-                    try db.execute(sql: "UPDATE tasks SET state='queued', delegateId=NULL, leaseId=NULL, leaseExpires=NULL WHERE id=?", arguments: [taskId])
-                }
-                return Registration(delegateId: id, requeued: requeued)
-            }
-            let id = "dlg-" + UUID().uuidString.lowercased().prefix(12)
+            let registration = try Self.register(db, r, now: now)
+            if let tokenName { try Self.bind(db, delegateId: registration.delegateId, tokenName: tokenName) }
+            if let audit { try Self.insertAudit(audit.entry(delegateId: registration.delegateId, at: now), into: db) }
+            return registration
+        }
+    }
+
+    private static func register(_ db: Database, _ r: RegisterRequest, now: Date) throws -> Registration {
+        let tags = try jsonString(r.tags)
+        let types = try jsonString(r.taskTypes)
+        if let id = try String.fetchOne(db, sql: "SELECT id FROM delegates WHERE instanceId = ?", arguments: [r.instanceId]) {
             try db.execute(
                 sql: """
-                    INSERT INTO delegates (id, instanceId, name, hostname, version, tags, taskTypes, capacity, freeCapacity, state, lastSeen)
-                    VALUES (?,?,?,?,?,?,?,?,?,'connected',?)
+                    UPDATE delegates SET name=?, hostname=?, version=?, tags=?, taskTypes=?, capacity=?, freeCapacity=?,
+                    state='connected', lastSeen=?, generation=generation+1 WHERE id=?
                     """,
-                arguments: [String(id), r.instanceId, r.name, r.hostname, r.version, tags, types, r.capacity, r.capacity, now.timeIntervalSince1970])
-            return Registration(delegateId: String(id), requeued: [])
+                arguments: [r.name, r.hostname, r.version, tags, types, r.capacity, r.capacity, now.timeIntervalSince1970, id])
+            let held = Set(r.heldTaskIds ?? [])
+            let unstarted = try String.fetchAll(
+                db, sql: "SELECT id FROM tasks WHERE delegateId=? AND state IN ('leased','running') AND started=0 ORDER BY queueOrder", arguments: [id])
+            let requeued = unstarted.filter { !held.contains($0) }
+            for taskId in requeued {
+                try db.execute(sql: "UPDATE tasks SET state='queued', delegateId=NULL, leaseId=NULL, leaseExpires=NULL WHERE id=?", arguments: [taskId])
+            }
+            return Registration(delegateId: id, requeued: requeued)
         }
+        let id = "dlg-" + UUID().uuidString.lowercased().prefix(12)
+        try db.execute(
+            sql: """
+                INSERT INTO delegates (id, instanceId, name, hostname, version, tags, taskTypes, capacity, freeCapacity, state, lastSeen)
+                VALUES (?,?,?,?,?,?,?,?,?,'connected',?)
+                """,
+            arguments: [String(id), r.instanceId, r.name, r.hostname, r.version, tags, types, r.capacity, r.capacity, now.timeIntervalSince1970])
+        return Registration(delegateId: String(id), requeued: [])
     }
 
     /// Every task type any delegate has ever registered, whatever its state now.

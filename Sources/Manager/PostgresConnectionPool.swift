@@ -11,13 +11,15 @@ import Synchronization
 /// A call waits asynchronously for one of `size` slots (callers beyond that
 /// queue in order), checks out an idle connection or opens one, runs its
 /// statements with `await`, and gives the connection back. The connections'
-/// I/O runs on the pool's own event loop. A connection the server closed (a
-/// restart, a failover) is dropped and a new one opened on the next call.
+/// I/O runs on NIO's shared event loops (never shut down, so a connection still
+/// closing when the pool goes can always finish). A connection the server
+/// closed (a restart, a failover) is dropped and a new one opened on the next
+/// call; once the pool is closed, calls fail at once.
 final class PostgresConnectionPool: Sendable {
     let configuration: PostgresConnection.Configuration
     let logger: Logger
-    /// The pool's own thread: every query's I/O runs here.
-    let group: MultiThreadedEventLoopGroup
+    /// Where the connections' I/O runs: NIO's shared event loops.
+    let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     private let state: Mutex<State>
     private struct State {
         var idle: [PostgresConnection] = []
@@ -33,7 +35,6 @@ final class PostgresConnectionPool: Sendable {
     init(configuration: PostgresConnection.Configuration, size: Int, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.state = Mutex(State(available: max(1, size)))
     }
 
@@ -82,6 +83,7 @@ final class PostgresConnectionPool: Sendable {
     func withConnection<T>(_ body: (PostgresSession) async throws -> T) async throws -> T {
         await takeSlot()
         defer { giveSlot() }
+        if state.withLock({ $0.closed }) { throw PostgresStoreError(description: "PostgreSQL: the store was closed") }
         let reused = state.withLock { s -> PostgresConnection? in
             while let c = s.idle.popLast() {
                 if !c.isClosed { return c }
@@ -131,7 +133,7 @@ final class PostgresConnectionPool: Sendable {
         closing.whenComplete { _ in withExtendedLifetime(connection) {} }  // postgres-nio asserts a connection is closed before it goes
     }
 
-    /// Closes every idle connection and the event loop group, without waiting for either.
+    /// Closes every idle connection without waiting; connections in use are closed when they come back.
     func close() {
         let idle = state.withLock { s in
             s.closed = true
@@ -139,7 +141,6 @@ final class PostgresConnectionPool: Sendable {
             return s.idle
         }
         for c in idle { Self.discard(c) }
-        group.shutdownGracefully { _ in }
     }
 
     /// The connection settings for `url` with `password`: TLS as `sslmode` asks.

@@ -91,12 +91,15 @@ extension PostgresStore: AccessRepository {
 
     /// Records that delegate `delegateId` registered with the token named `tokenName`.
     public func bindDelegate(_ delegateId: String, tokenName: String) async throws {
-        try await pool.withConnection { s in
-            try await s.run("""
-                INSERT INTO delegate_tokens (delegate_id, token_name) VALUES (\(delegateId), \(tokenName))
-                ON CONFLICT (delegate_id) DO UPDATE SET token_name=excluded.token_name
-                """)
-        }
+        try await pool.withConnection { s in try await Self.bind(s, delegateId: delegateId, tokenName: tokenName) }
+    }
+
+    /// Binds within the caller's session (and its transaction, if any).
+    static func bind(_ s: PostgresSession, delegateId: String, tokenName: String) async throws {
+        try await s.run("""
+            INSERT INTO delegate_tokens (delegate_id, token_name) VALUES (\(delegateId), \(tokenName))
+            ON CONFLICT (delegate_id) DO UPDATE SET token_name=excluded.token_name
+            """)
     }
 
     /// The name of the token delegate `delegateId` registered with, or nil.

@@ -64,34 +64,41 @@ public final class PostgresStore: ManagerRepository {
     // MARK: delegates
 
     /// Registers (or re-registers, by instance id) a delegate, as `ManagerStore.register` does.
-    public func register(_ r: RegisterRequest, now: Date) async throws -> Registration {
+    public func register(_ r: RegisterRequest, now: Date, boundTo tokenName: String?, audit: RegistrationAudit?) async throws -> Registration {
+        try await pool.transaction { s in
+            let registration = try await Self.register(s, r, now: now)
+            if let tokenName { try await Self.bind(s, delegateId: registration.delegateId, tokenName: tokenName) }
+            if let audit { try await Self.insertAudit(audit.entry(delegateId: registration.delegateId, at: now), into: s) }
+            return registration
+        }
+    }
+
+    private static func register(_ s: PostgresSession, _ r: RegisterRequest, now: Date) async throws -> Registration {
         let t = now.timeIntervalSince1970
         let keys = r.tags.map { $0.lowercased() }
-        return try await pool.transaction { s in
-            if let row = try await s.row("SELECT id FROM delegates WHERE instance_id = \(r.instanceId) FOR UPDATE") {
-                let id = try row.get("id", as: String.self)
-                try await s.run("""
-                    UPDATE delegates SET name=\(r.name), hostname=\(r.hostname), version=\(r.version), tags=\(r.tags), tag_keys=\(keys),
-                    task_types=\(r.taskTypes), capacity=\(r.capacity), free_capacity=\(r.capacity), state='connected', last_seen=\(t),
-                    generation=generation+1 WHERE id=\(id)
-                    """)
-                let held = Set(r.heldTaskIds ?? [])
-                let unstarted = try await s.rows("""
-                    SELECT id FROM tasks WHERE delegate_id=\(id) AND state IN ('leased','running') AND NOT started ORDER BY queue_order FOR UPDATE
-                    """).map { try $0.get("id", as: String.self) }
-                let requeued = unstarted.filter { !held.contains($0) }
-                if !requeued.isEmpty {
-                    try await s.run("UPDATE tasks SET state='queued', delegate_id=NULL, lease_id=NULL, lease_expires=NULL WHERE id = ANY(\(requeued))")
-                }
-                return Registration(delegateId: id, requeued: requeued)
-            }
-            let id = "dlg-" + String(UUID().uuidString.lowercased().prefix(12))
+        if let row = try await s.row("SELECT id FROM delegates WHERE instance_id = \(r.instanceId) FOR UPDATE") {
+            let id = try row.get("id", as: String.self)
             try await s.run("""
-                INSERT INTO delegates (id, instance_id, name, hostname, version, tags, tag_keys, task_types, capacity, free_capacity, state, last_seen)
-                VALUES (\(id), \(r.instanceId), \(r.name), \(r.hostname), \(r.version), \(r.tags), \(keys), \(r.taskTypes), \(r.capacity), \(r.capacity), 'connected', \(t))
+                UPDATE delegates SET name=\(r.name), hostname=\(r.hostname), version=\(r.version), tags=\(r.tags), tag_keys=\(keys),
+                task_types=\(r.taskTypes), capacity=\(r.capacity), free_capacity=\(r.capacity), state='connected', last_seen=\(t),
+                generation=generation+1 WHERE id=\(id)
                 """)
-            return Registration(delegateId: id, requeued: [])
+            let held = Set(r.heldTaskIds ?? [])
+            let unstarted = try await s.rows("""
+                SELECT id FROM tasks WHERE delegate_id=\(id) AND state IN ('leased','running') AND NOT started ORDER BY queue_order FOR UPDATE
+                """).map { try $0.get("id", as: String.self) }
+            let requeued = unstarted.filter { !held.contains($0) }
+            if !requeued.isEmpty {
+                try await s.run("UPDATE tasks SET state='queued', delegate_id=NULL, lease_id=NULL, lease_expires=NULL WHERE id = ANY(\(requeued))")
+            }
+            return Registration(delegateId: id, requeued: requeued)
         }
+        let id = "dlg-" + String(UUID().uuidString.lowercased().prefix(12))
+        try await s.run("""
+            INSERT INTO delegates (id, instance_id, name, hostname, version, tags, tag_keys, task_types, capacity, free_capacity, state, last_seen)
+            VALUES (\(id), \(r.instanceId), \(r.name), \(r.hostname), \(r.version), \(r.tags), \(keys), \(r.taskTypes), \(r.capacity), \(r.capacity), 'connected', \(t))
+            """)
+        return Registration(delegateId: id, requeued: [])
     }
 
     /// Every task type any delegate has ever registered.

@@ -113,4 +113,14 @@ import Testing
         }
         await #expect(try access.audit(since: nil, limit: 10).count == 1)
     }
+
+    @Test(arguments: repositoryFactories) func aRegistrationBindsItsTokenAndAuditsInOneCommit(_ factory: RepositoryFactory) async throws {
+        let (store, access) = try await stores(factory)
+        let now = Date(timeIntervalSince1970: 700)
+        let r = RegisterRequest(name: "d", hostname: "h", version: "1", tags: ["ecs"], capacity: 1, taskTypes: ["x.y"], instanceId: "i-bound")
+        let registration = try await store.register(r, now: now, boundTo: "ci-token", audit: RegistrationAudit(actor: "ci-token", detail: "name=d tags=ecs"))
+        await #expect(try access.delegateTokenName(registration.delegateId) == "ci-token")
+        let entries = try await access.audit(since: nil, limit: 10)
+        #expect(entries.map(\.target) == [registration.delegateId] && entries.first?.action == AuditAction.delegateRegister && entries.first?.actor == "ci-token")
+    }
 }

@@ -145,7 +145,10 @@ let package = Package(
         .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol", "StatusServer", "SQLiteSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "ManagerTests",
-            dependencies: ["Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "Pipelines", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),
         .testTarget(
             name: "IntegrationTests",

@@ -8,8 +8,11 @@ import Synchronization
 /// Drives executions: submits each step's task, records how it ended, runs the rollbacks; resumes after a restart.
 ///
 /// Like the lease sweeper, a service of the manager. It wakes when a task ends
-/// (`wakeKey`) or every second, and advances every execution still running
-/// through its `ExecutionEngine`, saving the engine after every change.
+/// or an execution starts or is cancelled (`wakeKey`, from any replica), and
+/// then advances every execution still running through its `ExecutionEngine`,
+/// saving the engine after every change. Without a wake-up it looks again only
+/// every `quietSweep`: executions whose steps are running are not loaded and
+/// decoded every second.
 struct ExecutionOrchestrator: Service {
     let context: ManagerContext
     let executions: any ExecutionRepository
@@ -17,20 +20,31 @@ struct ExecutionOrchestrator: Service {
 
     /// The notifier key that wakes the orchestrator (a task ended, an execution started or was cancelled).
     static let wakeKey = "executions"
+    /// How often executions are looked at when nothing woke the orchestrator (a wake-up lost while a replica's listener was down).
+    static let quietSweep: Duration = .seconds(10)
 
     func run() async throws {
+        var due = true
+        var lastSweep = ContinuousClock.now
         while !Task.isCancelledOrShuttingDown {
             let ticket = context.notifier.arm(key: Self.wakeKey)
-            // One execution that cannot be driven (a row that no longer decodes) must not stall the others.
-            for id in await (try? executions.activeExecutionIds()) ?? [] {
-                do {
-                    try await drive(id)
-                } catch {
-                    context.logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
-                }
+            if due || ContinuousClock.now - lastSweep >= Self.quietSweep {
+                lastSweep = ContinuousClock.now
+                await sweep()
             }
-            _ = await ticket.wait(timeout: .seconds(1))
+            due = await ticket.wait(timeout: .seconds(1))
             ticket.cancel()
+        }
+    }
+
+    /// Drives every execution still running; one that cannot be driven (a row that no longer decodes) does not stall the others.
+    func sweep() async {
+        for id in await (try? executions.activeExecutionIds()) ?? [] {
+            do {
+                try await drive(id)
+            } catch {
+                context.logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
+            }
         }
     }
 

@@ -20,6 +20,8 @@ struct LeaseSweeper: Service {
                     for id in changed where await (try? repository.task(id))?.isFinished == true { dispatcher.finished(id) }
                     notifier.notifyAllDelegates()
                     for id in changed { notifier.notify(key: ManagerContext.taskKey(id)) }
+                    // A task that failed with its lease may be a step of an execution.
+                    notifier.notify(key: ExecutionOrchestrator.wakeKey)
                 }
             } catch {
                 logger.error("lease sweep failed: \(error)")

@@ -35,7 +35,7 @@ public struct ManagerServer: Sendable {
         self.tls = tls
         self.logger = logger
         let vault = secrets.map { SecretVault(repository: storage.repository, box: $0) }
-        let dispatcher = TaskDispatcher(repository: storage.repository, inline: InlineSecrets(), vault: vault, logger: logger)
+        let dispatcher = TaskDispatcher(repository: storage.repository, inline: InlineSecrets(), vault: vault, notifier: storage.wakeups, logger: logger)
         context = ManagerContext(
             repository: storage.repository, access: storage.access, settings: settings, notifier: notifier, logger: logger, dispatcher: dispatcher, vault: vault,
             authorizer: Authorizer(bootstrapToken: token, access: storage.access, repository: storage.repository))

@@ -8,6 +8,8 @@ struct TaskDispatcher: Sendable {
     let inline: InlineSecrets
     /// Nil when the manager runs without `--secrets-key-file`.
     let vault: SecretVault?
+    /// Told when a task ends before it is handed out (it may be a step of an execution).
+    let notifier: any WakeupBus
     let logger: Logger
 
     /// Checks and queues a submission; returns its report. Every refusal is a 400 naming the member.
@@ -106,6 +108,7 @@ struct TaskDispatcher: Sendable {
                 let env = leased.envelope
                 _ = try await repository.finish(taskId: env.taskId, leaseId: env.leaseId, result: TaskResult(leaseId: env.leaseId, status: .failed, error: e), now: Date())
                 inline.forget(env.taskId)
+                notifier.notify(key: ExecutionOrchestrator.wakeKey)
                 logger.warning("task failed before it was handed out", metadata: ["task": "\(env.taskId)", "code": "\(e.code)", "reason": "\(e.message)"])
             }
         }

@@ -50,6 +50,7 @@ struct TasksController: Sendable {
             await context.audit(ctx, AuditAction.taskCancel, id)
             context.dispatcher.finished(id)
             context.notifier.notify(key: ManagerContext.taskKey(id))
+            context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
             return try json(["status": "cancelled"])
         case .requested:
             await context.audit(ctx, AuditAction.taskCancel, id)

@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "AWSServices", "DelegateProtocol", "DelegateRuntime", "HTTPClient"]),
+        .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "AWSServices", "DelegateProtocol", "DelegateRuntime", "HTTPClient", "TestSupport"]),
         .testTarget(
             name: "RegistryTests",
             dependencies: ["Registry", "AWSServices", "DelegateProtocol", "HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Manifests
+import TestSupport
 import Testing
 
 @testable import ECSSteps
@@ -15,15 +16,7 @@ import Testing
 
     /// Runs the system git with `args` in `dir`; its exit status.
     func rawGit(_ args: [String], in dir: String) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
+        try sh(["git"] + args, in: dir)
     }
 
     /// A local repository with `td.yaml` on `main`.

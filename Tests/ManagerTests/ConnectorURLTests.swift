@@ -4,16 +4,7 @@ import Manager
 import Testing
 
 /// Connector URLs the manager stores are http(s) only (issue 21): the delegate checks again, and libcurl opens nothing else.
-@Suite struct ConnectorURLTests {
-    func problems(_ text: String) -> [String] {
-        do {
-            _ = try ConnectorFile.parse(text, file: "c.yaml")
-            return []
-        } catch {
-            return error.errors.map(\.description)
-        }
-    }
-
+extension ConnectorFileTests {
     @Test(arguments: ["file:///etc/passwd", "gopher://127.0.0.1:70/_x", "dict://127.0.0.1:2628/x", "http://user:pw@127.0.0.1:4566"])
     func awsEndpointsOtherThanHTTPAreRefusedAtTheirLine(endpoint: String) {
         let text = "name: a\ntype: aws\nregion: us-east-1\nendpoint: \"\(endpoint)\"\ncredentials: {kind: delegate}\n"

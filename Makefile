@@ -60,7 +60,7 @@ bench: release
 	python3 Benchmarks/ecs_deploy_bench.py --runs 5 --json .build/bench/deploy.json
 	bash Benchmarks/sigv4-bench
 	python3 Benchmarks/replica_bench.py --json .build/bench/replica.json
-	python3 Benchmarks/soak_bench.py --echo 20000 --interval 2000 --rolling 1000 --rolling-interval 100 --bluegreen 200 --bluegreen-interval 20 --json .build/bench/soak.json
+	python3 Benchmarks/soak_bench.py --echo 20000 --interval 2000 --rolling 1000 --rolling-interval 100 --rolling-warmup 600 --bluegreen 200 --bluegreen-interval 20 --bluegreen-warmup 100 --json .build/bench/soak.json
 
 ## Item 2: a 10-minute rollout in real time, ours beside the AWS CLI waiter (about 12 minutes).
 bench-long: release

@@ -18,16 +18,18 @@ fresh pair per workload, run one after the other:
 Every `--*-interval` finished tasks (10,000 echo, 1,000 rolling, 200
 blue/green) it reads Rss and Anonymous of each daemon from
 /proc/PID/smaps_rollup, and prints JSON: the samples, and the slope in MiB
-per 1,000 tasks after warm-up (least squares over the samples from the first
-interval on, that is, after the first `interval` tasks), for Rss and
-Anonymous of the delegate and the manager. Each worker keeps one task in
+per 1,000 tasks after warm-up (least squares over the samples from the
+warm-up on: the first interval unless `--warmup`, `--rolling-warmup` or
+`--bluegreen-warmup` says otherwise, since SQLite's page caches and malloc's
+arenas fill over the first few hundred deployments), for Rss and Anonymous of
+the delegate and the manager. Each worker keeps one task in
 flight and every wait is bounded (`--task-timeout`); a workload stops at its
 count or at `--max-seconds`. Asserts nothing: `make soak` runs it at full
 size, `make bench` a shortened one.
 
 Usage: python3 Benchmarks/soak_bench.py [--workloads echo,rolling,bluegreen] [--echo 100000]
        [--rolling 10000] [--bluegreen 2000] [--interval 10000] [--rolling-interval 1000]
-       [--bluegreen-interval 200] [--in-flight 16] [--deploy-workers 8] [--time-scale 0.02]
+       [--bluegreen-interval 200] [--warmup N] [--rolling-warmup N] [--bluegreen-warmup N] [--in-flight 16] [--deploy-workers 8] [--time-scale 0.02]
        [--bin DIR] [--json FILE]
 """
 import argparse
@@ -121,9 +123,10 @@ class Client:
 class Soak:
     """Counts finished tasks across workers and samples both daemons' memory every `interval` of them."""
 
-    def __init__(self, fleet, count, interval, max_seconds):
+    def __init__(self, fleet, count, interval, warmup, max_seconds):
         self.pids = {"delegate": fleet.delegate_pid(), "manager": fleet.procs[0].pid}
         self.count, self.interval = count, interval
+        self.warmup = interval if warmup is None else warmup
         self.lock = threading.Lock()
         self.claimed = 0
         self.finished = 0
@@ -160,12 +163,12 @@ class Soak:
         self.samples.append(row)
 
     def report(self, name, extra):
-        after = [s for s in self.samples if s["tasks"] >= self.interval]
+        after = [s for s in self.samples if s["tasks"] >= self.warmup]
         slopes = {d: {k: slope_per_1000([(s["tasks"], s[d][k]) for s in after]) for k in ("rss", "anonymous")} for d in self.pids}
         elapsed = time.monotonic() - self.started
         return {"workload": name, "tasks": self.finished, "outcomes": self.outcomes, "seconds": round(elapsed, 1),
                 "tasksPerSecond": round(self.finished / elapsed, 1) if elapsed > 0 else None,
-                "interval": self.interval, "warmupTasks": self.interval,
+                "interval": self.interval, "warmupTasks": self.warmup,
                 "slopeMiBPer1000Tasks": slopes, "samples": self.samples, "errors": self.errors[:5], **extra}
 
 
@@ -180,7 +183,7 @@ def run_workers(soak, workers, body):
 
 def echo_workload(args):
     with Fleet(tags=["bench"], bindir=args.bin, capacity=args.in_flight, delegate_wrapper=args.delegate_wrapper.split()) as f:
-        soak = Soak(f, args.echo, args.interval, args.max_seconds)
+        soak = Soak(f, args.echo, args.interval, args.warmup, args.max_seconds)
         rng = random.Random(29)
 
         def worker(_):
@@ -216,7 +219,7 @@ def rolling_workload(args):
                                         "manifests": {"taskDefinition": td, "serviceDefinition": services[w]}}}, args.task_timeout)
             if first["state"] != "succeeded":
                 raise SystemExit(f"creating service soak-{w} failed: {first.get('error')}")
-        soak = Soak(f, args.rolling, args.rolling_interval, args.max_seconds)
+        soak = Soak(f, args.rolling, args.rolling_interval, args.rolling_warmup, args.max_seconds)
 
         def worker(w):
             c = Client(f.base, f.token)
@@ -246,7 +249,7 @@ def bluegreen_workload(args):
     with Fleet(tags=["ecs"], bindir=args.bin, capacity=max(16, args.deploy_workers), delegate_wrapper=args.delegate_wrapper.split()) as f:
         sim = Simulator(f, args.time_scale)
         worlds = [sim.seed(f"soak-bg-{w}") for w in range(args.deploy_workers)]
-        soak = Soak(f, args.bluegreen, args.bluegreen_interval, args.max_seconds)
+        soak = Soak(f, args.bluegreen, args.bluegreen_interval, args.bluegreen_warmup, args.max_seconds)
 
         def create(w, world, i):
             return {"type": "ecs.bluegreen.create", "selectors": ["ecs"], "executionId": f"soak-bg-{w}-{i}", "connector": connector(sim),
@@ -292,6 +295,9 @@ def main():
     ap.add_argument("--interval", type=int, default=10_000, help="echo tasks between samples (the first interval is the warm-up)")
     ap.add_argument("--rolling-interval", type=int, default=1_000)
     ap.add_argument("--bluegreen-interval", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=None, help="echo tasks before the slope is fitted (default: one interval)")
+    ap.add_argument("--rolling-warmup", type=int, default=None, help="rolling tasks before the slope is fitted (default: one interval)")
+    ap.add_argument("--bluegreen-warmup", type=int, default=None, help="blue/green tasks before the slope is fitted (default: one interval)")
     ap.add_argument("--echo-timeout-seconds", type=int, default=None, help="the echo tasks' timeoutSeconds (default: the manager's, 1,800)")
     ap.add_argument("--in-flight", type=int, default=16, help="echo tasks at a time")
     ap.add_argument("--deploy-workers", type=int, default=8, help="services (rolling) or worlds (blue/green) deployed at a time")

@@ -29,6 +29,7 @@ let package = Package(
         // Pure and I/O cores.
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "JSONValues"),
+        .target(name: "Timing"),
         .target(name: "AWSSigV4", dependencies: ["COpenSSL", "JSONValues"]),
         .target(name: "BoundedProcess", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
         .target(name: "AWSCore", dependencies: ["AWSSigV4", "BoundedProcess", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
@@ -43,7 +44,7 @@ let package = Package(
         .target(
             name: "DelegateRuntime",
             dependencies: [
-                "HTTPClient", "DelegateProtocol", "ManagerClient", "Manifests", "SQLiteSupport",
+                "HTTPClient", "DelegateProtocol", "ManagerClient", "Manifests", "SQLiteSupport", "Timing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,7 +74,7 @@ let package = Package(
         .target(
             name: "Manager",
             dependencies: [
-                "DelegateProtocol", "COpenSSL", "AWSSigV4", "Manifests", "Pipelines", "SQLiteSupport", .product(name: "Yams", package: "Yams"),
+                "DelegateProtocol", "COpenSSL", "AWSSigV4", "Manifests", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -140,13 +141,14 @@ let package = Package(
             dependencies: ["Registry", "AWSServices", "DelegateProtocol", "HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
+        .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "Manifests"]),
-        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol", "StatusServer", "SQLiteSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol", "StatusServer", "SQLiteSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "ManagerTests",
             dependencies: [
-                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "Pipelines", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),

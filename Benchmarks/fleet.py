@@ -6,7 +6,9 @@
 Starts both in a temporary directory (token file 0600, manager on a free
 port, delegate connected before the block runs) and stops them with SIGTERM
 (SIGKILL after 20 s) when the block ends, along with any process passed to
-`own()`.
+`own()`. `delegate_wrapper` runs the delegate under a profiler
+(`["heaptrack", "-o", "/tmp/d"]`); `delegate_pid()` is then the delegate's own
+process, not the wrapper's.
 """
 import json
 import os
@@ -49,8 +51,9 @@ def stop_all(procs):
 
 
 class Fleet:
-    def __init__(self, tags, bindir=None, capacity=4):
+    def __init__(self, tags, bindir=None, capacity=4, delegate_wrapper=()):
         self.tags = tags
+        self.delegate_wrapper = list(delegate_wrapper)
         self.capacity = capacity
         self.bindir = bindir or release_bin_dir()
         self.work = tempfile.mkdtemp(prefix="ecsd-bench-")
@@ -86,7 +89,7 @@ class Fleet:
                 f.write(f"manager_url: {self.base}\ntoken_file: {tokfile}\nname: bench\ntags: [{', '.join(self.tags)}]\ncapacity: {self.capacity}\n"
                         f"state_dir: {self.work}/delegate-state\nstatus_socket: {self.work}/status.sock\nlog_level: warning\n")
             started = time.perf_counter()
-            self.delegate = self.own(subprocess.Popen([os.path.join(self.bindir, "ecs-delegate"), "run", "--config", cfg],
+            self.delegate = self.own(subprocess.Popen(self.delegate_wrapper + [os.path.join(self.bindir, "ecs-delegate"), "run", "--config", cfg],
                                                       stdout=log("delegate.log"), stderr=subprocess.STDOUT))
             for _ in range(1000):
                 if any(d["state"] == "connected" for d in self.call("GET", "/v1/delegates")):
@@ -99,7 +102,33 @@ class Fleet:
             self.__exit__(None, None, None)
             raise
 
+    def delegate_pid(self):
+        """The ecs-delegate process: the one started, or the wrapper's descendant of that name."""
+        if not self.delegate_wrapper:
+            return self.delegate.pid
+        todo = [self.delegate.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() == "ecs-delegate":
+                        return pid
+                with open(f"/proc/{pid}/task/{pid}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+        return self.delegate.pid
+
     def __exit__(self, *exc):
+        if self.delegate_wrapper:
+            # The wrapper may not pass signals on: stop the delegate itself, so it drains and the profiler writes its data.
+            pid = self.delegate_pid()
+            if pid != self.delegate.pid:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                    self.delegate.wait(timeout=60)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
         stop_all(self.procs)
         shutil.rmtree(self.work, ignore_errors=True)
         return False

@@ -98,13 +98,19 @@ public final class RetryStats: @unchecked Sendable {
     /// Retries refused because the retry quota was empty.
     public var quotaRefusals: Int { lock.withLock { _quotaRefusals } }
     /// Retries per error code (`connect`, `timeout` etc. for transport errors).
+    ///
+    /// The codes come from AWS answers and these counters live as long as the
+    /// delegate: the first `maxCodes` codes are counted by name, later ones under `other`.
     public var retriesByCode: [String: Int] { lock.withLock { _byCode } }
+    /// The most error codes counted by name.
+    public static let maxCodes = 64
 
     func recordAttempt() { lock.withLock { _attempts += 1 } }
-    func recordRetry(code: String) {
+    package func recordRetry(code: String) {
         lock.withLock {
             _retries += 1
-            _byCode[code, default: 0] += 1
+            let key = _byCode[code] != nil || _byCode.count < Self.maxCodes ? code : "other"
+            _byCode[key, default: 0] += 1
         }
     }
     func recordQuotaRefusal() { lock.withLock { _quotaRefusals += 1 } }

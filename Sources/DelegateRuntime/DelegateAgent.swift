@@ -363,25 +363,7 @@ public final class DelegateAgent: Service, Sendable {
         logger.info("task started", metadata: ["task": "\(envelope.taskId)", "type": "\(envelope.type)"])
         let pump = Task { await self.pump(log).run() }
         let context = TaskContext(envelope: envelope, log: log, logger: logger)
-        let timeout = envelope.timeoutSeconds
-        let outcome: Result<TaskOutcome, Error> = await withTaskGroup(of: Result<TaskOutcome, Error>?.self) { group in
-            group.addTask {
-                do { return .success(try await handler.run(context)) } catch { return .failure(error) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(timeout))
-                return Task.isCancelled ? nil : .failure(TaskError(code: "timeout", message: "the task did not finish within \(timeout) s"))
-            }
-            // The handler's own outcome wins over a cancelled timer: a step that was cancelled
-            // reports what it had changed (its TaskFailure), not a bare CancellationError.
-            for await outcome in group {
-                if let outcome {
-                    group.cancelAll()
-                    return outcome
-                }
-            }
-            return .failure(CancellationError())
-        }
+        let outcome = await TaskTimeout.run(seconds: envelope.timeoutSeconds) { try await handler.run(context) }
         let result: TaskResult
         switch outcome {
         case .success(let o):

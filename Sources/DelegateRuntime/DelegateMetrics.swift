@@ -34,13 +34,35 @@ public final class DelegateMetrics: Sendable {
         awsRetries = counter("aws_retries", "AWS API calls retried.")
     }
 
+    /// The most distinct values of one label (task types, outcomes); later ones are counted as `other`.
+    public static let maxLabelValues = 64
+    private let typeLabels = Mutex<Set<String>>([])
+    private let outcomeLabels = Mutex<Set<String>>([])
+
     /// A task ended with `outcome` after `duration`.
+    ///
+    /// Each label set is a series the registry keeps for the life of the process, so
+    /// the values are bounded by design: the first `maxLabelValues` types and outcomes
+    /// seen keep their names, any later one is recorded as `other` (a manager can send
+    /// any task type, and the delegate rejects, and counts, the ones it cannot run).
     public func taskFinished(type: String, outcome: String, duration: Duration) {
+        let type = Self.bounded(type, in: typeLabels)
+        let outcome = Self.bounded(outcome, in: outcomeLabels)
         registry.makeCounter(descriptor: Self.tasks, labels: [("type", type), ("outcome", outcome)]).increment()
         registry.makeDurationHistogram(
             descriptor: Self.durations, labels: [("type", type)],
             buckets: [.milliseconds(100), .seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(900), .seconds(1800)]
         ).record(duration)
+    }
+
+    /// `value`, or `other` once `seen` holds `maxLabelValues` other values.
+    private static func bounded(_ value: String, in seen: borrowing Mutex<Set<String>>) -> String {
+        seen.withLock { s in
+            if s.contains(value) { return value }
+            guard s.count < maxLabelValues else { return "other" }
+            s.insert(value)
+            return value
+        }
     }
 
     /// Lines written to the spool.

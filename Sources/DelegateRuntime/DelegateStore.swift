@@ -127,10 +127,10 @@ public final class DelegateStore: Sendable {
         try snapshot(SnapshotKey.defaultKey(executionId: executionId, kind: .rolling, cluster: cluster, service: service))?.snapshot
     }
 
-    /// Every snapshot, newest first.
+    /// The most recent snapshots, newest first (at most `maxPage`).
     public func snapshots(limit: Int = 100) throws -> [SnapshotEntry] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM step_snapshots ORDER BY createdAt DESC LIMIT ?", arguments: [limit]).map(SnapshotEntry.init(row:))
+            try Row.fetchAll(db, sql: "SELECT * FROM step_snapshots ORDER BY createdAt DESC LIMIT ?", arguments: [Self.page(limit)]).map(SnapshotEntry.init(row:))
         }
     }
 
@@ -198,12 +198,21 @@ public final class DelegateStore: Sendable {
         }
     }
 
-    /// The journal's most recent entries, newest first.
+    /// The most entries one read of the journal or of the snapshots returns, whatever the caller asks.
+    public static let maxPage = 1000
+
+    /// The journal's most recent entries, newest first (at most `maxPage`).
+    ///
+    /// The status socket's recent-task list is this read: nothing per task is
+    /// held in memory, and the journal itself is pruned past `log_retention_hours`.
     public func journal(limit: Int = 50) throws -> [JournalEntry] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM journal ORDER BY startedAt DESC LIMIT ?", arguments: [limit]).map(JournalEntry.init(row:))
+            try Row.fetchAll(db, sql: "SELECT * FROM journal ORDER BY startedAt DESC LIMIT ?", arguments: [Self.page(limit)]).map(JournalEntry.init(row:))
         }
     }
+
+    /// `limit` within 1...`maxPage`.
+    static func page(_ limit: Int) -> Int { min(max(limit, 1), maxPage) }
 
     // MARK: spool
 

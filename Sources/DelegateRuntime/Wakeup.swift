@@ -1,17 +1,27 @@
 import Foundation
 import Synchronization
+import Timing
 
 /// A one-waiter wake-up flag: `signal` wakes the waiter, or the next `wait` returns at once.
-final class Wakeup: Sendable {
+///
+/// A wait's timeout is a `SleepTimers` sleep, released as soon as the wait
+/// ends: a wait that is signalled first leaves no timer behind.
+package final class Wakeup: Sendable {
     private struct State {
         var signalled = false
         var waiter: CheckedContinuation<Void, Never>?
         var generation = 0
     }
     private let state = Mutex(State())
+    private let timers: SleepTimers
+
+    /// Creates a flag whose waits time out on `timers`.
+    package init(timers: SleepTimers = .shared) {
+        self.timers = timers
+    }
 
     /// Wakes the waiter (or marks the flag for the next wait).
-    func signal() {
+    package func signal() {
         let c: CheckedContinuation<Void, Never>? = state.withLock { s in
             if let w = s.waiter {
                 s.waiter = nil
@@ -24,7 +34,7 @@ final class Wakeup: Sendable {
     }
 
     /// Returns when signalled, after `timeout`, or when the task is cancelled.
-    func wait(timeout: Duration) async {
+    package func wait(timeout: Duration) async {
         let gen: Int? = state.withLock { s in
             if s.signalled {
                 s.signalled = false
@@ -34,8 +44,9 @@ final class Wakeup: Sendable {
             return s.generation
         }
         guard let gen else { return }
+        let timers = self.timers
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+            do { try await timers.sleep(for: timeout) } catch { return }
             self?.fire(generation: gen)
         }
         defer { timer.cancel() }

@@ -19,13 +19,16 @@ public final class StepEnvironment: Sendable {
     private let pollers = Mutex<[String: (poller: ServicePoller, lastUsed: ContinuousClock.Instant)]>([:])
     /// A poller unused for this long is dropped (the next task makes a new one).
     let pollerIdleLimit: Duration
+    /// The most pollers held: past it, the least recently used is dropped.
+    let maxPollers: Int
 
     /// Creates the environment.
     public init(
-        http: HTTPClient, store: DelegateStore, environment: [String: String] = ProcessInfo.processInfo.environment, pollerIdleLimit: Duration = .seconds(600),
-        policy: StepPolicy = StepPolicy()
+        http: HTTPClient, store: DelegateStore, environment: [String: String] = ProcessInfo.processInfo.environment,
+        pollerIdleLimit: Duration = .seconds(600), maxPollers: Int = 256, policy: StepPolicy = StepPolicy()
     ) {
         self.pollerIdleLimit = pollerIdleLimit
+        self.maxPollers = max(1, maxPollers)
         self.policy = policy
         self.http = http
         self.store = store
@@ -39,14 +42,19 @@ public final class StepEnvironment: Sendable {
 
     /// The shared DescribeServices poller for a connector, keyed by an identity that holds no secret value.
     ///
-    /// Pollers idle for `pollerIdleLimit` are dropped on the way, so a
-    /// long-running daemon does not keep one per connector it ever saw.
+    /// Bounded by design: pollers idle for `pollerIdleLimit` are dropped on the
+    /// way, and at most `maxPollers` are held (the least recently used goes), so a
+    /// long-running daemon keeps neither one per connector it ever saw nor one per
+    /// connector of a burst. A dropped poller still answers the waiters it has.
     package func poller(for clients: AWSClients, connector: JSONValue?) -> ServicePoller {
         let key = ConnectorIdentity.key(connector)
         let now = ContinuousClock.now
         return pollers.withLock { p in
             p = p.filter { now - $0.value.lastUsed < pollerIdleLimit }
             let poller = p[key]?.poller ?? ServicePoller(ecs: clients.ecs)
+            if p[key] == nil, p.count >= maxPollers, let oldest = p.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+                p.removeValue(forKey: oldest)
+            }
             p[key] = (poller, now)
             return poller
         }

@@ -46,6 +46,9 @@ public final class HTTPClient: Sendable {
     public func shutdown() {
         loop.shutdown()
     }
+
+    /// Requests begun and not yet answered, and cancellations waiting for their transfer (for tests: both return to 0).
+    package var held: (live: Int, cancellations: Int) { loop.held }
 }
 
 /// State for one transfer; touched only on the loop thread after submission.
@@ -102,6 +105,9 @@ final class CurlLoop: @unchecked Sendable {
     private let configuration: HTTPClientConfiguration
     private let lock = NSLock()
     private var pending: [Transfer] = []
+    /// Requests given an id and not yet answered: a cancellation is kept only for one of these.
+    private var live: Set<UInt64> = []
+    /// Cancellations the loop has not applied yet (always a subset of `live`).
     private var cancelled: Set<UInt64> = []
     private var counter: UInt64 = 0
     private var stopped = false
@@ -123,7 +129,18 @@ final class CurlLoop: @unchecked Sendable {
     func nextID() -> UInt64 {
         lock.withLock {
             counter += 1
+            live.insert(counter)
             return counter
+        }
+    }
+
+    var held: (live: Int, cancellations: Int) { lock.withLock { (live.count, cancelled.count) } }
+
+    /// Forgets a request that has been answered: a cancellation arriving later is not kept.
+    private func retire(_ id: UInt64) {
+        lock.withLock {
+            live.remove(id)
+            cancelled.remove(id)
         }
     }
 
@@ -131,8 +148,15 @@ final class CurlLoop: @unchecked Sendable {
         let maxBytes = min(configuration.maxResponseBytes, request.maxResponseBytes ?? configuration.maxResponseBytes)
         let transfer = Transfer(id: id, request: request, continuation: continuation, maxBytes: maxBytes)
         let outcome: String? = lock.withLock {
-            if stopped { return "shutdown" }
-            if cancelled.remove(id) != nil { return "cancelled" }
+            if stopped {
+                live.remove(id)
+                cancelled.remove(id)
+                return "shutdown"
+            }
+            if cancelled.remove(id) != nil {
+                live.remove(id)
+                return "cancelled"
+            }
             pending.append(transfer)
             if !started {
                 started = true
@@ -152,7 +176,8 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     func cancel(id: UInt64) {
-        lock.withLock { _ = cancelled.insert(id) }
+        // A request already answered has nothing to cancel: keeping its id would grow the set for good.
+        lock.withLock { if live.contains(id) { cancelled.insert(id) } }
         if let multi { curl_multi_wakeup(multi) }
     }
 
@@ -168,8 +193,12 @@ final class CurlLoop: @unchecked Sendable {
             finished.wait()
         } else {
             lock.withLock {
-                for t in pending { t.continuation.resume(throwing: HTTPClientError(.shutdown, "the HTTP client was shut down")) }
+                for t in pending {
+                    live.remove(t.id)
+                    t.continuation.resume(throwing: HTTPClientError(.shutdown, "the HTTP client was shut down"))
+                }
                 pending = []
+                cancelled = []
             }
         }
         curl_multi_cleanup(multi)
@@ -192,6 +221,7 @@ final class CurlLoop: @unchecked Sendable {
             for t in newOnes {
                 if let error = configure(t) {
                     t.release()
+                    retire(t.id)
                     t.continuation.resume(throwing: error)
                     continue
                 }
@@ -202,6 +232,7 @@ final class CurlLoop: @unchecked Sendable {
                 if let t = active.removeValue(forKey: id) {
                     curl_multi_remove_handle(multi, t.easy)
                     t.release()
+                    retire(t.id)
                     t.continuation.resume(throwing: CancellationError())
                 }
             }
@@ -209,6 +240,7 @@ final class CurlLoop: @unchecked Sendable {
                 for (_, t) in active {
                     curl_multi_remove_handle(multi, t.easy)
                     t.release()
+                    retire(t.id)
                     t.continuation.resume(throwing: HTTPClientError(.shutdown, "the HTTP client was shut down"))
                 }
                 active = [:]
@@ -235,6 +267,7 @@ final class CurlLoop: @unchecked Sendable {
 
     private func complete(_ t: Transfer, code: CURLcode) {
         guard let easy = t.easy else { return }
+        retire(t.id)
         if code == CURLE_OK {
             var status = 0
             var version = 0

@@ -27,7 +27,8 @@ final class Authorizer: Sendable {
     private let bootstrapHash: [UInt8]
     let access: any AccessRepository
     let repository: any ManagerRepository
-    /// When each token's last use was last written, so a busy token costs one write a minute, not one per call.
+    /// When each token's last use was last written, so a busy token costs one write a minute, not one per call
+    /// (only the tokens used within the last `touchInterval`).
     private let lastWritten = Mutex<[String: Date]>([:])
     /// How often a token's `lastUsedAt` is written at most.
     static let touchInterval: TimeInterval = 60
@@ -98,6 +99,8 @@ final class Authorizer: Sendable {
         let now = Date()
         let due = lastWritten.withLock { written -> Bool in
             if let last = written[name], now.timeIntervalSince(last) < Self.touchInterval { return false }
+            // Bounded: an entry older than the interval decides nothing, so revoked and idle tokens' entries go.
+            written = written.filter { now.timeIntervalSince($0.value) < Self.touchInterval }
             written[name] = now
             return true
         }

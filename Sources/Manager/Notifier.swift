@@ -1,10 +1,13 @@
 import Foundation
 import Synchronization
+import Timing
 
 /// Wakes tasks waiting on a key (a delegate's poll, a task's log follow) the moment something changes.
 ///
 /// A waiter arms a ticket, checks the state it cares about, then waits on the
 /// ticket; `notify(key:)` or the timeout ends the wait. No polling loops.
+/// Timeouts are `SleepTimers` sleeps, released when the wait ends: a long
+/// poll answered at once leaves no timer behind for the rest of its `wait`.
 public final class Notifier: Sendable {
     fileprivate final class Waiter: @unchecked Sendable {
         let lock = NSLock()
@@ -30,9 +33,12 @@ public final class Notifier: Sendable {
         var waiters: [String: [ObjectIdentifier: Waiter]] = [:]
         var shutDown = false
     }
+    fileprivate let timers: SleepTimers
 
-    /// Creates a notifier.
-    public init() {}
+    /// Creates a notifier whose waits time out on `timers`.
+    public init(timers: SleepTimers = .shared) {
+        self.timers = timers
+    }
 
     /// A registration made before checking state, so a notify between the check and the wait is not lost.
     public struct Ticket: Sendable {
@@ -43,8 +49,9 @@ public final class Notifier: Sendable {
         /// Waits until notified (true) or `timeout` passes (false); returns at once if already notified.
         public func wait(timeout: Duration) async -> Bool {
             defer { notifier.remove(self) }
+            let timers = notifier.timers
             let timer = Task {
-                try? await Task.sleep(for: timeout)
+                do { try await timers.sleep(for: timeout) } catch { return }
                 waiter.fire(false)
             }
             defer { timer.cancel() }

@@ -41,10 +41,12 @@ package final class RegistryClient: Sendable {
     package static let maxPlatforms = 1024
     /// The time limit of one request.
     static let requestTimeout: Duration = .seconds(30)
+    /// The most bearer tokens (scopes) cached; the one that expires soonest makes room.
+    package static let maxTokens = 32
 
     /// What the client learned while signing in.
     private struct State {
-        /// Bearer tokens by realm, service and scope, with when they stop being used.
+        /// Bearer tokens by realm, service and scope, with when they stop being used (at most `maxTokens`, none expired kept past the next fetch).
         var tokens: [String: (token: String, until: ContinuousClock.Instant)] = [:]
         /// The realm and service of the last bearer challenge (the registry wants tokens, not basic credentials).
         var bearer: (realm: String, service: String?)?
@@ -219,7 +221,15 @@ package final class RegistryClient: Sendable {
         // Tokens live `expires_in` seconds (60 when not said); re-fetch 5 s early.
         let lifetime = json["expires_in"]?.doubleValue.map { UntrustedNumber.clamped($0, to: 1...86_400) } ?? 60
         let until = ContinuousClock.now + .seconds(max(lifetime - 5, 1))
-        state.withLock { $0.tokens[key] = (token, until) }
+        state.withLock { s in
+            // Bounded: expired tokens go when a new one comes, and at most `maxTokens` scopes are kept.
+            let now = ContinuousClock.now
+            s.tokens = s.tokens.filter { $0.value.until > now }
+            if s.tokens[key] == nil, s.tokens.count >= Self.maxTokens, let soonest = s.tokens.min(by: { $0.value.until < $1.value.until })?.key {
+                s.tokens.removeValue(forKey: soonest)
+            }
+            s.tokens[key] = (token, until)
+        }
         return token
     }
 
@@ -244,6 +254,9 @@ package final class RegistryClient: Sendable {
         state.withLock { $0.ecr = (authorization.username, authorization.password, until) }
         return (authorization.username, authorization.password)
     }
+
+    /// Bearer tokens cached now (for tests).
+    package var cachedTokenCount: Int { state.withLock { $0.tokens.count } }
 
     /// Who the registry saw, for error messages: the user's name, never the password.
     private var who: String {

@@ -111,4 +111,21 @@ import ECSSteps
         #expect(Duration.seconds(clamping: 1e25, to: 0...1e30) > .seconds(1_000_000_000))
         #expect(Duration.seconds(clamping: .nan, to: 0...10) == .zero)
     }
+
+    @Test func pollersAreBoundedByCountWhileNoneIsIdle() throws {
+        let store = try DelegateStore(directory: NSTemporaryDirectory() + "kit-\(UUID().uuidString.prefix(8))")
+        let env = StepEnvironment(http: HTTPClient(), store: store, environment: [:], pollerIdleLimit: .seconds(3600), maxPollers: 8)
+        let first: JSONValue = ["aws": ["region": "us-east-1"]]
+        let clients = try AWSClients(connector: try AWSConnector(first), http: HTTPClient(), logger: .init(label: "t"), environment: [:])
+        let kept = env.poller(for: clients, connector: first)
+        for i in 0..<200 {
+            _ = env.poller(for: clients, connector: ["aws": ["region": "us-east-1", "endpoint": .string("http://127.0.0.1:\(1000 + i)")]])
+            #expect(env.pollerCount <= 8, "at most maxPollers connectors' pollers are held")
+            if i % 2 == 0 {
+                // The connector in use stays: the least recently used one is dropped, not this one.
+                #expect(env.poller(for: clients, connector: first) === kept)
+            }
+        }
+        #expect(env.pollerCount == 8)
+    }
 }

@@ -57,6 +57,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))
         let before = counting.loads.withLock { $0 }
         try await Task.sleep(for: .seconds(3))
-        #expect(counting.loads.withLock { $0 } == before, "the waiting execution was loaded \(counting.loads.withLock { $0 } - before) times in 3 quiet seconds")
+        // Once a second it would be about three; the 10-second quiet sweep may fall in the window once.
+        let loads = counting.loads.withLock { $0 } - before
+        #expect(loads <= 1, "the waiting execution was loaded \(loads) times in 3 quiet seconds")
     }
 }

@@ -72,12 +72,13 @@ import Testing
         let server = try PostgresServer.shared()
         let released = Mutex(false)
         try await unrelatedRequestsAnswer(m, blocked: ("GET", "/v1/tasks", nil)) {
-            // Another session holds the table for 8 s, as in the measurement.
+            // Another session holds the table (as in the measurement) until the test ends that session.
             Thread.detachNewThread {
-                try? server.psql("BEGIN; LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;", database: database)
+                try? server.psql("BEGIN; LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120) AS holding_tasks_lock; COMMIT;", database: database)
                 released.withLock { $0 = true }
             }
             return {
+                try? server.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%holding_tasks_lock%' AND pid <> pg_backend_pid()")
                 while !released.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(50)) }
             }
         }

@@ -10,7 +10,7 @@ import Testing
 import Registry
 
 /// Where a registry's login may go (issue 21): token realms are input from the registry's operator.
-@Suite(.timeLimit(.minutes(1))) struct TokenRealmTests {
+@Suite(.timeLimit(.minutes(3))) struct TokenRealmTests {
     let http = HTTPClient()
 
     /// What a token server heard: the Authorization header of each request ("none" without one).

@@ -36,8 +36,7 @@ public final class HTTPClient: Sendable {
             } onCancel: {
                 loop.cancel(id: id)
             }
-        } catch let error as HTTPClientError where Task.isCancelled {
-            _ = error
+        } catch is HTTPClientError where Task.isCancelled {
             throw CancellationError()
         }
     }

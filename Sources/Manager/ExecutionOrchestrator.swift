@@ -123,9 +123,6 @@ final class ExecutionGate: Sendable {
         release(id)
     }
 
-    /// How many executions are held or waited for (for tests: nothing is left behind).
-    var heldCount: Int { held.withLock { $0.count } }
-
     /// Waits until no other caller of this process changes execution `id`, then holds it.
     private func acquire(_ id: String) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in

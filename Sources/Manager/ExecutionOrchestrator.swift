@@ -55,7 +55,7 @@ struct ExecutionOrchestrator: Service {
             for _ in 0..<64 {
                 switch engine.next() {
                 case .submit(let s):
-                    let request = SubmitTaskRequest(type: s.type, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
+                    let request = SubmitTaskRequest(type: s.type.rawValue, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
                     // The same id if this manager dies before the save below: the step's task is queued once.
                     let taskId = TaskIdentifier.forStep(execution: id, ordinal: engine.runs.count, key: s.key)
                     do {

@@ -26,7 +26,7 @@ struct ExecutionsController: Sendable {
         _ = try await context.dispatcher.storedConnectors(plan.connector, artifact: plan.artifactConnector)
         let known = try await context.repository.knownTaskTypes()
         for step in plan.steps {
-            for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type) {
+            for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type.rawValue) {
                 throw APIError(.badRequest, "invalid", "step \(step.name) needs task type \(type), which no delegate has ever registered: start a delegate that runs it (an ecs-delegate of this version), then run the pipeline again")
             }
         }

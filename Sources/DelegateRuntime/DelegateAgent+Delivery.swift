@@ -29,6 +29,7 @@ extension DelegateAgent {
         }
     }
 
+    /// The pump that spools `log`'s lines and ships them, with the shipping settings the manager tuned.
     func pump(_ log: TaskLog) -> LogPump {
         LogPump(log: log, store: store, client: client, settings: { [weak self] in self?.shipping ?? ShippingSettings() }, logger: logger, metrics: metrics, gate: gate)
     }

@@ -4,6 +4,7 @@ import ManagerClient
 
 /// Heartbeats: the agent reports its running tasks and state, and hears which tasks the manager cancelled.
 extension DelegateAgent {
+    /// Sends a heartbeat every `heartbeatSeconds` (as the manager tuned it, with 10% jitter) until cancelled.
     func heartbeatLoop(instanceId: String) async {
         while !Task.isCancelled {
             let interval = tuning?.heartbeatSeconds ?? 10
@@ -14,6 +15,7 @@ extension DelegateAgent {
         }
     }
 
+    /// Reports the running tasks and whether the agent drains; cancels the tasks the manager names, and registers again when the manager does not know this delegate.
     func sendHeartbeat(instanceId: String) async {
         guard let id = tuning?.delegateId else { return }
         let (running, draining) = state.withLock { s in

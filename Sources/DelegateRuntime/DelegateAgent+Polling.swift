@@ -4,6 +4,7 @@ import ManagerClient
 
 /// Polling: the long poll that asks the manager for the next task while the agent has capacity.
 extension DelegateAgent {
+    /// Long-polls for tasks while there is capacity, until the agent drains, is cancelled or is refused; backs off after failures.
     func pollLoop(instanceId: String) async {
         var failures = 0
         while !Task.isCancelled {

@@ -41,6 +41,7 @@ extension DelegateAgent {
         return false
     }
 
+    /// The manager's answer to the registration (ids and tuning), or nil before it.
     var tuning: RegisterResponse? { state.withLock { $0.registration } }
 
     /// Settings for log shipping, as the manager tuned them.

@@ -18,6 +18,7 @@ extension DelegateAgent {
         state.withLock { $0.running[envelope.taskId]?.task = task }
     }
 
+    /// Journals the task, checks it may run here (selectors, timeout, type), runs it, then journals and delivers its result.
     func execute(_ envelope: TaskEnvelope, log: TaskLog) async {
         do {
             try store.begin(envelope)
@@ -53,6 +54,7 @@ extension DelegateAgent {
         metrics.taskFinished(type: envelope.type, outcome: result.status.rawValue, duration: .milliseconds(Int(Date().timeIntervalSince(started) * 1000)))
     }
 
+    /// Runs the task's handler under its timeout while its log is pumped; turns how it ended into a result.
     private func runHandler(_ envelope: TaskEnvelope, log: TaskLog) async -> TaskResult {
         guard let handler = handlers[envelope.type] else {
             return TaskResult(leaseId: envelope.leaseId, status: .rejected)

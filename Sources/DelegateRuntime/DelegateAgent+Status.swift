@@ -15,6 +15,7 @@ extension DelegateAgent {
         }
     }
 
+    /// Records a failed call to the manager for the status (not connected, the masked error) and logs when it is retried.
     func noteFailure(_ what: String, error: Error, retryIn: Duration) {
         let text = masker.apply("\(error)")
         state.withLock {

@@ -82,6 +82,7 @@ public final class DelegateAgent: Service, Sendable {
 
     // MARK: run
 
+    /// Recovers, registers, then heartbeats and polls until a graceful shutdown; drains, unregisters and returns (throws `ManagerRefusedToken` when the manager refused the token).
     public func run() async throws {
         let instanceId = try store.instanceId()
         try recoverInterrupted()

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// Stored connectors and sealed secrets in the manager's SQLite file.
-extension ManagerStore {
+extension ManagerStore: CatalogRepository {
     // MARK: connectors
 
     /// Creates or replaces the connector with `connector.name`; true when it was created.

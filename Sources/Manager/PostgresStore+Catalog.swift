@@ -2,7 +2,7 @@ import Foundation
 import PostgresNIO
 
 /// Stored connectors and sealed secrets in PostgreSQL.
-extension PostgresStore {
+extension PostgresStore: CatalogRepository {
     // MARK: connectors
 
     /// Creates or replaces the connector with `connector.name`; true when it was created.

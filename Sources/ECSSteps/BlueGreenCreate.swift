@@ -40,17 +40,10 @@ struct BlueGreenCreateStep: ECSStep {
 
         var variables = p.variables ?? [:]
         variables["targetGroupArn"] = .string(stageTG)
-        let loader = try await run.manifests(variables: variables, artifact: p.artifact)
-        let td = try await loader.load(p.manifests.taskDefinition, .taskDefinition, "EcsTaskDefinition")
-        let sd = try await loader.load(p.manifests.serviceDefinition, .serviceDefinition, "EcsServiceDefinition")
-        let targets = try await loader.loadAll(p.manifests.scalableTargets, .scalableTarget, "EcsScalableTargetDefinition")
-        let policies = try await loader.loadAll(p.manifests.scalingPolicies, .scalingPolicy, "EcsScalingPolicyDefinition")
-        try loader.finish()
-        guard let td, var sd, let base = sd["serviceName"]?.stringValue, !base.isEmpty else {
-            throw TaskError(code: "invalid_manifest", message: "the service definition has no serviceName; nothing was changed in AWS")
-        }
-        try Self.checkTargetGroup(sd: sd, td: td, stageTG: stageTG)
-        try await Self.checkPort(elb: elb, td: td, targetGroupArn: stageTG)
+        var manifests = try await run.loadServiceManifests(p.manifests, variables: variables, artifact: p.artifact)
+        let base = try manifests.serviceName()
+        try Self.checkTargetGroup(sd: manifests.serviceDefinition, td: manifests.taskDefinition, stageTG: stageTG)
+        try await Self.checkPort(elb: elb, td: manifests.taskDefinition, targetGroupArn: stageTG)
 
         // Which service is blue, which suffix the new one takes.
         let deployer = try run.deployer(cluster: p.cluster)
@@ -70,17 +63,15 @@ struct BlueGreenCreateStep: ECSStep {
         log.log("Preparing rollback data for blue/green service \(base) in cluster \(p.cluster)", unit: "Prepare Rollback Data")
         try run.recordSnapshot(kind: .blueGreen, stepId: p.stepId, cluster: p.cluster, service: base, body: try JSONValue(encoding: snapshot))
 
-        sd["serviceName"] = .string(newName)
+        manifests.serviceDefinition["serviceName"] = .string(newName)
         if p.sameAsAlreadyRunningInstances == true, let count = blue?.desiredCount {
-            sd["desiredCount"] = .number(Double(count))
+            manifests.serviceDefinition["desiredCount"] = .number(Double(count))
         }
-        var options = ServiceRollout.Options()
+        var options = ServiceDeployer.RolloutOptions()
         options.label = "Stage Service"
         options.tags = [BlueGreenNames.tagKey: BlueGreenNames.green]
         options.steadyStateTimeout = run.wait.timeout
-        let outputs = try await ServiceRollout(run: run, cluster: p.cluster).roll(
-            taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies,
-            prepared: ServiceRollout.Prepared(current: newCurrent?.json, scaling: nil), options: options)
+        let outputs = try await deployer.roll(manifests, prepared: ServiceDeployer.Prepared(current: newCurrent?.json, scaling: nil), options: options)
         log.log("Target Group with Arn: \(stageTG) is associated with Stage Service \(newName)", unit: unit)
         log.log("Tag: [\(BlueGreenNames.tagKey), \(BlueGreenNames.green)] is associated with Stage Service \(newName)", unit: unit)
 

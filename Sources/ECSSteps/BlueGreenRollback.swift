@@ -27,12 +27,7 @@ struct BlueGreenRollbackStep: ECSStep {
         guard let stored = try run.rollbackSnapshot(kind: .blueGreen, stepId: p.stepId, cluster: p.cluster, service: p.base, sent: p.snapshot, stepNeverRan: p.stepNeverRan == true, unit: unit) else {
             return try JSONValue.outputs(RollbackOutputs(rolledBack: false, serviceName: p.base))
         }
-        let snap: BlueGreenSnapshot
-        do {
-            snap = try stored.decode(as: BlueGreenSnapshot.self)
-        } catch {
-            throw TaskError(code: "invalid_snapshot", message: "the blue/green rollback snapshot cannot be read: \(error)")
-        }
+        let snap = try stored.snapshot(as: BlueGreenSnapshot.self, "blue/green rollback")
         // Check what the snapshot asks for before the first change, so a bad one cannot leave a half-done rollback.
         guard snap.cluster == p.cluster else {
             throw TaskError(code: "invalid_snapshot", message: "the blue/green snapshot is of cluster \(snap.cluster), the task names \(p.cluster): send the cluster the deployment ran in")
@@ -62,13 +57,12 @@ struct BlueGreenRollbackStep: ECSStep {
             cluster: snap.cluster, newServiceName: snap.newServiceName, oldServiceName: snap.oldServiceName, prodListenerArn: snap.prod.listenerArn,
             prodListenerRuleArn: snap.prod.ruleArn, stageListenerArn: snap.stage.listenerArn, stageListenerRuleArn: snap.stage.ruleArn,
             prodTargetGroupArn: snap.prod.targetGroupArn ?? "", stageTargetGroupArn: snap.stage.targetGroupArn ?? "", isFirstDeployment: snap.isFirstDeployment)
-        let scaler = try ServiceScaler(run: run, cluster: p.cluster, timeout: timeout)
         let deployer = try run.deployer(cluster: p.cluster)
 
         // 2. The old service back at its count, BLUE.
         if let old = snap.oldServiceName, let count = snap.oldDesiredCount {
             log.log("Bringing the old service \(old) back to \(count) task(s)", unit: unit)
-            try await scaler.scale(try await scaler.activeService(old), to: count, unit: unit)
+            try await deployer.scale(try await deployer.activeService(old), to: count, unit: unit, timeout: timeout)
             try await routing.tag(run, service: old, as: BlueGreenNames.blue, unit: unit, what: "old")
         }
 
@@ -76,14 +70,11 @@ struct BlueGreenRollbackStep: ECSStep {
         let new = snap.newServiceName
         if let current = try await deployer.service(new), current.isActive {
             if snap.newServiceExisted {
-                try await scaler.scale(current, to: snap.newDesiredCount ?? 0, unit: unit)
+                try await deployer.scale(current, to: snap.newDesiredCount ?? 0, unit: unit, timeout: timeout)
                 try await routing.tag(run, service: new, as: BlueGreenNames.green, unit: unit, what: "new")
             } else {
-                try await deployer.detachScaling(service: new)
-                log.log("Deleting service \(new) (it did not exist before the deployment)..", unit: unit)
-                _ = try await clients.ecs.deleteService(cluster: p.cluster, service: new, force: true)
-                run.journal.record("deleted service \(new)")
-                try await deployer.waitInactive(new, timeout: timeout)
+                try await deployer.delete(service: new, announce: "Deleting service \(new) (it did not exist before the deployment)..",
+                                          note: "deleted service \(new)", unit: unit, timeout: timeout)
                 log.log("Deleted service \(new)", unit: unit)
             }
         } else {

@@ -85,9 +85,9 @@ struct BlueGreenSwapStep: ECSStep {
                     log.log("Waiting \(delay) s before downsizing the old service \(old)", unit: unit)
                     try await Task.sleep(for: .seconds(delay))
                 }
-                let scaler = try ServiceScaler(run: run, cluster: r.cluster, timeout: run.wait.timeout)
+                let deployer = try run.deployer(cluster: r.cluster)
                 log.log("Downsizing the old service \(old) to 0 tasks", unit: unit)
-                try await scaler.scale(try await scaler.activeService(old), to: 0, unit: unit)
+                try await deployer.scale(try await deployer.activeService(old), to: 0, unit: unit, timeout: run.wait.timeout)
             }
         }
         log.log("Swapping Successful.", unit: unit)

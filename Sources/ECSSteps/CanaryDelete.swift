@@ -18,7 +18,6 @@ struct CanaryDeleteStep: ECSStep {
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let canary = CanaryName.of(p.canaryServiceName ?? p.serviceName ?? "")
-        let clients = try run.clients()
         let deployer = try run.deployer(cluster: p.cluster)
         let log = run.log
         run.beginChanges()
@@ -26,13 +25,10 @@ struct CanaryDeleteStep: ECSStep {
             log.log("Canary service \(canary) does not exist: nothing to delete", unit: "Canary Delete")
             return try JSONValue.outputs(CanaryDeleteOutputs(canaryServiceName: canary, deleted: false))
         }
-        if current.isActive {
-            try await deployer.detachScaling(service: canary)
-            log.log("Deleting service \(canary)..", unit: "Canary Delete")
-            _ = try await clients.ecs.deleteService(cluster: p.cluster, service: canary, force: true)
-            run.journal.record("deleted service \(canary)")
-        }
-        if try await deployer.waitInactive(canary, timeout: run.wait.timeout) {
+        let waited = current.isActive
+            ? try await deployer.delete(service: canary, announce: "Deleting service \(canary)..", note: "deleted service \(canary)", unit: "Canary Delete", timeout: run.wait.timeout)
+            : try await deployer.waitInactive(canary, timeout: run.wait.timeout)
+        if waited {
             log.log("Existing Service \(canary) reached inactive state", unit: "Canary Delete")
         }
         log.log("Canary service \(canary) deleted", unit: "Canary Delete")

@@ -17,23 +17,17 @@ struct CanaryDeployStep: ECSStep {
     typealias Payload = CanaryDeployPayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
-        let loader = try await run.manifests(variables: p.variables, artifact: p.artifact)
-        let td = try await loader.load(p.manifests.taskDefinition, .taskDefinition, "EcsTaskDefinition")
-        let sd = try await loader.load(p.manifests.serviceDefinition, .serviceDefinition, "EcsServiceDefinition")
-        try loader.finish()
-        guard let td, var sd, let name = sd["serviceName"]?.stringValue, !name.isEmpty else {
-            throw TaskError(code: "invalid_manifest", message: "the service definition has no serviceName; nothing was changed in AWS")
-        }
-        let canary = CanaryName.of(name)
-        sd["serviceName"] = .string(canary)
-        sd["desiredCount"] = .number(Double(p.desiredCount ?? 1))
+        var manifests = try await run.loadServiceManifests(p.manifests, variables: p.variables, artifact: p.artifact, scaling: false)
+        let canary = CanaryName.of(try manifests.serviceName())
+        manifests.serviceDefinition["serviceName"] = .string(canary)
+        manifests.serviceDefinition["desiredCount"] = .number(Double(p.desiredCount ?? 1))
 
-        var options = ServiceRollout.Options()
+        var options = ServiceDeployer.RolloutOptions()
         options.kind = .canary
         options.stepId = p.stepId
         options.replaceExisting = true
         options.steadyStateTimeout = run.wait.timeout
-        let outputs = try await ServiceRollout(run: run, cluster: p.cluster).deploy(taskDefinition: td, service: sd, options: options)
+        let outputs = try await run.deployer(cluster: p.cluster).deploy(manifests, options: options)
         run.log.log("Deployment Successful.", unit: "Deploy")
         return try JSONValue.outputs(outputs, CanaryDeployOutputs(canaryServiceName: canary))
     }

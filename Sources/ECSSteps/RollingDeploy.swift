@@ -21,20 +21,13 @@ struct RollingDeployStep: ECSStep {
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         // Every problem in the manifests is reported before any AWS call changes anything.
-        let loader = try await run.manifests(variables: p.variables, artifact: p.artifact)
-        let td = try await loader.load(p.manifests.taskDefinition, .taskDefinition, "EcsTaskDefinition")
-        let sd = try await loader.load(p.manifests.serviceDefinition, .serviceDefinition, "EcsServiceDefinition")
-        let targets = try await loader.loadAll(p.manifests.scalableTargets, .scalableTarget, "EcsScalableTargetDefinition")
-        let policies = try await loader.loadAll(p.manifests.scalingPolicies, .scalingPolicy, "EcsScalingPolicyDefinition")
-        try loader.finish()
-        guard let td, let sd else { throw TaskError(code: "invalid_manifest", message: "the task and service definitions are required; nothing was changed in AWS") }
-
-        var options = ServiceRollout.Options()
+        let manifests = try await run.loadServiceManifests(p.manifests, variables: p.variables, artifact: p.artifact)
+        var options = ServiceDeployer.RolloutOptions()
         options.keepRunningCount = p.sameAsAlreadyRunningInstances == true
         options.forceNewDeployment = p.forceNewDeployment == true
         options.steadyStateTimeout = run.wait.timeout
         options.stepId = p.stepId
-        let outputs = try await ServiceRollout(run: run, cluster: p.cluster).deploy(taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies, options: options)
+        let outputs = try await run.deployer(cluster: p.cluster).deploy(manifests, options: options)
         run.log.log("Deployment Successful.", unit: "Deploy")
         return try JSONValue.outputs(outputs)
     }

@@ -28,35 +28,31 @@ struct RollingRollbackStep: ECSStep {
         guard let snapshot = try run.rollbackSnapshot(kind: .rolling, stepId: p.stepId, cluster: cluster, service: serviceName, sent: p.snapshot, stepNeverRan: p.stepNeverRan == true, unit: unit) else {
             return try JSONValue.outputs(RollbackOutputs(rolledBack: false, serviceName: serviceName))
         }
+        let snap = try snapshot.snapshot(as: RollingSnapshot.self, "rollback")
         let clients = try run.clients()
         let deployer = try run.deployer(cluster: cluster)
         let log = run.log
         let timeout = run.wait.timeout
         run.beginChanges()
         let current = try await deployer.service(serviceName)
-        if snapshot["firstDeployment"]?.boolValue == true {
+        if snap.firstDeployment {
             guard current?.isActive == true else {
                 log.log("Service \(serviceName) does not exist: nothing to delete", unit: unit)
                 return try JSONValue.outputs(RollbackOutputs(rolledBack: true, serviceName: serviceName, deleted: true))
             }
-            try await deployer.detachScaling(service: serviceName)
-            log.log("Deleting service \(serviceName) (it did not exist before the deployment)..", unit: unit)
-            _ = try await clients.ecs.deleteService(cluster: cluster, service: serviceName, force: true)
-            run.journal.record("deleted service \(serviceName)")
-            try await deployer.waitInactive(serviceName, timeout: timeout)
+            try await deployer.delete(service: serviceName, announce: "Deleting service \(serviceName) (it did not exist before the deployment)..",
+                                      note: "deleted service \(serviceName)", unit: unit, timeout: timeout)
             log.log("Deleted service \(serviceName)", unit: unit)
             log.log("Rollback Successful.", unit: unit)
             return try JSONValue.outputs(RollbackOutputs(rolledBack: true, serviceName: serviceName, deleted: true))
         }
-        guard let old = snapshot["service"], let oldTD = old["taskDefinition"]?.stringValue else {
+        guard let old = snap.service, let oldTD = snap.taskDefinition else {
             throw TaskError(code: "invalid_snapshot", message: "the rollback snapshot has no service.taskDefinition")
         }
         guard let current, current.isActive else {
             throw TaskError(code: "ecs.service_missing", message: "service \(serviceName) is not ACTIVE in cluster \(cluster): it cannot be rolled back to \(oldTD)")
         }
-        let oldCount = old["desiredCount"]?.intValue ?? 0
-        let currentCount = current.desiredCount ?? 0
-        let count = max(oldCount, currentCount)
+        let count = max(snap.desiredCount ?? 0, current.desiredCount ?? 0)
         let alreadyThere = current.taskDefinition == oldTD && current.deployments.count == 1 && current.runningCount == current.desiredCount
         try await deployer.detachScaling(service: serviceName)
         if alreadyThere {
@@ -67,18 +63,13 @@ struct RollingRollbackStep: ECSStep {
                 if let v = old[k] { update[k] = v }
             }
             log.log("Updating Service \(serviceName) with task definition \(oldTD) and desired count \(count)", unit: unit)
-            let knownEvents = current.eventIds
-            let started = Date().addingTimeInterval(-1)
-            let answer = try await clients.ecs.updateService(.object(update))
-            run.journal.record("updated service \(serviceName) back to \(oldTD)")
-            guard let deploymentId = primaryDeploymentId(answer) else {
-                throw TaskError(code: "ecs.unexpected", message: "ECS did not report the rollback deployment of \(serviceName)")
+            _ = try await deployer.rollOut(service: serviceName, knownEvents: current.eventIds, timeout: timeout) {
+                let answer = try await clients.ecs.updateService(.object(update))
+                run.journal.record("updated service \(serviceName) back to \(oldTD)")
+                return answer
             }
-            _ = try await deployer.waitSteady(service: serviceName, deploymentId: deploymentId, since: started, knownEvents: knownEvents, timeout: timeout, initial: answer)
         }
-        let targets = (snapshot["scalableTargets"]?.arrayValue ?? [])
-        let policies = (snapshot["scalingPolicies"]?.arrayValue ?? [])
-        try await deployer.attachScaling(service: serviceName, targets: targets, policies: policies)
+        try await deployer.attachScaling(service: serviceName, targets: snap.scalableTargets ?? [], policies: snap.scalingPolicies ?? [])
         log.log("Rollback Successful.", unit: unit)
         return try JSONValue.outputs(RollbackOutputs(rolledBack: true, serviceName: serviceName, taskDefinitionArn: oldTD, desiredCount: count))
     }

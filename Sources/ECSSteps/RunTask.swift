@@ -34,12 +34,8 @@ struct RunTaskStep: ECSStep {
         // Nothing a run task starts can be undone; the snapshot still marks where the step began.
         try run.recordSnapshot(kind: .runTask, stepId: p.stepId, cluster: p.cluster, service: family, body: ["cluster": .string(p.cluster), "family": .string(family)])
 
-        log.log("Creating Task Definition with family \(family)", unit: unit)
-        let registered = try await clients.ecs.registerTaskDefinition(td)
-        let tdArn = registered["taskDefinitionArn"]?.stringValue ?? ""
-        let revision = registered["revision"]?.intValue.map(String.init) ?? "?"
-        run.journal.record("registered task definition \(family):\(revision)")
-        log.log("Created Task Definition \(family):\(revision) with Arn \(tdArn)..", unit: unit)
+        let registered = try await run.registerTaskDefinition(td, unit: unit)
+        let tdArn = registered.arn
 
         request["cluster"] = .string(p.cluster)
         request["taskDefinition"] = .string(tdArn)
@@ -66,7 +62,7 @@ struct RunTaskStep: ECSStep {
             log.log("Skipping the steady state check: \(arns.count) task(s) started", unit: unit)
             return outputs
         }
-        let essential = Set((registered["containerDefinitions"]?.arrayValue ?? [])
+        let essential = Set((registered.answer["containerDefinitions"]?.arrayValue ?? [])
             .filter { $0["essential"]?.boolValue != false }.compactMap { $0["name"]?.stringValue })
         var tracker = RunTaskTracker(waitForCompletion: p.waitForCompletion == true, essentialContainers: essential)
         let deadline = ContinuousClock.now + .seconds(p.timeoutSeconds ?? 600)

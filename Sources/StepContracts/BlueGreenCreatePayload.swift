@@ -1,7 +1,7 @@
 import DelegateProtocol
 
 /// `ecs.bluegreen.create`'s payload (with `RolloutWait` beside it): the manifests and the load balancer's prod and stage routes.
-public struct BlueGreenCreatePayload: StepPayload, Equatable {
+public struct BlueGreenCreatePayload: RenderingPayload, Equatable {
     public var cluster: String
     public var manifests: ServiceManifests
     public var variables: [String: JSONValue]?
@@ -35,8 +35,7 @@ public struct BlueGreenCreatePayload: StepPayload, Equatable {
     }
 
     public func validate() throws(PayloadProblem) {
-        try PayloadCheck.nonEmpty(cluster, "cluster")
-        try artifact?.validate()
+        try validateRendering()
         try PayloadCheck.nonEmpty(loadBalancer, "loadBalancer")
         try PayloadCheck.nonEmpty(prodListener, "prodListener")
         try PayloadCheck.nonEmpty(stageListener, "stageListener")

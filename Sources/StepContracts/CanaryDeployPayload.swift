@@ -1,7 +1,7 @@
 import DelegateProtocol
 
 /// `ecs.canary.deploy`'s payload (with `RolloutWait` beside it): the service definition's service as `<serviceName>Canary` with `desiredCount` tasks (default 1).
-public struct CanaryDeployPayload: StepPayload, Equatable {
+public struct CanaryDeployPayload: RenderingPayload, Equatable {
     public var cluster: String
     public var manifests: ServiceManifests
     public var variables: [String: JSONValue]?
@@ -22,8 +22,7 @@ public struct CanaryDeployPayload: StepPayload, Equatable {
     }
 
     public func validate() throws(PayloadProblem) {
-        try PayloadCheck.nonEmpty(cluster, "cluster")
-        try artifact?.validate()
+        try validateRendering()
         try PayloadCheck.range(desiredCount, 1...1000, "desiredCount")
     }
 }

@@ -5,7 +5,7 @@ import DelegateProtocol
 /// `manifests` are references (see `ServiceManifests`), `variables` fill
 /// `<+...>`, `artifact` resolves `<+artifact.image>`, `stepId` keys the snapshot
 /// (default `rolling/CLUSTER/SERVICE`).
-public struct RollingDeployPayload: StepPayload, Equatable {
+public struct RollingDeployPayload: RenderingPayload, Equatable {
     public var cluster: String
     public var manifests: ServiceManifests
     public var variables: [String: JSONValue]?
@@ -28,7 +28,6 @@ public struct RollingDeployPayload: StepPayload, Equatable {
     }
 
     public func validate() throws(PayloadProblem) {
-        try PayloadCheck.nonEmpty(cluster, "cluster")
-        try artifact?.validate()
+        try validateRendering()
     }
 }

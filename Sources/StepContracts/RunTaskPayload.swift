@@ -1,7 +1,7 @@
 import DelegateProtocol
 
 /// `ecs.runTask`'s payload: registers the task definition, runs the task, and waits for RUNNING (or completion).
-public struct RunTaskPayload: StepPayload, Equatable {
+public struct RunTaskPayload: RenderingPayload, Equatable {
     public var cluster: String
     public var manifests: RunTaskManifests
     public var variables: [String: JSONValue]?
@@ -28,8 +28,7 @@ public struct RunTaskPayload: StepPayload, Equatable {
     }
 
     public func validate() throws(PayloadProblem) {
-        try PayloadCheck.nonEmpty(cluster, "cluster")
-        try artifact?.validate()
+        try validateRendering()
         try PayloadCheck.range(timeoutSeconds, 1...86_400, "timeoutSeconds")
     }
 }

@@ -71,7 +71,7 @@ package final class StepRun: Sendable {
 
     /// The service machinery (snapshot reads, scaling, steady state) for `cluster`.
     func deployer(cluster: String) throws -> ServiceDeployer {
-        ServiceDeployer(context: context, clients: try clients(), poller: try poller(), cluster: cluster, journal: journal, failFast: wait.failsFast)
+        ServiceDeployer(run: self, clients: try clients(), poller: try poller(), cluster: cluster, failFast: wait.failsFast)
     }
 
     /// A loader that fetches and renders this task's manifests with `variables`.

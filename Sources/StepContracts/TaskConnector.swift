@@ -126,13 +126,13 @@ public struct AWSCredentialsForm: Codable, Sendable, Equatable {
     public var sessionName: String?
     /// webIdentity: the token file.
     public var tokenFile: String?
-    /// assumeRole: the credentials that assume the role (nil: the delegate's chain); held as a list of at most one.
-    private var sources: [AWSCredentialsForm]
+    /// assumeRole: the credentials that assume the role (nil: the delegate's chain), boxed: a struct cannot hold its own type.
+    private var sourceBox: Indirect<AWSCredentialsForm>?
 
     /// assumeRole: the credentials that assume the role (nil: the delegate's chain).
     public var source: AWSCredentialsForm? {
-        get { sources.first }
-        set { sources = newValue.map { [$0] } ?? [] }
+        get { sourceBox?.value }
+        set { sourceBox = newValue.map(Indirect.init) }
     }
 
     /// Creates credentials.
@@ -146,7 +146,7 @@ public struct AWSCredentialsForm: Codable, Sendable, Equatable {
         self.externalId = externalId
         self.sessionName = sessionName
         self.tokenFile = tokenFile
-        self.sources = source.map { [$0] } ?? []
+        self.sourceBox = source.map(Indirect.init)
     }
 
     /// The secret values, the source's included.
@@ -154,37 +154,10 @@ public struct AWSCredentialsForm: Codable, Sendable, Equatable {
         [secretAccessKey, sessionToken].compactMap { $0 }.filter { !$0.isEmpty } + (source?.secretValues ?? [])
     }
 
-    /// The members, `source` included.
+    /// The members; the box is coded as `source`.
     private enum CodingKeys: String, CodingKey {
-        case kind, accessKeyId, secretAccessKey, sessionToken, roleArn, externalId, sessionName, tokenFile, source
-    }
-
-    /// Decodes credentials; `source` is one nested object.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        kind = try c.decodeIfPresent(String.self, forKey: .kind)
-        accessKeyId = try c.decodeIfPresent(String.self, forKey: .accessKeyId)
-        secretAccessKey = try c.decodeIfPresent(String.self, forKey: .secretAccessKey)
-        sessionToken = try c.decodeIfPresent(String.self, forKey: .sessionToken)
-        roleArn = try c.decodeIfPresent(String.self, forKey: .roleArn)
-        externalId = try c.decodeIfPresent(String.self, forKey: .externalId)
-        sessionName = try c.decodeIfPresent(String.self, forKey: .sessionName)
-        tokenFile = try c.decodeIfPresent(String.self, forKey: .tokenFile)
-        sources = try c.decodeIfPresent(AWSCredentialsForm.self, forKey: .source).map { [$0] } ?? []
-    }
-
-    /// Encodes credentials; `source` is one nested object.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(kind, forKey: .kind)
-        try c.encodeIfPresent(accessKeyId, forKey: .accessKeyId)
-        try c.encodeIfPresent(secretAccessKey, forKey: .secretAccessKey)
-        try c.encodeIfPresent(sessionToken, forKey: .sessionToken)
-        try c.encodeIfPresent(roleArn, forKey: .roleArn)
-        try c.encodeIfPresent(externalId, forKey: .externalId)
-        try c.encodeIfPresent(sessionName, forKey: .sessionName)
-        try c.encodeIfPresent(tokenFile, forKey: .tokenFile)
-        try c.encodeIfPresent(source, forKey: .source)
+        case kind, accessKeyId, secretAccessKey, sessionToken, roleArn, externalId, sessionName, tokenFile
+        case sourceBox = "source"
     }
 }
 

@@ -17,7 +17,7 @@ final class Simulator: @unchecked Sendable {
                           env: ["PYTHONPATH": repoRoot + "/tools/awssim"], dir: dir, name: "awssim")
         var ep = ""
         let c = child
-        try await eventually(timeout: .seconds(30), "awssim listening") {
+        try await eventually(timeout: .seconds(120), "awssim listening") {
             guard let line = c.stdout.split(separator: "\n").first,
                   let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let e = obj["endpoint"] as? String else { return false }

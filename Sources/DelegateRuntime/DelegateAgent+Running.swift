@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import StepContracts
 
 /// Running tasks: starting a leased task, checking it may run here, running its handler under its timeout, and cancelling what runs.
 extension DelegateAgent {
@@ -95,17 +96,27 @@ extension DelegateAgent {
     }
 }
 
-/// Secret-looking values in a connector (secret keys, session tokens, passwords), for masking.
+/// The secret values of a task's connector, for masking: those its wire form (`TaskConnector`) names as secret.
+///
+/// A connector that does not parse (the task then fails with `invalid_connector`
+/// before any step runs) is scanned instead for any string under a member named
+/// like a secret, token or password, so that nothing it carries reaches the log.
 func connectorSecrets(_ v: JSONValue?) -> [String] {
+    if let connector = try? TaskConnector(parsing: v) { return connector.secretValues }
+    return secretLookingValues(v)
+}
+
+/// Strings under members whose names say secret, token or password, at any depth.
+private func secretLookingValues(_ v: JSONValue?) -> [String] {
     guard let v else { return [] }
     switch v {
     case .object(let o):
         return o.flatMap { k, v -> [String] in
             let key = k.lowercased()
             if (key.contains("secret") || key.contains("token") || key.contains("password")), let s = v.stringValue { return [s] }
-            return connectorSecrets(v)
+            return secretLookingValues(v)
         }
-    case .array(let a): return a.flatMap(connectorSecrets)
+    case .array(let a): return a.flatMap(secretLookingValues)
     default: return []
     }
 }

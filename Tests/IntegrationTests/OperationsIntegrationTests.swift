@@ -192,6 +192,30 @@ final class NotifyListener: @unchecked Sendable {
         }
     }
 
+    @Test func theConnectorsSecretValuesAreMaskedAsItsWireFormNamesThem() async throws {
+        let dir = try Scratch("maskconn")
+        let manager = try await ManagerProcess(dir: dir)
+        let client = manager.client()
+        let delegate = try DelegateProcess(dir: dir, name: "d1", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["a"])
+        defer { _ = delegate }
+        _ = try await connectedDelegate(client, name: "d1")
+        let key = "sk-\(UUID().uuidString.prefix(8))", session = "st-\(UUID().uuidString.prefix(8))", password = "pw-\(UUID().uuidString.prefix(8))"
+        let typed: JSONValue = [
+            "aws": ["region": "us-east-1", "credentials": ["kind": "assumeRole", "roleArn": "arn:aws:iam::1:role/r",
+                                                          "source": ["kind": "static", "accessKeyId": "AKIDPLAIN", "secretAccessKey": .string(key), "sessionToken": .string(session)]]],
+            "dockerRegistry": ["url": "http://127.0.0.1:5000", "username": "u", "password": .string(password)],
+        ]
+        let lines: JSONValue = .array([.string("key \(key)"), .string("session \(session)"), .string("password \(password)"), "id AKIDPLAIN"])
+        let id = try await client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["a"], payload: ["lines": lines], connector: typed)).taskId
+        #expect(try await finished(client, id).state == "succeeded")
+        #expect(try await allLines(client, taskId: id).map(\.text) == ["key **************", "session **************", "password **************", "id AKIDPLAIN"])
+        // A connector that does not read as the wire form is still scanned for anything named like a secret.
+        let odd: JSONValue = ["aws": ["region": 5], "vendor": ["apiToken": .string(key)]]
+        let oddId = try await client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["a"], payload: ["lines": [.string("token \(key)")]], connector: odd)).taskId
+        #expect(try await finished(client, oddId).state == "succeeded")
+        #expect(try await allLines(client, taskId: oddId).map(\.text) == ["token **************"])
+    }
+
     @Test func aFullSpoolDropsLinesVisiblyAndKeepsSequenceNumbersDense() async throws {
         let dir = try Scratch("spoolcap")
         let manager = try await ManagerProcess(dir: dir)

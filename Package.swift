@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "AWSServices", dependencies: ["AWSCore", "HTTPClient", "DelegateProtocol", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "AWSCore", "AWSServices", "AWSSigV4", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
+        .target(name: "ManagerAPI", dependencies: ["DelegateProtocol", "Pipelines"]),
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
         .target(name: "Pipelines", dependencies: ["DelegateProtocol", "Manifests", .product(name: "Yams", package: "Yams")]),
@@ -74,7 +75,7 @@ let package = Package(
         .target(
             name: "Manager",
             dependencies: [
-                "DelegateProtocol", "COpenSSL", "AWSSigV4", "Manifests", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
+                "DelegateProtocol", "ManagerAPI", "COpenSSL", "AWSSigV4", "Manifests", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -98,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "ECSManagerCLI",
             dependencies: [
-                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Pipelines",
+                "Manager", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "Pipelines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -108,7 +109,7 @@ let package = Package(
         // (a replay tool when built without `-DFUZZING`), and the regression corpora as tests.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4", "Pipelines", "Manager"]
+            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4", "Pipelines", "Manager", "ManagerAPI"]
         ),
         .executableTarget(name: "ManifestFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ManifestFuzzer"),
         .executableTarget(name: "ConfigFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ConfigFuzzer"),
@@ -148,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "ManagerTests",
             dependencies: [
-                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
+                "Manager", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import DelegateProtocol
 import Foundation
 import Manager
+import ManagerAPI
 import ManagerClient
 
 /// `ecs-manager audit [--since]`: who did what, and when.

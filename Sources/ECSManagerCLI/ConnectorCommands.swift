@@ -2,6 +2,7 @@ import ArgumentParser
 import DelegateProtocol
 import Foundation
 import Manager
+import ManagerAPI
 import ManagerClient
 
 /// `ecs-manager connector apply|list|get|delete|test`: connectors stored in the manager.

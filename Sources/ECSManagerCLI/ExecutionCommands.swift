@@ -1,6 +1,7 @@
 import ArgumentParser
 import DelegateProtocol
 import Foundation
+import ManagerAPI
 import ManagerClient
 import Manifests
 import Pipelines

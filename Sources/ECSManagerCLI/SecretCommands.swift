@@ -3,6 +3,7 @@ import DelegateProtocol
 import Foundation
 import Glibc
 import Manager
+import ManagerAPI
 import ManagerClient
 
 /// `ecs-manager secret set|list|delete`: secrets sealed in the manager; values come from standard input, never the command line.

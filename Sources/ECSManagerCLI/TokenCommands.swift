@@ -2,6 +2,7 @@ import ArgumentParser
 import DelegateProtocol
 import Foundation
 import Manager
+import ManagerAPI
 import ManagerClient
 
 /// `ecs-manager token create|list|revoke`: delegate tokens and API keys, through the manager's API (an admin key).

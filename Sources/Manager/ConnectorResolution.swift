@@ -1,4 +1,5 @@
 import DelegateProtocol
+import ManagerAPI
 
 /// A stored connector turned into what the delegate reads (see Sources/ECSSteps/Connector.swift), with its secret values.
 public struct ConnectorResolution: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import AWSSigV4
 import DelegateProtocol
 import Foundation
+import ManagerAPI
 
 /// The repository's calls at the current time and with the usual limits, for callers that do not inject a clock.
 extension ManagerRepository {

@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "AWSCore", "AWSServices", "AWSSigV4", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
         .target(name: "ManagerAPI", dependencies: ["DelegateProtocol", "Pipelines"]),
-        .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
+        .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol", "ManagerAPI", "Pipelines"]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
         .target(name: "Pipelines", dependencies: ["DelegateProtocol", "Manifests", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "sigv4-bench", dependencies: ["AWSSigV4"], path: "Sources/SigV4Bench"),

@@ -142,6 +142,7 @@ let package = Package(
             dependencies: ["Registry", "AWSServices", "DelegateProtocol", "HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
+        .testTarget(name: "ManagerAPITests", dependencies: ["ManagerAPI"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "Manifests"]),
@@ -150,7 +151,7 @@ let package = Package(
             name: "ManagerTests",
             dependencies: [
                 "Manager", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),
         .testTarget(

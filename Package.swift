@@ -33,19 +33,20 @@ let package = Package(
         .target(name: "AWSSigV4", dependencies: ["COpenSSL", "JSONValues"]),
         .target(name: "BoundedProcess", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
         .target(name: "AWSCore", dependencies: ["AWSSigV4", "BoundedProcess", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "AWSServices", dependencies: ["AWSCore", "HTTPClient", "DelegateProtocol", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "AWSCore", "AWSServices", "AWSSigV4", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AWSServices", dependencies: ["AWSCore", "HTTPClient", "DelegateProtocol", "StepContracts", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "StepContracts", "AWSCore", "AWSServices", "AWSSigV4", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
+        .target(name: "StepContracts", dependencies: ["DelegateProtocol"]),
         .target(name: "ManagerAPI", dependencies: ["DelegateProtocol", "Pipelines"]),
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol", "ManagerAPI", "Pipelines"]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Pipelines", dependencies: ["DelegateProtocol", "Manifests", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Pipelines", dependencies: ["DelegateProtocol", "StepContracts", "Manifests", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "sigv4-bench", dependencies: ["AWSSigV4"], path: "Sources/SigV4Bench"),
         .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "DelegateRuntime",
             dependencies: [
-                "HTTPClient", "DelegateProtocol", "ManagerClient", "Manifests", "SQLiteSupport", "Timing",
+                "HTTPClient", "DelegateProtocol", "StepContracts", "ManagerClient", "Manifests", "SQLiteSupport", "Timing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "ECSSteps",
             dependencies: [
-                "AWSCore", "AWSServices", "AWSSigV4", "DelegateRuntime", "DelegateProtocol", "Manifests", "HTTPClient", "Registry",
+                "AWSCore", "AWSServices", "AWSSigV4", "DelegateRuntime", "DelegateProtocol", "StepContracts", "Manifests", "HTTPClient", "Registry",
                 "BoundedProcess",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -75,7 +76,7 @@ let package = Package(
         .target(
             name: "Manager",
             dependencies: [
-                "DelegateProtocol", "ManagerAPI", "COpenSSL", "AWSSigV4", "Manifests", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
+                "DelegateProtocol", "ManagerAPI", "StepContracts", "COpenSSL", "AWSSigV4", "Manifests", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -90,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "ECSDelegateCLI",
             dependencies: [
-                "DelegateRuntime", "StatusServer", "HTTPClient", "DelegateProtocol", "Manifests", "ECSSteps",
+                "DelegateRuntime", "StatusServer", "HTTPClient", "DelegateProtocol", "StepContracts", "Manifests", "ECSSteps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -136,28 +137,29 @@ let package = Package(
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "AWSServices", "DelegateProtocol", "DelegateRuntime", "HTTPClient", "TestSupport"]),
+        .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "AWSServices", "DelegateProtocol", "StepContracts", "DelegateRuntime", "HTTPClient", "TestSupport"]),
         .testTarget(
             name: "RegistryTests",
             dependencies: ["Registry", "AWSServices", "DelegateProtocol", "HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
+        .testTarget(name: "StepContractsTests", dependencies: ["StepContracts", "DelegateProtocol"]),
         .testTarget(name: "ManagerAPITests", dependencies: ["ManagerAPI"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "Manifests"]),
-        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol", "StatusServer", "SQLiteSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "StepContracts", "Manifests"]),
+        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol", "StepContracts", "StatusServer", "SQLiteSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "ManagerTests",
             dependencies: [
-                "Manager", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "Manifests", "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
+                "Manager", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "StepContracts", "Manifests", "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "HTTPClient", "DelegateProtocol", "ManagerClient", "TestSupport", "ECSSteps", "AWSCore", "AWSServices", "AWSSigV4", "Registry",
+                "HTTPClient", "DelegateProtocol", "StepContracts", "ManagerClient", "TestSupport", "ECSSteps", "AWSCore", "AWSServices", "AWSSigV4", "Registry",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]
         ),

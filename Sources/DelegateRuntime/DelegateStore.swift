@@ -2,6 +2,7 @@ import DelegateProtocol
 import Foundation
 import GRDB
 import SQLiteSupport
+import StepContracts
 
 /// The delegate's SQLite state: identity, task journal, log spool and undelivered results.
 ///

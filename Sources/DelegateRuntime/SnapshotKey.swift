@@ -1,3 +1,4 @@
+import StepContracts
 /// Where a rollback snapshot is filed: one per step of an execution.
 public struct SnapshotKey: Sendable, Hashable, Codable {
     /// The pipeline run (the task's `executionId`, or its task id when it has none).

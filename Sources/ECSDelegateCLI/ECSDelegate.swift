@@ -235,7 +235,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
         if entries.isEmpty { print("no rollback snapshots") }
         for e in entries {
             let what = describeSnapshot(e)
-            print("\(ISO8601Millis.string(from: e.createdAt))  execution \(e.executionId)  step \(e.stepId) (\(e.kind.rawValue), rolled back by \(e.kind.rollbackTaskType ?? "nothing"))  \(e.cluster)/\(e.service)  \(what)")
+            print("\(ISO8601Millis.string(from: e.createdAt))  execution \(e.executionId)  step \(e.stepId) (\(e.kind.rawValue), rolled back by \(e.kind.rollbackTaskType?.rawValue ?? "nothing"))  \(e.cluster)/\(e.service)  \(what)")
         }
     }
 }

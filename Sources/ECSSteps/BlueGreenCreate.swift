@@ -2,6 +2,7 @@ import AWSServices
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
 /// `ecs.bluegreen.create`: the new version as the stage service, behind the stage listener's target group.
 ///
@@ -12,32 +13,11 @@ import Foundation
 /// and BG_VERSION=GREEN. A target group port that no container maps fails
 /// before any change, with the tutorial's message.
 struct BlueGreenCreateStep: ECSStep {
-    static let type = "ecs.bluegreen.create"
+    static let type = TaskType.blueGreenCreate
     static let noun = "blue/green deployment"
     static let waitsOnRollout = true
 
-    struct Payload: StepPayload {
-        var cluster: String
-        var manifests: ServiceManifests
-        var variables: [String: JSONValue]?
-        /// The image behind `<+artifact.image>`, resolved through the task's dockerRegistry connector (see `StepArtifact`).
-        var artifact: StepArtifact?
-        var loadBalancer: String
-        var prodListener: String
-        var prodListenerRule: String?
-        var stageListener: String
-        var stageListenerRule: String?
-        var sameAsAlreadyRunningInstances: Bool?
-        var stepId: String?
-
-        func validate() throws {
-            try PayloadCheck.nonEmpty(cluster, "cluster")
-            try artifact?.validate()
-            try PayloadCheck.nonEmpty(loadBalancer, "loadBalancer")
-            try PayloadCheck.nonEmpty(prodListener, "prodListener")
-            try PayloadCheck.nonEmpty(stageListener, "stageListener")
-        }
-    }
+    typealias Payload = BlueGreenCreatePayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let log = run.log
@@ -98,20 +78,17 @@ struct BlueGreenCreateStep: ECSStep {
         options.label = "Stage Service"
         options.tags = [BlueGreenNames.tagKey: BlueGreenNames.green]
         options.steadyStateTimeout = run.wait.timeout
-        var outputs = try await ServiceRollout(run: run, cluster: p.cluster).roll(
+        let outputs = try await ServiceRollout(run: run, cluster: p.cluster).roll(
             taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies,
             prepared: ServiceRollout.Prepared(current: newCurrent?.json, scaling: nil), options: options)
         log.log("Target Group with Arn: \(stageTG) is associated with Stage Service \(newName)", unit: unit)
         log.log("Tag: [\(BlueGreenNames.tagKey), \(BlueGreenNames.green)] is associated with Stage Service \(newName)", unit: unit)
 
-        let routing = BlueGreenFollowUp(
+        let routing = BlueGreenRouting(
             cluster: p.cluster, newServiceName: newName, oldServiceName: oldName, prodListenerArn: prod.listenerArn, prodListenerRuleArn: prod.ruleArn,
             stageListenerArn: stage.listenerArn, stageListenerRuleArn: stage.ruleArn, prodTargetGroupArn: prodTG, stageTargetGroupArn: stageTG,
             isFirstDeployment: blue == nil)
-        for (k, v) in try JSONValue(encoding: routing).objectValue ?? [:] { outputs[k] = v }
-        outputs["oldServiceName"] = oldName.map { .string($0) } ?? .null
-        outputs["loadBalancerArn"] = .string(lbArn)
-        return outputs
+        return try JSONValue.outputs(outputs, routing, BlueGreenCreateOutputs(loadBalancerArn: lbArn))
     }
 
     /// The service definition must put the new service in the stage target group through `<+targetGroupArn>`.

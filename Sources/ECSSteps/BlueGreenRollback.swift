@@ -1,6 +1,12 @@
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
+
+extension BlueGreenRollbackPayload {
+    /// The base service name the payload names (the `__1`/`__2` suffix stripped).
+    var base: String { BlueGreenNames.base(of: serviceName ?? newServiceName ?? "") }
+}
 
 /// `ecs.bluegreen.rollback`: prod and stage forward as before, the old service back at its count, the new one gone or idle.
 ///
@@ -9,32 +15,17 @@ import Foundation
 /// BLUE; the new service is deleted when it did not exist before, else scaled
 /// back to its recorded count and tagged GREEN. Running it twice is harmless.
 struct BlueGreenRollbackStep: ECSStep {
-    static let type = "ecs.bluegreen.rollback"
+    static let type = TaskType.blueGreenRollback
     static let noun = "rollback"
     static let waitsOnRollout = true
 
-    struct Payload: StepPayload {
-        var cluster: String
-        /// The base service name, or the create step's `newServiceName` (the suffix is stripped).
-        var serviceName: String?
-        var newServiceName: String?
-        var snapshot: JSONValue?
-        var stepNeverRan: Bool?
-        var stepId: String?
-
-        var base: String { BlueGreenNames.base(of: serviceName ?? newServiceName ?? "") }
-
-        func validate() throws {
-            try PayloadCheck.nonEmpty(cluster, "cluster")
-            try PayloadCheck.nonEmpty(base, "serviceName")
-        }
-    }
+    typealias Payload = BlueGreenRollbackPayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let unit = "Rollback"
         let log = run.log
         guard let stored = try run.rollbackSnapshot(kind: .blueGreen, stepId: p.stepId, cluster: p.cluster, service: p.base, sent: p.snapshot, stepNeverRan: p.stepNeverRan == true, unit: unit) else {
-            return ["rolledBack": false, "serviceName": .string(p.base)]
+            return try JSONValue.outputs(RollbackOutputs(rolledBack: false, serviceName: p.base))
         }
         let snap: BlueGreenSnapshot
         do {
@@ -47,8 +38,8 @@ struct BlueGreenRollbackStep: ECSStep {
             throw TaskError(code: "invalid_snapshot", message: "the blue/green snapshot is of cluster \(snap.cluster), the task names \(p.cluster): send the cluster the deployment ran in")
         }
         for (what, count) in [("oldDesiredCount", snap.oldDesiredCount), ("newDesiredCount", snap.newDesiredCount)] {
-            if let count, !(0...ServiceScaler.maxDesiredCount).contains(count) {
-                throw TaskError(code: "invalid_snapshot", message: "the blue/green snapshot's \(what) is \(count); it must be from 0 to \(ServiceScaler.maxDesiredCount)")
+            if let count, !(0...ServiceScalePayload.maxDesiredCount).contains(count) {
+                throw TaskError(code: "invalid_snapshot", message: "the blue/green snapshot's \(what) is \(count); it must be from 0 to \(ServiceScalePayload.maxDesiredCount)")
             }
         }
         let clients = try run.clients()
@@ -67,7 +58,7 @@ struct BlueGreenRollbackStep: ECSStep {
             run.journal.record("restored the \(name.lowercased()) listener")
         }
 
-        let routing = BlueGreenFollowUp(
+        let routing = BlueGreenRouting(
             cluster: snap.cluster, newServiceName: snap.newServiceName, oldServiceName: snap.oldServiceName, prodListenerArn: snap.prod.listenerArn,
             prodListenerRuleArn: snap.prod.ruleArn, stageListenerArn: snap.stage.listenerArn, stageListenerRuleArn: snap.stage.ruleArn,
             prodTargetGroupArn: snap.prod.targetGroupArn ?? "", stageTargetGroupArn: snap.stage.targetGroupArn ?? "", isFirstDeployment: snap.isFirstDeployment)
@@ -99,6 +90,6 @@ struct BlueGreenRollbackStep: ECSStep {
             log.log("Service \(new) is not running: nothing to remove", unit: unit)
         }
         log.log("Rollback Successful.", unit: unit)
-        return ["rolledBack": true, "serviceName": .string(snap.baseName), "oldServiceName": snap.oldServiceName.map { .string($0) } ?? .null, "newServiceName": .string(new)]
+        return try JSONValue.outputs(RollbackOutputs(rolledBack: true, serviceName: snap.baseName, oldServiceName: snap.oldServiceName, newServiceName: new))
     }
 }

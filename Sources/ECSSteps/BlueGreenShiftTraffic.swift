@@ -1,6 +1,7 @@
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
 /// `ecs.bluegreen.shiftTraffic`: the prod listener rule forwards to both target groups, `weight` percent to the new one.
 ///
@@ -9,17 +10,10 @@ import Foundation
 /// service is tagged BLUE and the old GREEN. `ecs.bluegreen.rollback` restores
 /// the forward config from before the first shift.
 struct BlueGreenShiftTrafficStep: ECSStep {
-    static let type = "ecs.bluegreen.shiftTraffic"
+    static let type = TaskType.blueGreenShiftTraffic
     static let noun = "traffic shift"
 
-    /// The new service's share of production traffic, in percent.
-    struct Options: StepPayload {
-        var weight: Int
-        var stepId: String?
-
-        func validate() throws { try PayloadCheck.range(weight, 0...100, "weight") }
-    }
-    typealias Payload = BlueGreenPayload<Options>
+    typealias Payload = BlueGreenFollowUpPayload<ShiftTrafficOptions>
 
     func run(_ payload: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let r = payload.routing
@@ -40,6 +34,6 @@ struct BlueGreenShiftTrafficStep: ECSStep {
             if let old = r.oldServiceName { try await r.tag(run, service: old, as: BlueGreenNames.green, unit: unit, what: "old") }
         }
         run.log.log("Traffic Shift Successful.", unit: unit)
-        return ["weight": .number(Double(p.weight)), "forwardConfig": .array(config.map { ["targetGroupArn": .string($0.targetGroupArn), "weight": .number(Double($0.weight))] })]
+        return try JSONValue.outputs(ShiftTrafficOutputs(weight: p.weight, forwardConfig: config.map { ShiftTrafficOutputs.Target(targetGroupArn: $0.targetGroupArn, weight: $0.weight) }))
     }
 }

@@ -2,20 +2,10 @@ import AWSServices
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
-/// The routing `ecs.bluegreen.create` outputs, and every later blue/green step takes merged into its payload.
-struct BlueGreenFollowUp: Codable, Sendable {
-    var cluster: String
-    var newServiceName: String
-    var oldServiceName: String?
-    var prodListenerArn: String
-    var prodListenerRuleArn: String
-    var stageListenerArn: String
-    var stageListenerRuleArn: String
-    var prodTargetGroupArn: String
-    var stageTargetGroupArn: String
-    var isFirstDeployment: Bool?
-
+/// What the blue/green follow-up steps do with the create step's routing.
+extension BlueGreenRouting {
     /// The routes as they are now, recorded (first write per step wins) as the snapshot before the step changes them.
     func recordSnapshot(_ run: StepRun, stepId: String?) async throws {
         let clients = try run.clients()
@@ -42,19 +32,6 @@ struct BlueGreenFollowUp: Codable, Sendable {
     }
 }
 
-/// A blue/green follow-up step's payload: the create step's routing and the step's own options, from one JSON object.
-struct BlueGreenPayload<Options: StepPayload>: StepPayload {
-    var routing: BlueGreenFollowUp
-    var options: Options
-
-    init(from decoder: Decoder) throws {
-        routing = try BlueGreenFollowUp(from: decoder)
-        options = try Options(from: decoder)
-    }
-
-    func validate() throws { try options.validate() }
-}
-
 extension Optional {
     /// `map` with an async transform.
     func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
@@ -71,21 +48,11 @@ extension Optional {
 /// tagged BLUE and the old GREEN; unless `doNotDownsizeOldService`, the old
 /// service is scaled to 0 (not deleted) after `downsizeDelaySeconds`.
 struct BlueGreenSwapStep: ECSStep {
-    static let type = "ecs.bluegreen.swap"
+    static let type = TaskType.blueGreenSwap
     static let noun = "swap"
     static let waitsOnRollout = true
 
-    /// The swap's own options, beside the create step's routing.
-    struct Options: StepPayload {
-        var doNotDownsizeOldService: Bool?
-        var downsizeDelaySeconds: Int?
-        var stepId: String?
-
-        func validate() throws {
-            try PayloadCheck.range(downsizeDelaySeconds, 0...3600, "downsizeDelaySeconds")
-        }
-    }
-    typealias Payload = BlueGreenPayload<Options>
+    typealias Payload = BlueGreenFollowUpPayload<BlueGreenSwapOptions>
 
     func run(_ payload: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let r = payload.routing
@@ -124,7 +91,7 @@ struct BlueGreenSwapStep: ECSStep {
             }
         }
         log.log("Swapping Successful.", unit: unit)
-        return ["swapped": true, "newServiceName": .string(r.newServiceName), "oldServiceName": r.oldServiceName.map { .string($0) } ?? .null,
-                "prodTargetGroupArn": .string(r.stageTargetGroupArn), "stageTargetGroupArn": .string(r.prodTargetGroupArn)]
+        return try JSONValue.outputs(BlueGreenSwapOutputs(
+            swapped: true, newServiceName: r.newServiceName, oldServiceName: r.oldServiceName, prodTargetGroupArn: r.stageTargetGroupArn, stageTargetGroupArn: r.prodTargetGroupArn))
     }
 }

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
 /// `ecs.canary.delete`: deletes the canary service (forced) and waits for INACTIVE; absent is success.
 ///
@@ -9,22 +10,11 @@ import Foundation
 /// so the main service can never be deleted by this step). It is also the
 /// rollback of a canary deployment.
 struct CanaryDeleteStep: ECSStep {
-    static let type = "ecs.canary.delete"
+    static let type = TaskType.canaryDelete
     static let noun = "canary deletion"
     static let waitsOnRollout = true
 
-    struct Payload: StepPayload {
-        var cluster: String
-        var serviceName: String?
-        var canaryServiceName: String?
-
-        func validate() throws {
-            try PayloadCheck.nonEmpty(cluster, "cluster")
-            if (canaryServiceName ?? serviceName ?? "").isEmpty {
-                throw TaskError(code: "invalid_payload", message: "payload member 'canaryServiceName' or 'serviceName' is required")
-            }
-        }
-    }
+    typealias Payload = CanaryDeletePayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let canary = CanaryName.of(p.canaryServiceName ?? p.serviceName ?? "")
@@ -34,7 +24,7 @@ struct CanaryDeleteStep: ECSStep {
         run.beginChanges()
         guard let current = try await deployer.service(canary), current.status != "INACTIVE" else {
             log.log("Canary service \(canary) does not exist: nothing to delete", unit: "Canary Delete")
-            return ["canaryServiceName": .string(canary), "deleted": false]
+            return try JSONValue.outputs(CanaryDeleteOutputs(canaryServiceName: canary, deleted: false))
         }
         if current.isActive {
             try await deployer.detachScaling(service: canary)
@@ -46,6 +36,6 @@ struct CanaryDeleteStep: ECSStep {
             log.log("Existing Service \(canary) reached inactive state", unit: "Canary Delete")
         }
         log.log("Canary service \(canary) deleted", unit: "Canary Delete")
-        return ["canaryServiceName": .string(canary), "deleted": true]
+        return try JSONValue.outputs(CanaryDeleteOutputs(canaryServiceName: canary, deleted: true))
     }
 }

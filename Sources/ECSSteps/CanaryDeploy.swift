@@ -1,6 +1,7 @@
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
 /// `ecs.canary.deploy`: the service definition's service as `<serviceName>Canary` with one task (or `desiredCount`).
 ///
@@ -9,25 +10,11 @@ import Foundation
 /// manifests are not applied to a canary. Outputs `canaryServiceName`,
 /// `taskDefinitionArn` and the rolling deploy's outputs for the canary service.
 struct CanaryDeployStep: ECSStep {
-    static let type = "ecs.canary.deploy"
+    static let type = TaskType.canaryDeploy
     static let noun = "canary deployment"
     static let waitsOnRollout = true
 
-    struct Payload: StepPayload {
-        var cluster: String
-        var manifests: ServiceManifests
-        var variables: [String: JSONValue]?
-        /// The image behind `<+artifact.image>`, resolved through the task's dockerRegistry connector (see `StepArtifact`).
-        var artifact: StepArtifact?
-        var desiredCount: Int?
-        var stepId: String?
-
-        func validate() throws {
-            try PayloadCheck.nonEmpty(cluster, "cluster")
-            try artifact?.validate()
-            try PayloadCheck.range(desiredCount, 1...1000, "desiredCount")
-        }
-    }
+    typealias Payload = CanaryDeployPayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let loader = try await run.manifests(variables: p.variables, artifact: p.artifact)
@@ -46,10 +33,9 @@ struct CanaryDeployStep: ECSStep {
         options.stepId = p.stepId
         options.replaceExisting = true
         options.steadyStateTimeout = run.wait.timeout
-        var outputs = try await ServiceRollout(run: run, cluster: p.cluster).deploy(taskDefinition: td, service: sd, options: options)
-        outputs["canaryServiceName"] = .string(canary)
+        let outputs = try await ServiceRollout(run: run, cluster: p.cluster).deploy(taskDefinition: td, service: sd, options: options)
         run.log.log("Deployment Successful.", unit: "Deploy")
-        return outputs
+        return try JSONValue.outputs(outputs, CanaryDeployOutputs(canaryServiceName: canary))
     }
 }
 

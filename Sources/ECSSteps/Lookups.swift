@@ -3,10 +3,11 @@ import AWSServices
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
 /// `aws.validate`: STS GetCallerIdentity and ECS ListClusters in the connector's region.
 struct ValidateConnectorStep: ECSStep {
-    static let type = "aws.validate"
+    static let type = TaskType.awsValidate
     static let noun = "validation"
     typealias Payload = NoPayload
 
@@ -26,7 +27,7 @@ struct ValidateConnectorStep: ECSStep {
 
 /// `ecs.listClusters`: the cluster ARNs in the connector's region.
 struct ListClustersStep: ECSStep {
-    static let type = "ecs.listClusters"
+    static let type = TaskType.listClusters
     static let noun = "look-up"
     typealias Payload = NoPayload
 
@@ -39,7 +40,7 @@ struct ListClustersStep: ECSStep {
 
 /// `elb.listLoadBalancers`: name, ARN, type, scheme, DNS name of each load balancer.
 struct ListLoadBalancersStep: ECSStep {
-    static let type = "elb.listLoadBalancers"
+    static let type = TaskType.listLoadBalancers
     static let noun = "look-up"
     typealias Payload = NoPayload
 
@@ -54,13 +55,10 @@ struct ListLoadBalancersStep: ECSStep {
 
 /// `elb.listListeners`: the listeners of `loadBalancerArn`.
 struct ListListenersStep: ECSStep {
-    static let type = "elb.listListeners"
+    static let type = TaskType.listListeners
     static let noun = "look-up"
 
-    struct Payload: StepPayload {
-        var loadBalancerArn: String
-        func validate() throws { try PayloadCheck.nonEmpty(loadBalancerArn, "loadBalancerArn") }
-    }
+    typealias Payload = ListListenersPayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let clients = try run.clients()
@@ -71,13 +69,10 @@ struct ListListenersStep: ECSStep {
 
 /// `elb.listListenerRules`: the rules of `listenerArn` (the default rule included).
 struct ListListenerRulesStep: ECSStep {
-    static let type = "elb.listListenerRules"
+    static let type = TaskType.listListenerRules
     static let noun = "look-up"
 
-    struct Payload: StepPayload {
-        var listenerArn: String
-        func validate() throws { try PayloadCheck.nonEmpty(listenerArn, "listenerArn") }
-    }
+    typealias Payload = ListListenerRulesPayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let clients = try run.clients()
@@ -101,4 +96,3 @@ private func pick(_ v: JSONValue, _ keys: [String]) -> JSONValue {
 }
 
 /// The payload of a step that takes none (any members are ignored).
-struct NoPayload: StepPayload {}

@@ -1,10 +1,11 @@
 import DelegateProtocol
 import Foundation
 import Registry
+import StepContracts
 
 /// `docker.validate`: `GET /v2/` with the connector's credentials (the tutorial's connector "Test").
 struct RegistryValidateStep: ECSStep {
-    static let type = "docker.validate"
+    static let type = TaskType.dockerValidate
     static let noun = "validation"
     typealias Payload = NoPayload
 
@@ -22,15 +23,14 @@ struct RegistryValidateStep: ECSStep {
 
 /// `docker.listTags`: every tag of `image`, across pages.
 struct RegistryListTagsStep: ECSStep {
-    static let type = "docker.listTags"
+    static let type = TaskType.dockerListTags
     static let noun = "look-up"
 
     /// `{"image": "library/nginx"}`.
-    struct Payload: StepPayload {
-        var image: String
-        /// Throws unless `image` is an image name.
-        func validate() throws { _ = try ImageName(image) }
-    }
+    typealias Payload = ListTagsPayload
+
+    /// Throws unless `image` is an image name.
+    func check(_ p: Payload) throws { _ = try ImageName(p.image) }
 
     /// Lists every page of the image's tags.
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
@@ -46,24 +46,21 @@ struct RegistryListTagsStep: ECSStep {
 
 /// `docker.resolveDigest`: the digest of `image:tag`, and each platform's digest for a multi-arch index.
 struct RegistryResolveDigestStep: ECSStep {
-    static let type = "docker.resolveDigest"
+    static let type = TaskType.dockerResolveDigest
     static let noun = "look-up"
 
     /// `{"image": "library/nginx", "tag": "perl"}` (the tag may instead be written in the image: `nginx:perl`).
-    struct Payload: StepPayload {
-        var image: String
-        var tag: String?
+    typealias Payload = ResolveDigestPayload
 
-        /// Throws unless `image` is an image name and a tag is given (as `tag` or in the image).
-        func validate() throws {
-            let name = try ImageName(image)
-            if let tag {
-                guard ImageName.isTag(tag) else {
-                    throw TaskError(code: "invalid_payload", message: "payload member 'tag' must be 1 to 128 letters, digits, '_', '.', '-' (not starting with '.' or '-')")
-                }
-            } else if name.tag == nil && name.digest == nil {
-                throw TaskError(code: "invalid_payload", message: "payload member 'tag' is missing (or write it in the image, e.g. nginx:perl)")
+    /// Throws unless `image` is an image name and a tag is given (as `tag` or in the image).
+    func check(_ p: Payload) throws {
+        let name = try ImageName(p.image)
+        if let tag = p.tag {
+            guard ImageName.isTag(tag) else {
+                throw TaskError(code: "invalid_payload", message: "payload member 'tag' must be 1 to 128 letters, digits, '_', '.', '-' (not starting with '.' or '-')")
             }
+        } else if name.tag == nil && name.digest == nil {
+            throw TaskError(code: "invalid_payload", message: "payload member 'tag' is missing (or write it in the image, e.g. nginx:perl)")
         }
     }
 

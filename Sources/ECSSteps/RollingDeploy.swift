@@ -5,14 +5,7 @@ import DelegateRuntime
 import Foundation
 import Logging
 import Manifests
-
-/// The manifests of a step that deploys a service.
-struct ServiceManifests: Decodable, Sendable {
-    var taskDefinition: JSONValue
-    var serviceDefinition: JSONValue
-    var scalableTargets: [JSONValue]?
-    var scalingPolicies: [JSONValue]?
-}
+import StepContracts
 
 /// `ecs.rolling.deploy`: fetch and render manifests, snapshot, register, create or update, wait, scale.
 ///
@@ -20,25 +13,11 @@ struct ServiceManifests: Decodable, Sendable {
 /// (each a manifest reference, see `ManifestRef`), `variables` (for `<+...>`), `sameAsAlreadyRunningInstances`,
 /// `forceNewDeployment`, `steadyStateTimeoutSeconds` (default 600) and `failFast` (default true; see `RolloutWait`), `stepId` (keys the snapshot; default `rolling/CLUSTER/SERVICE`).
 struct RollingDeployStep: ECSStep {
-    static let type = "ecs.rolling.deploy"
+    static let type = TaskType.rollingDeploy
     static let noun = "deployment"
     static let waitsOnRollout = true
 
-    struct Payload: StepPayload {
-        var cluster: String
-        var manifests: ServiceManifests
-        var variables: [String: JSONValue]?
-        /// The image behind `<+artifact.image>`, resolved through the task's dockerRegistry connector (see `StepArtifact`).
-        var artifact: StepArtifact?
-        var sameAsAlreadyRunningInstances: Bool?
-        var forceNewDeployment: Bool?
-        var stepId: String?
-
-        func validate() throws {
-            try PayloadCheck.nonEmpty(cluster, "cluster")
-            try artifact?.validate()
-        }
-    }
+    typealias Payload = RollingDeployPayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         // Every problem in the manifests is reported before any AWS call changes anything.
@@ -57,6 +36,6 @@ struct RollingDeployStep: ECSStep {
         options.stepId = p.stepId
         let outputs = try await ServiceRollout(run: run, cluster: p.cluster).deploy(taskDefinition: td, service: sd, scalableTargets: targets, scalingPolicies: policies, options: options)
         run.log.log("Deployment Successful.", unit: "Deploy")
-        return outputs
+        return try JSONValue.outputs(outputs)
     }
 }

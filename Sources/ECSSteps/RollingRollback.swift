@@ -3,6 +3,7 @@ import AWSServices
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
 /// `ecs.rolling.rollback`: restores a service from its rollback snapshot. Idempotent.
 ///
@@ -14,7 +15,7 @@ import Foundation
 /// goes back to the old task definition with max(old, current) desired count,
 /// waits for steady state, and gets its old scalable targets and policies back.
 struct RollingRollbackStep: ECSStep {
-    static let type = "ecs.rolling.rollback"
+    static let type = TaskType.rollingRollback
     static let noun = "rollback"
     static let waitsOnRollout = true
 
@@ -25,7 +26,7 @@ struct RollingRollbackStep: ECSStep {
         let serviceName = p.serviceName
         let unit = "Rollback"
         guard let snapshot = try run.rollbackSnapshot(kind: .rolling, stepId: p.stepId, cluster: cluster, service: serviceName, sent: p.snapshot, stepNeverRan: p.stepNeverRan == true, unit: unit) else {
-            return ["rolledBack": false, "serviceName": .string(serviceName)]
+            return try JSONValue.outputs(RollbackOutputs(rolledBack: false, serviceName: serviceName))
         }
         let clients = try run.clients()
         let deployer = try run.deployer(cluster: cluster)
@@ -36,7 +37,7 @@ struct RollingRollbackStep: ECSStep {
         if snapshot["firstDeployment"]?.boolValue == true {
             guard current?.isActive == true else {
                 log.log("Service \(serviceName) does not exist: nothing to delete", unit: unit)
-                return ["rolledBack": true, "deleted": true, "serviceName": .string(serviceName)]
+                return try JSONValue.outputs(RollbackOutputs(rolledBack: true, serviceName: serviceName, deleted: true))
             }
             try await deployer.detachScaling(service: serviceName)
             log.log("Deleting service \(serviceName) (it did not exist before the deployment)..", unit: unit)
@@ -45,7 +46,7 @@ struct RollingRollbackStep: ECSStep {
             try await deployer.waitInactive(serviceName, timeout: timeout)
             log.log("Deleted service \(serviceName)", unit: unit)
             log.log("Rollback Successful.", unit: unit)
-            return ["rolledBack": true, "deleted": true, "serviceName": .string(serviceName)]
+            return try JSONValue.outputs(RollbackOutputs(rolledBack: true, serviceName: serviceName, deleted: true))
         }
         guard let old = snapshot["service"], let oldTD = old["taskDefinition"]?.stringValue else {
             throw TaskError(code: "invalid_snapshot", message: "the rollback snapshot has no service.taskDefinition")
@@ -79,22 +80,6 @@ struct RollingRollbackStep: ECSStep {
         let policies = (snapshot["scalingPolicies"]?.arrayValue ?? [])
         try await deployer.attachScaling(service: serviceName, targets: targets, policies: policies)
         log.log("Rollback Successful.", unit: unit)
-        return ["rolledBack": true, "serviceName": .string(serviceName), "taskDefinitionArn": .string(oldTD), "desiredCount": .number(Double(count))]
-    }
-}
-
-/// The payload of a rollback of one service: where it is, and where its snapshot is.
-struct ServiceRollbackPayload: StepPayload {
-    var cluster: String
-    var serviceName: String
-    /// The deploy task's `rollbackSnapshot`, when the manager sends it back; else the delegate's own.
-    var snapshot: JSONValue?
-    /// The step being rolled back never ran: no snapshot is then nothing to undo.
-    var stepNeverRan: Bool?
-    var stepId: String?
-
-    func validate() throws {
-        try PayloadCheck.nonEmpty(cluster, "cluster")
-        try PayloadCheck.nonEmpty(serviceName, "serviceName")
+        return try JSONValue.outputs(RollbackOutputs(rolledBack: true, serviceName: serviceName, taskDefinitionArn: oldTD, desiredCount: count))
     }
 }

@@ -3,6 +3,7 @@ import AWSSigV4
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
 /// `ecs.runTask`: registers the task definition and runs it with the run-task request manifest, then waits.
 ///
@@ -13,31 +14,10 @@ import Foundation
 /// `clientToken` derived from the task and its lease, so a retried call never
 /// starts the tasks twice. Outputs `taskArns`, `taskDefinitionArn`.
 struct RunTaskStep: ECSStep {
-    static let type = "ecs.runTask"
+    static let type = TaskType.runTask
     static let noun = "run task"
 
-    struct Manifests: Decodable, Sendable {
-        var taskDefinition: JSONValue
-        var runTaskRequest: JSONValue
-    }
-
-    struct Payload: StepPayload {
-        var cluster: String
-        var manifests: Manifests
-        var variables: [String: JSONValue]?
-        /// The image behind `<+artifact.image>`, resolved through the task's dockerRegistry connector (see `StepArtifact`).
-        var artifact: StepArtifact?
-        var skipSteadyStateCheck: Bool?
-        var waitForCompletion: Bool?
-        var timeoutSeconds: Int?
-        var stepId: String?
-
-        func validate() throws {
-            try PayloadCheck.nonEmpty(cluster, "cluster")
-            try artifact?.validate()
-            try PayloadCheck.range(timeoutSeconds, 1...86_400, "timeoutSeconds")
-        }
-    }
+    typealias Payload = RunTaskPayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let log = run.log
@@ -81,7 +61,7 @@ struct RunTaskStep: ECSStep {
             let reasons = failures.compactMap { $0["reason"]?.stringValue }.joined(separator: "; ")
             throw TaskError(code: "ecs.run_task_failed", message: "RunTask started no task\(reasons.isEmpty ? "" : ": \(reasons)")")
         }
-        let outputs: [String: JSONValue] = ["taskArns": .array(arns.map { .string($0) }), "taskDefinitionArn": .string(tdArn), "cluster": .string(p.cluster)]
+        let outputs = try JSONValue.outputs(RunTaskOutputs(cluster: p.cluster, taskArns: arns, taskDefinitionArn: tdArn))
         if p.skipSteadyStateCheck == true {
             log.log("Skipping the steady state check: \(arns.count) task(s) started", unit: unit)
             return outputs

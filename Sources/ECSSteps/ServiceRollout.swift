@@ -4,6 +4,7 @@ import DelegateProtocol
 import DelegateRuntime
 import Foundation
 import Manifests
+import StepContracts
 
 /// Deploys a service from rendered manifests: snapshot, register, create or update, wait, scaling back on.
 ///
@@ -36,7 +37,7 @@ struct ServiceRollout {
     let cluster: String
 
     /// Runs the rollout with its own snapshot (kind and step from `options`); returns the step's outputs.
-    func deploy(taskDefinition td: JSONValue, service sd: JSONValue, scalableTargets targets: [JSONValue] = [], scalingPolicies policies: [JSONValue] = [], options: Options) async throws -> [String: JSONValue] {
+    func deploy(taskDefinition td: JSONValue, service sd: JSONValue, scalableTargets targets: [JSONValue] = [], scalingPolicies policies: [JSONValue] = [], options: Options) async throws -> ServiceRolloutOutputs {
         guard let serviceName = sd["serviceName"]?.stringValue, !serviceName.isEmpty else {
             throw TaskError(code: "invalid_manifest", message: "the service definition has no serviceName; nothing was changed in AWS")
         }
@@ -76,7 +77,7 @@ struct ServiceRollout {
     }
 
     /// Registers the task definition, creates or updates the service, waits for steady state and puts scaling back.
-    func roll(taskDefinition td: JSONValue, service sd: JSONValue, scalableTargets targets: [JSONValue] = [], scalingPolicies policies: [JSONValue] = [], prepared: Prepared, options: Options) async throws -> [String: JSONValue] {
+    func roll(taskDefinition td: JSONValue, service sd: JSONValue, scalableTargets targets: [JSONValue] = [], scalingPolicies policies: [JSONValue] = [], prepared: Prepared, options: Options) async throws -> ServiceRolloutOutputs {
         guard let serviceName = sd["serviceName"]?.stringValue, !serviceName.isEmpty else {
             throw TaskError(code: "invalid_manifest", message: "the service definition has no serviceName; nothing was changed in AWS")
         }
@@ -150,10 +151,8 @@ struct ServiceRollout {
         log.log("\(verb) \(label) \(serviceName) with Arn \(serviceArn)", unit: "Deploy")
 
         let running = (try? await clients.ecs.listTasks(cluster: cluster, serviceName: serviceName, desiredStatus: "RUNNING")) ?? []
-        return [
-            "serviceName": .string(serviceName), "serviceArn": .string(serviceArn), "taskDefinitionArn": .string(tdArn),
-            "desiredCount": .number(Double(finalService.desiredCount ?? 0)), "deploymentId": .string(deploymentId),
-            "runningTaskArns": .array(running.map { .string($0) }), "cluster": .string(cluster),
-        ]
+        return ServiceRolloutOutputs(
+            cluster: cluster, serviceName: serviceName, serviceArn: serviceArn, taskDefinitionArn: tdArn,
+            desiredCount: finalService.desiredCount ?? 0, deploymentId: deploymentId, runningTaskArns: running)
     }
 }

@@ -1,28 +1,18 @@
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
 /// `ecs.service.scale`: sets a service's desired count (nothing else) and waits for steady state.
 ///
 /// Harness's "Scale ECS Services" step. The snapshot (kind `scale`) keeps the
 /// count before the change; `ecs.service.scale.rollback` restores it.
 struct ServiceScaleStep: ECSStep {
-    static let type = "ecs.service.scale"
+    static let type = TaskType.serviceScale
     static let noun = "scaling"
     static let waitsOnRollout = true
 
-    struct Payload: StepPayload {
-        var cluster: String
-        var serviceName: String
-        var desiredCount: Int
-        var stepId: String?
-
-        func validate() throws {
-            try PayloadCheck.nonEmpty(cluster, "cluster")
-            try PayloadCheck.nonEmpty(serviceName, "serviceName")
-            try PayloadCheck.range(desiredCount, 0...ServiceScaler.maxDesiredCount, "desiredCount")
-        }
-    }
+    typealias Payload = ServiceScalePayload
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         let scaler = try ServiceScaler(run: run, cluster: p.cluster, timeout: run.wait.timeout)
@@ -36,13 +26,13 @@ struct ServiceScaleStep: ECSStep {
         run.log.log("Recorded service \(p.serviceName): desired count \(before)", unit: "Prepare Rollback Data")
         try await scaler.scale(current, to: p.desiredCount, unit: "Scale")
         run.log.log("Scaling Successful.", unit: "Scale")
-        return ["serviceName": .string(p.serviceName), "desiredCount": .number(Double(p.desiredCount)), "previousDesiredCount": .number(Double(before)), "cluster": .string(p.cluster)]
+        return try JSONValue.outputs(ServiceScaleOutputs(cluster: p.cluster, serviceName: p.serviceName, desiredCount: p.desiredCount, previousDesiredCount: before))
     }
 }
 
 /// `ecs.service.scale.rollback`: puts a scaled service back to the desired count its snapshot recorded. Idempotent.
 struct ServiceScaleRollbackStep: ECSStep {
-    static let type = "ecs.service.scale.rollback"
+    static let type = TaskType.serviceScaleRollback
     static let noun = "rollback"
     static let waitsOnRollout = true
 
@@ -50,9 +40,9 @@ struct ServiceScaleRollbackStep: ECSStep {
 
     func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
         guard let snapshot = try run.rollbackSnapshot(kind: .scale, stepId: p.stepId, cluster: p.cluster, service: p.serviceName, sent: p.snapshot, stepNeverRan: p.stepNeverRan == true, unit: "Rollback") else {
-            return ["rolledBack": false, "serviceName": .string(p.serviceName)]
+            return try JSONValue.outputs(RollbackOutputs(rolledBack: false, serviceName: p.serviceName))
         }
-        guard let count = snapshot["desiredCount"]?.intValue, (0...ServiceScaler.maxDesiredCount).contains(count) else {
+        guard let count = snapshot["desiredCount"]?.intValue, (0...ServiceScalePayload.maxDesiredCount).contains(count) else {
             throw TaskError(code: "invalid_snapshot", message: "the scaling snapshot has no desiredCount")
         }
         let scaler = try ServiceScaler(run: run, cluster: p.cluster, timeout: run.wait.timeout)
@@ -60,14 +50,12 @@ struct ServiceScaleRollbackStep: ECSStep {
         let current = try await scaler.activeService(p.serviceName)
         try await scaler.scale(current, to: count, unit: "Rollback")
         run.log.log("Rollback Successful.", unit: "Rollback")
-        return ["rolledBack": true, "serviceName": .string(p.serviceName), "desiredCount": .number(Double(count))]
+        return try JSONValue.outputs(RollbackOutputs(rolledBack: true, serviceName: p.serviceName, desiredCount: count))
     }
 }
 
 /// Changes only a service's desired count and waits for it: shared by scaling, its rollback and blue/green downsizing.
 struct ServiceScaler {
-    /// The largest desired count accepted (ECS's own service quota is far below).
-    static let maxDesiredCount = 100_000
 
     let run: StepRun
     let cluster: String

@@ -5,6 +5,7 @@ import DelegateRuntime
 import Foundation
 import HTTPClient
 import Logging
+import StepContracts
 import Synchronization
 
 /// What every ECS step shares: the HTTP client, the state database, the process environment, poll settings.
@@ -36,8 +37,8 @@ public final class StepEnvironment: Sendable {
     }
 
     /// AWS clients for a task's connector.
-    func clients(for envelope: TaskEnvelope, logger: Logger) throws -> AWSClients {
-        try AWSClients(connector: try AWSConnector(envelope.connector), http: http, logger: logger, environment: environment, retryStats: retryStats, policy: policy.connectors)
+    func clients(for connector: TaskConnector, logger: Logger) throws -> AWSClients {
+        try AWSClients(connector: try AWSConnector(connector.aws), http: http, logger: logger, environment: environment, retryStats: retryStats, policy: policy.connectors)
     }
 
     /// The shared DescribeServices poller for a connector, keyed by an identity that holds no secret value.
@@ -46,8 +47,8 @@ public final class StepEnvironment: Sendable {
     /// way, and at most `maxPollers` are held (the least recently used goes), so a
     /// long-running daemon keeps neither one per connector it ever saw nor one per
     /// connector of a burst. A dropped poller still answers the waiters it has.
-    package func poller(for clients: AWSClients, connector: JSONValue?) -> ServicePoller {
-        let key = ConnectorIdentity.key(connector)
+    package func poller(for clients: AWSClients, connector: TaskConnector) -> ServicePoller {
+        let key = ConnectorIdentity.key(connector.aws)
         let now = ContinuousClock.now
         return pollers.withLock { p in
             p = p.filter { now - $0.value.lastUsed < pollerIdleLimit }

@@ -5,7 +5,7 @@ import ManagerAPI
 ///
 /// A seam beside `ManagerRepository`, as `ExecutionRepository` is: `ManagerStore`
 /// implements it in SQLite, a PostgreSQL repository will beside the rest, and
-/// `RepositoryContractTests` hold both to the same contract. A token's value never
+/// `AccessRepositoryContractTests` hold both to the same contract. A token's value never
 /// reaches an implementation: only the lowercase hex SHA-256 of it.
 public protocol AccessRepository: Sendable {
     // MARK: tokens

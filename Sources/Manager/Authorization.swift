@@ -26,7 +26,8 @@ struct Authorization: RouterMiddleware {
 final class Authorizer: Sendable {
     private let bootstrapHash: [UInt8]
     let access: any AccessRepository
-    let repository: any ManagerRepository
+    /// Who holds a delegate or a task, for the routes a delegate token may call only for its own.
+    let repository: any DelegateRepository & TaskRepository
     /// When each token's last use was last written, so a busy token costs one write a minute, not one per call
     /// (only the tokens used within the last `touchInterval`).
     private let lastWritten = Mutex<[String: Date]>([:])
@@ -34,7 +35,7 @@ final class Authorizer: Sendable {
     static let touchInterval: TimeInterval = 60
 
     /// Creates an authorizer accepting `bootstrapToken` as admin (and as any delegate) and the live tokens in `access`.
-    init(bootstrapToken: String, access: any AccessRepository, repository: any ManagerRepository) {
+    init(bootstrapToken: String, access: any AccessRepository, repository: any DelegateRepository & TaskRepository) {
         bootstrapHash = Array(TokenValue.hash(bootstrapToken).utf8)
         self.access = access
         self.repository = repository

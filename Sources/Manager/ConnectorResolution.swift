@@ -1,10 +1,11 @@
 import DelegateProtocol
 import ManagerAPI
+import StepContracts
 
-/// A stored connector turned into what the delegate reads (see Sources/ECSSteps/Connector.swift), with its secret values.
+/// A stored connector turned into what the delegate reads (`TaskConnector`, the envelope's wire form), with its secret values.
 public struct ConnectorResolution: Sendable, Equatable {
-    /// The envelope's `connector`: `{"aws": {...}}` or `{"dockerRegistry": {...}}`.
-    public var connector: JSONValue
+    /// The envelope's `connector`: its `aws` or its `dockerRegistry` member.
+    public var connector: TaskConnector
     /// The secret values it holds, by secret name, for the envelope's `secrets` (the delegate masks them).
     public var secrets: [String: String]
 }
@@ -16,49 +17,39 @@ extension Connector {
     /// the same way) as its `ecr` member: the delegate signs in with its token.
     public func resolved(ecr: Connector? = nil, _ value: (String) throws -> String) throws -> ConnectorResolution {
         var secrets: [String: String] = [:]
-        /// The value of secret `name`, remembered for the envelope's `secrets`.
-        func secret(_ name: String) throws -> JSONValue {
+        /// The value of secret `name` (nil: none named), remembered for the envelope's `secrets`.
+        func secret(_ name: String?) throws -> String? {
+            guard let name else { return nil }
             let v = try value(name)
             secrets[name] = v
-            return .string(v)
+            return v
         }
         /// The credentials as the delegate reads them (nil: the delegate's chain).
-        func signIn(_ c: ConnectorCredentials?) throws -> JSONValue {
-            guard let c else { return ["kind": "delegate"] }
-            var o: [String: JSONValue] = ["kind": .string(c.kind.rawValue)]
+        func signIn(_ c: ConnectorCredentials?) throws -> AWSCredentialsForm {
+            guard let c else { return AWSCredentialsForm(kind: .delegate) }
             switch c.kind {
             case .static:
-                if let n = c.accessKeyIdSecret { o["accessKeyId"] = try secret(n) }
-                if let n = c.secretAccessKeySecret { o["secretAccessKey"] = try secret(n) }
-                if let n = c.sessionTokenSecret { o["sessionToken"] = try secret(n) }
+                return AWSCredentialsForm(kind: .static, accessKeyId: try secret(c.accessKeyIdSecret), secretAccessKey: try secret(c.secretAccessKeySecret),
+                                          sessionToken: try secret(c.sessionTokenSecret))
             case .delegate:
-                break
+                return AWSCredentialsForm(kind: .delegate)
             case .assumeRole:
-                if let r = c.roleArn { o["roleArn"] = .string(r) }
-                if let e = c.externalId { o["externalId"] = .string(e) }
-                if let s = c.sessionName { o["sessionName"] = .string(s) }
-                o["source"] = try signIn(c.source)
+                return AWSCredentialsForm(kind: .assumeRole, roleArn: c.roleArn, externalId: c.externalId, sessionName: c.sessionName, source: try signIn(c.source))
             }
-            return .object(o)
         }
-        let json: JSONValue
+        let connector: TaskConnector
         switch type {
         case .aws:
-            var aws: [String: JSONValue] = ["region": .string(region ?? ""), "credentials": try signIn(credentials)]
-            if let endpoint { aws["endpoint"] = .string(endpoint) }
-            json = ["aws": .object(aws)]
+            connector = TaskConnector(aws: AWSConnectorForm(region: region ?? "", endpoint: endpoint, credentials: try signIn(credentials)))
         case .dockerRegistry:
-            var registry: [String: JSONValue] = ["url": .string(url ?? "")]
-            if let username { registry["username"] = .string(username) }
-            if let tokenHosts { registry["tokenHosts"] = .array(tokenHosts.map { .string($0) }) }
-            if let p = passwordSecret { registry["password"] = try secret(p) }
+            var registry = RegistryConnectorForm(url: url ?? "", username: username, password: try secret(passwordSecret), tokenHosts: tokenHosts)
             if let ecr, ecr.type == .aws {
                 let aws = try ecr.resolved(value)
-                registry["ecr"] = aws.connector["aws"]
+                registry.ecr = aws.connector.aws
                 secrets.merge(aws.secrets) { current, _ in current }
             }
-            json = ["dockerRegistry": .object(registry)]
+            connector = TaskConnector(dockerRegistry: registry)
         }
-        return ConnectorResolution(connector: json, secrets: secrets)
+        return ConnectorResolution(connector: connector, secrets: secrets)
     }
 }

@@ -9,7 +9,7 @@ struct ConnectorsController: Sendable {
 
     /// Adds the routes under `/v1`.
     func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
-        v1.get("connectors") { _, _ in try await json(try context.repository.connectors()) }
+        v1.get("connectors") { _, _ in try await json(try context.catalog.connectors()) }
         v1.get("connectors/:name") { _, ctx in try await json(try record(try name(ctx))) }
         v1.put("connectors/:name", use: put)
         v1.delete("connectors/:name", use: delete)
@@ -29,7 +29,7 @@ struct ConnectorsController: Sendable {
         guard connector.name == name else {
             throw APIError(.badRequest, "invalid", "member 'name' is '\(connector.name)' but the path names '\(name)'")
         }
-        let created = try await context.repository.putConnector(connector, now: Date())
+        let created = try await context.catalog.putConnector(connector, now: Date())
         await context.audit(ctx, AuditAction.connectorApply, name, created ? "created" : "updated")
         context.logger.info(created ? "connector created" : "connector updated", metadata: ["connector": "\(name)", "delegateSelectors": "\(connector.delegateSelectors)"])
         return try await json(try record(name), status: created ? .created : .ok)
@@ -38,7 +38,7 @@ struct ConnectorsController: Sendable {
     /// `DELETE /v1/connectors/{name}`; queued tasks keep the copy they were submitted with.
     func delete(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let name = try name(ctx)
-        guard try await context.repository.deleteConnector(name) else { throw notFound(name) }
+        guard try await context.catalog.deleteConnector(name) else { throw notFound(name) }
         await context.audit(ctx, AuditAction.connectorDelete, name)
         context.logger.info("connector deleted", metadata: ["connector": "\(name)"])
         return try json(StatusAnswer(status: "deleted"))
@@ -48,7 +48,7 @@ struct ConnectorsController: Sendable {
     func test(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let connector = try await record(try name(ctx)).connector
         let type = connector.type.validationTaskType
-        let delegates = try await context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
+        let delegates = try await context.delegates.delegates(now: Date(), staleAfter: context.settings.staleAfter)
         let connected = delegates.filter { $0.state == DelegateState.connected.rawValue }
         guard connected.contains(where: { Selectors.satisfied(connector.delegateSelectors, by: $0.tags) }) else {
             let why = WaitingReason.reason(selectors: connector.delegateSelectors, type: type, connectorName: connector.name, delegates: delegates)
@@ -70,7 +70,7 @@ struct ConnectorsController: Sendable {
 
     /// The stored connector `name`, or a 404.
     private func record(_ name: String) async throws -> ConnectorRecord {
-        guard let r = try await context.repository.connector(name) else { throw notFound(name) }
+        guard let r = try await context.catalog.connector(name) else { throw notFound(name) }
         return r
     }
 

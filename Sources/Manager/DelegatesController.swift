@@ -13,7 +13,7 @@ struct DelegatesController: Sendable {
         v1.post("delegates/:id/heartbeat", use: heartbeat)
         v1.get("delegates/:id/tasks/next", use: next)
         v1.post("delegates/:id/unregister", use: unregister)
-        v1.get("delegates") { _, _ in try await json(try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)) }
+        v1.get("delegates") { _, _ in try await json(try context.delegates.delegates(now: Date(), staleAfter: context.settings.staleAfter)) }
     }
 
     /// `POST /v1/delegates/register`.
@@ -23,7 +23,7 @@ struct DelegatesController: Sendable {
         try RequestRules.check(r)
         try await checkRegistration(r, by: ctx.principal)
         // One commit: the delegate, its binding to the token it registered with, and the audit entry.
-        let registration = try await context.repository.register(
+        let registration = try await context.delegates.register(
             r, now: Date(), boundTo: ctx.principal?.name ?? Principal.bootstrapName,
             audit: RegistrationAudit(actor: ManagerContext.actor(ctx), detail: "name=\(r.name) tags=\(r.tags.joined(separator: ","))"))
         let id = registration.delegateId
@@ -45,7 +45,7 @@ struct DelegatesController: Sendable {
         let hb: HeartbeatRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         try RequestRules.check(hb)
         _ = try await knownDelegate(id)
-        let (renewed, cancel) = try await context.repository.heartbeat(delegateId: id, hb, leaseSeconds: context.settings.leaseSeconds, now: Date())
+        let (renewed, cancel) = try await context.delegates.heartbeat(delegateId: id, hb, leaseSeconds: context.settings.leaseSeconds, now: Date())
         return try json(HeartbeatResponse(renewed: renewed, cancel: cancel, drain: false))
     }
 
@@ -62,7 +62,7 @@ struct DelegatesController: Sendable {
             if context.notifier.isShutDown || (generation.map { $0 != delegate.generation } ?? false) { return Response(status: .noContent) }
             // Seen once per poll, when it arrives (heartbeats keep a parked one fresh): a wake-up goes straight to the lease,
             // one SQLite commit sooner.
-            if generation == nil { try await context.repository.touch(delegateId: id, heartbeat: nil, now: Date()) }
+            if generation == nil { try await context.delegates.touch(delegateId: id, heartbeat: nil, now: Date()) }
             generation = delegate.generation
             if delegate.state != .draining, let envelope = try await context.dispatcher.lease(for: delegate, leaseSeconds: context.settings.leaseSeconds) {
                 context.logger.debug("task leased", metadata: ["task": "\(envelope.taskId)", "delegate": "\(id)"])
@@ -79,7 +79,7 @@ struct DelegatesController: Sendable {
         let body: UnregisterRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         try RequestRules.check(body)
         _ = try await knownDelegate(id)
-        try await context.repository.unregister(delegateId: id)
+        try await context.delegates.unregister(delegateId: id)
         await context.audit(ctx, AuditAction.delegateUnregister, id, body.reason)
         context.logger.info("delegate unregistered", metadata: ["delegate": "\(id)", "reason": "\(body.reason)"])
         return try json(StatusAnswer(status: "unregistered"))
@@ -106,7 +106,7 @@ struct DelegatesController: Sendable {
 
     /// The delegate `id`, or a 404 telling it to register again.
     private func knownDelegate(_ id: String) async throws -> DelegateRow {
-        guard let d = try await context.repository.delegate(id) else {
+        guard let d = try await context.delegates.delegate(id) else {
             throw APIError(.notFound, "unknown_delegate", "no delegate \(id); register again")
         }
         return d

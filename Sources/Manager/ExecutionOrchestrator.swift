@@ -55,7 +55,7 @@ struct ExecutionOrchestrator: Service {
             for _ in 0..<64 {
                 switch engine.next() {
                 case .submit(let s):
-                    let request = SubmitTaskRequest(type: s.type, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
+                    let request = SubmitTaskRequest(type: s.type.rawValue, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
                     // The same id if this manager dies before the save below: the step's task is queued once.
                     let taskId = TaskIdentifier.forStep(execution: id, ordinal: engine.runs.count, key: s.key)
                     do {
@@ -75,7 +75,7 @@ struct ExecutionOrchestrator: Service {
                     changed = false
                 case .wait:
                     guard let run = engine.runs.last, let taskId = run.taskId else { return changed }
-                    guard let task = try await context.repository.task(taskId) else {
+                    guard let task = try await context.tasks.task(taskId) else {
                         // The task row is gone (a database restored from an older backup): the step cannot end otherwise.
                         engine.finished(key: run.key, .init(status: .failed, error: "task \(taskId) of \(run.name) no longer exists in the manager"))
                         changed = true

@@ -25,9 +25,9 @@ struct ExecutionsController: Sendable {
         let plan = body.plan
         if let why = plan.problem { throw APIError(.badRequest, "invalid", why) }
         _ = try await context.dispatcher.storedConnectors(plan.connector, artifact: plan.artifactConnector)
-        let known = try await context.repository.knownTaskTypes()
+        let known = try await context.delegates.knownTaskTypes()
         for step in plan.steps {
-            for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type) {
+            for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type.rawValue) {
                 throw APIError(.badRequest, "invalid", "step \(step.name) needs task type \(type), which no delegate has ever registered: start a delegate that runs it (an ecs-delegate of this version), then run the pipeline again")
             }
         }
@@ -66,7 +66,7 @@ struct ExecutionsController: Sendable {
             }
             var stillRunning = false
             if let running = engine.runs.last, running.outcome == nil, let taskId = running.taskId, !taskId.isEmpty {
-                switch try await context.repository.requestCancel(taskId: taskId, now: Date()) {
+                switch try await context.tasks.requestCancel(taskId: taskId, now: Date()) {
                 case .requested: stillRunning = true  // its delegate stops it; the rollback waits for its result
                 case .cancelled: context.dispatcher.finished(taskId)
                 case .notFound, .alreadyFinished: break

@@ -4,7 +4,7 @@ import ServiceLifecycle
 
 /// Expires leases every second and wakes pollers when tasks return to the queue.
 struct LeaseSweeper: Service {
-    let repository: any ManagerRepository
+    let repository: any DelegateRepository & TaskRepository
     let notifier: any WakeupBus
     let logger: Logger
     /// Forgets the inline secrets of tasks the sweep ended.

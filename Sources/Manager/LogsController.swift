@@ -16,7 +16,7 @@ struct LogsController: Sendable {
     func ingest(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let batch: LogBatch = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
-        let ack = try await leaseChecked { try await context.repository.appendLogs(taskId: id, batch: batch) }
+        let ack = try await leaseChecked { try await context.tasks.appendLogs(taskId: id, batch: batch) }
         context.notifier.notify(key: ManagerContext.taskKey(id))
         return try json(ack)
     }
@@ -30,8 +30,8 @@ struct LogsController: Sendable {
         let page: LogPage? = try await context.notifier.poll(key: ManagerContext.taskKey(id), until: .now + wait) { last in
             // A key revoked during a follow hears 401 at the next wake, not a minute later.
             try await context.authorizer.recheck(ctx.principal)
-            guard let report = try await context.repository.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
-            let lines = try await context.repository.logs(taskId: id, after: after, limit: limit)
+            guard let report = try await context.tasks.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
+            let lines = try await context.tasks.logs(taskId: id, after: after, limit: limit)
             return !lines.isEmpty || report.isFinished || last ? LogPage(lines: lines, state: report.state) : nil
         }
         guard let page else { throw APIError(.notFound, "not_found", "no task \(id)") }

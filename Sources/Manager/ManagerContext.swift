@@ -4,7 +4,12 @@ import ManagerAPI
 
 /// What every controller shares: the repositories, the fleet settings, the notifier, the dispatcher, the secrets vault and the authorizer.
 struct ManagerContext: Sendable {
-    let repository: any ManagerRepository
+    /// Delegates and their leases.
+    let delegates: any DelegateRepository
+    /// Tasks, their results and their logs.
+    let tasks: any TaskRepository
+    /// Stored connectors and sealed secrets.
+    let catalog: any CatalogRepository
     /// Tokens, delegates' tokens and the audit trail.
     let access: any AccessRepository
     let settings: ManagerSettings

@@ -2,89 +2,14 @@ import DelegateProtocol
 import Foundation
 import ManagerAPI
 
-/// The manager's durable state, as the controllers use it: delegates, tasks, leases, logs, connectors and secrets.
+/// The manager's durable state as the server uses it, one protocol per aggregate: delegates and their leases, tasks and their logs, connectors and secrets.
 ///
-/// `ManagerStore` (SQLite) implements it; `RepositoryContract` in the tests is
-/// what any other implementation (PostgreSQL is planned) must pass. Secret
-/// values reach an implementation only sealed (`SecretBox`); inline task
-/// secrets and connectors are never given to it at all (`InlineSecrets`).
-public protocol ManagerRepository: Sendable {
-    // MARK: delegates
-
-    /// Registers (or re-registers, by instance id) a delegate; requeues what an earlier process of it never started.
-    ///
-    /// With `tokenName` the delegate is bound to the token it registered with,
-    /// and with `audit` the registration's audit entry is recorded: all in one
-    /// commit.
-    func register(_ r: RegisterRequest, now: Date, boundTo tokenName: String?, audit: RegistrationAudit?) async throws -> Registration
-    /// Every task type any delegate has ever registered.
-    func knownTaskTypes() async throws -> Set<String>
-    /// A registered delegate's routing facts, or nil.
-    func delegate(_ id: String) async throws -> DelegateRow?
-    /// Marks a delegate seen (poll or heartbeat) and, for heartbeats, records its state.
-    func touch(delegateId: String, heartbeat: HeartbeatRequest?, now: Date) async throws
-    /// Marks a delegate unregistered.
-    func unregister(delegateId: String) async throws
-    /// Every delegate, with its state as seen now.
-    func delegates(now: Date, staleAfter: TimeInterval) async throws -> [DelegateInfo]
-
-    // MARK: tasks
-
-    /// Queues task `id`; `connector` is the stored connector it uses (its selectors already merged into `s.selectors`),
-    /// `artifactConnector` the stored registry connector its artifact comes from; `audit`, if any, is recorded in the same
-    /// transaction (one commit fewer before the task can be leased).
-    func submit(_ s: SubmitTaskRequest, id: String, connector: Connector?, artifactConnector: Connector?, audit: AuditEntry?, now: Date) async throws
-    /// One task's report, or nil.
-    func task(_ id: String) async throws -> TaskReport?
-    /// The most recent tasks, newest first.
-    func tasks(limit: Int) async throws -> [TaskReport]
-    /// Asks for a task to be cancelled.
-    func requestCancel(taskId: String, now: Date) async throws -> CancelOutcome
-
-    // MARK: leases
-
-    /// Leases the oldest queued task this delegate may run (nil when none, or when `delegate` is of an earlier generation).
-    func lease(for delegate: DelegateRow, leaseSeconds: TimeInterval, now: Date) async throws -> LeasedTask?
-    /// Records a heartbeat in one commit: the delegate seen with its state (as `touch`), the leases it lists renewed (as `renew`); returns (renewed, cancel).
-    func heartbeat(delegateId: String, _ hb: HeartbeatRequest, leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String])
-    /// Renews the leases a heartbeat lists; returns (renewed, cancel).
-    func renew(delegateId: String, running: [RunningTask], leaseSeconds: TimeInterval, now: Date) async throws -> ([String], [String])
-    /// Records a task's result once per lease; false when it was already recorded.
-    func finish(taskId: String, leaseId: String, result: TaskResult, now: Date) async throws -> Bool
-    /// Requeues unstarted and fails started tasks whose lease ran out; returns their ids.
-    func expireLeases(now: Date) async throws -> [String]
-    /// Extends every live lease by `seconds` (after a restart).
-    func extendLiveLeases(by seconds: TimeInterval, now: Date) async throws
-
-    // MARK: logs
-
-    /// Stores a batch of lines exactly once, in order.
-    func appendLogs(taskId: String, batch: LogBatch) async throws -> LogAck
-    /// Lines with seq after `after`.
-    func logs(taskId: String, after: Int64, limit: Int) async throws -> [LogLine]
-
-    // MARK: connectors
-
-    /// Creates or replaces the connector with `connector.name`; true when it was created.
-    func putConnector(_ connector: Connector, now: Date) async throws -> Bool
-    /// The stored connector named `name`, or nil.
-    func connector(_ name: String) async throws -> ConnectorRecord?
-    /// Every stored connector, by name.
-    func connectors() async throws -> [ConnectorRecord]
-    /// Deletes a connector; false when there was none.
-    func deleteConnector(_ name: String) async throws -> Bool
-
-    // MARK: secrets (sealed values only)
-
-    /// Creates or replaces a secret's sealed value; true when it was created.
-    func putSecret(_ name: String, sealed: Data, now: Date) async throws -> Bool
-    /// A secret's sealed value, or nil.
-    func sealedSecret(_ name: String) async throws -> Data?
-    /// Every secret's name and times, by name (never values).
-    func secrets() async throws -> [SecretInfo]
-    /// Deletes a secret; false when there was none.
-    func deleteSecret(_ name: String) async throws -> Bool
-}
+/// `ManagerStore` (SQLite) and `PostgresStore` implement all three, and so
+/// this composition; a caller that needs only one aggregate depends on that
+/// protocol alone. The value types the aggregates exchange (registrations,
+/// leased tasks, cancel outcomes) are below. Executions and access have their
+/// own seams beside these (`ExecutionRepository`, `AccessRepository`).
+public typealias ManagerRepository = DelegateRepository & TaskRepository & CatalogRepository
 
 /// The audit entry of a registration, whose target (the delegate's id) the repository fills in.
 public struct RegistrationAudit: Sendable, Equatable {

@@ -8,9 +8,10 @@ import ManagerAPI
 import ServiceLifecycle
 import UnixSignals
 
-/// The reference manager's HTTP API (see docs/protocol.md): one controller per resource over a `ManagerRepository` and an `AccessRepository`.
+/// The reference manager's HTTP API (see docs/protocol.md): one controller per resource over the repositories of `ManagerStorage`.
 public struct ManagerServer: Sendable {
-    let repository: any ManagerRepository
+    /// Leases: extended after a restart, expired by the sweeper.
+    let repository: any DelegateRepository & TaskRepository
     let settings: ManagerSettings
     /// Serves HTTPS when set (`serve --tls-cert`).
     let tls: ManagerTLS?
@@ -38,7 +39,8 @@ public struct ManagerServer: Sendable {
         let vault = secrets.map { SecretVault(repository: storage.repository, box: $0) }
         let dispatcher = TaskDispatcher(repository: storage.repository, inline: InlineSecrets(), vault: vault, notifier: storage.wakeups, logger: logger)
         context = ManagerContext(
-            repository: storage.repository, access: storage.access, settings: settings, notifier: notifier, logger: logger, dispatcher: dispatcher, vault: vault,
+            delegates: storage.repository, tasks: storage.repository, catalog: storage.repository, access: storage.access,
+            settings: settings, notifier: notifier, logger: logger, dispatcher: dispatcher, vault: vault,
             authorizer: Authorizer(bootstrapToken: token, access: storage.access, repository: storage.repository))
     }
 

@@ -6,7 +6,7 @@ import Logging
 /// downcasting what a store can also do. `sqlite` and `postgres` make the two
 /// bundles the manager ships; a test may assemble its own.
 public struct ManagerStorage: Sendable {
-    /// Delegates, tasks, leases, logs, connectors and secrets.
+    /// Delegates and leases, tasks and logs, connectors and secrets: one store for the three aggregates, each part of the server taking the ones it uses.
     public let repository: any ManagerRepository
     /// Tokens, delegates' tokens and the audit trail.
     public let access: any AccessRepository

@@ -4,7 +4,7 @@ import GRDB
 import ManagerAPI
 
 /// Stored connectors and sealed secrets in the manager's SQLite file.
-extension ManagerStore {
+extension ManagerStore: CatalogRepository {
     // MARK: connectors
 
     /// Creates or replaces the connector with `connector.name`; true when it was created.

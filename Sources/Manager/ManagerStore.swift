@@ -6,10 +6,11 @@ import SQLiteSupport
 
 /// The manager's durable state in one SQLite file: delegates, tasks, leases, log lines, connectors and sealed secrets.
 ///
-/// The SQLite `ManagerRepository`. Inline task secrets and connectors never
+/// The SQLite `DelegateRepository` and `TaskRepository` (and, in its extensions,
+/// `CatalogRepository`, `AccessRepository` and `ExecutionRepository`). Inline task secrets and connectors never
 /// reach it (`InlineSecrets` keeps them in memory); stored secrets arrive
 /// sealed (`SecretBox`), so no secret value is ever written in the clear.
-public final class ManagerStore: ManagerRepository {
+public final class ManagerStore: DelegateRepository, TaskRepository {
     let db: DatabasePool
     /// The file, with its checkpoints off the commit path.
     let file: WALDatabase

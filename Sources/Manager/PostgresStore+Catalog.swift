@@ -3,7 +3,7 @@ import ManagerAPI
 import PostgresNIO
 
 /// Stored connectors and sealed secrets in PostgreSQL.
-extension PostgresStore {
+extension PostgresStore: CatalogRepository {
     // MARK: connectors
 
     /// Creates or replaces the connector with `connector.name`; true when it was created.

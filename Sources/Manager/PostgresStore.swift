@@ -6,15 +6,15 @@ import PostgresNIO
 
 /// The manager's durable state in PostgreSQL, shared by several manager replicas: delegates, tasks, leases and logs.
 ///
-/// The PostgreSQL `ManagerRepository` (and, in its extensions, `AccessRepository`
-/// and `ExecutionRepository`); `RepositoryContractTests` hold it to the same
-/// contract as the SQLite `ManagerStore`. Leasing picks the next task in SQL:
-/// tags and selectors are `text[]` (lowercased copies, `tag_keys` and
+/// The PostgreSQL `DelegateRepository` and `TaskRepository` (and, in its
+/// extensions, `CatalogRepository`, `AccessRepository` and `ExecutionRepository`);
+/// the contract tests hold it to the same contract as the SQLite `ManagerStore`.
+/// Leasing picks the next task in SQL: tags and selectors are `text[]` (lowercased copies, `tag_keys` and
 /// `selector_keys`, since selectors match case-insensitively), matched with `@>`
 /// under `FOR UPDATE SKIP LOCKED`, so replicas never hand one task to two
 /// delegates and never load the queue. Log lines are stored once by
 /// `(task_id, seq)` under a row lock on the task.
-public final class PostgresStore: ManagerRepository {
+public final class PostgresStore: DelegateRepository, TaskRepository {
     let pool: PostgresConnectionPool
     /// Where the database is (without the password), for messages.
     public let url: DatabaseURL

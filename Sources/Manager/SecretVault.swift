@@ -3,7 +3,7 @@ import Foundation
 
 /// Stored secrets: sealed with a `SecretBox` before they reach the repository, opened only to fill a lease envelope.
 public struct SecretVault: Sendable {
-    let repository: any ManagerRepository
+    let repository: any CatalogRepository
     let box: SecretBox
 
     /// The largest secret value, bytes.

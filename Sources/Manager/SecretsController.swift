@@ -11,7 +11,7 @@ struct SecretsController: Sendable {
     func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
         v1.get("secrets") { _, _ in
             _ = try vault()
-            return try await json(try context.repository.secrets())
+            return try await json(try context.catalog.secrets())
         }
         v1.put("secrets/:name", use: put)
         v1.delete("secrets/:name", use: delete)
@@ -29,7 +29,7 @@ struct SecretsController: Sendable {
         let created = try await vault.put(name, value: body.value)
         await context.audit(ctx, AuditAction.secretSet, name, created ? "created" : "updated")
         context.logger.info(created ? "secret created" : "secret updated", metadata: ["secret": "\(name)"])
-        guard let info = try await context.repository.secrets().first(where: { $0.name == name }) else {
+        guard let info = try await context.catalog.secrets().first(where: { $0.name == name }) else {
             throw APIError(.internalServerError, "internal", "secret vanished")
         }
         return try json(info, status: created ? .created : .ok)
@@ -39,7 +39,7 @@ struct SecretsController: Sendable {
     func delete(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         _ = try vault()
         let name = try name(ctx)
-        guard try await context.repository.deleteSecret(name) else { throw APIError(.notFound, "not_found", "no secret \(name)") }
+        guard try await context.catalog.deleteSecret(name) else { throw APIError(.notFound, "not_found", "no secret \(name)") }
         await context.audit(ctx, AuditAction.secretDelete, name)
         context.logger.info("secret deleted", metadata: ["secret": "\(name)"])
         return try json(StatusAnswer(status: "deleted"))

@@ -2,6 +2,7 @@ import DelegateProtocol
 import Foundation
 import Logging
 import ManagerAPI
+import StepContracts
 
 /// Queues tasks and hands them out: stored connectors route by their selectors and are resolved, with their secrets, at lease time.
 struct TaskDispatcher: Sendable {
@@ -147,9 +148,7 @@ struct TaskDispatcher: Sendable {
                 throw TaskError(code: e.code, message: "connector \(connector.name): \(e.message)")
             }
             // Each connector is one member of the envelope's connector object: {"aws": ..., "dockerRegistry": ...}.
-            var members = envelope.connector?.objectValue ?? [:]
-            for (kind, value) in resolution.connector.objectValue ?? [:] { members[kind] = value }
-            envelope.connector = .object(members)
+            envelope.connector = try resolution.connector.merged(into: envelope.connector)
             envelope.secrets.merge(resolution.secrets) { current, _ in current }
         }
         return envelope

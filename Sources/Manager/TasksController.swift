@@ -28,21 +28,21 @@ struct TasksController: Sendable {
     /// `GET /v1/tasks?limit=N`: newest first, queued ones saying why they wait.
     func list(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let limit = try req.queryNumber("limit", in: 1...1000, fallback: 100)
-        let delegates = try await context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)
-        return try await json(try context.repository.tasks(limit: limit).map { WaitingReason.explain($0, delegates: delegates) })
+        let delegates = try await context.delegates.delegates(now: Date(), staleAfter: context.settings.staleAfter)
+        return try await json(try context.tasks.tasks(limit: limit).map { WaitingReason.explain($0, delegates: delegates) })
     }
 
     /// `GET /v1/tasks/{id}`.
     func get(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
-        guard let report = try await context.repository.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
-        return try await json(WaitingReason.explain(report, delegates: try context.repository.delegates(now: Date(), staleAfter: context.settings.staleAfter)))
+        guard let report = try await context.tasks.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }
+        return try await json(WaitingReason.explain(report, delegates: try context.delegates.delegates(now: Date(), staleAfter: context.settings.staleAfter)))
     }
 
     /// `POST /v1/tasks/{id}/cancel`.
     func cancel(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
-        switch try await context.repository.requestCancel(taskId: id, now: Date()) {
+        switch try await context.tasks.requestCancel(taskId: id, now: Date()) {
         case .notFound:
             throw APIError(.notFound, "not_found", "no task \(id)")
         case .alreadyFinished(let state):
@@ -64,7 +64,7 @@ struct TasksController: Sendable {
     func result(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let id = try ctx.parameters.require("id")
         let result: TaskResult = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
-        let changed = try await leaseChecked { try await context.repository.finish(taskId: id, leaseId: result.leaseId, result: result, now: Date()) }
+        let changed = try await leaseChecked { try await context.tasks.finish(taskId: id, leaseId: result.leaseId, result: result, now: Date()) }
         if changed {
             context.dispatcher.finished(id)
             context.logger.info("task finished", metadata: ["task": "\(id)", "status": "\(result.status.rawValue)"])

@@ -3,7 +3,7 @@ import Foundation
 /// How a change wakes whoever waits for it (a parked long poll, a log follow, the orchestrator), in this replica or in all of them.
 ///
 /// A waiter arms a ticket on a key, checks the state it cares about, then
-/// waits on the ticket (`Notifier.poll`); a change publishes the key once it is
+/// waits on the ticket (`WakeupBus.poll`); a change publishes the key once it is
 /// committed. Two implementations: `Notifier`, in-process (one manager on
 /// SQLite), and `PostgresWakeupBus`, which carries every key through
 /// PostgreSQL's `LISTEN/NOTIFY` to every replica on the database.

@@ -1,4 +1,5 @@
 import DelegateProtocol
+import StepContracts
 
 /// The pure core of an execution: plan and task results in, the next task to submit (or the end) out.
 ///
@@ -38,7 +39,7 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         /// `step:ID` or `rollback:ID`.
         public var key: String
         public var name: String
-        public var type: String
+        public var type: TaskType
         public var taskId: String?
         public var outcome: TaskOutcome?
     }
@@ -47,7 +48,7 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
     public struct Submission: Sendable, Equatable {
         public var key: String
         public var name: String
-        public var type: String
+        public var type: TaskType
         public var payload: JSONValue
         public var timeoutSeconds: Int
     }
@@ -178,9 +179,9 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         steps(in: group).lazy.compactMap { self.outcome(of: $0)?.rollbackSnapshot }.first
     }
 
-    private func describe(_ key: String) -> (String, String) {
+    private func describe(_ key: String) -> (String, TaskType) {
         let id = String(key.drop { $0 != ":" }.dropFirst())
-        guard let step = plan.steps.first(where: { $0.id == id }) else { return (key, "?") }
+        guard let step = plan.steps.first(where: { $0.id == id }) else { return (key, TaskType("?")) }
         if key.hasPrefix("rollback:"), let r = step.rollback { return (r.name, r.type) }
         return (step.name, step.type)
     }
@@ -197,12 +198,9 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
             for s in steps(in: group) {
                 for (k, v) in outcome(of: s)?.outputs ?? [:] { payload[k] = v }
             }
-            if let snapshot = snapshot(of: group) {
-                payload["snapshot"] = snapshot
-                if payload["serviceName"] == nil, let name = snapshot["serviceName"] ?? snapshot["baseName"] { payload["serviceName"] = name }
-            }
+            let inputs = RollbackInputs(snapshot: snapshot(of: group), stepId: step.id, knownServiceName: payload["serviceName"]?.stringValue)
+            for (k, v) in (try? JSONValue.outputs(inputs)) ?? [:] { payload[k] = v }
             for (k, v) in rollback.payload.objectValue ?? [:] { payload[k] = v }
-            if payload["stepId"] == nil { payload["stepId"] = .string(step.id) }
             return Submission(key: key, name: rollback.name, type: rollback.type, payload: .object(payload), timeoutSeconds: plan.timeoutSeconds)
         }
         for earlier in plan.steps[..<index] {

@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import StepContracts
 
 /// An execution as the manager reports it: the pipeline, where it is, and every task it ran.
 public struct ExecutionReport: Codable, Sendable, Equatable {
@@ -49,7 +50,7 @@ public struct RunReport: Codable, Sendable, Equatable {
     public var key: String
     /// The step's heading, e.g. "Canary Deploy" or "Rolling Rollback".
     public var name: String
-    public var type: String
+    public var type: TaskType
     public var taskId: String?
     /// Nil while it runs.
     public var status: TaskStatus?

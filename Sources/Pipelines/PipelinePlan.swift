@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Manifests
+import StepContracts
 
 /// A pipeline expanded into the tasks it runs, each with the task that undoes it.
 public struct PipelinePlan: Codable, Sendable, Equatable {
@@ -10,72 +11,108 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     public var timeoutSeconds: Int
     public var steps: [PlannedStep]
 
-    /// Expands `file`'s strategy into its steps (in order) and their rollbacks.
+    /// Expands `file`'s strategy into its steps (in order) and their rollbacks, each payload built from its step's contract type.
     public init(_ file: PipelineFile) {
         pipeline = file.name
         connector = file.connector
         artifactConnector = file.artifactSource?.connector
         timeoutSeconds = file.timeoutSeconds
-        var base: [String: JSONValue] = ["cluster": .string(file.cluster)]
-        if !file.expressionVariables.isEmpty { base["variables"] = .object(file.expressionVariables) }
-        // Steps that render a task definition resolve the artifact (and pin its digest) on the delegate.
-        let artifact: [String: JSONValue] = file.artifactSource.map { ["artifact": $0.payload] } ?? [:]
-        let o = file.strategy.options
-        func manifests(_ keys: [String]) -> JSONValue {
-            var m: [String: JSONValue] = [:]
-            for k in keys { if let v = file.manifests[k] { m[k] = v } }
-            return .object(m)
-        }
-        func payload(_ extra: [String: JSONValue], options keys: [String] = []) -> JSONValue {
-            var p = base
-            for (k, v) in extra { p[k] = v }
-            for k in keys { if let v = o[k] { p[k] = v } }
-            return .object(p)
-        }
-        func id(_ name: String) -> String { "\(file.name)/\(name)" }
-        let service = manifests(["taskDefinition", "serviceDefinition", "scalableTargets", "scalingPolicies"])
-        let rollingRollback = PlannedRollback(name: "Rolling Rollback", type: "ecs.rolling.rollback", payload: payload([:], options: RolloutWaitOptions.members))
-        let lbOptions = ["loadBalancer", "prodListener", "prodListenerRule", "stageListener", "stageListenerRule", "sameAsAlreadyRunningInstances"] + RolloutWaitOptions.members
-        switch file.strategy.kind {
+        steps = PlanBuilder(file).steps()
+    }
+}
+
+/// Builds a plan's steps from a pipeline file: the strategy's options read once, each payload a `StepContracts` type.
+private struct PlanBuilder {
+    let file: PipelineFile
+    let strategy: PipelineStrategy
+    let cluster: String
+    let variables: [String: JSONValue]?
+    /// Steps that render a task definition resolve the artifact (and pin its digest) on the delegate.
+    let artifact: ArtifactRequest?
+    let wait: RolloutWait
+
+    init(_ file: PipelineFile) {
+        self.file = file
+        strategy = file.strategy
+        cluster = file.cluster
+        variables = file.expressionVariables.isEmpty ? nil : file.expressionVariables
+        artifact = file.artifactSource.map { ArtifactRequest(image: $0.image, tag: $0.tag, pinDigest: $0.pinDigest) }
+        wait = RolloutWait(steadyStateTimeoutSeconds: file.strategy.integer(RolloutWait.timeoutMember), failFast: file.strategy.bool(RolloutWait.failFastMember))
+    }
+
+    /// `name` qualified by the pipeline: the step's id.
+    func id(_ name: String) -> String { "\(file.name)/\(name)" }
+
+    /// A manifest reference the reader required (`PipelineStrategy.requiredManifests`).
+    func manifest(_ key: String) -> JSONValue { file.manifests[key] ?? .null }
+
+    /// The service's manifests; the scaling ones only where the step applies them.
+    func serviceManifests(scaling: Bool) -> ServiceManifests {
+        ServiceManifests(
+            taskDefinition: manifest("taskDefinition"), serviceDefinition: manifest("serviceDefinition"),
+            scalableTargets: scaling ? file.manifests["scalableTargets"]?.arrayValue : nil,
+            scalingPolicies: scaling ? file.manifests["scalingPolicies"]?.arrayValue : nil)
+    }
+
+    /// `pieces` as one payload object (a step decodes each piece from it).
+    func payload(_ pieces: any Encodable...) -> JSONValue {
+        // Encoding these plain value types cannot fail; an empty object would be refused by the step, never run wrongly.
+        (try? JSONValue.object(merging: pieces)) ?? .object([:])
+    }
+
+    func steps() -> [PlannedStep] {
+        let o = strategy
+        switch strategy.kind {
         case .rolling:
-            steps = [PlannedStep(id: id("rolling-deploy"), name: "Rolling Deploy", type: "ecs.rolling.deploy",
-                                 payload: payload(["manifests": service].merging(artifact) { a, _ in a }, options: ["sameAsAlreadyRunningInstances", "forceNewDeployment"] + RolloutWaitOptions.members),
-                                 rollback: rollingRollback)]
+            return [rollingDeploy(stepId: id("rolling-deploy"))]
         case .canary:
-            var canary = payload(["manifests": manifests(["taskDefinition", "serviceDefinition"])].merging(artifact) { a, _ in a }, options: RolloutWaitOptions.members)
-            if let n = o["canaryDesiredCount"] { canary["desiredCount"] = n }
-            steps = [
-                PlannedStep(id: id("canary-deploy"), name: "Canary Deploy", type: "ecs.canary.deploy", payload: canary,
-                            rollback: PlannedRollback(name: "Canary Delete", type: "ecs.canary.delete", payload: payload([:]))),
-                PlannedStep(id: id("canary-delete"), name: "Canary Delete", type: "ecs.canary.delete", payload: payload([:]), rollback: nil),
-                PlannedStep(id: id("rolling-deploy"), name: "Rolling Deploy", type: "ecs.rolling.deploy",
-                            payload: payload(["manifests": service].merging(artifact) { a, _ in a }, options: ["sameAsAlreadyRunningInstances", "forceNewDeployment"] + RolloutWaitOptions.members),
-                            rollback: rollingRollback),
+            let deployId = id("canary-deploy"), deleteId = id("canary-delete")
+            let canary = CanaryDeployPayload(cluster: cluster, manifests: serviceManifests(scaling: false), variables: variables, artifact: artifact,
+                                             desiredCount: o.integer("canaryDesiredCount"), stepId: deployId)
+            return [
+                PlannedStep(id: deployId, name: "Canary Deploy", type: .canaryDeploy, payload: payload(canary, wait),
+                            rollback: PlannedRollback(name: "Canary Delete", type: .canaryDelete, payload: payload(CanaryDeletePayload(cluster: cluster, stepId: deployId)))),
+                PlannedStep(id: deleteId, name: "Canary Delete", type: .canaryDelete, payload: payload(CanaryDeletePayload(cluster: cluster, stepId: deleteId)), rollback: nil),
+                rollingDeploy(stepId: id("rolling-deploy")),
             ]
         case .blueGreen, .blueGreenTrafficShift:
             // Every blue/green step files its snapshot under the create step's id: one rollback undoes them all.
             let createId = id("bluegreen-create")
-            var withStep = payload(["manifests": service].merging(artifact) { a, _ in a }, options: lbOptions)
-            withStep["stepId"] = .string(createId)
-            let rollback = PlannedRollback(name: "Blue Green Rollback", type: "ecs.bluegreen.rollback", payload: payload(["stepId": .string(createId)], options: RolloutWaitOptions.members), group: createId)
-            steps = [PlannedStep(id: createId, name: "Blue Green Create Service", type: "ecs.bluegreen.create", payload: withStep, rollback: rollback)]
-            if file.strategy.kind == .blueGreen {
-                steps.append(PlannedStep(id: id("bluegreen-swap"), name: "Blue Green Swap Target", type: "ecs.bluegreen.swap",
-                                         payload: payload(["stepId": .string(createId)], options: ["doNotDownsizeOldService", "downsizeDelaySeconds"] + RolloutWaitOptions.members), rollback: rollback))
+            let create = BlueGreenCreatePayload(
+                cluster: cluster, manifests: serviceManifests(scaling: true), variables: variables, artifact: artifact,
+                loadBalancer: o.string("loadBalancer") ?? "", prodListener: o.string("prodListener") ?? "", prodListenerRule: o.string("prodListenerRule"),
+                stageListener: o.string("stageListener") ?? "", stageListenerRule: o.string("stageListenerRule"),
+                sameAsAlreadyRunningInstances: o.bool("sameAsAlreadyRunningInstances"), stepId: createId)
+            let rollback = PlannedRollback(name: "Blue Green Rollback", type: .blueGreenRollback,
+                                           payload: payload(StepTarget(cluster: cluster, stepId: createId), wait), group: createId)
+            var steps = [PlannedStep(id: createId, name: "Blue Green Create Service", type: .blueGreenCreate, payload: payload(create, wait), rollback: rollback)]
+            if strategy.kind == .blueGreen {
+                let swap = BlueGreenSwapOptions(doNotDownsizeOldService: o.bool("doNotDownsizeOldService"), downsizeDelaySeconds: o.integer("downsizeDelaySeconds"), stepId: createId)
+                steps.append(PlannedStep(id: id("bluegreen-swap"), name: "Blue Green Swap Target", type: .blueGreenSwap,
+                                         payload: payload(StepTarget(cluster: cluster, stepId: createId), swap, wait), rollback: rollback))
             } else {
-                for w in o["weights"]?.arrayValue?.compactMap(\.intValue) ?? [] {
-                    steps.append(PlannedStep(id: id("shift-\(w)"), name: "Shift Traffic \(w)%", type: "ecs.bluegreen.shiftTraffic",
-                                             payload: payload(["stepId": .string(createId), "weight": .number(Double(w))]), rollback: rollback))
+                for w in o.percentList("weights") {
+                    steps.append(PlannedStep(id: id("shift-\(w)"), name: "Shift Traffic \(w)%", type: .blueGreenShiftTraffic,
+                                             payload: payload(StepTarget(cluster: cluster, stepId: createId), ShiftTrafficOptions(weight: w, stepId: createId)), rollback: rollback))
                 }
             }
+            return steps
         case .runTask:
-            steps = [PlannedStep(id: id("run-task"), name: "Run Task", type: "ecs.runTask",
-                                 payload: payload(["manifests": manifests(["taskDefinition", "runTaskRequest"]), "timeoutSeconds": .number(Double(file.timeoutSeconds))].merging(artifact) { a, _ in a }, options: ["skipSteadyStateCheck", "waitForCompletion"]),
-                                 rollback: nil)]
+            let runTask = RunTaskPayload(
+                cluster: cluster, manifests: RunTaskManifests(taskDefinition: manifest("taskDefinition"), runTaskRequest: manifest("runTaskRequest")),
+                variables: variables, artifact: artifact, skipSteadyStateCheck: o.bool("skipSteadyStateCheck"), waitForCompletion: o.bool("waitForCompletion"),
+                timeoutSeconds: file.timeoutSeconds, stepId: id("run-task"))
+            return [PlannedStep(id: id("run-task"), name: "Run Task", type: .runTask, payload: payload(runTask), rollback: nil)]
         }
-        for i in steps.indices where steps[i].payload["stepId"] == nil {
-            steps[i].payload["stepId"] = .string(steps[i].id)
-        }
+    }
+
+    /// The rolling deployment (alone, or after the canary) and its rollback.
+    func rollingDeploy(stepId: String) -> PlannedStep {
+        let deploy = RollingDeployPayload(
+            cluster: cluster, manifests: serviceManifests(scaling: true), variables: variables, artifact: artifact,
+            sameAsAlreadyRunningInstances: strategy.bool("sameAsAlreadyRunningInstances"), forceNewDeployment: strategy.bool("forceNewDeployment"), stepId: stepId)
+        let rollback = PlannedRollback(name: "Rolling Rollback", type: .rollingRollback, payload: payload(StepTarget(cluster: cluster, stepId: stepId), wait))
+        return PlannedStep(id: stepId, name: "Rolling Deploy", type: .rollingDeploy, payload: payload(deploy, wait), rollback: rollback)
     }
 }
 
@@ -106,7 +143,7 @@ public struct PlannedStep: Codable, Sendable, Equatable {
     public var id: String
     /// The heading its log shows under.
     public var name: String
-    public var type: String
+    public var type: TaskType
     /// The step's own payload; the outputs of the steps before it are merged under it when it runs.
     public var payload: JSONValue
     /// What undoes it (nil: nothing to undo).
@@ -116,13 +153,13 @@ public struct PlannedStep: Codable, Sendable, Equatable {
 /// The task that undoes a step.
 public struct PlannedRollback: Codable, Sendable, Equatable {
     public var name: String
-    public var type: String
+    public var type: TaskType
     public var payload: JSONValue
     /// Steps whose rollbacks share a group are undone by one task (blue/green's create, swap and shifts).
     public var group: String?
 
     /// Creates a rollback.
-    public init(name: String, type: String, payload: JSONValue, group: String? = nil) {
+    public init(name: String, type: TaskType, payload: JSONValue, group: String? = nil) {
         self.name = name
         self.type = type
         self.payload = payload

@@ -1,4 +1,5 @@
 import DelegateProtocol
+import StepContracts
 
 /// How a pipeline deploys, and the options of that way.
 public struct PipelineStrategy: Sendable, Equatable {
@@ -26,7 +27,7 @@ public struct PipelineStrategy: Sendable, Equatable {
     /// The options each kind takes, and which it requires.
     static func allowedOptions(_ kind: Kind) -> (options: [String: OptionType], required: [String]) {
         // The options of every strategy that waits on a service rollout, defined once.
-        let wait: [String: OptionType] = [RolloutWaitOptions.timeoutMember: .integer(RolloutWaitOptions.timeoutRange), RolloutWaitOptions.failFastMember: .bool]
+        let wait: [String: OptionType] = [RolloutWait.timeoutMember: .integer(RolloutWait.timeoutRange), RolloutWait.failFastMember: .bool]
         let loadBalancer: [String: OptionType] = [
             "loadBalancer": .string, "prodListener": .string, "prodListenerRule": .string, "stageListener": .string, "stageListenerRule": .string,
             "sameAsAlreadyRunningInstances": .bool,
@@ -53,4 +54,16 @@ public struct PipelineStrategy: Sendable, Equatable {
 
     /// An option's value.
     func option(_ name: String) -> JSONValue? { options[name] }
+
+    /// A `.bool` option's value (the reader checked its type).
+    func bool(_ name: String) -> Bool? { options[name]?.boolValue }
+
+    /// An `.integer` option's value (the reader checked its range).
+    func integer(_ name: String) -> Int? { options[name]?.intValue }
+
+    /// A `.string` option's value.
+    func string(_ name: String) -> String? { options[name]?.stringValue }
+
+    /// A `.percentList` option's values, in order.
+    func percentList(_ name: String) -> [Int] { options[name]?.arrayValue?.compactMap(\.intValue) ?? [] }
 }

@@ -1,6 +1,7 @@
 import AWSServices
 import DelegateProtocol
 import Foundation
+import StepContracts
 
 /// A Docker registry connector as a task carries it: the registry's URL and how to sign in.
 ///
@@ -29,15 +30,15 @@ package struct RegistryConnector: Sendable {
     /// The longest user name or password accepted.
     static let maxCredentialBytes = 4096
 
-    /// Reads the connector of a task; a `TaskError` (`invalid_connector`) names what is missing or wrong.
-    package init(_ connector: JSONValue?) throws {
+    /// Reads the registry member of a task's connector; a `TaskError` (`invalid_connector`) names what is missing or wrong.
+    package init(_ form: RegistryConnectorForm?) throws {
         func invalid(_ message: String) -> TaskError {
             TaskError(code: "invalid_connector", message: message)
         }
-        guard let registry = connector?["dockerRegistry"], registry.objectValue != nil else {
+        guard let registry = form else {
             throw invalid("the task has no Docker registry connector (connector.dockerRegistry with url)")
         }
-        guard let url = registry["url"]?.stringValue, !url.isEmpty else {
+        guard let url = registry.url, !url.isEmpty else {
             throw invalid("connector.dockerRegistry.url is missing")
         }
         if let why = Self.urlProblem(url) { throw invalid("connector.dockerRegistry.url \(why)") }
@@ -47,43 +48,38 @@ package struct RegistryConnector: Sendable {
         if base.lowercased().hasSuffix("/v2") { base.removeLast(3) }
         while base.hasSuffix("/") { base.removeLast() }
         self.url = base
-        if let hosts = registry["tokenHosts"], hosts != .null {
-            guard let list = hosts.arrayValue, list.count <= RegistryTokenHosts.maxHosts else {
+        if let list = registry.tokenHosts {
+            guard list.count <= RegistryTokenHosts.maxHosts else {
                 throw invalid("connector.dockerRegistry.tokenHosts must be a list of at most \(RegistryTokenHosts.maxHosts) host names")
             }
-            for (i, h) in list.enumerated() {
-                guard let host = h.stringValue else { throw invalid("connector.dockerRegistry.tokenHosts[\(i)] must be a string") }
+            for (i, host) in list.enumerated() {
                 if let why = RegistryTokenHosts.hostProblem(host) { throw invalid("connector.dockerRegistry.tokenHosts[\(i)] \(why)") }
                 tokenHosts.append(host)
             }
         }
-        username = try Self.credential(registry["username"], "username")
-        password = try Self.credential(registry["password"], "password")
+        username = try Self.credential(registry.username, "username")
+        password = try Self.credential(registry.password, "password")
         if password != nil, username == nil {
             throw invalid("connector.dockerRegistry.password is given without a username")
         }
-        if let ecr = registry["ecr"], ecr != .null {
-            guard ecr.objectValue != nil else { throw invalid("connector.dockerRegistry.ecr must be an object (the AWS connector's region, endpoint, credentials)") }
+        if let ecr = registry.ecr {
             if username != nil || password != nil {
                 throw invalid("connector.dockerRegistry takes either ecr or username/password, not both (ECR's token supplies the credentials)")
             }
-            do {
-                self.ecr = try AWSConnector(["aws": ecr])
-            } catch let e as TaskError {
-                throw invalid(e.message.replacingOccurrences(of: "connector.aws", with: "connector.dockerRegistry.ecr"))
-            }
+            self.ecr = try AWSConnector(ecr, member: "connector.dockerRegistry.ecr")
         } else {
             ecr = nil
         }
     }
 
+    /// Reads the connector of a task as it arrives in the envelope (`TaskConnector.parsed`, then `init(_:)` on its registry member).
+    package init(_ connector: JSONValue?) throws {
+        try self.init(try TaskConnector.parsed(connector).dockerRegistry)
+    }
+
     /// Secret values in the connector (the password, ECR's AWS keys), for the task's log masker.
     package static func secrets(in connector: JSONValue?) -> [String] {
-        let registry = connector?["dockerRegistry"]
-        var out: [String] = []
-        if let p = registry?["password"]?.stringValue, !p.isEmpty { out.append(p) }
-        if let ecr = registry?["ecr"] { out += AWSConnector.secrets(in: ["aws": ecr]) }
-        return out
+        (try? TaskConnector(parsing: connector))?.dockerRegistry?.secretValues ?? []
     }
 
     /// Why `url` is not a registry URL (nil when it is one): an http(s) URL by `URLRules`, without query or fragment.
@@ -94,11 +90,8 @@ package struct RegistryConnector: Sendable {
     }
 
     /// A user name or password member: absent, or a non-empty string within bounds without control characters.
-    private static func credential(_ value: JSONValue?, _ member: String) throws -> String? {
-        guard let value, value != .null else { return nil }
-        guard let s = value.stringValue else {
-            throw TaskError(code: "invalid_connector", message: "connector.dockerRegistry.\(member) must be a string")
-        }
+    private static func credential(_ value: String?, _ member: String) throws -> String? {
+        guard let s = value else { return nil }
         if s.isEmpty { return nil }
         if s.utf8.count > maxCredentialBytes {
             throw TaskError(code: "invalid_connector", message: "connector.dockerRegistry.\(member) is longer than \(maxCredentialBytes) bytes")

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 import Testing
 
 @Suite struct ConfigTests {
@@ -221,9 +222,9 @@ import Testing
     }
 
     @Test func everyKindNamesItsRollbackInOnePlace() {
-        #expect(SnapshotKind.rolling.rollbackTaskType == "ecs.rolling.rollback")
-        #expect(SnapshotKind.canary.rollbackTaskType == "ecs.canary.delete")
-        #expect(SnapshotKind.blueGreen.rollbackTaskType == "ecs.bluegreen.rollback")
+        #expect(SnapshotKind.rolling.rollbackTaskType?.rawValue == "ecs.rolling.rollback")
+        #expect(SnapshotKind.canary.rollbackTaskType?.rawValue == "ecs.canary.delete")
+        #expect(SnapshotKind.blueGreen.rollbackTaskType?.rawValue == "ecs.bluegreen.rollback")
         #expect(SnapshotKind.runTask.rollbackTaskType == nil)
     }
 }

@@ -3,6 +3,7 @@ import DelegateRuntime
 import Foundation
 import AWSServices
 import HTTPClient
+import StepContracts
 import Testing
 import ECSSteps
 
@@ -10,13 +11,13 @@ import ECSSteps
 @Suite struct StepKitTests {
     /// A step that records a snapshot, then changes two things, then fails as told.
     struct ScriptedStep: ECSStep {
-        static let type = "test.scripted"
+        static let type = TaskType("test.scripted")
         static let noun = "deployment"
         struct Payload: StepPayload {
             var cluster: String
             var count: Int?
             var failWith: String?
-            func validate() throws { try PayloadCheck.range(count, 0...10, "count") }
+            func validate() throws(PayloadProblem) { try PayloadCheck.range(count, 0...10, "count") }
         }
 
         func run(_ p: Payload, _ run: StepRun) async throws -> [String: JSONValue] {
@@ -36,7 +37,7 @@ import ECSSteps
     func run(_ payload: JSONValue, executionId: String = "e1") async throws -> (Result<TaskOutcome, Error>, [String], DelegateStore) {
         let store = try DelegateStore(directory: NSTemporaryDirectory() + "kit-\(UUID().uuidString.prefix(8))")
         let env = StepEnvironment(http: HTTPClient(), store: store)
-        let envelope = TaskEnvelope(taskId: "t1", leaseId: "l1", type: ScriptedStep.type, selectors: [], timeoutSeconds: 60, executionId: executionId, payload: payload)
+        let envelope = TaskEnvelope(taskId: "t1", leaseId: "l1", type: ScriptedStep.type.rawValue, selectors: [], timeoutSeconds: 60, executionId: executionId, payload: payload)
         let context = TaskContext.standalone(envelope: envelope)
         let handler = StepHandler(step: ScriptedStep(), env: env)
         let result: Result<TaskOutcome, Error>
@@ -86,14 +87,14 @@ import ECSSteps
         let store = try DelegateStore(directory: NSTemporaryDirectory() + "kit-\(UUID().uuidString.prefix(8))")
         let env = StepEnvironment(http: HTTPClient(), store: store, environment: [:], pollerIdleLimit: .milliseconds(1))
         let a: JSONValue = ["aws": ["region": "us-east-1", "credentials": ["kind": "static", "accessKeyId": "AKID", "secretAccessKey": "s3cr3t-value"]]]
-        let key = ConnectorIdentity.key(a)
+        let key = ConnectorIdentity.key(try wire(a).aws)
         #expect(!key.contains("s3cr3t-value") && !key.contains("AKID"))
-        #expect(key != ConnectorIdentity.key(["aws": ["region": "us-east-1", "credentials": ["kind": "static", "accessKeyId": "AKID", "secretAccessKey": "other"]]]))
+        #expect(key != ConnectorIdentity.key(try wire(["aws": ["region": "us-east-1", "credentials": ["kind": "static", "accessKeyId": "AKID", "secretAccessKey": "other"]]]).aws))
         let clients = try AWSClients(connector: try AWSConnector(a), http: HTTPClient(), logger: .init(label: "t"), environment: [:])
-        _ = env.poller(for: clients, connector: a)
+        _ = env.poller(for: clients, connector: try wire(a))
         #expect(env.pollerCount == 1)
         Thread.sleep(forTimeInterval: 0.01)
-        _ = env.poller(for: clients, connector: ["aws": ["region": "eu-west-1"]])
+        _ = env.poller(for: clients, connector: try wire(["aws": ["region": "eu-west-1"]]))
         #expect(env.pollerCount == 1, "the idle poller was dropped")
     }
 }
@@ -117,15 +118,18 @@ import ECSSteps
         let env = StepEnvironment(http: HTTPClient(), store: store, environment: [:], pollerIdleLimit: .seconds(3600), maxPollers: 8)
         let first: JSONValue = ["aws": ["region": "us-east-1"]]
         let clients = try AWSClients(connector: try AWSConnector(first), http: HTTPClient(), logger: .init(label: "t"), environment: [:])
-        let kept = env.poller(for: clients, connector: first)
+        let kept = env.poller(for: clients, connector: try wire(first))
         for i in 0..<200 {
-            _ = env.poller(for: clients, connector: ["aws": ["region": "us-east-1", "endpoint": .string("http://127.0.0.1:\(1000 + i)")]])
+            _ = env.poller(for: clients, connector: try wire(["aws": ["region": "us-east-1", "endpoint": .string("http://127.0.0.1:\(1000 + i)")]]))
             #expect(env.pollerCount <= 8, "at most maxPollers connectors' pollers are held")
             if i % 2 == 0 {
                 // The connector in use stays: the least recently used one is dropped, not this one.
-                #expect(env.poller(for: clients, connector: first) === kept)
+                #expect(env.poller(for: clients, connector: try wire(first)) === kept)
             }
         }
         #expect(env.pollerCount == 8)
     }
 }
+
+/// A connector as the envelope carries it, parsed the way a step reads it.
+private func wire(_ json: JSONValue) throws -> TaskConnector { try TaskConnector.parsed(json) }

@@ -62,7 +62,7 @@ import Testing
         let c = try ConnectorFile.parse(Self.example, file: "c.yaml")
         let values = ["prod-key-id": "AKIDEXAMPLE", "prod-secret": "s3cr3t-value"]
         let r = try c.resolved { try #require(values[$0]) }
-        #expect(r.connector == ["aws": ["region": "us-east-1", "endpoint": "http://127.0.0.1:4566",
+        #expect(try JSONValue(encoding: r.connector) == ["aws": ["region": "us-east-1", "endpoint": "http://127.0.0.1:4566",
                                         "credentials": ["kind": "static", "accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "s3cr3t-value"]]])
         #expect(r.secrets == values)
         let role = try ConnectorFile.parse("""
@@ -71,11 +71,11 @@ import Testing
             region: eu-west-1
             credentials: {kind: assumeRole, roleArn: "arn:aws:iam::123456789012:role/deploy", externalId: ext-1}
             """, file: "r.yaml")
-        #expect(try role.resolved { _ in "" }.connector == ["aws": ["region": "eu-west-1", "credentials": [
+        #expect(try JSONValue(encoding: role.resolved { _ in "" }.connector) == ["aws": ["region": "eu-west-1", "credentials": [
             "kind": "assumeRole", "roleArn": "arn:aws:iam::123456789012:role/deploy", "externalId": "ext-1", "source": ["kind": "delegate"]]]])
         let registry = try ConnectorFile.parse("name: hub\ntype: dockerRegistry\nurl: https://index.docker.io/v1/\nusername: me\npasswordSecret: hub-pw\n", file: "d.yaml")
         let rr = try registry.resolved { _ in "pw" }
-        #expect(rr.connector == ["dockerRegistry": ["url": "https://index.docker.io/v1/", "username": "me", "password": "pw"]])
+        #expect(try JSONValue(encoding: rr.connector) == ["dockerRegistry": ["url": "https://index.docker.io/v1/", "username": "me", "password": "pw"]])
         #expect(rr.secrets == ["hub-pw": "pw"])
     }
 }

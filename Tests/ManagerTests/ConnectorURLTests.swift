@@ -18,7 +18,7 @@ extension ConnectorFileTests {
         #expect(hosts.count == 1 && hosts.first?.contains("tokenHosts[1]: must be a bare host name") == true, "\(hosts)")
         let ok = try? ConnectorFile.parse("name: r\ntype: dockerRegistry\nurl: https://registry-1.docker.io\ntokenHosts: [auth.docker.io]\n", file: "c.yaml")
         #expect(ok?.tokenHosts == ["auth.docker.io"])
-        let wire = try? ok?.resolved { $0 }.connector
+        let wire = try? ok.map { try JSONValue(encoding: $0.resolved { $0 }.connector) }
         #expect(wire?["dockerRegistry"]?["tokenHosts"] == ["auth.docker.io"])
     }
 }

@@ -21,7 +21,7 @@ import Testing
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let pipeline = try PipelineFile.parse(text, file: path, baseDirectory: Self.dir)
         let plan = PipelinePlan(pipeline)
-        #expect(plan.steps.map(\.type) == steps)
+        #expect(plan.steps.map(\.type.rawValue) == steps)
         var variables = pipeline.expressionVariables
         variables["targetGroupArn"] = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/stage/1"
         let renderer = ManifestRenderer(variables: variables)

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Pipelines
+import StepContracts
 import Testing
 
 /// The execution's pure core: which task comes next, what it is given, and how a failure unwinds.
@@ -18,7 +19,7 @@ import Testing
         var n = 0
         while case .submit(let s) = engine.next(), n < 50 {
             n += 1
-            types.append(s.type)
+            types.append(s.type.rawValue)
             engine.started(key: s.key, taskId: "task-\(n)")
             #expect(engine.next() == .wait)
             engine.finished(key: s.key, answer(s))
@@ -31,7 +32,7 @@ import Testing
         var payloads: [JSONValue] = []
         let types = drive(&e) { s in
             payloads.append(s.payload)
-            return s.type == "ecs.bluegreen.create"
+            return s.type == TaskType.blueGreenCreate
                 ? .init(status: .succeeded, outputs: ["newServiceName": "myapp__1", "stageTargetGroupArn": "tg-2"], rollbackSnapshot: ["baseName": "myapp"])
                 : .init(status: .succeeded, outputs: ["weight": s.payload["weight"] ?? .null])
         }
@@ -47,8 +48,8 @@ import Testing
         var rollbackPayload: JSONValue?
         let types = drive(&e) { s in
             switch s.type {
-            case "ecs.canary.deploy": return .init(status: .succeeded, outputs: ["canaryServiceName": "myappCanary"], rollbackSnapshot: ["serviceName": "myappCanary", "firstDeployment": true])
-            case "ecs.canary.delete" where s.key.hasPrefix("step:"): return .init(status: .failed, error: "ecs.timeout: not INACTIVE")
+            case TaskType.canaryDeploy: return .init(status: .succeeded, outputs: ["canaryServiceName": "myappCanary"], rollbackSnapshot: ["serviceName": "myappCanary", "firstDeployment": true])
+            case TaskType.canaryDelete where s.key.hasPrefix("step:"): return .init(status: .failed, error: "ecs.timeout: not INACTIVE")
             default:
                 rollbackPayload = s.payload
                 return .init(status: .succeeded)
@@ -63,11 +64,11 @@ import Testing
     @Test func rollbacksRunInReverseOrderOncePerGroup() throws {
         var e = ExecutionEngine(plan: try plan("strategy: {type: canary}"))
         let types = drive(&e) { s in
-            s.type == "ecs.rolling.deploy" ? .init(status: .failed, rollbackSnapshot: ["serviceName": "myapp"], error: "circuit breaker") : .init(status: .succeeded, rollbackSnapshot: ["serviceName": "x"])
+            s.type == TaskType.rollingDeploy ? .init(status: .failed, rollbackSnapshot: ["serviceName": "myapp"], error: "circuit breaker") : .init(status: .succeeded, rollbackSnapshot: ["serviceName": "x"])
         }
         #expect(types == ["ecs.canary.deploy", "ecs.canary.delete", "ecs.rolling.deploy", "ecs.rolling.rollback", "ecs.canary.delete"])
         var bg = ExecutionEngine(plan: try plan("strategy: {type: blueGreen, loadBalancer: alb, prodListener: '80', stageListener: '8080'}"))
-        let bgTypes = drive(&bg) { s in s.type == "ecs.bluegreen.swap" ? .init(status: .failed, error: "AccessDenied") : .init(status: .succeeded, rollbackSnapshot: ["baseName": "myapp"]) }
+        let bgTypes = drive(&bg) { s in s.type == TaskType.blueGreenSwap ? .init(status: .failed, error: "AccessDenied") : .init(status: .succeeded, rollbackSnapshot: ["baseName": "myapp"]) }
         #expect(bgTypes == ["ecs.bluegreen.create", "ecs.bluegreen.swap", "ecs.bluegreen.rollback"], "create and swap share one rollback")
     }
 
@@ -76,7 +77,7 @@ import Testing
         #expect(drive(&e) { _ in .init(status: .failed, error: "invalid_manifest") } == ["ecs.rolling.deploy"])
         #expect(e.phase == .rolledBack)
         var f = ExecutionEngine(plan: try plan("strategy: {type: rolling}"))
-        let types = drive(&f) { s in .init(status: .failed, rollbackSnapshot: s.type == "ecs.rolling.deploy" ? ["serviceName": "myapp"] : nil, error: "boom") }
+        let types = drive(&f) { s in .init(status: .failed, rollbackSnapshot: s.type == TaskType.rollingDeploy ? ["serviceName": "myapp"] : nil, error: "boom") }
         #expect(types == ["ecs.rolling.deploy", "ecs.rolling.rollback"])
         #expect(f.phase == .rollbackFailed)
     }
@@ -91,7 +92,7 @@ import Testing
         #expect(resumed.next() == .wait)
         resumed.finished(key: first.key, .init(status: .succeeded, outputs: ["canaryServiceName": "myappCanary"]))
         guard case .submit(let second) = resumed.next() else { Issue.record("no second task"); return }
-        #expect(second.type == "ecs.canary.delete" && second.payload["canaryServiceName"] == "myappCanary")
+        #expect(second.type == TaskType.canaryDelete && second.payload["canaryServiceName"] == "myappCanary")
     }
 }
 
@@ -122,7 +123,7 @@ import Testing
         #expect(e.next() == .wait, "no rollback beside the running deployment")
         e.finished(key: s.key, .init(status: .succeeded, rollbackSnapshot: ["serviceName": "myapp"]))
         guard case .submit(let rollback) = e.next() else { Issue.record("no rollback"); return }
-        #expect(rollback.type == "ecs.rolling.rollback")
+        #expect(rollback.type == TaskType.rollingRollback)
         #expect(e.failure == "the execution was cancelled after Rolling Deploy")
     }
 }

@@ -9,7 +9,7 @@ import Testing
 import Registry
 
 /// The bearer-token cache holds at most `RegistryClient.maxTokens` scopes, however many repositories a client reads.
-@Suite(.timeLimit(.minutes(1))) struct TokenCacheTests {
+@Suite(.timeLimit(.minutes(3))) struct TokenCacheTests {
     @Test func oneTokenPerScopeIsCachedUpToTheBound() async throws {
         let tokens = try await LoopbackServer.start { router in
             router.get("token") { _, _ -> Response in

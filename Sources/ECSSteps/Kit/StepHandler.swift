@@ -1,10 +1,11 @@
 import DelegateProtocol
 import DelegateRuntime
 import Foundation
+import StepContracts
 
 /// Runs an `ECSStep` as a delegate task: the one place that decodes payloads and maps failures.
 package struct StepHandler<Step: ECSStep>: TaskHandler {
-    package var type: String { Step.type }
+    package var type: String { Step.type.rawValue }
     let step: Step
     let env: StepEnvironment
 
@@ -16,6 +17,11 @@ package struct StepHandler<Step: ECSStep>: TaskHandler {
 
     package func run(_ context: TaskContext) async throws -> TaskOutcome {
         let payload = try StepPayloadDecoder.decode(Step.Payload.self, from: context.envelope.payload, task: Step.type)
+        do {
+            try step.check(payload)
+        } catch let e as TaskError {
+            throw TaskError(code: e.code, message: "\(Step.type): \(e.message)")
+        }
         let wait = Step.waitsOnRollout ? try StepPayloadDecoder.decode(RolloutWait.self, from: context.envelope.payload, task: Step.type) : RolloutWait()
         let run = StepRun(context: context, env: env, wait: wait)
         do {
@@ -30,7 +36,7 @@ package struct StepHandler<Step: ECSStep>: TaskHandler {
 /// Decodes step payloads with errors that name the member and the task type.
 enum StepPayloadDecoder {
     /// `payload` as `P`, validated; a `TaskError` (`invalid_payload`) otherwise.
-    static func decode<P: StepPayload>(_ type: P.Type, from payload: JSONValue, task: String) throws -> P {
+    static func decode<P: StepPayload>(_ type: P.Type, from payload: JSONValue, task: TaskType) throws -> P {
         guard payload.objectValue != nil else {
             throw TaskError(code: "invalid_payload", message: "\(task): the payload must be a JSON object")
         }
@@ -44,25 +50,9 @@ enum StepPayloadDecoder {
         }
         do {
             try decoded.validate()
-        } catch let e as TaskError {
-            throw TaskError(code: e.code, message: "\(task): \(e.message)")
+        } catch {
+            throw TaskError(code: "invalid_payload", message: "\(task): \(error.message)")
         }
         return decoded
-    }
-}
-
-/// Range checks payloads share, with one wording.
-package enum PayloadCheck {
-    /// Throws unless `value` (when present) lies in `range`.
-    package static func range(_ value: Int?, _ range: ClosedRange<Int>, _ member: String) throws {
-        guard let value else { return }
-        if !range.contains(value) {
-            throw TaskError(code: "invalid_payload", message: "payload member '\(member)' must be from \(range.lowerBound) to \(range.upperBound), got \(value)")
-        }
-    }
-
-    /// Throws unless `value` is a non-empty string.
-    package static func nonEmpty(_ value: String, _ member: String) throws {
-        if value.isEmpty { throw TaskError(code: "invalid_payload", message: "payload member '\(member)' must not be empty") }
     }
 }

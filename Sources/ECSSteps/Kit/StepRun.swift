@@ -4,6 +4,7 @@ import DelegateProtocol
 import DelegateRuntime
 import Foundation
 import Logging
+import StepContracts
 import Synchronization
 
 /// What a step body works with: its task, AWS clients, the shared poller, manifests, the change journal and snapshots.
@@ -18,6 +19,8 @@ package final class StepRun: Sendable {
     package let journal = ChangeJournal()
     /// How the step waits on service rollouts (its payload's `steadyStateTimeoutSeconds` and `failFast`).
     let wait: RolloutWait
+    /// The task's connector, parsed once from the envelope (or why it cannot be read).
+    private let parsedConnector: Result<TaskConnector, TaskError>
     private let state = Mutex(State())
 
     private struct State {
@@ -32,7 +35,17 @@ package final class StepRun: Sendable {
         self.context = context
         self.env = env
         self.wait = wait
+        do {
+            parsedConnector = .success(try TaskConnector.parsed(context.envelope.connector))
+        } catch let e as TaskError {
+            parsedConnector = .failure(e)
+        } catch {
+            parsedConnector = .failure(TaskError(code: "invalid_connector", message: "\(error)"))
+        }
     }
+
+    /// The task's connector; a `TaskError` (`invalid_connector`) names the member of the wrong type.
+    func connector() throws -> TaskConnector { try parsedConnector.get() }
 
     /// The task's log.
     package var log: TaskLog { context.log }
@@ -46,14 +59,14 @@ package final class StepRun: Sendable {
     /// AWS clients for the task's connector, made once.
     func clients() throws -> AWSClients {
         if let c = state.withLock({ $0.clients }) { return c }
-        let c = try env.clients(for: context.envelope, logger: logger)
+        let c = try env.clients(for: try connector(), logger: logger)
         state.withLock { $0.clients = c }
         return c
     }
 
     /// The DescribeServices poller shared by every task with the same connector.
     func poller() throws -> ServicePoller {
-        env.poller(for: try clients(), connector: context.envelope.connector)
+        env.poller(for: try clients(), connector: try connector())
     }
 
     /// The service machinery (snapshot reads, scaling, steady state) for `cluster`.
@@ -68,7 +81,7 @@ package final class StepRun: Sendable {
     }
 
     /// A loader whose `<+artifact.*>` values come from `artifact`, resolved (and pinned) first when the payload has one.
-    func manifests(variables: [String: JSONValue]?, artifact: StepArtifact?) async throws -> ManifestLoader {
+    func manifests(variables: [String: JSONValue]?, artifact: ArtifactRequest?) async throws -> ManifestLoader {
         var variables = variables ?? [:]
         if let artifact { variables["artifact"] = try await resolve(artifact).variables }
         return try manifests(variables: variables)
@@ -107,7 +120,7 @@ package final class StepRun: Sendable {
         let key = SnapshotKey(executionId: executionId, stepId: stepId ?? SnapshotKey.defaultStepId(kind: kind, cluster: cluster, service: service))
         guard let entry = try env.store.snapshot(key) else { return nil }
         guard entry.kind == kind else {
-            throw TaskError(code: "snapshot.wrong_kind", message: "the snapshot of step \(key.stepId) in execution \(executionId) was recorded by a \(entry.kind.rawValue) step; roll it back with \(entry.kind.rollbackTaskType ?? "nothing (it leaves nothing to undo)")")
+            throw TaskError(code: "snapshot.wrong_kind", message: "the snapshot of step \(key.stepId) in execution \(executionId) was recorded by a \(entry.kind.rawValue) step; roll it back with \(entry.kind.rollbackTaskType?.rawValue ?? "nothing (it leaves nothing to undo)")")
         }
         log.log("Using the rollback data recorded by this delegate for execution \(executionId)", unit: unit)
         return entry.snapshot

@@ -1,5 +1,6 @@
 import Foundation
 
+/// The long poll over a wake-up bus: try, and try again each time the key is notified, until an answer or the deadline.
 extension WakeupBus {
     /// Runs `attempt` until it answers, again each time `key` is notified, until `deadline` or shutdown; its argument says whether this is the last try.
     ///

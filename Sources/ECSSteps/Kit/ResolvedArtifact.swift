@@ -1,30 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Registry
-
-/// The `artifact` member of a deploy step's payload: an image in the task's `dockerRegistry` connector, resolved before rendering.
-///
-/// ```json
-/// "artifact": {"image": "library/nginx", "tag": "perl", "pinDigest": true}
-/// ```
-///
-/// With it, `<+artifact.image>` renders as the registry's reference:
-/// `HOST/library/nginx@sha256:...` when pinned (the default), `HOST/library/nginx:perl`
-/// otherwise; `<+artifact.tag>` and `<+artifact.digest>` are set beside it.
-package struct StepArtifact: Decodable, Sendable, Equatable {
-    /// The repository, e.g. `library/nginx`.
-    package var image: String
-    /// The tag (default `latest`).
-    package var tag: String?
-    /// Whether the task definition names the digest (default true).
-    package var pinDigest: Bool?
-
-    /// Throws naming the member that is empty or too long.
-    package func validate() throws {
-        if let why = Identifiers.textProblem(image, maxBytes: 255) { throw TaskError(code: "invalid_payload", message: "payload member 'artifact.image' \(why)") }
-        if let tag, let why = Identifiers.textProblem(tag, maxBytes: 128) { throw TaskError(code: "invalid_payload", message: "payload member 'artifact.tag' \(why)") }
-    }
-}
+import StepContracts
 
 /// An artifact as a step resolved it: what the task definition names, and the digest when pinned.
 package struct ResolvedArtifact: Codable, Sendable, Equatable {
@@ -50,7 +27,7 @@ extension StepRun {
     /// Pinned: the tag's manifest digest is read from the registry (verified
     /// against the manifest's bytes) and the reference names it, so the task
     /// definition, and a later rollback to it, runs exactly these bits.
-    func resolve(_ artifact: StepArtifact) async throws -> ResolvedArtifact {
+    func resolve(_ artifact: ArtifactRequest) async throws -> ResolvedArtifact {
         let unit = "Fetch Artifact"
         let client = try registry()
         let connector = client.connector

@@ -37,7 +37,8 @@ let package = Package(
         .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "StepContracts", "AWSCore", "AWSServices", "AWSSigV4", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
         .target(name: "StepContracts", dependencies: ["DelegateProtocol"]),
-        .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol"]),
+        .target(name: "ManagerAPI", dependencies: ["DelegateProtocol", "Pipelines"]),
+        .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol", "ManagerAPI", "Pipelines"]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
         .target(name: "Pipelines", dependencies: ["DelegateProtocol", "StepContracts", "Manifests", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "sigv4-bench", dependencies: ["AWSSigV4"], path: "Sources/SigV4Bench"),
@@ -75,7 +76,7 @@ let package = Package(
         .target(
             name: "Manager",
             dependencies: [
-                "DelegateProtocol", "StepContracts", "COpenSSL", "AWSSigV4", "Manifests", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
+                "DelegateProtocol", "ManagerAPI", "StepContracts", "COpenSSL", "AWSSigV4", "Manifests", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -99,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "ECSManagerCLI",
             dependencies: [
-                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "Pipelines",
+                "Manager", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "Pipelines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -109,7 +110,7 @@ let package = Package(
         // (a replay tool when built without `-DFUZZING`), and the regression corpora as tests.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4", "Pipelines", "Manager"]
+            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4", "Pipelines", "Manager", "ManagerAPI"]
         ),
         .executableTarget(name: "ManifestFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ManifestFuzzer"),
         .executableTarget(name: "ConfigFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ConfigFuzzer"),
@@ -143,6 +144,7 @@ let package = Package(
         ),
         .testTarget(name: "DelegateProtocolTests", dependencies: ["DelegateProtocol"]),
         .testTarget(name: "StepContractsTests", dependencies: ["StepContracts", "DelegateProtocol"]),
+        .testTarget(name: "ManagerAPITests", dependencies: ["ManagerAPI"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "StepContracts", "Manifests"]),
@@ -150,8 +152,8 @@ let package = Package(
         .testTarget(
             name: "ManagerTests",
             dependencies: [
-                "Manager", "ManagerClient", "HTTPClient", "DelegateProtocol", "StepContracts", "Manifests", "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
+                "Manager", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "StepContracts", "Manifests", "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),
         .testTarget(

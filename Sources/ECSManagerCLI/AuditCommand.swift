@@ -1,7 +1,7 @@
 import ArgumentParser
 import DelegateProtocol
 import Foundation
-import Manager
+import ManagerAPI
 import ManagerClient
 
 /// `ecs-manager audit [--since]`: who did what, and when.
@@ -23,9 +23,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     /// Runs the command.
     func run() async throws {
-        var path = "/v1/audit?limit=\(limit)"
-        if let since, let date = Self.time(since, now: Date()) { path += "&since=\(ISO8601Millis.string(from: date))" }
-        let entries = try await options.client().call("GET", path, as: [AuditEntry].self) ?? []
+        let entries = try await options.client().audit(since: since.flatMap { Self.time($0, now: Date()) }, limit: limit)
         if json { return printJSON(entries) }
         for e in entries {
             print("\(ISO8601Millis.string(from: e.time))  \(e.actor)  \(e.action)  \(e.target)" + (e.detail.map { "  \($0)" } ?? ""))

@@ -2,6 +2,7 @@ import ArgumentParser
 import DelegateProtocol
 import Foundation
 import Manager
+import ManagerAPI
 import ManagerClient
 
 /// `ecs-manager connector apply|list|get|delete|test`: connectors stored in the manager.
@@ -10,10 +11,10 @@ struct ConnectorCommand: AsyncParsableCommand {
         commandName: "connector", abstract: "Manage connectors: cloud accounts and the delegate tags that may use them (docs/connectors.md).",
         subcommands: [Apply.self, List.self, Get.self, Delete.self, Test.self])
 
-    /// The path of connector `name`, refused before any call when the name breaks the naming rule.
-    static func path(_ name: String) throws -> String {
+    /// `name`, refused before any call when it breaks the naming rule.
+    static func checked(_ name: String) throws -> String {
         if let why = ResourceName.problem(name) { throw ValidationError("connector name '\(name)': \(why)") }
-        return "/v1/connectors/\(name)"
+        return name
     }
 
     /// `connector apply FILE`: create or update by name.
@@ -33,8 +34,8 @@ struct ConnectorCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             let client = try options.client()
-            let before = try? await client.call("GET", try ConnectorCommand.path(connector.name), as: ConnectorRecord.self)
-            _ = try await client.call("PUT", try ConnectorCommand.path(connector.name), body: connector, as: ConnectorRecord.self)
+            let before = try? await client.connector(try ConnectorCommand.checked(connector.name))
+            try await client.putConnector(connector)
             print("connector \(connector.name) \(before == nil ? "created" : "updated")")
         }
     }
@@ -47,7 +48,7 @@ struct ConnectorCommand: AsyncParsableCommand {
 
         /// Runs the command.
         func run() async throws {
-            let records = try await options.client().call("GET", "/v1/connectors", as: [ConnectorRecord].self) ?? []
+            let records = try await options.client().connectors()
             if json { return printJSON(records) }
             for r in records {
                 let c = r.connector
@@ -68,8 +69,7 @@ struct ConnectorCommand: AsyncParsableCommand {
 
         /// Runs the command.
         func run() async throws {
-            guard let record = try await options.client().call("GET", try ConnectorCommand.path(name), as: ConnectorRecord.self) else { return }
-            printJSON(record)
+            printJSON(try await options.client().connector(try ConnectorCommand.checked(name)))
         }
     }
 
@@ -81,7 +81,7 @@ struct ConnectorCommand: AsyncParsableCommand {
 
         /// Runs the command.
         func run() async throws {
-            let _: [String: String]? = try await options.client().call("DELETE", try ConnectorCommand.path(name))
+            try await options.client().deleteConnector(try ConnectorCommand.checked(name))
             print("connector \(name) deleted")
         }
     }
@@ -95,14 +95,13 @@ struct ConnectorCommand: AsyncParsableCommand {
         /// Runs the command.
         func run() async throws {
             let client = try options.client()
-            let report: TaskReport?
+            let report: TaskReport
             do {
-                report = try await client.call("POST", try ConnectorCommand.path(name) + "/test", body: [String: String](), as: TaskReport.self)
+                report = try await client.testConnector(try ConnectorCommand.checked(name))
             } catch ManagerClientError.http(409, "no_matching_delegate", let message) {
                 FileHandle.standardError.write(Data("\(message)\n".utf8))
                 throw ExitCode(1)
             }
-            guard let report else { throw ExitCode(1) }
             FileHandle.standardError.write(Data("testing connector \(name) with task \(report.taskId)\n".utf8))
             let ok = try await followLogs(client: client, taskId: report.taskId)
             let final = try await client.task(report.taskId)

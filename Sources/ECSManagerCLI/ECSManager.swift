@@ -209,9 +209,7 @@ struct Submit: AsyncParsableCommand {
             }
         }
         let request = SubmitTaskRequest(type: type, selectors: selectors, payload: body, timeoutSeconds: timeout, executionId: executionId, connector: connectorValue)
-        guard let info = try await client.call("POST", "/v1/tasks", body: TaskSubmission(request, connectorName: connectorName), as: TaskReport.self) else {
-            throw ValidationError("the manager answered no task")
-        }
+        let info = try await client.submit(TaskSubmission(request, connectorName: connectorName))
         guard follow else {
             print(info.taskId)
             return
@@ -260,7 +258,7 @@ struct Tasks: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let tasks = try await options.client().call("GET", "/v1/tasks", as: [TaskReport].self) ?? []
+        let tasks = try await options.client().tasks()
         if json { return printJSON(tasks) }
         for t in tasks {
             var line = "\(t.taskId)  \(t.type)  \(t.state)  selectors=\(t.selectors.joined(separator: ","))  lines=\(t.logLines)"
@@ -317,7 +315,7 @@ struct Cancel: AsyncParsableCommand {
     func run() async throws {
         do {
             if task.hasPrefix("exec-") {
-                _ = try await options.client().call("POST", "/v1/executions/\(task)/cancel", as: ExecutionReport.self)
+                try await options.client().cancelExecution(task)
                 return print("cancelled \(task): what ran is being rolled back")
             }
             try await options.client().cancel(taskId: task)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DelegateProtocol
 import Foundation
+import ManagerAPI
 import ManagerClient
 import Manifests
 import Pipelines
@@ -29,9 +30,7 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let client = try options.client()
-        guard let report = try await client.call("POST", "/v1/executions", body: StartExecutionRequest(plan: PipelinePlan(file)), as: ExecutionReport.self) else {
-            throw ValidationError("the manager gave no answer")
-        }
+        let report = try await client.startExecution(StartExecutionRequest(plan: PipelinePlan(file)))
         guard follow else {
             print(report.executionId)
             return
@@ -46,7 +45,7 @@ struct Run: AsyncParsableCommand {
 func followExecution(client: ManagerClient, id: String) async throws -> ExecutionReport {
     var shown: Set<String> = []
     while true {
-        guard let report = try await client.call("GET", "/v1/executions/\(id)", as: ExecutionReport.self) else { throw ValidationError("no execution \(id)") }
+        let report = try await client.execution(id)
         var waiting = false
         for run in report.runs where !shown.contains(run.key) {
             guard let taskId = run.taskId, !taskId.isEmpty else {
@@ -89,7 +88,7 @@ struct Executions: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let list = try await options.client().call("GET", "/v1/executions", as: [ExecutionReport].self) ?? []
+        let list = try await options.client().executions()
         if json { return printJSON(list) }
         for e in list {
             let last = e.runs.last.map { "  last: \($0.name) \($0.status?.rawValue ?? "running")" } ?? ""
@@ -109,7 +108,7 @@ struct ExecutionCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            guard let e = try await options.client().call("GET", "/v1/executions/\(id)", as: ExecutionReport.self) else { throw ValidationError("no execution \(id)") }
+            let e = try await options.client().execution(id)
             if json { return printJSON(e) }
             print("\(e.executionId)  \(e.pipeline)  connector \(e.connector)  \(e.phase.rawValue)")
             if let f = e.failure { print("failure: \(f)") }
@@ -140,7 +139,7 @@ struct Rollback: AsyncParsableCommand {
     func run() async throws {
         let client = try options.client()
         do {
-            _ = try await client.call("POST", "/v1/executions/\(id)/rollback", as: ExecutionReport.self)
+            try await client.rollbackExecution(id)
         } catch ManagerClientError.http(409, _, let message) {
             FileHandle.standardError.write(Data("\(message)\n".utf8))
             throw ExitCode(1)

@@ -2,7 +2,7 @@ import ArgumentParser
 import DelegateProtocol
 import Foundation
 import Glibc
-import Manager
+import ManagerAPI
 import ManagerClient
 
 /// `ecs-manager secret set|list|delete`: secrets sealed in the manager; values come from standard input, never the command line.
@@ -11,10 +11,10 @@ struct SecretCommand: AsyncParsableCommand {
         commandName: "secret", abstract: "Manage secrets (stored encrypted; values are read from standard input and never printed).",
         subcommands: [SetValue.self, List.self, Delete.self])
 
-    /// The path of secret `name`, refused before any call when the name breaks the naming rule.
-    static func path(_ name: String) throws -> String {
+    /// `name`, refused before any call when it breaks the naming rule.
+    static func checked(_ name: String) throws -> String {
         if let why = ResourceName.problem(name) { throw ValidationError("secret name '\(name)': \(why)") }
-        return "/v1/secrets/\(name)"
+        return name
     }
 
     /// `secret set NAME`: the value from standard input (one trailing newline dropped); typed without echo on a terminal.
@@ -25,13 +25,13 @@ struct SecretCommand: AsyncParsableCommand {
 
         /// Runs the command.
         func run() async throws {
-            let path = try SecretCommand.path(name)
+            _ = try SecretCommand.checked(name)
             let client = try options.client()
             var value = isatty(STDIN_FILENO) == 1 ? try readHidden(prompt: "value of secret \(name): ") : String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             if value.hasSuffix("\r\n") { value.removeLast(2) } else if value.hasSuffix("\n") { value.removeLast() }
             guard !value.isEmpty else { throw ValidationError("the secret's value is empty: give it on standard input, e.g. ecs-manager secret set \(name) < file") }
-            let info = try await client.call("PUT", path, body: ["value": value], as: SecretInfo.self)
-            print("secret \(name) \(info.map { $0.createdAt == $0.updatedAt ? "created" : "updated" } ?? "stored")")
+            let info = try await client.putSecret(name, value: value)
+            print("secret \(name) \(info.createdAt == info.updatedAt ? "created" : "updated")")
         }
     }
 
@@ -43,7 +43,7 @@ struct SecretCommand: AsyncParsableCommand {
 
         /// Runs the command.
         func run() async throws {
-            let infos = try await options.client().call("GET", "/v1/secrets", as: [SecretInfo].self) ?? []
+            let infos = try await options.client().secrets()
             if json { return printJSON(infos) }
             for i in infos {
                 print("\(i.name)  created=\(ISO8601Millis.string(from: i.createdAt))  updated=\(ISO8601Millis.string(from: i.updatedAt))")
@@ -59,7 +59,7 @@ struct SecretCommand: AsyncParsableCommand {
 
         /// Runs the command.
         func run() async throws {
-            let _: [String: String]? = try await options.client().call("DELETE", try SecretCommand.path(name))
+            try await options.client().deleteSecret(try SecretCommand.checked(name))
             print("secret \(name) deleted")
         }
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DelegateProtocol
 import Foundation
-import Manager
+import ManagerAPI
 import ManagerClient
 
 /// `ecs-manager token create|list|revoke`: delegate tokens and API keys, through the manager's API (an admin key).
@@ -35,9 +35,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let tags = allowedTags.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
             let request = CreateTokenRequest(name: name, kind: kind, scope: scope, allowedTags: tags)
-            guard let created = try await options.client().call("POST", "/v1/tokens", body: request, as: CreatedToken.self) else {
-                throw ValidationError("the manager answered no token")
-            }
+            let created = try await options.client().createToken(request)
             print(created.token)
             FileHandle.standardError.write(Data("created \(kind.rawValue) token \(name); it is shown only this once\n".utf8))
         }
@@ -51,7 +49,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         /// Runs the command.
         func run() async throws {
-            let tokens = try await options.client().call("GET", "/v1/tokens", as: [TokenInfo].self) ?? []
+            let tokens = try await options.client().tokens()
             if json { return printJSON(tokens) }
             for t in tokens {
                 var line = "\(t.name)  \(t.kind.rawValue)"
@@ -74,8 +72,7 @@ struct TokenCommand: AsyncParsableCommand {
         /// Runs the command.
         func run() async throws {
             if let why = ResourceName.problem(name) { throw ValidationError("token name '\(name)': \(why)") }
-            let answer = try await options.client().call("POST", "/v1/tokens/\(name)/revoke", body: [String: String](), as: RevokeTokenAnswer.self)
-            guard let answer else { throw ValidationError("the manager answered nothing") }
+            let answer = try await options.client().revokeToken(name)
             if answer.alreadyRevoked { return print("token \(name) was already revoked") }
             var line = "token \(name) revoked"
             if !answer.delegates.isEmpty { line += "; delegates told to stop: \(answer.delegates.joined(separator: ", "))" }
@@ -83,14 +80,6 @@ struct TokenCommand: AsyncParsableCommand {
             if !answer.requeued.isEmpty { line += "; tasks requeued: \(answer.requeued.joined(separator: ", "))" }
             print(line)
         }
-    }
-
-    /// The revoke answer, as the CLI reads it.
-    struct RevokeTokenAnswer: Decodable {
-        var alreadyRevoked: Bool
-        var delegates: [String]
-        var requeued: [String]
-        var failed: [String]
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ManagerAPI
 
 /// Who may call the manager and what they did: tokens (stored as SHA-256 hashes), delegates' tokens, and the audit trail.
 ///
@@ -23,7 +24,7 @@ public protocol AccessRepository: Sendable {
     ///
     /// Nil when there is no such token. Revoking a revoked token changes nothing
     /// and says so (`alreadyRevoked`).
-    func revokeToken(_ name: String, now: Date) async throws -> TokenRevocation?
+    func revokeToken(_ name: String, now: Date) async throws -> RevokeTokenAnswer?
 
     // MARK: delegates' tokens
 
@@ -40,27 +41,4 @@ public protocol AccessRepository: Sendable {
     func recordAudit(_ entry: AuditEntry) async throws
     /// The latest `limit` entries at or after `since` (any time when nil), oldest first.
     func audit(since: Date?, limit: Int) async throws -> [AuditEntry]
-}
-
-/// What revoking a token did.
-public struct TokenRevocation: Sendable, Equatable {
-    /// The token as it is now.
-    public var token: TokenInfo
-    /// It had been revoked before; nothing changed.
-    public var alreadyRevoked: Bool
-    /// Delegates that had registered with it (they are now shown as unregistered).
-    public var delegateIds: [String]
-    /// Tasks its delegates had been handed and not started: back in the queue.
-    public var requeued: [String]
-    /// Tasks its delegates were running: failed with `token.revoked`.
-    public var failed: [String]
-
-    /// Creates a report.
-    public init(token: TokenInfo, alreadyRevoked: Bool, delegateIds: [String], requeued: [String], failed: [String]) {
-        self.token = token
-        self.alreadyRevoked = alreadyRevoked
-        self.delegateIds = delegateIds
-        self.requeued = requeued
-        self.failed = failed
-    }
 }

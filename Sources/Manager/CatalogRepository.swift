@@ -1,4 +1,5 @@
 import Foundation
+import ManagerAPI
 
 /// What tasks draw on: stored connectors and secrets (sealed values only).
 ///

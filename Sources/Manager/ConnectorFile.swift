@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import ManagerAPI
 import Manifests
 import Yams
 

@@ -1,4 +1,5 @@
 import DelegateProtocol
+import ManagerAPI
 import StepContracts
 
 /// A stored connector turned into what the delegate reads (`TaskConnector`, the envelope's wire form), with its secret values.

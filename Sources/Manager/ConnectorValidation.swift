@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import ManagerAPI
 
 /// One thing wrong with a connector: the member's path (e.g. `credentials.roleArn`) and what is wrong.
 public struct ConnectorProblem: Sendable, Equatable {

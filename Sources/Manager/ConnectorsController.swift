@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Hummingbird
+import ManagerAPI
 
 /// Stored connectors: list, get, create or replace, delete, and test through a matching delegate.
 struct ConnectorsController: Sendable {
@@ -40,7 +41,7 @@ struct ConnectorsController: Sendable {
         guard try await context.catalog.deleteConnector(name) else { throw notFound(name) }
         await context.audit(ctx, AuditAction.connectorDelete, name)
         context.logger.info("connector deleted", metadata: ["connector": "\(name)"])
-        return try json(["status": "deleted"])
+        return try json(StatusAnswer(status: "deleted"))
     }
 
     /// `POST /v1/connectors/{name}/test`: queues the kind's validation task (`aws.validate`, `docker.validate`) with the connector (201), or 409 naming the tags no connected delegate has.

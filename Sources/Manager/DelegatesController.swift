@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Hummingbird
+import ManagerAPI
 
 /// The delegate calls (register, heartbeat, long poll, unregister) and the delegate list.
 struct DelegatesController: Sendable {
@@ -81,7 +82,7 @@ struct DelegatesController: Sendable {
         try await context.delegates.unregister(delegateId: id)
         await context.audit(ctx, AuditAction.delegateUnregister, id, body.reason)
         context.logger.info("delegate unregistered", metadata: ["delegate": "\(id)", "reason": "\(body.reason)"])
-        return try json(["status": "unregistered"])
+        return try json(StatusAnswer(status: "unregistered"))
     }
 
     /// Refuses (403) a delegate token registering with a tag outside its allowed tags, or an instance another token registered.

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Hummingbird
+import ManagerAPI
 import Pipelines
 
 /// Executions: start a pipeline, list, report, cancel, roll back.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ManagerAPI
 
 /// What every controller shares: the repositories, the fleet settings, the notifier, the dispatcher, the secrets vault and the authorizer.
 struct ManagerContext: Sendable {

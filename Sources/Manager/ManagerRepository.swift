@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import ManagerAPI
 
 /// The manager's durable state as the server uses it, one protocol per aggregate: delegates and their leases, tasks and their logs, connectors and secrets.
 ///
@@ -75,17 +76,4 @@ public struct LeasedTask: Sendable, Equatable {
 
     /// The envelope's members, read through the leased task.
     public subscript<T>(dynamicMember path: KeyPath<TaskEnvelope, T>) -> T { envelope[keyPath: path] }
-}
-
-/// A stored secret as the API lists it: its name and times, never its value.
-public struct SecretInfo: Codable, Sendable, Equatable {
-    public var name: String
-    public var createdAt: Date
-    public var updatedAt: Date
-    /// Creates an entry.
-    public init(name: String, createdAt: Date, updatedAt: Date) {
-        self.name = name
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import ManagerAPI
 import ServiceLifecycle
 import UnixSignals
 
@@ -89,7 +90,7 @@ public struct ManagerServer: Sendable {
     /// Adds every controller's routes under `/v1`.
     func addRoutes(_ router: Router<ManagerRequestContext>) {
         let v1 = router.group("v1")
-        v1.get("health") { _, _ in try json(["status": "ok"]) }
+        v1.get("health") { _, _ in try json(StatusAnswer(status: "ok")) }
         DelegatesController(context: context).addRoutes(to: v1)
         TasksController(context: context).addRoutes(to: v1)
         LogsController(context: context).addRoutes(to: v1)

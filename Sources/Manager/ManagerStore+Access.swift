@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ManagerAPI
 
 /// Tokens (hashes only), delegates' tokens and the audit trail in the manager's SQLite file.
 extension ManagerStore: AccessRepository {
@@ -72,12 +73,12 @@ extension ManagerStore: AccessRepository {
     }
 
     /// Revokes the token; its delegates are unregistered, their unstarted tasks requeued and their started ones failed (`token.revoked`).
-    public func revokeToken(_ name: String, now: Date) async throws -> TokenRevocation? {
+    public func revokeToken(_ name: String, now: Date) async throws -> RevokeTokenAnswer? {
         try await db.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE name=?", arguments: [name]) else { return nil }
             let before = try Self.tokenInfo(row)
             if before.revokedAt != nil {
-                return TokenRevocation(token: before, alreadyRevoked: true, delegateIds: [], requeued: [], failed: [])
+                return RevokeTokenAnswer(token: before, alreadyRevoked: true, delegates: [], requeued: [], failed: [])
             }
             try db.execute(sql: "UPDATE tokens SET revokedAt=? WHERE name=?", arguments: [now.timeIntervalSince1970, name])
             let delegates = try Row.fetchAll(
@@ -108,7 +109,7 @@ extension ManagerStore: AccessRepository {
             }
             var after = before
             after.revokedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970)
-            return TokenRevocation(token: after, alreadyRevoked: false, delegateIds: delegates.map { $0["id"] }, requeued: requeued, failed: failed)
+            return RevokeTokenAnswer(token: after, alreadyRevoked: false, delegates: delegates.map { $0["id"] }, requeued: requeued, failed: failed)
         }
     }
 

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import GRDB
+import ManagerAPI
 
 /// Stored connectors and sealed secrets in the manager's SQLite file.
 extension ManagerStore: CatalogRepository {

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import GRDB
+import ManagerAPI
 import SQLiteSupport
 
 /// The manager's durable state in one SQLite file: delegates, tasks, leases, log lines, connectors and sealed secrets.

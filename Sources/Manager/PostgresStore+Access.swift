@@ -1,4 +1,5 @@
 import Foundation
+import ManagerAPI
 import PostgresNIO
 
 /// Tokens (hashes only), delegates' tokens and the audit trail in PostgreSQL.
@@ -37,13 +38,13 @@ extension PostgresStore: AccessRepository {
     }
 
     /// Revokes the token; its delegates are unregistered, their unstarted tasks requeued and their started ones failed (`token.revoked`).
-    public func revokeToken(_ name: String, now: Date) async throws -> TokenRevocation? {
+    public func revokeToken(_ name: String, now: Date) async throws -> RevokeTokenAnswer? {
         let t = now.timeIntervalSince1970
         return try await pool.transaction { s in
             guard let row = try await s.row("SELECT * FROM tokens WHERE name=\(name) FOR UPDATE") else { return nil }
             let before = try Self.tokenInfo(row)
             if before.revokedAt != nil {
-                return TokenRevocation(token: before, alreadyRevoked: true, delegateIds: [], requeued: [], failed: [])
+                return RevokeTokenAnswer(token: before, alreadyRevoked: true, delegates: [], requeued: [], failed: [])
             }
             try await s.run("UPDATE tokens SET revoked_at=\(t) WHERE name=\(name)")
             let delegates = try await s.rows("""
@@ -74,7 +75,7 @@ extension PostgresStore: AccessRepository {
             }
             var after = before
             after.revokedAt = Date(timeIntervalSince1970: t)
-            return TokenRevocation(token: after, alreadyRevoked: false, delegateIds: ids, requeued: requeued, failed: failed)
+            return RevokeTokenAnswer(token: after, alreadyRevoked: false, delegates: ids, requeued: requeued, failed: failed)
         }
     }
 

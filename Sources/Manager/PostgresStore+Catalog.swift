@@ -1,4 +1,5 @@
 import Foundation
+import ManagerAPI
 import PostgresNIO
 
 /// Stored connectors and sealed secrets in PostgreSQL.

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Logging
+import ManagerAPI
 import PostgresNIO
 
 /// The manager's durable state in PostgreSQL, shared by several manager replicas: delegates, tasks, leases and logs.

@@ -1,3 +1,5 @@
+import ManagerAPI
+
 /// Who a request comes from: the bootstrap key, a delegate token or an API key, by the token's name.
 struct Principal: Sendable, Equatable {
     /// What the token is.

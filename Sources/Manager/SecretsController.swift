@@ -1,15 +1,11 @@
 import DelegateProtocol
 import Foundation
 import Hummingbird
+import ManagerAPI
 
 /// Stored secrets: set, list (names and times only) and delete. No route ever answers a value.
 struct SecretsController: Sendable {
     let context: ManagerContext
-
-    /// `PUT /v1/secrets/{name}` body.
-    struct SetBody: Codable, Sendable {
-        var value: String
-    }
 
     /// Adds the routes under `/v1`.
     func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
@@ -25,7 +21,7 @@ struct SecretsController: Sendable {
     func put(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
         let vault = try vault()
         let name = try name(ctx)
-        let body: SetBody = try await decode(req, ctx, limit: SecretVault.maxValueBytes * 2)
+        let body: SetSecretRequest = try await decode(req, ctx, limit: SecretVault.maxValueBytes * 2)
         guard !body.value.isEmpty else { throw APIError(.badRequest, "invalid", "member 'value' must not be empty") }
         guard body.value.utf8.count <= SecretVault.maxValueBytes else {
             throw APIError(.badRequest, "invalid", "member 'value' is \(body.value.utf8.count) bytes long; at most \(SecretVault.maxValueBytes)")
@@ -46,7 +42,7 @@ struct SecretsController: Sendable {
         guard try await context.catalog.deleteSecret(name) else { throw APIError(.notFound, "not_found", "no secret \(name)") }
         await context.audit(ctx, AuditAction.secretDelete, name)
         context.logger.info("secret deleted", metadata: ["secret": "\(name)"])
-        return try json(["status": "deleted"])
+        return try json(StatusAnswer(status: "deleted"))
     }
 
     /// The vault, or a 409 saying secrets need `--secrets-key-file`.

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Logging
+import ManagerAPI
 import StepContracts
 
 /// Queues tasks and hands them out: stored connectors route by their selectors and are resolved, with their secrets, at lease time.

@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import ManagerAPI
 
 /// Tasks and what they report: submissions, reports, cancel requests, results and log lines.
 ///

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Hummingbird
+import ManagerAPI
 
 /// Tasks: submit, list, report, cancel, and the delegate's result.
 struct TasksController: Sendable {
@@ -51,11 +52,11 @@ struct TasksController: Sendable {
             context.dispatcher.finished(id)
             context.notifier.notify(key: ManagerContext.taskKey(id))
             context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
-            return try json(["status": "cancelled"])
+            return try json(StatusAnswer(status: "cancelled"))
         case .requested:
             await context.audit(ctx, AuditAction.taskCancel, id)
             context.notifier.notify(key: ManagerContext.taskKey(id))
-            return try json(["status": "cancel requested"])
+            return try json(StatusAnswer(status: "cancel requested"))
         }
     }
 
@@ -70,7 +71,7 @@ struct TasksController: Sendable {
             context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
         }
         context.notifier.notify(key: ManagerContext.taskKey(id))
-        return try json(["status": "recorded"])
+        return try json(StatusAnswer(status: "recorded"))
     }
 }
 

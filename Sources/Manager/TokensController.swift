@@ -1,22 +1,11 @@
 import DelegateProtocol
 import Foundation
 import Hummingbird
+import ManagerAPI
 
 /// Tokens: create (the value shown once), list (never values), revoke (at once: the next call with it is 401).
 struct TokensController: Sendable {
     let context: ManagerContext
-
-    /// `POST /v1/tokens/{name}/revoke` answer: the token and what happened to its delegates' tasks.
-    struct RevokeResponse: Codable, Sendable, Equatable {
-        var token: TokenInfo
-        var alreadyRevoked: Bool
-        /// Delegates that had registered with it; they take no more tasks.
-        var delegates: [String]
-        /// Tasks they had been handed and not started: back in the queue.
-        var requeued: [String]
-        /// Tasks they were running: failed with `token.revoked`.
-        var failed: [String]
-    }
 
     /// Adds the routes under `/v1`.
     func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
@@ -46,9 +35,9 @@ struct TokensController: Sendable {
         guard let r = try await context.access.revokeToken(name, now: Date()) else { throw APIError(.notFound, "not_found", "no token \(name)") }
         if !r.alreadyRevoked {
             await context.audit(ctx, AuditAction.tokenRevoke, name, r.failed.isEmpty ? nil : "failed tasks: \(r.failed.joined(separator: ", "))")
-            context.logger.warning("token revoked", metadata: ["token": "\(name)", "delegates": "\(r.delegateIds)", "failed": "\(r.failed)", "requeued": "\(r.requeued)"])
+            context.logger.warning("token revoked", metadata: ["token": "\(name)", "delegates": "\(r.delegates)", "failed": "\(r.failed)", "requeued": "\(r.requeued)"])
             // Parked long polls of its delegates wake, see the revocation and answer 401.
-            for id in r.delegateIds { context.notifier.notify(key: ManagerContext.delegateKey(id)) }
+            for id in r.delegates { context.notifier.notify(key: ManagerContext.delegateKey(id)) }
             for id in r.failed {
                 context.dispatcher.finished(id)
                 context.notifier.notify(key: ManagerContext.taskKey(id))
@@ -56,7 +45,7 @@ struct TokensController: Sendable {
             if !r.requeued.isEmpty { context.wakePollers() }
             if !r.failed.isEmpty { context.notifier.notify(key: ExecutionOrchestrator.wakeKey) }
         }
-        return try json(RevokeResponse(token: r.token, alreadyRevoked: r.alreadyRevoked, delegates: r.delegateIds, requeued: r.requeued, failed: r.failed))
+        return try json(r)
     }
 
     /// Why `body` cannot be created, or nil.

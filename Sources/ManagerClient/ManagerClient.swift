@@ -1,6 +1,8 @@
 import DelegateProtocol
 import Foundation
 import HTTPClient
+import ManagerAPI
+import Pipelines
 
 /// Why a manager call failed.
 public enum ManagerClientError: Error, Sendable, CustomStringConvertible {
@@ -66,7 +68,13 @@ public struct ManagerClient: Sendable {
         self.http = http
     }
 
-    /// Sends one call and decodes the answer (`nil` for 204).
+    /// Sends one call to `route` and decodes the answer (`nil` for 204).
+    public func call<R: Decodable>(_ route: ManagerRoute, body: (some Encodable)? = Optional<String>.none, timeout: Duration? = nil, as: R.Type = R.self) async throws -> R? {
+        try await call(route.method, route.path, body: body, timeout: timeout, as: R.self)
+    }
+
+    /// Sends one call to `path` (already encoded, with its query) and decodes the answer (`nil` for 204); the typed calls below
+    /// build their paths with `ManagerRoutes`.
     public func call<R: Decodable>(_ method: String, _ path: String, body: (some Encodable)? = Optional<String>.none, timeout: Duration? = nil, as: R.Type = R.self) async throws -> R? {
         let endpoint = endpoints.current
         var request = HTTPClientRequest(method: method, url: endpoint.url + path, timeout: timeout ?? callTimeout)
@@ -102,75 +110,191 @@ public struct ManagerClient: Sendable {
         }
     }
 
-    private func required<R: Decodable>(_ method: String, _ path: String, body: (some Encodable)? = Optional<String>.none, timeout: Duration? = nil) async throws -> R {
-        guard let r: R = try await call(method, path, body: body, timeout: timeout) else {
-            throw ManagerClientError.badResponse("\(method) \(path): empty answer")
+    /// Sends one call to `route` and decodes the answer, refusing an empty one.
+    private func required<R: Decodable>(_ route: ManagerRoute, body: (some Encodable)? = Optional<String>.none, timeout: Duration? = nil) async throws -> R {
+        guard let r: R = try await call(route, body: body, timeout: timeout) else {
+            throw ManagerClientError.badResponse("\(route.method) \(route.path): empty answer")
         }
         return r
+    }
+
+    /// The time limit of a call that waits up to `wait` seconds on the manager.
+    private func waiting(_ wait: Double) -> Duration {
+        .seconds(clamping: wait, to: 0...3600) + callTimeout
+    }
+
+    /// Whether the manager answers: `{"status": "ok"}` for any live token.
+    public func health() async throws -> StatusAnswer {
+        try await required(ManagerRoutes.health())
     }
 
     // MARK: delegate calls
 
     /// Registers the delegate.
     public func register(_ r: RegisterRequest) async throws -> RegisterResponse {
-        try await required("POST", "/v1/delegates/register", body: r)
+        try await required(ManagerRoutes.register(), body: r)
     }
 
     /// Sends a heartbeat.
     public func heartbeat(delegateId: String, _ hb: HeartbeatRequest) async throws -> HeartbeatResponse {
-        try await required("POST", "/v1/delegates/\(delegateId)/heartbeat", body: hb)
+        try await required(ManagerRoutes.heartbeat(delegateId: delegateId), body: hb)
     }
 
     /// Long-polls for the next task; nil when none came within `wait`.
     public func nextTask(delegateId: String, wait: Double) async throws -> TaskEnvelope? {
-        let w = String(format: "%.3f", wait)
-        return try await call("GET", "/v1/delegates/\(delegateId)/tasks/next?wait=\(w)", timeout: .seconds(clamping: wait, to: 0...3600) + callTimeout)
+        try await call(ManagerRoutes.nextTask(delegateId: delegateId, wait: wait), timeout: waiting(wait))
     }
 
     /// Ships a batch of log lines.
     public func sendLogs(taskId: String, _ batch: LogBatch) async throws -> LogAck {
-        try await required("POST", "/v1/tasks/\(taskId)/logs", body: batch)
+        try await required(ManagerRoutes.sendLogs(taskId: taskId), body: batch)
     }
 
     /// Delivers a result.
     public func sendResult(taskId: String, _ result: TaskResult) async throws {
-        let _: [String: String] = try await required("POST", "/v1/tasks/\(taskId)/result", body: result)
+        let _: StatusAnswer = try await required(ManagerRoutes.sendResult(taskId: taskId), body: result)
     }
 
     /// Says goodbye.
     public func unregister(delegateId: String, reason: String) async throws {
-        let _: [String: String] = try await required("POST", "/v1/delegates/\(delegateId)/unregister", body: UnregisterRequest(reason: reason))
+        let _: StatusAnswer = try await required(ManagerRoutes.unregister(delegateId: delegateId), body: UnregisterRequest(reason: reason))
     }
 
-    // MARK: administration
+    // MARK: tasks
 
     /// Queues a task.
     public func submit(_ s: SubmitTaskRequest) async throws -> TaskInfo {
-        try await required("POST", "/v1/tasks", body: s)
+        try await required(ManagerRoutes.submitTask(), body: s)
+    }
+
+    /// Queues a task that may name stored connectors; answers its report with the connector that routes it.
+    public func submit(_ s: TaskSubmission) async throws -> TaskReport {
+        try await required(ManagerRoutes.submitTask(), body: s)
     }
 
     /// One task.
     public func task(_ id: String) async throws -> TaskInfo {
-        try await required("GET", "/v1/tasks/\(id)")
+        try await required(ManagerRoutes.task(id: id))
     }
 
-    /// Recent tasks, newest first.
-    public func tasks(limit: Int = 100) async throws -> [TaskInfo] {
-        try await required("GET", "/v1/tasks?limit=\(limit)")
+    /// Recent tasks, newest first, a queued one saying why it waits.
+    public func tasks(limit: Int = 100) async throws -> [TaskReport] {
+        try await required(ManagerRoutes.tasks(limit: limit))
     }
 
-    /// Log lines after `after`, waiting up to `wait` seconds for the first new one.
-    public func logs(taskId: String, after: Int64, wait: Double = 0) async throws -> LogPage {
-        try await required("GET", "/v1/tasks/\(taskId)/logs?after=\(after)&wait=\(wait)", timeout: .seconds(clamping: wait, to: 0...3600) + .seconds(30))
+    /// Log lines after `after` (at most `limit`, the manager's default without it), waiting up to `wait` seconds for the first new one.
+    public func logs(taskId: String, after: Int64, wait: Double = 0, limit: Int? = nil) async throws -> LogPage {
+        try await required(ManagerRoutes.taskLogs(taskId: taskId, after: after, wait: wait, limit: limit), timeout: .seconds(clamping: wait, to: 0...3600) + .seconds(30))
     }
 
-    /// Requests cancellation.
-    public func cancel(taskId: String) async throws {
-        let _: [String: String] = try await required("POST", "/v1/tasks/\(taskId)/cancel", body: [String: String]())
+    /// Requests cancellation: `cancelled` when it had not started, `cancel requested` when its delegate is told.
+    @discardableResult
+    public func cancel(taskId: String) async throws -> StatusAnswer {
+        try await required(ManagerRoutes.cancelTask(id: taskId), body: [String: String]())
     }
 
     /// Registered delegates.
     public func delegates() async throws -> [DelegateInfo] {
-        try await required("GET", "/v1/delegates")
+        try await required(ManagerRoutes.delegates())
+    }
+
+    // MARK: executions
+
+    /// Starts an execution of a pipeline the client expanded.
+    public func startExecution(_ request: StartExecutionRequest) async throws -> ExecutionReport {
+        try await required(ManagerRoutes.startExecution(), body: request)
+    }
+
+    /// Recent executions, newest first.
+    public func executions(limit: Int = 100) async throws -> [ExecutionReport] {
+        try await required(ManagerRoutes.executions(limit: limit))
+    }
+
+    /// One execution.
+    public func execution(_ id: String) async throws -> ExecutionReport {
+        try await required(ManagerRoutes.execution(id: id))
+    }
+
+    /// Cancels an execution: its running task is cancelled and what ran is rolled back.
+    @discardableResult
+    public func cancelExecution(_ id: String) async throws -> ExecutionReport {
+        try await required(ManagerRoutes.cancelExecution(id: id), body: [String: String]())
+    }
+
+    /// Rolls back a succeeded execution from the snapshots its steps kept.
+    @discardableResult
+    public func rollbackExecution(_ id: String) async throws -> ExecutionReport {
+        try await required(ManagerRoutes.rollbackExecution(id: id), body: [String: String]())
+    }
+
+    // MARK: connectors
+
+    /// Stored connectors, by name.
+    public func connectors() async throws -> [ConnectorRecord] {
+        try await required(ManagerRoutes.connectors())
+    }
+
+    /// One stored connector.
+    public func connector(_ name: String) async throws -> ConnectorRecord {
+        try await required(ManagerRoutes.connector(name: name))
+    }
+
+    /// Creates or replaces the connector named `connector.name`.
+    @discardableResult
+    public func putConnector(_ connector: Connector) async throws -> ConnectorRecord {
+        try await required(ManagerRoutes.putConnector(name: connector.name), body: connector)
+    }
+
+    /// Deletes a stored connector.
+    @discardableResult
+    public func deleteConnector(_ name: String) async throws -> StatusAnswer {
+        try await required(ManagerRoutes.deleteConnector(name: name))
+    }
+
+    /// Queues the connector's validation task on a delegate carrying its selectors; answers the task's report.
+    public func testConnector(_ name: String) async throws -> TaskReport {
+        try await required(ManagerRoutes.testConnector(name: name), body: [String: String]())
+    }
+
+    // MARK: secrets
+
+    /// Stored secrets' names and times (never values).
+    public func secrets() async throws -> [SecretInfo] {
+        try await required(ManagerRoutes.secrets())
+    }
+
+    /// Creates or replaces a secret.
+    @discardableResult
+    public func putSecret(_ name: String, value: String) async throws -> SecretInfo {
+        try await required(ManagerRoutes.putSecret(name: name), body: SetSecretRequest(value: value))
+    }
+
+    /// Deletes a secret.
+    @discardableResult
+    public func deleteSecret(_ name: String) async throws -> StatusAnswer {
+        try await required(ManagerRoutes.deleteSecret(name: name))
+    }
+
+    // MARK: tokens and audit
+
+    /// Every token's name, kind, scope and times (never values).
+    public func tokens() async throws -> [TokenInfo] {
+        try await required(ManagerRoutes.tokens())
+    }
+
+    /// Creates a token; the answer is the only time its value is shown.
+    public func createToken(_ request: CreateTokenRequest) async throws -> CreatedToken {
+        try await required(ManagerRoutes.createToken(), body: request)
+    }
+
+    /// Revokes a token at once.
+    @discardableResult
+    public func revokeToken(_ name: String) async throws -> RevokeTokenAnswer {
+        try await required(ManagerRoutes.revokeToken(name: name), body: [String: String]())
+    }
+
+    /// The latest `limit` audit entries at or after `since`, oldest first.
+    public func audit(since: Date? = nil, limit: Int = 1000) async throws -> [AuditEntry] {
+        try await required(ManagerRoutes.audit(since: since, limit: limit))
     }
 }

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Manager
+import ManagerAPI
 import Testing
 
 /// The contract of `AccessRepository` (tokens, delegates' tokens, audit trail), run against every repository implementation.
@@ -57,7 +58,7 @@ import Testing
 
         let r = try await #require(try access.revokeToken("dev", now: Date(timeIntervalSince1970: 3000)))
         #expect(!r.alreadyRevoked && r.token.revokedAt == Date(timeIntervalSince1970: 3000))
-        #expect(r.delegateIds == [mine.id] && r.failed == [started] && r.requeued == [unstarted])
+        #expect(r.delegates == [mine.id] && r.failed == [started] && r.requeued == [unstarted])
         let failed = try await #require(try store.task(started))
         #expect(failed.state == "failed" && failed.error?.code == "token.revoked" && failed.error?.message.contains("'dev'") == true)
         await #expect(try store.task(unstarted)?.state == "queued")

@@ -1,5 +1,6 @@
 import Foundation
 import Manager
+import ManagerAPI
 import Testing
 
 /// The contract of `CatalogRepository` (stored connectors and sealed secrets), run against every repository implementation.

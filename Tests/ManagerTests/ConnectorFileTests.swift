@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Manager
+import ManagerAPI
 import Manifests
 import Testing
 

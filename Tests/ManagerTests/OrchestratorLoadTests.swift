@@ -3,6 +3,7 @@ import Foundation
 import HTTPClient
 import Logging
 import Manager
+import ManagerAPI
 import Pipelines
 import Synchronization
 import Testing

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Manager
+import ManagerAPI
 import Testing
 
 /// The contract of `TaskRepository` (tasks, their results and logs), run against every repository implementation.

@@ -30,23 +30,25 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "JSONValues"),
         .target(name: "Timing"),
-        .target(name: "AWSSigV4", dependencies: ["COpenSSL", "JSONValues"]),
+        .target(name: "Digests", dependencies: ["COpenSSL"]),
+        .target(name: "AWSSigV4", dependencies: ["COpenSSL", "Digests", "JSONValues"]),
         .target(name: "BoundedProcess", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
-        .target(name: "AWSCore", dependencies: ["AWSSigV4", "BoundedProcess", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AWSCore", dependencies: ["AWSSigV4", "Digests", "BoundedProcess", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
         .target(name: "AWSServices", dependencies: ["AWSCore", "HTTPClient", "DelegateProtocol", "StepContracts", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "StepContracts", "AWSCore", "AWSServices", "AWSSigV4", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "StepContracts", "AWSCore", "AWSServices", "AWSSigV4", "Digests", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
         .target(name: "StepContracts", dependencies: ["DelegateProtocol"]),
         .target(name: "ManagerAPI", dependencies: ["DelegateProtocol", "Pipelines"]),
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol", "ManagerAPI", "Pipelines"]),
-        .target(name: "Manifests", dependencies: ["DelegateProtocol", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Pipelines", dependencies: ["DelegateProtocol", "StepContracts", "Manifests", .product(name: "Yams", package: "Yams")]),
+        .target(name: "YAMLSupport", dependencies: ["JSONValues", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Manifests", dependencies: ["DelegateProtocol", "YAMLSupport", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Pipelines", dependencies: ["DelegateProtocol", "StepContracts", "Manifests", "YAMLSupport", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "sigv4-bench", dependencies: ["AWSSigV4"], path: "Sources/SigV4Bench"),
         .target(name: "SQLiteSupport", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "DelegateRuntime",
             dependencies: [
-                "HTTPClient", "DelegateProtocol", "StepContracts", "ManagerClient", "Manifests", "SQLiteSupport", "Timing",
+                "HTTPClient", "DelegateProtocol", "StepContracts", "ManagerClient", "Manifests", "YAMLSupport", "SQLiteSupport", "Timing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -57,7 +59,7 @@ let package = Package(
         .target(
             name: "ECSSteps",
             dependencies: [
-                "AWSCore", "AWSServices", "AWSSigV4", "DelegateRuntime", "DelegateProtocol", "StepContracts", "Manifests", "HTTPClient", "Registry",
+                "AWSCore", "AWSServices", "Digests", "DelegateRuntime", "DelegateProtocol", "StepContracts", "Manifests", "HTTPClient", "Registry",
                 "BoundedProcess",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,7 +78,7 @@ let package = Package(
         .target(
             name: "Manager",
             dependencies: [
-                "DelegateProtocol", "ManagerAPI", "StepContracts", "COpenSSL", "AWSSigV4", "Manifests", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
+                "DelegateProtocol", "ManagerAPI", "StepContracts", "COpenSSL", "Digests", "Manifests", "YAMLSupport", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -110,7 +112,7 @@ let package = Package(
         // (a replay tool when built without `-DFUZZING`), and the regression corpora as tests.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4", "Pipelines", "Manager", "ManagerAPI"]
+            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4", "Digests", "Pipelines", "Manager", "ManagerAPI"]
         ),
         .executableTarget(name: "ManifestFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ManifestFuzzer"),
         .executableTarget(name: "ConfigFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ConfigFuzzer"),
@@ -134,7 +136,7 @@ let package = Package(
             dependencies: ["HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .testTarget(name: "BoundedProcessTests", dependencies: ["BoundedProcess"]),
-        .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], resources: [.copy("Vectors")]),
+        .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4", "Digests"], resources: [.copy("Vectors")]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "AWSServices", "DelegateProtocol", "StepContracts", "DelegateRuntime", "HTTPClient", "TestSupport"]),
@@ -148,7 +150,7 @@ let package = Package(
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "StepContracts", "Manifests"]),
-        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "DelegateProtocol", "StepContracts", "StatusServer", "SQLiteSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "YAMLSupport", "DelegateProtocol", "StepContracts", "StatusServer", "SQLiteSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "ManagerTests",
             dependencies: [
@@ -159,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "HTTPClient", "DelegateProtocol", "StepContracts", "ManagerClient", "TestSupport", "ECSSteps", "AWSCore", "AWSServices", "AWSSigV4", "Registry",
+                "HTTPClient", "DelegateProtocol", "StepContracts", "ManagerClient", "TestSupport", "ECSSteps", "AWSCore", "AWSServices", "AWSSigV4", "Digests", "Registry",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]
         ),

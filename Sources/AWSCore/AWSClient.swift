@@ -1,4 +1,5 @@
 import AWSSigV4
+import Digests
 import Foundation
 import HTTPClient
 import Logging
@@ -138,7 +139,7 @@ public final class AWSClient: Sendable {
         headers: [(name: String, value: String)], body: Data, signed: Bool = true
     ) async throws -> HTTPClientResponse {
         let retry = configuration.retry
-        let payloadHash = body.isEmpty ? SigV4.emptyPayloadHash : SigV4Crypto.sha256Hex(body)
+        let payloadHash = body.isEmpty ? SigV4.emptyPayloadHash : SHA256Digest.hex(body)
         let fullPath = endpoint.basePath + path
         let url = endpoint.url(path: path, query: query)
         var lastRetryCost = 0

@@ -1,4 +1,5 @@
 import COpenSSL
+import Digests
 
 /// The HMAC-SHA256 key schedule of one key: SHA-256 states that have already absorbed
 /// the inner and the outer pad, copied per message instead of hashing the pads again.
@@ -18,7 +19,7 @@ public struct HMACKeySchedule: Sendable {
         var ipad = [UInt8](repeating: 0, count: 64)
         if key.count > 64 {
             ipad.withUnsafeMutableBufferPointer { pad in
-                SigV4Crypto.digest(key, into: pad.baseAddress)
+                SHA256Digest.digest(key, into: pad.baseAddress)
             }
         } else {
             for (i, byte) in key.enumerated() { ipad[i] = byte }

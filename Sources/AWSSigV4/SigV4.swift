@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import JSONValues
 
@@ -236,7 +237,7 @@ public enum SigV4 {
 
     /// The string to sign for a canonical request.
     public static func stringToSign(canonicalRequest: String, amzDate: String, credentialScope: String) -> String {
-        "\(algorithm)\n\(amzDate)\n\(credentialScope)\n\(SigV4Crypto.sha256Hex(canonicalRequest))"
+        "\(algorithm)\n\(amzDate)\n\(credentialScope)\n\(SHA256Digest.hex(canonicalRequest))"
     }
 
     /// Derives the signing key (uncached): HMAC chain over date, region, service, `aws4_request`.

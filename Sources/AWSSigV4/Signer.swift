@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 
 /// A request as the signer sees it.
@@ -19,7 +20,7 @@ public struct SigV4Request: Sendable {
         self.path = path
         self.query = query
         self.headers = headers
-        self.payloadHash = body.isEmpty ? SigV4.emptyPayloadHash : SigV4Crypto.sha256Hex(body)
+        self.payloadHash = body.isEmpty ? SigV4.emptyPayloadHash : SHA256Digest.hex(body)
     }
 
     /// Creates a request with a precomputed payload hash (or `SigV4.unsignedPayload`).
@@ -221,7 +222,7 @@ public struct SigV4Signer: Sendable {
             canonicalQuery: SigV4.canonicalQuery(signedParameters),
             canonicalHeaders: canonicalHeaders, signedHeaders: signedHeaders, payloadHash: request.payloadHash)
         let stringToSign = SigV4.stringToSign(canonicalRequest: canonicalRequest, amzDate: amzDate, credentialScope: scope)
-        let signature = SigV4Crypto.hex(keySchedule(dateStamp).mac(Array(stringToSign.utf8)))
+        let signature = HexEncoding.lowercase(keySchedule(dateStamp).mac(Array(stringToSign.utf8)))
         added.append(("X-Amz-Signature", signature))
         let suffix = added.map { "\(SigV4.uriEncode($0.name))=\(SigV4.uriEncode($0.value))" }.joined(separator: "&")
         return SigV4Signed(

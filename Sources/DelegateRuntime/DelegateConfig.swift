@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Manifests
+import YAMLSupport
 import Yams
 
 /// The delegate's settings: from a YAML file, each key overridable by `ECS_DELEGATE_<KEY>`.

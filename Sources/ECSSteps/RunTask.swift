@@ -1,7 +1,7 @@
 import AWSCore
-import AWSSigV4
 import DelegateProtocol
 import DelegateRuntime
+import Digests
 import Foundation
 import StepContracts
 
@@ -103,6 +103,6 @@ struct RunTaskStep: ECSStep {
 
     /// The RunTask idempotency token of one attempt of a task: the same across the client's retries, new for a new lease.
     static func clientToken(taskId: String, leaseId: String) -> String {
-        "ecsd-" + String(SigV4Crypto.sha256Hex("\(taskId)|\(leaseId)").prefix(40))
+        "ecsd-" + String(SHA256Digest.hex("\(taskId)|\(leaseId)").prefix(40))
     }
 }

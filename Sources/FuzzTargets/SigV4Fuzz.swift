@@ -1,5 +1,6 @@
 import AWSCore
 import AWSSigV4
+import Digests
 import Foundation
 
 /// Signs one arbitrary request: byte 0 holds option bits, then `METHOD`, path, query and `Name: value` header lines up to a blank line, then the body.
@@ -18,7 +19,7 @@ public func fuzzSigV4(_ bytes: [UInt8]) {
         accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         sessionToken: flags & 2 != 0 ? "session-token" : nil)
     let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: flags & 1 != 0 ? "s3" : "ecs", options: options)
-    let payloadHash = flags & 8 != 0 ? SigV4.unsignedPayload : SigV4Crypto.sha256Hex(request.body)
+    let payloadHash = flags & 8 != 0 ? SigV4.unsignedPayload : SHA256Digest.hex(request.body)
     let sigRequest = SigV4Request(method: request.method, path: request.path, query: request.query, headers: request.headers, payloadHash: payloadHash)
 
     var date = Date(timeIntervalSince1970: 1_440_938_160)

@@ -2,6 +2,7 @@ import DelegateProtocol
 import Foundation
 import ManagerAPI
 import Manifests
+import YAMLSupport
 import Yams
 
 /// Reads a connector file (YAML or JSON) for `ecs-manager connector apply`, with every problem at its `file:line:column`.

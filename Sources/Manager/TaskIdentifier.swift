@@ -1,4 +1,4 @@
-import AWSSigV4
+import Digests
 import Foundation
 
 /// Where task ids come from.
@@ -14,7 +14,7 @@ public enum TaskIdentifier {
     /// runs once however the manager dies (the `UUID` is SHA-256 of the three
     /// parts, shaped as a version 8 UUID).
     public static func forStep(execution: String, ordinal: Int, key: String) -> String {
-        let hex = Array(SigV4Crypto.sha256Hex(Array("\(execution)\u{0}\(ordinal)\u{0}\(key)".utf8)).prefix(32))
+        let hex = Array(SHA256Digest.hex(Array("\(execution)\u{0}\(ordinal)\u{0}\(key)".utf8)).prefix(32))
         var chars = hex
         chars[12] = "8"  // version 8: custom
         let variant = "89ab"

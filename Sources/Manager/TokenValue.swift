@@ -1,5 +1,5 @@
-import AWSSigV4
 import COpenSSL
+import Digests
 
 /// Token values: made from 32 random bytes, stored and looked up only as their SHA-256.
 public enum TokenValue {
@@ -16,7 +16,7 @@ public enum TokenValue {
     }
 
     /// The lowercase hex SHA-256 of `token`: the only form of it the repository sees.
-    public static func hash(_ token: String) -> String { SigV4Crypto.sha256Hex(Array(token.utf8)) }
+    public static func hash(_ token: String) -> String { SHA256Digest.hex(Array(token.utf8)) }
 
     /// The hex digits, by value.
     private static let hexDigits = "0123456789abcdef".map(String.init)

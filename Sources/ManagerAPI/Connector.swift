@@ -1,3 +1,4 @@
+import DelegateProtocol
 import Foundation
 
 /// A connector stored in the manager: a cloud account or registry, how to sign in, and which delegates may use it.
@@ -86,13 +87,13 @@ public struct ConnectorCredentials: Codable, Sendable, Equatable {
     public var externalId: String?
     /// assumeRole: the session name.
     public var sessionName: String?
-    /// assumeRole: the credentials that assume the role (default: the delegate's chain); stored as a list of at most one.
-    private var sources: [ConnectorCredentials]
+    /// assumeRole: the credentials that assume the role (default: the delegate's chain), boxed: a struct cannot hold its own type.
+    private var sourceBox: Indirect<ConnectorCredentials>?
 
     /// assumeRole: the credentials that assume the role (nil: the delegate's chain).
     public var source: ConnectorCredentials? {
-        get { sources.first }
-        set { sources = newValue.map { [$0] } ?? [] }
+        get { sourceBox?.value }
+        set { sourceBox = newValue.map(Indirect.init) }
     }
 
     /// Creates credentials.
@@ -105,7 +106,7 @@ public struct ConnectorCredentials: Codable, Sendable, Equatable {
         self.roleArn = roleArn
         self.externalId = externalId
         self.sessionName = sessionName
-        self.sources = source.map { [$0] } ?? []
+        self.sourceBox = source.map(Indirect.init)
     }
 
     /// Every secret name these credentials (and their source) refer to.
@@ -113,34 +114,9 @@ public struct ConnectorCredentials: Codable, Sendable, Equatable {
         [accessKeyIdSecret, secretAccessKeySecret, sessionTokenSecret].compactMap { $0 } + (source?.secretNames ?? [])
     }
 
-    /// The members, `source` included.
+    /// The members; the box is coded as `source`.
     private enum CodingKeys: String, CodingKey {
-        case kind, accessKeyIdSecret, secretAccessKeySecret, sessionTokenSecret, roleArn, externalId, sessionName, source
-    }
-
-    /// Decodes credentials; `source` is one nested object.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        kind = try c.decode(Kind.self, forKey: .kind)
-        accessKeyIdSecret = try c.decodeIfPresent(String.self, forKey: .accessKeyIdSecret)
-        secretAccessKeySecret = try c.decodeIfPresent(String.self, forKey: .secretAccessKeySecret)
-        sessionTokenSecret = try c.decodeIfPresent(String.self, forKey: .sessionTokenSecret)
-        roleArn = try c.decodeIfPresent(String.self, forKey: .roleArn)
-        externalId = try c.decodeIfPresent(String.self, forKey: .externalId)
-        sessionName = try c.decodeIfPresent(String.self, forKey: .sessionName)
-        sources = try c.decodeIfPresent(ConnectorCredentials.self, forKey: .source).map { [$0] } ?? []
-    }
-
-    /// Encodes credentials; `source` is one nested object.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
-        try c.encodeIfPresent(accessKeyIdSecret, forKey: .accessKeyIdSecret)
-        try c.encodeIfPresent(secretAccessKeySecret, forKey: .secretAccessKeySecret)
-        try c.encodeIfPresent(sessionTokenSecret, forKey: .sessionTokenSecret)
-        try c.encodeIfPresent(roleArn, forKey: .roleArn)
-        try c.encodeIfPresent(externalId, forKey: .externalId)
-        try c.encodeIfPresent(sessionName, forKey: .sessionName)
-        try c.encodeIfPresent(source, forKey: .source)
+        case kind, accessKeyIdSecret, secretAccessKeySecret, sessionTokenSecret, roleArn, externalId, sessionName
+        case sourceBox = "source"
     }
 }

@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import YAMLSupport
 import Yams
 
 /// What a manifest describes, and the AWS input shape it must fit.
@@ -175,7 +176,7 @@ public struct ManifestRenderer: Sendable {
         switch shape {
         case .structure(let members, _)?:
             guard let mapping = node.mapping else {
-                if isNull(node) { return nil }
+                if YAMLValues.isNull(node) { return nil }
                 fail("expected a mapping of members, got \(describe(node))")
                 return nil
             }
@@ -201,7 +202,7 @@ public struct ManifestRenderer: Sendable {
             return .object(out)
         case .list(let member)?:
             guard let seq = node.sequence else {
-                if isNull(node) { return nil }
+                if YAMLValues.isNull(node) { return nil }
                 fail("expected a list, got \(describe(node))")
                 return nil
             }
@@ -210,7 +211,7 @@ public struct ManifestRenderer: Sendable {
             })
         case .map(_, let value)?:
             guard let mapping = node.mapping else {
-                if isNull(node) { return nil }
+                if YAMLValues.isNull(node) { return nil }
                 fail("expected a mapping, got \(describe(node))")
                 return nil
             }
@@ -238,12 +239,12 @@ public struct ManifestRenderer: Sendable {
             fail("expected a single value, got \(describe(node))")
             return nil
         }
-        if isNull(node) { return nil }
+        if YAMLValues.isNull(node) { return nil }
         // Expressions first: "<+artifact.image>" or text containing them.
         var value: JSONValue
         switch s.style {
         case .singleQuoted, .doubleQuoted, .literal, .folded: value = .string(s.string)
-        default: value = plainScalar(node)
+        default: value = YAMLValues.plainScalar(node)
         }
         // The scalar as the author wrote it, for messages and for string members given a plain number.
         var written: String? = s.string

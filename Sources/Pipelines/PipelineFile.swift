@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Manifests
+import YAMLSupport
 import Yams
 
 /// A pipeline as its file describes it: one service, one connector, one deployment strategy.

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Manifests
+import YAMLSupport
 import Yams
 
 /// Reads a YAML document into typed values, collecting every problem with its file, line, column and path.

@@ -1,5 +1,5 @@
-import AWSSigV4
 import DelegateProtocol
+import Digests
 import Foundation
 import HTTPClient
 
@@ -14,7 +14,7 @@ struct ManifestReader {
     func read(_ response: HTTPClientResponse, reference: String) throws -> ResolvedManifest {
         let body = response.body
         guard body.count <= RegistryClient.maxManifestBytes else { throw invalid("the manifest is over \(RegistryClient.maxManifestBytes) bytes") }
-        let digest = "sha256:" + SigV4Crypto.sha256Hex(body)
+        let digest = "sha256:" + SHA256Digest.hex(body)
         if let said = response.header("Docker-Content-Digest") {
             guard said == digest else {
                 throw TaskError(code: "registry.digest_mismatch", message: "registry \(registry): \(request): digest mismatch: Docker-Content-Digest says \(RegistryFailure.quoted(String(said.prefix(100)))) but the manifest's bytes hash to \(digest); the answer is refused")

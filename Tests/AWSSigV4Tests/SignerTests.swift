@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import Testing
 import AWSSigV4
@@ -61,7 +62,7 @@ struct SignerTests {
         #expect(cache.derivationCount == 2)
         // The documented example from the SigV4 guide.
         let key = SigV4.deriveSigningKey(secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", dateStamp: "20150830", region: "us-east-1", service: "iam")
-        #expect(SigV4Crypto.hex(key) == "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9")
+        #expect(HexEncoding.lowercase(key) == "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9")
     }
 
     @Test func concurrentSigningAgrees() async {

@@ -3,6 +3,7 @@ import DelegateRuntime
 import Foundation
 import StepContracts
 import Testing
+import YAMLSupport
 
 @Suite struct ConfigTests {
     func write(_ text: String) throws -> String {

@@ -1,5 +1,5 @@
-import AWSSigV4
 import DelegateProtocol
+import Digests
 import Foundation
 import HTTPClient
 import TestSupport
@@ -233,7 +233,7 @@ struct RegistryPusher {
 
     /// Uploads `data` as a blob of `repository`; returns its digest.
     func blob(_ repository: String, _ data: Data) async throws -> String {
-        let digest = "sha256:" + SigV4Crypto.sha256Hex(data)
+        let digest = "sha256:" + SHA256Digest.hex(data)
         let auth = try await authorization(repository)
         let headers: [(name: String, value: String)] = auth.map { [("Authorization", $0)] } ?? []
         let start = try await http.send(HTTPClientRequest(method: "POST", url: "\(registry)/v2/\(repository)/blobs/uploads/", headers: headers))
@@ -250,7 +250,7 @@ struct RegistryPusher {
         if let auth = try await authorization(repository) { headers.append(("Authorization", auth)) }
         let r = try await http.send(HTTPClientRequest(method: "PUT", url: "\(registry)/v2/\(repository)/manifests/\(reference)", headers: headers, body: body))
         guard r.status == 201 else { throw HarnessError("manifest PUT answered \(r.status): \(String(decoding: r.body, as: UTF8.self))") }
-        return PushedManifest(body: body, digest: "sha256:" + SigV4Crypto.sha256Hex(body), mediaType: mediaType)
+        return PushedManifest(body: body, digest: "sha256:" + SHA256Digest.hex(body), mediaType: mediaType)
     }
 
     /// Pushes a one-layer image for `architecture` (config and layer blobs, then the manifest) under `tag`.

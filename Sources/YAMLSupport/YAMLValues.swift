@@ -1,4 +1,4 @@
-import DelegateProtocol
+import JSONValues
 import Yams
 
 /// YAML read as JSON: the one set of rules for what a plain scalar means (JSON-compatible: no `yes`/`on` booleans).
@@ -57,19 +57,21 @@ public enum YAMLValues {
     }
 }
 
-func isNull(_ node: Node) -> Bool {
-    if case .scalar(let s) = node, s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return true }
-    return false
-}
+extension YAMLValues {
+    /// Whether `node` is a plain null (`~`, `null`, or nothing).
+    public static func isNull(_ node: Node) -> Bool {
+        if case .scalar(let s) = node, s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return true }
+        return false
+    }
 
-/// A plain (unquoted) YAML scalar with its resolved type (JSON-compatible: no `yes`/`on` booleans).
-func plainScalar(_ node: Node) -> JSONValue {
-    guard case .scalar(let s) = node else { return .null }
-    let t = s.string
-    if t == "true" || t == "True" || t == "TRUE" { return .bool(true) }
-    if t == "false" || t == "False" || t == "FALSE" { return .bool(false) }
-    if let i = Int64(t) { return .number(Double(i)) }
-    if t.contains(where: { $0.isNumber }), let d = Double(t), !t.lowercased().contains("n") { return .number(d) }
-    return .string(t)
+    /// A plain (unquoted) YAML scalar with its resolved type (JSON-compatible: no `yes`/`on` booleans).
+    public static func plainScalar(_ node: Node) -> JSONValue {
+        guard case .scalar(let s) = node else { return .null }
+        let t = s.string
+        if t == "true" || t == "True" || t == "TRUE" { return .bool(true) }
+        if t == "false" || t == "False" || t == "FALSE" { return .bool(false) }
+        if let i = Int64(t) { return .number(Double(i)) }
+        if t.contains(where: { $0.isNumber }), let d = Double(t), !t.lowercased().contains("n") { return .number(d) }
+        return .string(t)
+    }
 }
-

@@ -14,6 +14,7 @@ struct Run: AsyncParsableCommand {
     @Argument(help: "The pipeline file (docs/pipelines.md).") var pipeline: String
     @Option(name: .customLong("var"), help: "A variable, a.b=value (repeatable); artifact.image=... sets the artifact.") var vars: [String] = []
     @Flag(help: "Print the execution's log as it runs, and exit with its outcome.") var follow = false
+    @Flag(help: "Print the steps the pipeline expands to (ids, task types, rollbacks) and run nothing.") var dryRun = false
 
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: pipeline) else { throw ValidationError("cannot read pipeline file \(pipeline)") }
@@ -29,8 +30,13 @@ struct Run: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(e)\n".utf8))
             throw ExitCode(2)
         }
+        let plan = PipelinePlan(file)
+        if dryRun {
+            print(plan.outline, terminator: "")
+            return
+        }
         let client = try options.client()
-        let report = try await client.startExecution(StartExecutionRequest(plan: PipelinePlan(file)))
+        let report = try await client.startExecution(StartExecutionRequest(plan: plan))
         guard follow else {
             print(report.executionId)
             return

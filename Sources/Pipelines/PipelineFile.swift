@@ -4,7 +4,7 @@ import Manifests
 import YAMLSupport
 import Yams
 
-/// A pipeline as its file describes it: one service, one connector, one deployment strategy.
+/// A pipeline as its file describes it: one service, one connector, and its steps (a `strategy:` shorthand, or a `steps:` list).
 ///
 /// ```yaml
 /// pipeline: myapp-rolling
@@ -14,7 +14,7 @@ import Yams
 /// manifests:
 ///   taskDefinition: {path: manifests/td.yaml}
 ///   serviceDefinition: {path: manifests/svc.yaml}
-/// strategy: {type: rolling}
+/// strategy: {type: rolling}        # or steps: [{type: rollingDeploy}, ...] (see PipelineStep)
 /// variables: {}
 /// timeoutSeconds: 900
 /// ```
@@ -30,14 +30,17 @@ public struct PipelineFile: Sendable, Equatable {
     public var artifactSource: PipelineArtifact?
     /// Manifest references, each already in the delegate's reference form (`{"store": "inline", "path", "content"}` for a path).
     public var manifests: [String: JSONValue]
-    public var strategy: PipelineStrategy
+    /// The strategy the file names (nil when it lists `steps:`).
+    public var strategy: PipelineStrategy?
+    /// The steps in order: the file's `steps:`, or what its strategy is shorthand for.
+    public var steps: [PipelineStep]
     /// More values for `<+...>` expressions.
     public var variables: [String: JSONValue]
     /// The time limit of each step's task.
     public var timeoutSeconds: Int
 
     /// The keys a pipeline file may hold.
-    static let keys = ["pipeline", "connector", "cluster", "artifact", "manifests", "strategy", "variables", "timeoutSeconds"]
+    static let keys = ["pipeline", "connector", "cluster", "artifact", "manifests", "strategy", "steps", "variables", "timeoutSeconds"]
     /// The manifest references a pipeline may name.
     static let manifestKeys = ["taskDefinition", "serviceDefinition", "scalableTargets", "scalingPolicies", "runTaskRequest"]
 
@@ -83,7 +86,12 @@ public struct PipelineFile: Sendable, Equatable {
             reader.fail(root, "", "missing required key 'manifests'")
         }
         let strategy = top["strategy"].flatMap { reader.strategy($0) }
-        if top["strategy"] == nil { reader.fail(root, "", "missing required key 'strategy'") }
+        let listed = top["steps"].flatMap { reader.steps($0) }
+        switch (top["strategy"], top["steps"]) {
+        case (nil, nil): reader.fail(root, "", "missing required key 'strategy' (or a 'steps' list)")
+        case (.some, .some): reader.fail(top["steps"], "steps", "give either 'strategy' or 'steps', not both")
+        default: break
+        }
         for (assignment, value) in overrides.sorted(by: { $0.key < $1.key }) {
             let parts = assignment.split(separator: ".").map(String.init)
             guard let first = parts.first, !parts.contains(where: \.isEmpty) else {
@@ -107,10 +115,13 @@ public struct PipelineFile: Sendable, Equatable {
             }
         }
         if let strategy { reader.requireManifests(for: strategy, manifests, root) }
-        guard reader.errors.isEmpty, let strategy else {
+        if let listed { reader.requireManifests(for: listed, manifests, root) }
+        guard reader.errors.isEmpty, let steps = strategy?.steps ?? listed else {
             throw ManifestErrors(errors: reader.errors.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) })
         }
-        return PipelineFile(name: name, connector: connector, cluster: cluster, artifact: artifact, artifactSource: artifactSource, manifests: manifests, strategy: strategy, variables: variables, timeoutSeconds: timeout)
+        return PipelineFile(
+            name: name, connector: connector, cluster: cluster, artifact: artifact, artifactSource: artifactSource, manifests: manifests,
+            strategy: strategy, steps: steps, variables: variables, timeoutSeconds: timeout)
     }
 
     /// The values `<+...>` expressions see: `variables` with `artifact` beside them.

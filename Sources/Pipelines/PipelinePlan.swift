@@ -11,7 +11,7 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     public var timeoutSeconds: Int
     public var steps: [PlannedStep]
 
-    /// Expands `file`'s strategy into its steps (in order) and their rollbacks, each payload built from its step's contract type.
+    /// Expands `file`'s steps (or its strategy's) in order with their rollbacks, each payload built from its step's contract type.
     public init(_ file: PipelineFile) {
         pipeline = file.name
         connector = file.connector
@@ -21,29 +21,22 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     }
 }
 
-/// Builds a plan's steps from a pipeline file: the strategy's options read once, each payload a `StepContracts` type.
+/// Builds a plan's steps from a pipeline file's steps: ids and names, each payload a `StepContracts` type, each rollback beside its step.
 private struct PlanBuilder {
     let file: PipelineFile
-    let strategy: PipelineStrategy
     let cluster: String
     let variables: [String: JSONValue]?
     /// Steps that render a task definition resolve the artifact (and pin its digest) on the delegate.
     let artifact: ArtifactRequest?
-    let wait: RolloutWait
 
     init(_ file: PipelineFile) {
         self.file = file
-        strategy = file.strategy
         cluster = file.cluster
         variables = file.expressionVariables.isEmpty ? nil : file.expressionVariables
         artifact = file.artifactSource.map { ArtifactRequest(image: $0.image, tag: $0.tag, pinDigest: $0.pinDigest) }
-        wait = RolloutWait(steadyStateTimeoutSeconds: file.strategy.integer(RolloutWait.timeoutMember), failFast: file.strategy.bool(RolloutWait.failFastMember))
     }
 
-    /// `name` qualified by the pipeline: the step's id.
-    func id(_ name: String) -> String { "\(file.name)/\(name)" }
-
-    /// A manifest reference the reader required (`PipelineStrategy.requiredManifests`).
+    /// A manifest reference the reader required (`PipelineStep.Kind.requiredManifests`).
     func manifest(_ key: String) -> JSONValue { file.manifests[key] ?? .null }
 
     /// The service's manifests; the scaling ones only where the step applies them.
@@ -61,62 +54,88 @@ private struct PlanBuilder {
     }
 
     func steps() -> [PlannedStep] {
-        let o = strategy
-        switch strategy.kind {
-        case .rolling:
-            return [rollingDeploy(stepId: id("rolling-deploy"))]
-        case .canary:
-            let deployId = id("canary-deploy"), deleteId = id("canary-delete")
-            let canary = CanaryDeployPayload(cluster: cluster, manifests: serviceManifests(scaling: false), variables: variables, artifact: artifact,
-                                             desiredCount: o.integer("canaryDesiredCount"), stepId: deployId)
-            return [
-                PlannedStep(id: deployId, name: "Canary Deploy", type: .canaryDeploy, payload: payload(canary, wait),
-                            rollback: PlannedRollback(name: "Canary Delete", type: .canaryDelete, payload: payload(CanaryDeletePayload(cluster: cluster, stepId: deployId)))),
-                PlannedStep(id: deleteId, name: "Canary Delete", type: .canaryDelete, payload: payload(CanaryDeletePayload(cluster: cluster, stepId: deleteId)), rollback: nil),
-                rollingDeploy(stepId: id("rolling-deploy")),
-            ]
-        case .blueGreen, .blueGreenTrafficShift:
-            // Every blue/green step files its snapshot under the create step's id: one rollback undoes them all.
-            let createId = id("bluegreen-create")
-            let create = BlueGreenCreatePayload(
-                cluster: cluster, manifests: serviceManifests(scaling: true), variables: variables, artifact: artifact,
-                loadBalancer: o.string("loadBalancer") ?? "", prodListener: o.string("prodListener") ?? "", prodListenerRule: o.string("prodListenerRule"),
-                stageListener: o.string("stageListener") ?? "", stageListenerRule: o.string("stageListenerRule"),
-                sameAsAlreadyRunningInstances: o.bool("sameAsAlreadyRunningInstances"), stepId: createId)
-            let rollback = PlannedRollback(name: "Blue Green Rollback", type: .blueGreenRollback,
-                                           payload: payload(StepTarget(cluster: cluster, stepId: createId), wait), group: createId)
-            var steps = [PlannedStep(id: createId, name: "Blue Green Create Service", type: .blueGreenCreate, payload: payload(create, wait), rollback: rollback)]
-            if strategy.kind == .blueGreen {
-                let swap = BlueGreenSwapOptions(doNotDownsizeOldService: o.bool("doNotDownsizeOldService"), downsizeDelaySeconds: o.integer("downsizeDelaySeconds"), stepId: createId)
-                steps.append(PlannedStep(id: id("bluegreen-swap"), name: "Blue Green Swap Target", type: .blueGreenSwap,
-                                         payload: payload(StepTarget(cluster: cluster, stepId: createId), swap, wait), rollback: rollback))
-            } else {
-                for w in o.percentList("weights") {
-                    steps.append(PlannedStep(id: id("shift-\(w)"), name: "Shift Traffic \(w)%", type: .blueGreenShiftTraffic,
-                                             payload: payload(StepTarget(cluster: cluster, stepId: createId), ShiftTrafficOptions(weight: w, stepId: createId)), rollback: rollback))
-                }
+        var planned: [PlannedStep] = []
+        var used: Set<String> = []
+        /// The blue/green create step the later blue/green steps belong to: its id files their snapshots, its rollback undoes them all.
+        var blueGreen: (id: String, rollback: PlannedRollback)?
+        for step in file.steps {
+            var base = step.id ?? step.kind.defaultId(step.options)
+            if step.id == nil, used.contains(base) {
+                var n = 2
+                while used.contains("\(base)-\(n)") { n += 1 }
+                base = "\(base)-\(n)"
             }
-            return steps
-        case .runTask:
-            let runTask = RunTaskPayload(
-                cluster: cluster, manifests: RunTaskManifests(taskDefinition: manifest("taskDefinition"), runTaskRequest: manifest("runTaskRequest")),
-                variables: variables, artifact: artifact, skipSteadyStateCheck: o.bool("skipSteadyStateCheck"), waitForCompletion: o.bool("waitForCompletion"),
-                timeoutSeconds: file.timeoutSeconds, stepId: id("run-task"))
-            return [PlannedStep(id: id("run-task"), name: "Run Task", type: .runTask, payload: payload(runTask), rollback: nil)]
+            used.insert(base)
+            let id = "\(file.name)/\(base)"
+            let name = step.name ?? step.kind.defaultName(step.options)
+            let target = StepTarget(cluster: cluster, stepId: id)
+            switch step.kind {
+            case .rollingDeploy:
+                let deploy = RollingDeployPayload(
+                    cluster: cluster, manifests: serviceManifests(scaling: true), variables: variables, artifact: artifact,
+                    sameAsAlreadyRunningInstances: step.bool("sameAsAlreadyRunningInstances"), forceNewDeployment: step.bool("forceNewDeployment"), stepId: id)
+                planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(deploy, step.wait),
+                                           rollback: PlannedRollback(name: "Rolling Rollback", type: .rollingRollback, payload: payload(target, step.wait))))
+            case .canaryDeploy:
+                let canary = CanaryDeployPayload(cluster: cluster, manifests: serviceManifests(scaling: false), variables: variables, artifact: artifact,
+                                                 desiredCount: step.integer("desiredCount"), stepId: id)
+                planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(canary, step.wait),
+                                           rollback: PlannedRollback(name: "Canary Delete", type: .canaryDelete, payload: payload(CanaryDeletePayload(cluster: cluster, stepId: id)))))
+            case .canaryDelete:
+                planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(CanaryDeletePayload(cluster: cluster, stepId: id)), rollback: nil))
+            case .blueGreenCreate:
+                let create = BlueGreenCreatePayload(
+                    cluster: cluster, manifests: serviceManifests(scaling: true), variables: variables, artifact: artifact,
+                    loadBalancer: step.string("loadBalancer") ?? "", prodListener: step.string("prodListener") ?? "", prodListenerRule: step.string("prodListenerRule"),
+                    stageListener: step.string("stageListener") ?? "", stageListenerRule: step.string("stageListenerRule"),
+                    sameAsAlreadyRunningInstances: step.bool("sameAsAlreadyRunningInstances"), stepId: id)
+                let rollback = PlannedRollback(name: "Blue Green Rollback", type: .blueGreenRollback, payload: payload(target, step.wait), group: id)
+                blueGreen = (id, rollback)
+                planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(create, step.wait), rollback: rollback))
+            case .blueGreenSwap:
+                // The reader put a blue/green create before every swap and shift.
+                let createId = blueGreen?.id ?? id
+                let swap = BlueGreenSwapOptions(doNotDownsizeOldService: step.bool("doNotDownsizeOldService"), downsizeDelaySeconds: step.integer("downsizeDelaySeconds"), stepId: createId)
+                planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(StepTarget(cluster: cluster, stepId: createId), swap, step.wait),
+                                           rollback: blueGreen?.rollback))
+            case .shiftTraffic:
+                let createId = blueGreen?.id ?? id
+                let shift = ShiftTrafficOptions(weight: step.integer("weight") ?? 0, stepId: createId)
+                planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(StepTarget(cluster: cluster, stepId: createId), shift),
+                                           rollback: blueGreen?.rollback))
+            case .runTask:
+                let runTask = RunTaskPayload(
+                    cluster: cluster, manifests: RunTaskManifests(taskDefinition: manifest("taskDefinition"), runTaskRequest: manifest("runTaskRequest")),
+                    variables: variables, artifact: artifact, skipSteadyStateCheck: step.bool("skipSteadyStateCheck"), waitForCompletion: step.bool("waitForCompletion"),
+                    timeoutSeconds: file.timeoutSeconds, stepId: id)
+                planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(runTask), rollback: nil))
+            case .scale:
+                let scale = ServiceScalePayload(cluster: cluster, serviceName: step.string("serviceName") ?? "", desiredCount: step.integer("desiredCount") ?? 0, stepId: id)
+                planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(scale, step.wait),
+                                           rollback: PlannedRollback(name: "Scale Rollback", type: .serviceScaleRollback, payload: payload(target, step.wait))))
+            }
         }
-    }
-
-    /// The rolling deployment (alone, or after the canary) and its rollback.
-    func rollingDeploy(stepId: String) -> PlannedStep {
-        let deploy = RollingDeployPayload(
-            cluster: cluster, manifests: serviceManifests(scaling: true), variables: variables, artifact: artifact,
-            sameAsAlreadyRunningInstances: strategy.bool("sameAsAlreadyRunningInstances"), forceNewDeployment: strategy.bool("forceNewDeployment"), stepId: stepId)
-        let rollback = PlannedRollback(name: "Rolling Rollback", type: .rollingRollback, payload: payload(StepTarget(cluster: cluster, stepId: stepId), wait))
-        return PlannedStep(id: stepId, name: "Rolling Deploy", type: .rollingDeploy, payload: payload(deploy, wait), rollback: rollback)
+        return planned
     }
 }
 
 extension PipelinePlan {
+    /// The plan as people read it: one line a step (number, name, id, task type, what undoes it) and its own payload members.
+    ///
+    /// What `ecs-manager run FILE --dry-run` prints; manifest references are shown by their path, not their content.
+    public var outline: String {
+        var out = "pipeline \(pipeline): \(steps.count) step\(steps.count == 1 ? "" : "s"), connector \(connector)\(artifactConnector.map { ", artifact from \($0)" } ?? "")\n"
+        for (i, step) in steps.enumerated() {
+            let undo = step.rollback.map { "rolled back by \($0.name) (\($0.type))\($0.group.map { " for \($0)" } ?? "")" } ?? "nothing to roll back"
+            out += "\(i + 1). \(step.name)  [\(step.id)]  \(step.type)  \(undo)\n"
+            let members = (step.payload.objectValue ?? [:]).filter { !["manifests", "variables", "artifact", "cluster", "stepId"].contains($0.key) }
+            if !members.isEmpty {
+                out += "   " + members.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.jsonString)" }.joined(separator: " ") + "\n"
+            }
+        }
+        return out
+    }
+
     /// The most steps a plan may have (a traffic shift of 1% steps has 101).
     public static let maxSteps = 128
 

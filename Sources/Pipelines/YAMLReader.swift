@@ -160,30 +160,89 @@ struct YAMLReader {
         }
         let (allowed, required) = PipelineStrategy.allowedOptions(kind)
         guard let members = mapping(node, path: "strategy", allowed: ["type"] + allowed.keys.sorted()) else { return nil }
-        var options: [String: JSONValue] = [:]
-        for (key, value) in members where key != "type" {
-            let path = "strategy.\(key)"
-            let v = YAMLValues.json(value)
-            switch allowed[key] {
-            case .bool?:
-                if case .bool = v { options[key] = v } else { fail(value, path, "expected true or false") }
-            case .string?:
-                if let s = v.stringValue ?? (v.intValue.map(String.init)), !s.isEmpty { options[key] = .string(s) } else { fail(value, path, "expected a string") }
-            case .integer(let range)?:
-                if let n = v.intValue, range.contains(n) { options[key] = .number(Double(n)) } else { fail(value, path, "expected an integer from \(range.lowerBound) to \(range.upperBound)") }
-            case .percentList?:
-                let list = v.arrayValue?.compactMap(\.intValue) ?? []
-                if !list.isEmpty, list.count == v.arrayValue?.count, list.allSatisfy({ (1...100).contains($0) }), zip(list, list.dropFirst()).allSatisfy({ $0 < $1 }) {
-                    options[key] = .array(list.map { .number(Double($0)) })
-                } else {
-                    fail(value, path, "expected increasing percentages from 1 to 100, e.g. [10, 50, 100]")
-                }
-            case nil:
-                break
-            }
-        }
+        let options = self.options(members.filter { $0.key != "type" }, allowed, path: "strategy")
         for r in required where members[r] == nil { fail(node, "strategy", "strategy \(kind.rawValue) needs '\(r)'") }
         return PipelineStrategy(kind: kind, options: options)
+    }
+
+    /// The option values of `members`, each checked against its type in `allowed` (unknown keys were refused by `mapping`).
+    mutating func options(_ members: [String: Node], _ allowed: [String: PipelineStrategy.OptionType], path: String) -> [String: JSONValue] {
+        var options: [String: JSONValue] = [:]
+        for (key, value) in members {
+            guard let type = allowed[key] else { continue }
+            if let v = option(value, "\(path).\(key)", type) { options[key] = v }
+        }
+        return options
+    }
+
+    /// One option's value if it has the type `type`; else a problem at `path`.
+    mutating func option(_ value: Node, _ path: String, _ type: PipelineStrategy.OptionType) -> JSONValue? {
+        let v = YAMLValues.json(value)
+        switch type {
+        case .bool:
+            if case .bool = v { return v }
+            fail(value, path, "expected true or false")
+        case .string:
+            if let s = v.stringValue ?? (v.intValue.map(String.init)), !s.isEmpty { return .string(s) }
+            fail(value, path, "expected a string")
+        case .integer(let range):
+            if let n = v.intValue, range.contains(n) { return .number(Double(n)) }
+            fail(value, path, "expected an integer from \(range.lowerBound) to \(range.upperBound)")
+        case .percentList:
+            let list = v.arrayValue?.compactMap(\.intValue) ?? []
+            if !list.isEmpty, list.count == v.arrayValue?.count, list.allSatisfy({ (1...100).contains($0) }), zip(list, list.dropFirst()).allSatisfy({ $0 < $1 }) {
+                return .array(list.map { .number(Double($0)) })
+            }
+            fail(value, path, "expected increasing percentages from 1 to 100, e.g. [10, 50, 100]")
+        }
+        return nil
+    }
+
+    /// A pipeline's `steps:` list: each item a mapping with `type`, optional `name` and `id`, and the kind's options.
+    mutating func steps(_ node: Node) -> [PipelineStep]? {
+        guard let items = node.sequence, !items.isEmpty else { fail(node, "steps", "expected a list of steps, each a mapping with a type"); return nil }
+        guard items.count <= PipelinePlan.maxSteps else { fail(node, "steps", "\(items.count) steps; at most \(PipelinePlan.maxSteps)"); return nil }
+        var steps: [PipelineStep] = []
+        var seen: [PipelineStep.Kind] = []
+        var ids: Set<String> = []
+        for (i, item) in items.enumerated() {
+            let path = "steps[\(i)]"
+            guard let m = item.mapping, let typeNode = m["type"], let typeName = typeNode.string else {
+                fail(item, path, "expected a mapping with a type (\(PipelineStep.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                continue
+            }
+            guard let kind = PipelineStep.Kind(rawValue: typeName) else {
+                let known = PipelineStep.Kind.allCases.map(\.rawValue)
+                let hint = closest(typeName, in: known).map { "; did you mean '\($0)'?" } ?? ""
+                fail(typeNode, "\(path).type", "unknown step type '\(typeName)' (known: \(known.joined(separator: ", ")))\(hint)")
+                continue
+            }
+            let (allowed, required) = kind.allowedOptions
+            guard let members = mapping(item, path: path, allowed: ["type", "name", "id"] + allowed.keys.sorted()) else { continue }
+            let options = self.options(members.filter { !["type", "name", "id"].contains($0.key) }, allowed, path: path)
+            for r in required where members[r] == nil { fail(item, path, "a \(kind.rawValue) step needs '\(r)'") }
+            if let earlier = kind.needsEarlier, !seen.contains(earlier) {
+                fail(typeNode, "\(path).type", "a \(kind.rawValue) step works on what a \(earlier.rawValue) step before it made; list one earlier")
+            }
+            let name = members["name"].map { string($0, item, "\(path).name", required: true) }
+            if let name, let why = Identifiers.textProblem(name, maxBytes: 128) { fail(members["name"], "\(path).name", why) }
+            let id = members["id"].map { string($0, item, "\(path).id", required: true) }
+            if let id, !PipelineStep.isValidId(id) { fail(members["id"], "\(path).id", "must be 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit") }
+            if let id, !ids.insert(id).inserted { fail(members["id"], "\(path).id", "the id '\(id)' is used by an earlier step") }
+            seen.append(kind)
+            steps.append(PipelineStep(kind, name: name, id: id, options: options))
+        }
+        return steps
+    }
+
+    /// Each manifest a step renders must be named.
+    mutating func requireManifests(for steps: [PipelineStep], _ manifests: [String: JSONValue], _ root: Node) {
+        var needed: [String] = []
+        for step in steps { for key in step.kind.requiredManifests where !needed.contains(key) { needed.append(key) } }
+        for key in needed where manifests[key] == nil {
+            let user = steps.first { $0.kind.requiredManifests.contains(key) }?.kind.rawValue ?? "?"
+            fail(root, "manifests", "a \(user) step needs manifests.\(key)")
+        }
     }
 
     /// Each manifest the strategy needs must be named.

@@ -15,6 +15,7 @@ import Testing
         ("bluegreen.yaml", ["ecs.bluegreen.create", "ecs.bluegreen.swap"]),
         ("traffic-shift.yaml", ["ecs.bluegreen.create", "ecs.bluegreen.shiftTraffic", "ecs.bluegreen.shiftTraffic", "ecs.bluegreen.shiftTraffic"]),
         ("run-task.yaml", ["ecs.runTask"]),
+        ("steps.yaml", ["ecs.bluegreen.create", "ecs.bluegreen.shiftTraffic", "ecs.bluegreen.shiftTraffic"]),
     ])
     func examplesParsePlanAndRender(file: String, steps: [String]) throws {
         let path = (Self.dir as NSString).appendingPathComponent(file)

@@ -115,7 +115,7 @@ let rollingText = """
         let run = rollingText.replacingOccurrences(of: "strategy: {type: rolling, forceNewDeployment: true}", with: "strategy: {type: runTask, waitForCompletion: true}")
         #expect(throws: ManifestErrors.self) { try PipelineFile.parse(run, file: "run.yaml", baseDirectory: dir) }
         let ok = run.replacingOccurrences(of: "serviceDefinition: {path: manifests/svc.yaml}", with: "runTaskRequest: {path: manifests/run.yaml}")
-        #expect(try PipelineFile.parse(ok, file: "run.yaml", baseDirectory: dir).strategy.kind == .runTask)
+        #expect(try PipelineFile.parse(ok, file: "run.yaml", baseDirectory: dir).strategy?.kind == .runTask)
     }
 
     @Test func aliasBombsAndHugeFilesAreRefused() throws {

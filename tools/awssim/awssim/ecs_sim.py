@@ -10,8 +10,9 @@ puts the concerns together, each in its own module:
   wording, the circuit breaker, DRAINING -> INACTIVE; moto's service APIs.
 - tasks.py: the task lifecycle (PROVISIONING -> PENDING -> RUNNING -> ... ->
   STOPPED); moto's task APIs (RunTask, StopTask, ListTasks, DescribeTasks).
-- load_balancers.py: target registration in ELBv2 target groups.
-- faults.py: image fault rules applied to tasks.
+- load_balancers.py: target registration in ELBv2 target groups, target
+  health; lb_http.py: the listeners served for real on 127.0.0.1.
+- faults.py: image fault rules applied to tasks and to their HTTP answers.
 
 Reference: Amazon ECS Developer Guide, "Task lifecycle".
 
@@ -30,11 +31,13 @@ from moto.ecs import responses as ecs_responses
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 
+from . import load_balancers as _load_balancers
 from . import services as _services
 from . import tasks as _tasks
 from .config import Settings
 from .current import set_current
 from .faults import FaultsMixin
+from .lb_http import LoadBalancerHttp
 from .load_balancers import LoadBalancersMixin
 from .services import ServiceSim, ServicesMixin
 from .tasks import TasksMixin
@@ -80,6 +83,7 @@ class Simulator(ServicesMixin, TasksMixin, LoadBalancersMixin, FaultsMixin):
         self._step_now: float | None = None
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
+        self.lb_http = LoadBalancerHttp(self)  # listener ARN -> loopback HTTP server
 
     # ------------------------------------------------------------------ time
 
@@ -113,6 +117,14 @@ class Simulator(ServicesMixin, TasksMixin, LoadBalancersMixin, FaultsMixin):
 
     def stop_ticker(self) -> None:
         self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
+
+    def shutdown(self) -> None:
+        """Stop the ticker and every listener's HTTP server."""
+        self.stop_ticker()
+        with self.lock:
+            self.lb_http.stop_all()
 
     def set_time_scale(self, scale: float) -> None:
         with self.lock:
@@ -121,8 +133,9 @@ class Simulator(ServicesMixin, TasksMixin, LoadBalancersMixin, FaultsMixin):
             self.last_sim = self.clock.now()
 
     def clear(self) -> None:
-        """Forget all simulated services and tasks (after a moto reset)."""
+        """Forget all simulated services and tasks and stop the listeners' servers (after a moto reset)."""
         with self.lock:
+            self.lb_http.stop_all()
             self.services = []
             self.tasks = []
             self.dirty = set()
@@ -174,6 +187,7 @@ class Simulator(ServicesMixin, TasksMixin, LoadBalancersMixin, FaultsMixin):
 def _install_patches() -> None:
     _tasks.install_patches()
     _services.install_patches()
+    _load_balancers.install_patches()
     B = EC2ContainerServiceBackend
     R = ecs_responses.EC2ContainerServiceResponse
 

@@ -33,7 +33,8 @@ class TaskSim:
         self.exit_at: float | None = None
         self.exit_codes: dict[str, int] = {}
         self.fail_reason: str | None = None
-        self.targets: list[tuple[str, str, dict[str, Any]]] = []  # (region, tg arn, target)
+        # (region, tg arn, target, container name)
+        self.targets: list[tuple[str, str, dict[str, Any], str | None]] = []
         self.stopped_sim_at: float | None = None
         self.unexpected = False
 

@@ -258,3 +258,23 @@ def _install_patches() -> None:
         return (str(end) if end < len(policies) else None), policies[start:end]
 
     ApplicationAutoscalingBackend.describe_scaling_policies = describe_scaling_policies
+
+    # --- CloudWatch alarms (moto's): a new alarm is INSUFFICIENT_DATA, as in AWS (moto 5.2.1
+    # starts it OK, which reads as "all is well" before anything was measured), and
+    # PutMetricAlarm on an existing alarm keeps its state, as AWS documents.
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    orig_put_metric_alarm = CloudWatchBackend.put_metric_alarm
+
+    def put_metric_alarm(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        old = self.alarms.get(name)
+        alarm = orig_put_metric_alarm(self, name, *args, **kwargs)
+        if old is not None:
+            for attr in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp",
+                         "history"):
+                setattr(alarm, attr, getattr(old, attr))
+        else:
+            alarm.state_value = "INSUFFICIENT_DATA"
+        return alarm
+
+    CloudWatchBackend.put_metric_alarm = put_metric_alarm

@@ -221,3 +221,24 @@ def test_http_fault_fields_are_validated(sim):
     rules = sim.ok("POST", "/_awssim/faults/images", {"pattern": "x", "httpStatus": 503, "latencyMs": 5})
     assert rules["images"][0]["httpStatus"] == 503 and rules["images"][0]["latencyMs"] == 5
 
+
+def test_cloudwatch_alarms(sim):
+    cw = sim.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName="ecs-tutorial-5xx", Namespace="AWS/ApplicationELB",
+                        MetricName="HTTPCode_Target_5XX_Count", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        Dimensions=[{"Name": "LoadBalancer", "Value": "app/ecs-tutorial-alb/1"}])
+    alarm = cw.describe_alarms(AlarmNames=["ecs-tutorial-5xx"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "INSUFFICIENT_DATA" and alarm["Threshold"] == 1
+    cw.set_alarm_state(AlarmName="ecs-tutorial-5xx", StateValue="ALARM", StateReason="5xx seen")
+    alarm = cw.describe_alarms(AlarmNames=["ecs-tutorial-5xx"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM" and alarm["StateReason"] == "5xx seen"
+    assert [a["AlarmName"] for a in cw.describe_alarms(StateValue="ALARM")["MetricAlarms"]] == ["ecs-tutorial-5xx"]
+    # Updating the alarm keeps its state, as in AWS.
+    cw.put_metric_alarm(AlarmName="ecs-tutorial-5xx", Namespace="AWS/ApplicationELB",
+                        MetricName="HTTPCode_Target_5XX_Count", Statistic="Sum", Period=60,
+                        EvaluationPeriods=2, Threshold=5, ComparisonOperator="GreaterThanOrEqualToThreshold")
+    alarm = cw.describe_alarms(AlarmNames=["ecs-tutorial-5xx"])["MetricAlarms"][0]
+    assert (alarm["StateValue"], alarm["Threshold"], alarm["EvaluationPeriods"]) == ("ALARM", 5, 2)
+    calls = sim.ok("GET", "/_awssim/calls")["monitoring"]
+    assert calls == {"PutMetricAlarm": 2, "SetAlarmState": 1, "DescribeAlarms": 4}

@@ -79,10 +79,18 @@ class ImageRule:
     exit_code: int | None = None
     run_seconds: float | None = None
     start_delay_seconds: float = 0.0
+    # How a RUNNING task with this image answers HTTP through a load balancer
+    # (faults.py): this status and body after this latency, on a fraction of
+    # the requests when `http_error_ratio` is set.
+    http_status: int | None = None
+    http_body: str | None = None
+    latency_ms: float = 0.0
+    http_error_ratio: float | None = None
+    http_requests: int = 0  # requests answered under this rule (for the error ratio)
     _compiled: Any = field(default=None, repr=False)
 
     FIELDS = {"pattern", "regex", "failToStart", "reason", "exitCode", "runSeconds",
-              "startDelaySeconds"}
+              "startDelaySeconds", "httpStatus", "httpBody", "latencyMs", "httpErrorRatio"}
 
     @classmethod
     def from_json(cls, body: Any, where: str = "") -> "ImageRule":
@@ -102,6 +110,16 @@ class ImageRule:
             rule.run_seconds = _num(body, "runSeconds", 0, where=where)
         if "startDelaySeconds" in body:
             rule.start_delay_seconds = _num(body, "startDelaySeconds", 0, where=where)
+        if "httpStatus" in body and body["httpStatus"] is not None:
+            rule.http_status = _num(body, "httpStatus", 100, 599, integer=True, where=where)
+        if "httpBody" in body and body["httpBody"] is not None:
+            if not isinstance(body["httpBody"], str):
+                raise ControlError(f"field '{where}httpBody' must be a string")
+            rule.http_body = body["httpBody"]
+        if "latencyMs" in body:
+            rule.latency_ms = _num(body, "latencyMs", 0, 60000, where=where)
+        if "httpErrorRatio" in body and body["httpErrorRatio"] is not None:
+            rule.http_error_ratio = _num(body, "httpErrorRatio", 0, 1, where=where)
         if rule.regex:
             try:
                 rule._compiled = re.compile(rule.pattern)
@@ -123,7 +141,18 @@ class ImageRule:
             "exitCode": self.exit_code,
             "runSeconds": self.run_seconds,
             "startDelaySeconds": self.start_delay_seconds,
+            "httpStatus": self.http_status,
+            "httpBody": self.http_body,
+            "latencyMs": self.latency_ms,
+            "httpErrorRatio": self.http_error_ratio,
+            "httpRequests": self.http_requests,
         }
+
+    @property
+    def has_http(self) -> bool:
+        """Whether the rule says anything about the image's HTTP answers."""
+        return (self.http_status is not None or self.http_body is not None or self.latency_ms > 0
+                or self.http_error_ratio is not None)
 
 
 @dataclass

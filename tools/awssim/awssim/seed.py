@@ -55,6 +55,7 @@ def seed(endpoint: str, region: str = "us-east-1", cluster: str = "ecs-tutorial"
         ln = elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=port,
                                  DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
         listeners.append(ln["Listeners"][0]["ListenerArn"])
+    urls = _listener_urls(endpoint)
     return {
         "cluster": cluster,
         "clusterArn": cluster_arn,
@@ -67,5 +68,15 @@ def seed(endpoint: str, region: str = "us-east-1", cluster: str = "ecs-tutorial"
         "stageListenerArn": listeners[1],
         "prodTargetGroupArn": tgs[0],
         "stageTargetGroupArn": tgs[1],
+        "listenerUrls": {"prod": urls.get(listeners[0]), "stage": urls.get(listeners[1])},
         "region": region,
     }
+
+
+def _listener_urls(endpoint: str) -> dict[str, str]:
+    """Listener ARN -> the loopback URL the simulator serves it on (GET /_awssim/listeners)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(endpoint.rstrip("/") + "/_awssim/listeners", timeout=30) as resp:
+        return {ln["listenerArn"]: ln["url"] for ln in json.loads(resp.read())["listeners"]}

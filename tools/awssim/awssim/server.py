@@ -264,6 +264,7 @@ class AwsSimApp:
             ("POST", "/_awssim/faults/api"): self.r_faults_api,
             ("POST", "/_awssim/faults/blackhole"): self.r_faults_blackhole,
             ("POST", "/_awssim/seed"): self.r_seed,
+            ("GET", "/_awssim/listeners"): self.r_listeners,
             ("GET", "/_awssim/iam"): self.r_iam_get,
             ("POST", "/_awssim/iam"): self.r_iam,
         }
@@ -412,6 +413,10 @@ class AwsSimApp:
 
     endpoint = ""
 
+    def r_listeners(self, body: Any) -> Any:
+        with self.sim.lock:
+            return {"listeners": self.sim.lb_http.describe()}
+
     def r_iam_get(self, body: Any) -> Any:
         from moto import settings as moto_settings
         from moto.core.authorization import ActionAuthenticatorMixin
@@ -462,6 +467,13 @@ def serve(host: str, port: int, time_scale: float) -> None:
     os.environ["MOTO_PORT"] = str(server.server_port)
     app.endpoint = f"http://{host}:{server.server_port}"
     app.sim.start_ticker()
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise SystemExit(0)  # unwinds serve_forever, so the finally below stops everything
+
+    import signal
+
+    signal.signal(signal.SIGTERM, on_term)
     print(json.dumps({"awssim": "listening", "endpoint": app.endpoint, "timeScale": time_scale}),
           flush=True)
     try:
@@ -469,5 +481,5 @@ def serve(host: str, port: int, time_scale: float) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        app.sim.stop_ticker()
+        app.sim.shutdown()
         server.server_close()

@@ -21,6 +21,13 @@ def test_seed_cli_output_is_usable(sim):
                 "prodTargetGroupArn", "stageTargetGroupArn", "region"):
         assert w[key], key
     assert w["cluster"] == "demo" and w["region"] == "us-west-2" and len(w["subnets"]) == 2
+    # The listeners are served on loopback; the world seeded before has its own servers.
+    assert set(w["listenerUrls"]) == {"prod", "stage"}
+    assert all(u.startswith("http://127.0.0.1:") for u in w["listenerUrls"].values())
+    servers = {x["listenerArn"]: x["url"] for x in sim.ok("GET", "/_awssim/listeners")["listeners"]}
+    assert len(servers) == 4
+    assert (servers[w["prodListenerArn"]], servers[w["stageListenerArn"]]) == (
+        w["listenerUrls"]["prod"], w["listenerUrls"]["stage"])
     import boto3
 
     sess = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t",

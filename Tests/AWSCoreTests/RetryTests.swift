@@ -13,7 +13,7 @@ final class SleepRecorder: @unchecked Sendable {
     func sleep(_ d: Duration) async throws { lock.withLock { delays.append(d) } }
 }
 
-@Suite("Standard retry mode against a local server", .timeLimit(.minutes(1)))
+@Suite("Standard retry mode against a local server", .timeLimit(.minutes(3)))
 struct RetryTests {
     static let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
     let http = HTTPClient()

@@ -38,7 +38,7 @@ struct S3UnicodeTests {
     }
 }
 
-@Suite("Cross-check with botocore's signer", .timeLimit(.minutes(1)))
+@Suite("Cross-check with botocore's signer", .timeLimit(.minutes(3)))
 struct BotocoreCrossCheckTests {
     /// Signs the same requests with botocore (SigV4Auth, S3SigV4Auth) at a fixed date.
     static let script = #"""

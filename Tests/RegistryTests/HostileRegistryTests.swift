@@ -9,7 +9,7 @@ import Testing
 import Registry
 
 /// Registries that answer badly, served on loopback: every answer is bounded and every failure is a `TaskError` in plain words.
-@Suite(.timeLimit(.minutes(1))) struct HostileRegistryTests {
+@Suite(.timeLimit(.minutes(3))) struct HostileRegistryTests {
     let http = HTTPClient()
 
     /// A loopback "registry" whose every GET is answered by `answer(path, query)`.

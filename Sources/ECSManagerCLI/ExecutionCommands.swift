@@ -9,7 +9,7 @@ import Pipelines
 /// `ecs-manager run PIPELINE.yaml`: reads the pipeline (and its manifest files), starts an execution, and with --follow prints it.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a pipeline; with --follow, print each step's log under its heading. Exit 0 succeeded, 1 failed and rolled back, 3 the rollback failed too.")
+        abstract: "Run a pipeline; with --follow, print each step's log under its heading. Exit 0 succeeded, 1 failed and rolled back, 3 the rollback failed too, 4 failed and stopped without a rollback (onFailure: abort).")
     @OptionGroup var options: ClientOptions
     @Argument(help: "The pipeline file (docs/pipelines.md).") var pipeline: String
     @Option(name: .customLong("var"), help: "A variable, a.b=value (repeatable); artifact.image=... sets the artifact.") var vars: [String] = []
@@ -73,6 +73,7 @@ func followExecution(client: ManagerClient, id: String) async throws -> Executio
             case .succeeded: outcome = "succeeded"
             case .rolledBack: outcome = "failed and was rolled back: \(report.failure ?? "")"
             case .rollbackFailed: outcome = "failed, and its rollback failed too: \(report.failure ?? "")"
+            case .aborted: outcome = "failed and stopped without a rollback (onFailure: abort): \(report.failure ?? ""); `ecs-manager rollback \(id)` undoes what ran"
             case .deploying, .rollingBack: outcome = report.phase.rawValue
             }
             say("\nExecution \(id) of \(report.pipeline) \(outcome)")

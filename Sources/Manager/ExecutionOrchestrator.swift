@@ -86,6 +86,9 @@ struct ExecutionOrchestrator: Service {
                         status: status, outputs: task.info.outputs ?? [:], rollbackSnapshot: task.info.rollbackSnapshot,
                         error: task.info.error.map { "\($0.code): \($0.message)" }))
                     changed = true
+                case .waitUntil:
+                    // A failed step is retried later: a sweep (at most `quietSweep` apart) submits it once it is due.
+                    return changed
                 case .done(let phase):
                     if changed { context.logger.info("execution finished", metadata: ["execution": "\(id)", "phase": "\(phase.rawValue)"]) }
                     return changed

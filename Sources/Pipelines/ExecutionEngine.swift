@@ -1,4 +1,5 @@
 import DelegateProtocol
+import Foundation
 import StepContracts
 
 /// The pure core of an execution: plan and task results in, the next task to submit (or the end) out.
@@ -7,12 +8,16 @@ import StepContracts
 /// merged under its own payload. When one fails or is cancelled, the rollbacks
 /// of the steps that ran (the failed one included) run in reverse order, once
 /// per rollback group, each given its forward task's outputs and rollback
-/// snapshot. A step that changed nothing (no snapshot) needs no rollback. The
-/// state is `Codable`: a manager stores it and a restarted one resumes it.
+/// snapshot. A step that changed nothing (no snapshot) needs no rollback. A
+/// step's `onFailure` may instead stop the execution as it is, carry on, or
+/// submit the step again after a pause (`FailureStrategy`). The state is
+/// `Codable`: a manager stores it and a restarted one resumes it.
 public struct ExecutionEngine: Codable, Sendable, Equatable {
     /// Where the execution is.
     public enum Phase: String, Codable, Sendable {
         case deploying, rollingBack, succeeded, rolledBack, rollbackFailed
+        /// A step failed with `onFailure: abort`: stopped, nothing rolled back.
+        case aborted
 
         /// Whether the execution has ended (it is neither deploying nor rolling back).
         public var isOver: Bool { self != .deploying && self != .rollingBack }
@@ -59,6 +64,8 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         case submit(Submission)
         /// A task is running: report its end with `finished(key:_:)`.
         case wait
+        /// A failed step is retried at this time: ask again then.
+        case waitUntil(Date)
         /// The execution is over.
         case done(Phase)
     }
@@ -71,29 +78,43 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
     public private(set) var failure: String?
     /// A cancel was asked for while a step's task was running: when that task ends, whatever its result, the rollback starts.
     public private(set) var cancelRequested: Bool?
+    /// The step that failed and is submitted again (`onFailure: retry`), and not before when.
+    public private(set) var retry: PendingRetry?
+    /// The steps that failed with `onFailure: ignore`, by key: they count as done.
+    public private(set) var ignoredFailures: [String]?
+
+    /// A failed step waiting to be submitted again.
+    public struct PendingRetry: Codable, Sendable, Equatable {
+        public var key: String
+        public var notBefore: Date
+    }
 
     /// Starts an execution of `plan`.
     public init(plan: PipelinePlan) {
         self.plan = plan
     }
 
-    /// The next thing to do.
-    public func next() -> Action {
+    /// The next thing to do at `now`.
+    public func next(now: Date = Date()) -> Action {
         if let running = runs.last, running.outcome == nil { return running.taskId == nil ? .submit(submission(for: running.key)) : .wait }
         switch phase {
         case .deploying:
+            if let retry {
+                return now < retry.notBefore ? .waitUntil(retry.notBefore) : .submit(submission(for: retry.key))
+            }
             guard let step = plan.steps.first(where: { s in !runs.contains { $0.key == "step:\(s.id)" } }) else { return .done(.succeeded) }
             return .submit(submission(for: "step:\(step.id)"))
         case .rollingBack:
             guard let pending = pendingRollbacks().first else { return .done(runs.contains { $0.key.hasPrefix("rollback:") && $0.outcome?.status != .succeeded } ? .rollbackFailed : .rolledBack) }
             return .submit(submission(for: "rollback:\(pending.id)"))
-        case .succeeded, .rolledBack, .rollbackFailed:
+        case .succeeded, .rolledBack, .rollbackFailed, .aborted:
             return .done(phase)
         }
     }
 
     /// Records that the task for `key` was submitted as `taskId`.
     public mutating func started(key: String, taskId: String) {
+        if retry?.key == key { retry = nil }
         if let i = runs.lastIndex(where: { $0.key == key && $0.outcome == nil }) {
             runs[i].taskId = taskId
         } else {
@@ -102,19 +123,41 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         }
     }
 
-    /// Records how the task for `key` ended, and moves the execution on.
-    public mutating func finished(key: String, _ outcome: TaskOutcome) {
+    /// Records how the task for `key` ended at `now`, and moves the execution on (by the step's `onFailure` when it failed).
+    public mutating func finished(key: String, _ outcome: TaskOutcome, now: Date = Date()) {
         guard let i = runs.lastIndex(where: { $0.key == key && $0.outcome == nil }) else { return }
         runs[i].outcome = outcome
         if key.hasPrefix("step:"), outcome.status != .succeeded || cancelRequested == true, phase == .deploying {
-            failure = cancelRequested == true && outcome.status == .succeeded
+            let cancelled = cancelRequested == true || outcome.status == .cancelled
+            let reason = cancelRequested == true && outcome.status == .succeeded
                 ? "the execution was cancelled after \(runs[i].name)" : "\(runs[i].name) \(outcome.status.rawValue): \(outcome.error ?? "no reason given")"
-            phase = .rollingBack
+            let attempts = runs.filter { $0.key == key }.count
+            switch cancelled ? .rollback : step(for: key)?.onFailure ?? .rollback {
+            case .ignore:
+                ignoredFailures = (ignoredFailures ?? []) + [key]
+            case .retry(let count, let interval) where attempts <= count:
+                retry = PendingRetry(key: key, notBefore: now.addingTimeInterval(TimeInterval(interval)))
+            case .abort:
+                failure = reason
+                phase = .aborted
+            case .rollback, .retry:
+                failure = reason
+                phase = .rollingBack
+            }
         }
-        if phase == .deploying, plan.steps.allSatisfy({ s in runs.contains { $0.key == "step:\(s.id)" && $0.outcome?.status == .succeeded } }) {
+        if phase == .deploying, retry == nil, plan.steps.allSatisfy({ s in
+            let key = "step:\(s.id)"
+            return runs.contains { $0.key == key && $0.outcome?.status == .succeeded } || ignoredFailures?.contains(key) == true
+        }) {
             phase = .succeeded
         }
-        if phase == .rollingBack, case .done(let end) = next() { phase = end }
+        if phase == .rollingBack, case .done(let end) = next(now: now) { phase = end }
+    }
+
+    /// The planned step a `step:ID` key names.
+    func step(for key: String) -> PlannedStep? {
+        let id = String(key.drop { $0 != ":" }.dropFirst())
+        return plan.steps.first { $0.id == id }
     }
 
     /// Cancels the execution: no further step starts, and what ran is rolled back.
@@ -128,18 +171,19 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         } else if let running = runs.last, running.outcome == nil {
             finished(key: running.key, TaskOutcome(status: .cancelled, error: reason))
         } else if phase == .deploying {
+            retry = nil
             failure = reason
             phase = .rollingBack
             if case .done(let end) = next() { phase = end }
         }
     }
 
-    /// Rolls back a finished execution by hand (`ecs-manager rollback`): the rollbacks of every step that ran, in reverse order.
+    /// Rolls back a finished execution (succeeded, or aborted by `onFailure: abort`) by hand (`ecs-manager rollback`): the rollbacks of every step that ran, in reverse order.
     ///
     /// Returns false when there is nothing to do: the execution is still running
     /// (cancel it instead) or was already rolled back.
     public mutating func requestRollback(reason: String) -> Bool {
-        guard phase == .succeeded else { return false }
+        guard phase == .succeeded || phase == .aborted else { return false }
         failure = reason
         phase = .rollingBack
         if case .done(let end) = next() { phase = end }

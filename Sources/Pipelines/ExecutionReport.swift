@@ -34,12 +34,13 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
     /// Whether the execution has ended.
     public var isFinished: Bool { phase.isOver }
 
-    /// The exit status `ecs-manager run --follow` ends with: 0 succeeded, 1 failed and rolled back, 3 the rollback failed too.
+    /// The exit status `ecs-manager run --follow` ends with: 0 succeeded, 1 failed and rolled back, 3 the rollback failed too, 4 failed and stopped without a rollback (`onFailure: abort`).
     public var exitStatus: Int32 {
         switch phase {
         case .succeeded: return 0
         case .rolledBack: return 1
         case .rollbackFailed: return 3
+        case .aborted: return 4
         case .deploying, .rollingBack: return 2
         }
     }

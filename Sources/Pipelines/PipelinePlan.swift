@@ -114,6 +114,7 @@ private struct PlanBuilder {
                 planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(scale, step.wait),
                                            rollback: PlannedRollback(name: "Scale Rollback", type: .serviceScaleRollback, payload: payload(target, step.wait))))
             }
+            planned[planned.count - 1].onFailure = step.onFailure
         }
         return planned
     }
@@ -167,6 +168,18 @@ public struct PlannedStep: Codable, Sendable, Equatable {
     public var payload: JSONValue
     /// What undoes it (nil: nothing to undo).
     public var rollback: PlannedRollback?
+    /// What the execution does when it fails (nil: roll back).
+    public var onFailure: FailureStrategy?
+
+    /// Creates a step.
+    public init(id: String, name: String, type: TaskType, payload: JSONValue, rollback: PlannedRollback?, onFailure: FailureStrategy? = nil) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.payload = payload
+        self.rollback = rollback
+        self.onFailure = onFailure
+    }
 }
 
 /// The task that undoes a step.

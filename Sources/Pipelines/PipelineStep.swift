@@ -105,13 +105,16 @@ public struct PipelineStep: Sendable, Equatable {
     public var id: String?
     /// The options as given (checked against `Kind.allowedOptions`).
     public var options: [String: JSONValue]
+    /// What the execution does when this step fails (nil: roll back).
+    public var onFailure: FailureStrategy?
 
     /// Creates a step.
-    public init(_ kind: Kind, name: String? = nil, id: String? = nil, options: [String: JSONValue] = [:]) {
+    public init(_ kind: Kind, name: String? = nil, id: String? = nil, options: [String: JSONValue] = [:], onFailure: FailureStrategy? = nil) {
         self.kind = kind
         self.name = name
         self.id = id
         self.options = options
+        self.onFailure = onFailure
     }
 
     /// Whether `id` may name a step: 1 to 64 ASCII letters, digits, `-`, `_` or `.`, starting with a letter or digit (it becomes part of task ids and snapshot keys).

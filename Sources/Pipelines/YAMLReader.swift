@@ -218,8 +218,17 @@ struct YAMLReader {
                 continue
             }
             let (allowed, required) = kind.allowedOptions
-            guard let members = mapping(item, path: path, allowed: ["type", "name", "id"] + allowed.keys.sorted()) else { continue }
-            let options = self.options(members.filter { !["type", "name", "id"].contains($0.key) }, allowed, path: path)
+            let own = ["type", "name", "id", "onFailure"]
+            guard let members = mapping(item, path: path, allowed: own + allowed.keys.sorted()) else { continue }
+            let options = self.options(members.filter { !own.contains($0.key) }, allowed, path: path)
+            var onFailure: FailureStrategy?
+            if let node = members["onFailure"] {
+                do {
+                    onFailure = try YAMLValues.json(node).decode(as: FailureStrategy.self)
+                } catch {
+                    fail(node, "\(path).onFailure", "expected rollback, abort, ignore, or {retry: {count: 1-\(FailureStrategy.maxRetries), intervalSeconds: 0-\(FailureStrategy.maxIntervalSeconds)}}")
+                }
+            }
             for r in required where members[r] == nil { fail(item, path, "a \(kind.rawValue) step needs '\(r)'") }
             if let earlier = kind.needsEarlier, !seen.contains(earlier) {
                 fail(typeNode, "\(path).type", "a \(kind.rawValue) step works on what a \(earlier.rawValue) step before it made; list one earlier")
@@ -230,7 +239,7 @@ struct YAMLReader {
             if let id, !PipelineStep.isValidId(id) { fail(members["id"], "\(path).id", "must be 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit") }
             if let id, !ids.insert(id).inserted { fail(members["id"], "\(path).id", "the id '\(id)' is used by an earlier step") }
             seen.append(kind)
-            steps.append(PipelineStep(kind, name: name, id: id, options: options))
+            steps.append(PipelineStep(kind, name: name, id: id, options: options, onFailure: onFailure))
         }
         return steps
     }

@@ -2,7 +2,7 @@
 """1,000 concurrent pipeline executions on two PostgreSQL replicas (issue 22, item 6). Prints figures; asserts only the counts.
 
     python3 Benchmarks/executions_bench.py [--executions 1000] [--services N] [--strategy canary|rolling|mix]
-        [--delegates 2] [--simulators 1] [--time-scale 0.05] [--submitters 16] [--timeout 1200] [--bin DIR] [--json FILE]
+        [--replicas 2] [--delegates 2] [--simulators 1] [--time-scale 0.05] [--submitters 16] [--timeout 1200] [--bin DIR] [--json FILE]
 
 Starts a PostgreSQL server of its own and two `ecs-manager serve` replicas on
 one database (Benchmarks/replica_bench.py), `--simulators` awssim processes
@@ -38,7 +38,9 @@ stderr):
 - manager CPU seconds per execution: both replicas' utime+stime
   (/proc/PID/stat) from the first submission to the last execution's end,
   divided by the number of executions (and the same replicas idle, per
-  second, measured before, for the floor);
+  second, measured before, for the floor); and the CPU seconds of the
+  delegates, the simulators and PostgreSQL over the same span (where the
+  rest of the machine went);
 - the delay from a step's task finishing (its `finished_at`: the result
   recorded) to the next step's task being submitted (its `created_at`), over
   every consecutive pair of steps: p50, p90, p99, max; and from an
@@ -161,6 +163,22 @@ def cpu_seconds(pids):
     return sum(proc_status(p).get("cpu_s", 0.0) for p in pids)
 
 
+def postgres_cpu_seconds(pid):
+    """The server's CPU seconds: the postmaster's own and its reaped children's, and each live backend's."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    total = sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return total + cpu_seconds(int(c) for c in f.read().split())
+
+
+def cpu_by_process(pids, pg):
+    """CPU seconds so far of the managers, the delegates, the simulators and PostgreSQL."""
+    out = {k: cpu_seconds(v) for k, v in pids.items()}
+    out["postgres"] = postgres_cpu_seconds(pg.proc.pid)
+    return out
+
+
 def delays_summary(values):
     if not values:
         return None
@@ -206,6 +224,7 @@ def main():
     ap.add_argument("--executions", type=int, default=1000)
     ap.add_argument("--services", type=int, default=None, help="distinct ECS services deployed (default: one per execution)")
     ap.add_argument("--strategy", choices=["canary", "rolling", "mix"], default="canary")
+    ap.add_argument("--replicas", type=int, choices=[1, 2], default=2, help="manager replicas on the database (1: for comparison)")
     ap.add_argument("--delegates", type=int, default=2, help="delegates, alternately on replica A and B")
     ap.add_argument("--simulators", type=int, default=1, help="awssim processes, executions spread over them")
     ap.add_argument("--time-scale", type=float, default=0.05, help="the simulator's real seconds per ECS second")
@@ -234,7 +253,7 @@ def main():
         storage = ["--database", db, "--database-password-file", pg.password_file]
         procs = Processes(bindir, work, token_file)
         replicas = []
-        for name in ("a", "b"):
+        for name in "ab"[:args.replicas]:
             url = procs.manager("replica-" + name, storage)
             replicas.append((url, procs.procs[-1].pid))
         urls = [u for u, _ in replicas]
@@ -243,11 +262,13 @@ def main():
         capacity = min(1000, -(-n // args.delegates) + 8)
         delegate_names = [f"delegate-{i}" for i in range(args.delegates)]
         for i, name in enumerate(delegate_names):
-            procs.delegate(name, urls[i % 2], capacity=capacity)
+            procs.delegate(name, urls[i % len(urls)], capacity=capacity)
+        pids = {"managers": manager_pids, "delegates": [p.pid for p in procs.procs[len(urls):]], "simulators": []}
         admin = Client(urls[0], procs.token)
         sims = []
         for i in range(args.simulators):
             sim = Simulator(procs, args.time_scale)
+            pids["simulators"].append(sim.proc.pid)
             admin.call("PUT", f"/v1/connectors/sim-{i}", {"name": f"sim-{i}", "type": "aws", "region": "us-east-1", "endpoint": sim.endpoint,
                                                           "credentials": {"kind": "delegate"}, "delegateSelectors": ["bench"]})
             sims.append((sim,) + pipeline_plans(bindir, work, token_file, sim, i, strategies))
@@ -266,6 +287,7 @@ def main():
 
         load = LoadSampler()
         cpu0 = cpu_seconds(manager_pids)
+        all_cpu0 = cpu_by_process(pids, pg)
         load_start = loadavg()
         local = threading.local()
 
@@ -273,7 +295,7 @@ def main():
             if not hasattr(local, "clients"):
                 local.clients = [Client(u, procs.token) for u in urls]
             body = '{"plan": ' + bodies[k] + "}"
-            report = local.clients[k % 2].call("POST", "/v1/executions", json.loads(body))
+            report = local.clients[k % len(urls)].call("POST", "/v1/executions", json.loads(body))
             return k, report["executionId"], [s["id"] for s in json.loads(bodies[k])["steps"]]
 
         start = time.time()
@@ -302,6 +324,7 @@ def main():
                 print(f"  {time.time() - start:.0f} s: {phases}", file=sys.stderr, flush=True)
             time.sleep(1.0)
         cpu1 = cpu_seconds(manager_pids)
+        all_cpu1 = cpu_by_process(pids, pg)
         polled_end = time.time()
         load_during = load.stop()
         timed_out = sum(phases.get(p, 0) for p in RUNNING_PHASES)
@@ -313,7 +336,7 @@ def main():
                 i, eid = i_eid
                 if not hasattr(local, "clients"):
                     local.clients = [Client(u, procs.token) for u in urls]
-                return local.clients[i % 2].call("GET", f"/v1/executions/{eid}")
+                return local.clients[i % len(urls)].call("GET", f"/v1/executions/{eid}")
             reports = list(pool.map(get, enumerate(submitted)))
         tasks = {}
         for tid, eid, state, created, finished in pg.query(db, "SELECT id, execution_id, state, created_at, finished_at FROM tasks WHERE execution_id IS NOT NULL"):
@@ -336,7 +359,7 @@ def main():
             "benchmark": "concurrent pipeline executions on two PostgreSQL replicas (issue 22, item 6)",
             "date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count(),
             "executions": n, "services": services, "strategy": args.strategy, "stepsPerExecution": {s: len(json.loads(sims[0][3][s])["steps"]) for s in strategies},
-            "delegates": args.delegates, "delegateCapacity": capacity, "simulators": args.simulators, "timeScale": args.time_scale, "submitters": args.submitters,
+            "replicas": args.replicas, "delegates": args.delegates, "delegateCapacity": capacity, "simulators": args.simulators, "timeScale": args.time_scale, "submitters": args.submitters,
             "posted": len(submitted), "refused": len(errors), "refusedSamples": errors[:5], "submitSeconds": round(submit_seconds, 2),
             "outcomes": outcomes, "failures": dict(sorted(failures.items(), key=lambda kv: -kv[1])[:10]), "stillRunningAtTimeout": timed_out,
             "tasks": len(tasks), "tasksSucceeded": succeeded_tasks, "delegatesRan": ran, "delegatesRanTotal": sum(ran.values()),
@@ -347,17 +370,18 @@ def main():
             "managerCpuSeconds": round(manager_cpu, 2), "managerCpuSecondsPerExecution": round(manager_cpu / n, 4),
             "managerIdleCpuSecondsPerSecond": round(idle_per_second, 4),
             "managerCpuSecondsPerExecutionAboveIdle": round((manager_cpu - idle_per_second * (polled_end - start)) / n, 4),
+            "cpuSecondsDuringRun": {k: round(all_cpu1[k] - all_cpu0[k], 1) for k in all_cpu0},
             "stepHandoverDelay": delays_summary(handovers), "firstStepDelay": delays_summary(first_submissions),
             "loadavg1": {"start": load_start, "during": load_during, "end": loadavg()},
         }
         emit(out, args.json)
         h = out["stepHandoverDelay"] or {}
-        print(f"{n} executions ({args.strategy}, {services} services, {args.delegates} delegates, {args.simulators} simulator(s), time scale {args.time_scale}): "
+        print(f"{n} executions ({args.strategy}, {services} services, {args.replicas} replica(s), {args.delegates} delegates, {args.simulators} simulator(s), time scale {args.time_scale}): "
               f"{outcomes}; {len(tasks)} tasks, each step submitted once: {out['eachStepSubmittedOnce']} ({len(problems)} problems), "
               f"each task ran once: {out['eachTaskRanOnce']} (delegates ran {sum(ran.values())} of {succeeded_tasks} succeeded)\n"
               f"wall {wall:.1f} s ({out['executionsPerSecond']} executions/s); manager CPU {manager_cpu:.1f} s = {manager_cpu / n:.4f} s per execution "
               f"(idle floor {idle_per_second:.3f} CPU-s/s); step hand-over p50 {h.get('p50_ms')} ms, p99 {h.get('p99_ms')} ms, max {h.get('max_ms')} ms "
-              f"over {h.get('n')} pairs; load average during the run {load_during['min']}-{load_during['max']} (shared machine)", file=sys.stderr)
+              f"over {h.get('n')} pairs; CPU-s during the run {out['cpuSecondsDuringRun']}; load average during the run {load_during['min']}-{load_during['max']} (shared machine)", file=sys.stderr)
         ok = outcomes.get("succeeded", 0) == n and out["eachStepSubmittedOnce"] and out["eachTaskRanOnce"]
         return 0 if ok else 1
     finally:

@@ -51,7 +51,7 @@ install-files:
 demo: deps
 	bash scripts/demo.sh
 
-## Items 1 and 3-6 of docs/benchmarks.md and a shortened soak (about 25 minutes after the release build); JSON of each in .build/bench/.
+## Items 1 and 3-6 of docs/benchmarks.md, 1,000 executions on two replicas and a shortened soak (about 30 minutes after the release build); JSON of each in .build/bench/.
 bench: release
 	mkdir -p .build/bench
 	python3 Benchmarks/runtime_bench.py | tee .build/bench/runtime.json
@@ -60,6 +60,7 @@ bench: release
 	python3 Benchmarks/ecs_deploy_bench.py --runs 5 --json .build/bench/deploy.json
 	bash Benchmarks/sigv4-bench
 	python3 Benchmarks/replica_bench.py --json .build/bench/replica.json
+	python3 Benchmarks/executions_bench.py --json .build/bench/executions.json
 	python3 Benchmarks/soak_bench.py --echo 20000 --interval 2000 --rolling 1000 --rolling-interval 100 --rolling-warmup 600 --bluegreen 200 --bluegreen-interval 20 --bluegreen-warmup 100 --json .build/bench/soak.json
 
 ## Item 2: a 10-minute rollout in real time, ours beside the AWS CLI waiter (about 12 minutes).

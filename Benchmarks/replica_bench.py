@@ -19,6 +19,8 @@ directory removed at the end), then measures:
    (the delegates' task counters add up to the number of tasks).
 """
 import argparse
+import csv
+import io
 import json
 import os
 import pwd
@@ -87,6 +89,14 @@ class Postgres:
                        check=True, env=dict(os.environ, PGPASSWORD=self.password))
         return f"postgres://ecs@127.0.0.1:{self.port}/{name}?sslmode=disable"
 
+    def query(self, database_url, sql, timeout=120):
+        """Rows of `sql` on the database of `database_url` (from create_database), each a list of strings (CSV through psql)."""
+        name = database_url.rsplit("/", 1)[1].split("?")[0]
+        out = subprocess.run([PGBIN + "/psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "ecs", "-d", name,
+                              "-c", f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"],
+                             check=True, capture_output=True, text=True, timeout=timeout, env=dict(os.environ, PGPASSWORD=self.password)).stdout
+        return list(csv.reader(io.StringIO(out)))
+
     def stop(self):
         self.proc.send_signal(signal.SIGINT)
         try:
@@ -102,6 +112,11 @@ class Processes:
         self.bindir, self.work, self.token_file = bindir, work, token_file
         self.procs = []
         self.token = open(token_file).read().strip()
+
+    def own(self, proc):
+        """Stops `proc` with the others (the simulator's helper calls this)."""
+        self.procs.append(proc)
+        return proc
 
     def manager(self, name, storage):
         portfile = os.path.join(self.work, name + ".port")
@@ -129,10 +144,9 @@ class Processes:
 
     def tasks_succeeded(self, name):
         out = subprocess.run(["curl", "-s", "--unix-socket", f"{self.work}/{name}.sock", "http://localhost/metrics"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("ecs_delegate_tasks_total{") and 'outcome="succeeded"' in line:
-                return int(float(line.split()[-1]))
-        return 0
+        # One line per task type: the sum over them.
+        return sum(int(float(line.split()[-1])) for line in out.splitlines()
+                   if line.startswith("ecs_delegate_tasks_total{") and 'outcome="succeeded"' in line)
 
     def stop(self):
         stop_all(self.procs)

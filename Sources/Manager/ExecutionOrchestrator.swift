@@ -37,14 +37,30 @@ struct ExecutionOrchestrator: Service {
         }
     }
 
-    /// Drives every execution still running; one that cannot be driven (a row that no longer decodes) does not stall the others.
+    /// How many executions one sweep drives at a time: an execution waiting for its lock (another replica drives it) or for the database does not hold up the rest. On PostgreSQL each holds a pooled connection for its lock (`--database-connections`, default 24), so the bound leaves most of the pool to requests.
+    static let parallelDrives = 8
+
+    /// Drives every execution still running, `parallelDrives` at a time; one that cannot be driven (a row that no longer decodes) does not stall the others.
     func sweep() async {
-        for id in await (try? executions.activeExecutionIds()) ?? [] {
-            do {
-                try await drive(id)
-            } catch {
-                context.logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
+        let ids = await (try? executions.activeExecutionIds()) ?? []
+        await withTaskGroup(of: Void.self) { group in
+            var pending = ids.makeIterator()
+            for _ in 0..<Self.parallelDrives {
+                guard let id = pending.next() else { break }
+                group.addTask { await driveReportingFailure(id) }
             }
+            while await group.next() != nil {
+                if let id = pending.next() { group.addTask { await driveReportingFailure(id) } }
+            }
+        }
+    }
+
+    /// Drives one execution, logging (not throwing) what stops it.
+    private func driveReportingFailure(_ id: String) async {
+        do {
+            try await drive(id)
+        } catch {
+            context.logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
         }
     }
 

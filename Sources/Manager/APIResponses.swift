@@ -2,18 +2,6 @@ import DelegateProtocol
 import Foundation
 import Hummingbird
 
-/// An error answer with a status, a stable code and a message.
-struct APIError: Error {
-    let status: HTTPResponse.Status
-    let code: String
-    let message: String
-    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
-}
-
 /// An error answer: `{"error": {"code", "message"}}` with `status`.
 func errorResponse(_ status: HTTPResponse.Status, _ code: String, _ message: String) throws -> Response {
     try json(ErrorBody(code: code, message: message), status: status)

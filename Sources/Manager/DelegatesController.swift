@@ -28,7 +28,7 @@ struct DelegatesController: Sendable {
             audit: RegistrationAudit(actor: ManagerContext.actor(ctx), detail: "name=\(r.name) tags=\(r.tags.joined(separator: ","))"))
         let id = registration.delegateId
         // Polls parked by an earlier process of this instance see the new generation and end.
-        context.notifier.notify(key: ManagerContext.delegateKey(id))
+        context.notifier.notify(key: Notifier.delegateKey(id))
         if !registration.requeued.isEmpty {
             context.logger.info("tasks requeued: their delegate restarted before starting them", metadata: ["delegate": "\(id)", "tasks": "\(registration.requeued)"])
             context.wakePollers()
@@ -54,7 +54,7 @@ struct DelegatesController: Sendable {
         let id = try ctx.parameters.require("id")
         let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...120, fallback: context.settings.pollWaitSeconds), to: 0...120)
         var generation: Int64?
-        let answer: Response? = try await context.notifier.poll(key: ManagerContext.delegateKey(id), until: .now + wait) { last in
+        let answer: Response? = try await context.notifier.poll(key: Notifier.delegateKey(id), until: .now + wait) { last in
             let delegate = try await knownDelegate(id)
             // A token revoked while this poll was parked: the delegate hears 401 now, not a task.
             try await context.authorizer.recheck(ctx.principal)

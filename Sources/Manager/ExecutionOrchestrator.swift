@@ -14,7 +14,13 @@ import Synchronization
 /// every `quietSweep`: executions whose steps are running are not loaded and
 /// decoded every second.
 struct ExecutionOrchestrator: Service {
-    let context: ManagerContext
+    /// Where the steps' tasks are read from.
+    let tasks: any TaskRepository
+    /// Submits the steps' tasks.
+    let dispatcher: TaskDispatcher
+    /// Wakes the orchestrator, and the long polls when a step is queued.
+    let notifier: any WakeupBus
+    let logger: Logger
     let executions: any ExecutionRepository
     let gate: ExecutionGate
 
@@ -27,7 +33,7 @@ struct ExecutionOrchestrator: Service {
         var due = true
         var lastSweep = ContinuousClock.now
         while !Task.isCancelledOrShuttingDown {
-            let ticket = context.notifier.arm(key: Self.wakeKey)
+            let ticket = notifier.arm(key: Self.wakeKey)
             if due || ContinuousClock.now - lastSweep >= Self.quietSweep {
                 lastSweep = ContinuousClock.now
                 await sweep()
@@ -43,7 +49,7 @@ struct ExecutionOrchestrator: Service {
             do {
                 try await drive(id)
             } catch {
-                context.logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
+                logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
             }
         }
     }
@@ -59,12 +65,12 @@ struct ExecutionOrchestrator: Service {
                     // The same id if this manager dies before the save below: the step's task is queued once.
                     let taskId = TaskIdentifier.forStep(execution: id, ordinal: engine.runs.count, key: s.key)
                     do {
-                        let report = try await context.dispatcher.submit(
+                        let report = try await dispatcher.submit(
                             TaskSubmission(request, connectorName: engine.plan.connector, artifactConnectorName: engine.plan.artifactConnector), idempotentId: taskId)
                         CrashPoint.stepSubmitted()
                         engine.started(key: s.key, taskId: report.taskId)
-                        context.logger.info("execution step submitted", metadata: ["execution": "\(id)", "step": "\(s.name)", "task": "\(report.taskId)"])
-                        context.wakePollers()
+                        logger.info("execution step submitted", metadata: ["execution": "\(id)", "step": "\(s.name)", "task": "\(report.taskId)"])
+                        notifier.notifyAllDelegates()
                     } catch {
                         engine.started(key: s.key, taskId: "")
                         let why = (error as? APIError)?.message ?? "\(error)"
@@ -75,7 +81,7 @@ struct ExecutionOrchestrator: Service {
                     changed = false
                 case .wait:
                     guard let run = engine.runs.last, let taskId = run.taskId else { return changed }
-                    guard let task = try await context.tasks.task(taskId) else {
+                    guard let task = try await tasks.task(taskId) else {
                         // The task row is gone (a database restored from an older backup): the step cannot end otherwise.
                         engine.finished(key: run.key, .init(status: .failed, error: "task \(taskId) of \(run.name) no longer exists in the manager"))
                         changed = true
@@ -87,7 +93,7 @@ struct ExecutionOrchestrator: Service {
                         error: task.info.error.map { "\($0.code): \($0.message)" }))
                     changed = true
                 case .done(let phase):
-                    if changed { context.logger.info("execution finished", metadata: ["execution": "\(id)", "phase": "\(phase.rawValue)"]) }
+                    if changed { logger.info("execution finished", metadata: ["execution": "\(id)", "phase": "\(phase.rawValue)"]) }
                     return changed
                 }
             }

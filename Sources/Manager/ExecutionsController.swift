@@ -71,7 +71,7 @@ struct ExecutionsController: Sendable {
                 case .cancelled: context.dispatcher.finished(taskId)
                 case .notFound, .alreadyFinished: break
                 }
-                context.notifier.notify(key: ManagerContext.taskKey(taskId))
+                context.notifier.notify(key: Notifier.taskKey(taskId))
             }
             engine.cancel(reason: "the execution was cancelled", taskStillRunning: stillRunning)
             return true

@@ -19,7 +19,7 @@ struct LeaseSweeper: Service {
                     logger.warning("leases expired", metadata: ["tasks": "\(changed)"])
                     for id in changed where await (try? repository.task(id))?.isFinished == true { dispatcher.finished(id) }
                     notifier.notifyAllDelegates()
-                    for id in changed { notifier.notify(key: ManagerContext.taskKey(id)) }
+                    for id in changed { notifier.notify(key: Notifier.taskKey(id)) }
                     // A task that failed with its lease may be a step of an execution.
                     notifier.notify(key: ExecutionOrchestrator.wakeKey)
                 }

@@ -17,7 +17,7 @@ struct LogsController: Sendable {
         let id = try ctx.parameters.require("id")
         let batch: LogBatch = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
         let ack = try await leaseChecked { try await context.tasks.appendLogs(taskId: id, batch: batch) }
-        context.notifier.notify(key: ManagerContext.taskKey(id))
+        context.notifier.notify(key: Notifier.taskKey(id))
         return try json(ack)
     }
 
@@ -27,7 +27,7 @@ struct LogsController: Sendable {
         let after = try req.queryNumber("after", in: 0...Int64.max, fallback: 0)
         let wait = Duration.seconds(clamping: try req.queryNumber("wait", in: 0...60, fallback: 0), to: 0...60)
         let limit = try req.queryNumber("limit", in: 1...20000, fallback: 5000)
-        let page: LogPage? = try await context.notifier.poll(key: ManagerContext.taskKey(id), until: .now + wait) { last in
+        let page: LogPage? = try await context.notifier.poll(key: Notifier.taskKey(id), until: .now + wait) { last in
             // A key revoked during a follow hears 401 at the next wake, not a minute later.
             try await context.authorizer.recheck(ctx.principal)
             guard let report = try await context.tasks.task(id) else { throw APIError(.notFound, "not_found", "no task \(id)") }

@@ -36,10 +36,4 @@ struct ManagerContext: Sendable {
 
     /// Who the audit trail names for a request: its token's name.
     static func actor(_ ctx: ManagerRequestContext) -> String { ctx.principal?.name ?? "unknown" }
-
-    /// The notifier key a task's log follows wait on.
-    static func taskKey(_ id: String) -> String { "task:\(id)" }
-
-    /// The notifier key a delegate's long polls wait on.
-    static func delegateKey(_ id: String) -> String { Notifier.delegatePrefix + id }
 }

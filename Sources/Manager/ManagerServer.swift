@@ -76,7 +76,8 @@ public struct ManagerServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "ecs-manager"),
             services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger, dispatcher: context.dispatcher)]
                 + ((notifier as? any Service).map { [$0] } ?? [])
-                + [ExecutionOrchestrator(context: context, executions: executions, gate: executionGate)],
+                + [ExecutionOrchestrator(
+                    tasks: context.tasks, dispatcher: context.dispatcher, notifier: notifier, logger: logger, executions: executions, gate: executionGate)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
     }

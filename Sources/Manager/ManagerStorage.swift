@@ -1,10 +1,8 @@
-import Logging
-
 /// Everything the manager keeps, handed to the server as one bundle: its repositories and the wake-up bus that fits them.
 ///
 /// The server takes what it needs from here instead of finding out by
-/// downcasting what a store can also do. `sqlite` and `postgres` make the two
-/// bundles the manager ships; a test may assemble its own.
+/// downcasting what a store can also do. `sqlite` and `postgres` (beside their
+/// stores) make the two bundles the manager ships; a test may assemble its own.
 public struct ManagerStorage: Sendable {
     /// Delegates and leases, tasks and logs, connectors and secrets: one store for the three aggregates, each part of the server taking the ones it uses.
     public let repository: any ManagerRepository
@@ -21,15 +19,5 @@ public struct ManagerStorage: Sendable {
         self.access = access
         self.executions = executions
         self.wakeups = wakeups
-    }
-
-    /// One manager on a SQLite file: the store for everything, wake-ups in this process.
-    public static func sqlite(_ store: ManagerStore) -> ManagerStorage {
-        ManagerStorage(repository: store, access: store, executions: store, wakeups: Notifier())
-    }
-
-    /// A replica on PostgreSQL: the store for everything, wake-ups through `LISTEN/NOTIFY` so replicas wake each other.
-    public static func postgres(_ store: PostgresStore, logger: Logger) -> ManagerStorage {
-        ManagerStorage(repository: store, access: store, executions: store, wakeups: PostgresWakeupBus(store: store, logger: logger))
     }
 }

@@ -50,12 +50,12 @@ struct TasksController: Sendable {
         case .cancelled:
             await context.audit(ctx, AuditAction.taskCancel, id)
             context.dispatcher.finished(id)
-            context.notifier.notify(key: ManagerContext.taskKey(id))
+            context.notifier.notify(key: Notifier.taskKey(id))
             context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
             return try json(StatusAnswer(status: "cancelled"))
         case .requested:
             await context.audit(ctx, AuditAction.taskCancel, id)
-            context.notifier.notify(key: ManagerContext.taskKey(id))
+            context.notifier.notify(key: Notifier.taskKey(id))
             return try json(StatusAnswer(status: "cancel requested"))
         }
     }
@@ -70,7 +70,7 @@ struct TasksController: Sendable {
             context.logger.info("task finished", metadata: ["task": "\(id)", "status": "\(result.status.rawValue)"])
             context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
         }
-        context.notifier.notify(key: ManagerContext.taskKey(id))
+        context.notifier.notify(key: Notifier.taskKey(id))
         return try json(StatusAnswer(status: "recorded"))
     }
 }

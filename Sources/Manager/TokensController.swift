@@ -37,10 +37,10 @@ struct TokensController: Sendable {
             await context.audit(ctx, AuditAction.tokenRevoke, name, r.failed.isEmpty ? nil : "failed tasks: \(r.failed.joined(separator: ", "))")
             context.logger.warning("token revoked", metadata: ["token": "\(name)", "delegates": "\(r.delegates)", "failed": "\(r.failed)", "requeued": "\(r.requeued)"])
             // Parked long polls of its delegates wake, see the revocation and answer 401.
-            for id in r.delegates { context.notifier.notify(key: ManagerContext.delegateKey(id)) }
+            for id in r.delegates { context.notifier.notify(key: Notifier.delegateKey(id)) }
             for id in r.failed {
                 context.dispatcher.finished(id)
-                context.notifier.notify(key: ManagerContext.taskKey(id))
+                context.notifier.notify(key: Notifier.taskKey(id))
             }
             if !r.requeued.isEmpty { context.wakePollers() }
             if !r.failed.isEmpty { context.notifier.notify(key: ExecutionOrchestrator.wakeKey) }

@@ -29,4 +29,10 @@ extension Notifier: WakeupBus {
 
     /// The prefix of the keys long polls wait on.
     public static let delegatePrefix = "delegate:"
+
+    /// The notifier key a task's log follows wait on.
+    package static func taskKey(_ id: String) -> String { "task:\(id)" }
+
+    /// The notifier key a delegate's long polls wait on.
+    package static func delegateKey(_ id: String) -> String { delegatePrefix + id }
 }

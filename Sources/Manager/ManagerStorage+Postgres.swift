@@ -1,8 +1,0 @@
-import Logging
-
-extension ManagerStorage {
-    /// A replica on PostgreSQL: the store for everything, wake-ups through `LISTEN/NOTIFY` so replicas wake each other.
-    public static func postgres(_ store: PostgresStore, logger: Logger) -> ManagerStorage {
-        ManagerStorage(repository: store, access: store, executions: store, wakeups: PostgresWakeupBus(store: store, logger: logger))
-    }
-}

@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
@@ -76,16 +77,46 @@ let package = Package(
             ]
         ),
         .target(
-            name: "Manager",
+            name: "ManagerCore",
             dependencies: [
-                "DelegateProtocol", "ManagerAPI", "StepContracts", "COpenSSL", "Digests", "Manifests", "YAMLSupport", "Pipelines", "SQLiteSupport", "Timing", .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "DelegateProtocol", "ManagerAPI", "StepContracts", "COpenSSL", "Digests", "Manifests", "YAMLSupport", "Pipelines", "Timing",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "ManagerSQLite",
+            dependencies: [
+                "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines", "SQLiteSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "ManagerPostgres",
+            dependencies: [
+                "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "ManagerHTTP",
+            dependencies: [
+                "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -102,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "ECSManagerCLI",
             dependencies: [
-                "Manager", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "Pipelines",
+                "ManagerCore", "ManagerSQLite", "ManagerPostgres", "ManagerHTTP", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "Pipelines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -112,7 +143,7 @@ let package = Package(
         // (a replay tool when built without `-DFUZZING`), and the regression corpora as tests.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4", "Digests", "Pipelines", "Manager", "ManagerAPI"]
+            dependencies: ["Manifests", "DelegateRuntime", "DelegateProtocol", "JSONValues", "AWSCore", "AWSSigV4", "Digests", "Pipelines", "ManagerCore", "ManagerAPI"]
         ),
         .executableTarget(name: "ManifestFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ManifestFuzzer"),
         .executableTarget(name: "ConfigFuzzer", dependencies: ["FuzzTargets"], path: "Fuzz/ConfigFuzzer"),
@@ -154,7 +185,8 @@ let package = Package(
         .testTarget(
             name: "ManagerTests",
             dependencies: [
-                "Manager", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "StepContracts", "Manifests", "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
+                "ManagerCore", "ManagerSQLite", "ManagerPostgres", "ManagerHTTP", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "StepContracts", "Manifests",
+                "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),

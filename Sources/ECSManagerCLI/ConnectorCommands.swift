@@ -1,9 +1,9 @@
 import ArgumentParser
 import DelegateProtocol
 import Foundation
-import Manager
 import ManagerAPI
 import ManagerClient
+import ManagerCore
 
 /// `ecs-manager connector apply|list|get|delete|test`: connectors stored in the manager.
 struct ConnectorCommand: AsyncParsableCommand {

@@ -3,8 +3,11 @@ import DelegateProtocol
 import Foundation
 import HTTPClient
 import Logging
-import Manager
 import ManagerClient
+import ManagerCore
+import ManagerHTTP
+import ManagerPostgres
+import ManagerSQLite
 import Pipelines
 
 @main

@@ -1,7 +1,7 @@
 import DelegateProtocol
 import Foundation
-import Manager
 import ManagerAPI
+import ManagerCore
 import Manifests
 
 /// Reads the input as a connector file (`ConnectorFile.parse`), as `ecs-manager connector apply` and the manager's PUT do.

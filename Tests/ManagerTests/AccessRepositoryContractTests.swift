@@ -1,7 +1,7 @@
 import DelegateProtocol
 import Foundation
-import Manager
 import ManagerAPI
+import ManagerCore
 import Testing
 
 /// The contract of `AccessRepository` (tokens, delegates' tokens, audit trail), run against every repository implementation.

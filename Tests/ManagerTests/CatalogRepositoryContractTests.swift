@@ -1,6 +1,6 @@
 import Foundation
-import Manager
 import ManagerAPI
+import ManagerCore
 import Testing
 
 /// The contract of `CatalogRepository` (stored connectors and sealed secrets), run against every repository implementation.

@@ -1,5 +1,5 @@
 import Foundation
-import Manager
+import ManagerCore
 import Testing
 
 /// The connector examples in Config/examples/connectors.

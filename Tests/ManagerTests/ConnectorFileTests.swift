@@ -1,7 +1,7 @@
 import DelegateProtocol
 import Foundation
-import Manager
 import ManagerAPI
+import ManagerCore
 import Manifests
 import Testing
 

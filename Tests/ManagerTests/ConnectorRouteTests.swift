@@ -1,8 +1,8 @@
 import DelegateProtocol
 import Foundation
-import Manager
 import ManagerAPI
 import ManagerClient
+import ManagerCore
 import TestSupport
 import Testing
 

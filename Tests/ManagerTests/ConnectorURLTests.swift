@@ -1,6 +1,6 @@
 import DelegateProtocol
 import Foundation
-import Manager
+import ManagerCore
 import Testing
 
 /// Connector URLs the manager stores are http(s) only (issue 21): the delegate checks again, and libcurl opens nothing else.

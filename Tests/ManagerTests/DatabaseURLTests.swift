@@ -1,5 +1,5 @@
 import Foundation
-import Manager
+import ManagerPostgres
 import Testing
 
 /// `serve --database` URLs and password files: what is accepted, and what is refused with which words.

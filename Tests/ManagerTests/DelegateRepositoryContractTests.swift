@@ -1,6 +1,6 @@
 import DelegateProtocol
 import Foundation
-import Manager
+import ManagerCore
 import Testing
 
 /// The contract of `DelegateRepository` (delegates and the leases they hold), run against every repository implementation.

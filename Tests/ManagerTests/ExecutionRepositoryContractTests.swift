@@ -1,6 +1,6 @@
 import DelegateProtocol
 import Foundation
-import Manager
+import ManagerCore
 import Pipelines
 import Testing
 

@@ -2,7 +2,9 @@ import DelegateProtocol
 import Foundation
 import HTTPClient
 import Logging
-import Manager
+import ManagerCore
+import ManagerHTTP
+import ManagerSQLite
 import ManagerAPI
 import ManagerClient
 import Pipelines

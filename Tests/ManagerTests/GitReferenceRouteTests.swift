@@ -1,6 +1,6 @@
 import DelegateProtocol
 import Foundation
-import Manager
+import ManagerCore
 import Testing
 
 /// The manager refuses hostile Git manifest references with a 400 naming the member, in tasks and in plans (issue 21).

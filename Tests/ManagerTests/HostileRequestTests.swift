@@ -1,8 +1,8 @@
 import DelegateProtocol
 import Foundation
 import HTTPClient
-import Manager
 import ManagerClient
+import ManagerCore
 import Testing
 
 /// The manager's API against hostile and careless input: clear 400s naming the member, never a hang or a crash.

@@ -2,8 +2,11 @@ import DelegateProtocol
 import Foundation
 import HTTPClient
 import Logging
-import Manager
 import ManagerClient
+import ManagerCore
+import ManagerHTTP
+import ManagerPostgres
+import ManagerSQLite
 import TestSupport
 
 /// An in-process manager on 127.0.0.1 (a free port) over a scratch SQLite file, or a scratch PostgreSQL database

@@ -1,8 +1,8 @@
 import DelegateProtocol
 import Foundation
 import HTTPClient
-import Manager
 import ManagerClient
+import ManagerCore
 import Synchronization
 import Testing
 

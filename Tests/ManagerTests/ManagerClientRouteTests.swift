@@ -2,9 +2,10 @@ import DelegateProtocol
 import Foundation
 import HTTPClient
 import Hummingbird
-import Manager
 import ManagerAPI
 import ManagerClient
+import ManagerCore
+import ManagerHTTP
 import Pipelines
 import Synchronization
 import TestSupport

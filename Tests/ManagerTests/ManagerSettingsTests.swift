@@ -1,4 +1,4 @@
-import Manager
+import ManagerCore
 import Testing
 
 /// `ecs-manager serve` flags out of range are refused, naming the flag and its range.

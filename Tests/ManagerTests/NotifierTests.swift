@@ -1,4 +1,4 @@
-import Manager
+import ManagerCore
 import Testing
 import Timing
 

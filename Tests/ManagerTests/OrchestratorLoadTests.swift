@@ -2,8 +2,10 @@ import DelegateProtocol
 import Foundation
 import HTTPClient
 import Logging
-import Manager
 import ManagerAPI
+import ManagerCore
+import ManagerHTTP
+import ManagerSQLite
 import Pipelines
 import Synchronization
 import Testing

@@ -1,7 +1,9 @@
 import DelegateProtocol
 import Foundation
 import Logging
-import Manager
+import ManagerCore
+import ManagerPostgres
+import ManagerSQLite
 import Synchronization
 import TestSupport
 import Testing

@@ -1,6 +1,6 @@
 import DelegateProtocol
 import Foundation
-import Manager
+import ManagerPostgres
 import TestSupport
 import Testing
 

@@ -1,6 +1,8 @@
 import DelegateProtocol
 import Foundation
-import Manager
+import ManagerCore
+import ManagerPostgres
+import ManagerSQLite
 import TestSupport
 import Testing
 

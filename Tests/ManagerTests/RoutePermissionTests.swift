@@ -1,7 +1,7 @@
 import DelegateProtocol
 import Foundation
 import HTTPClient
-import Manager
+import ManagerHTTP
 import Testing
 
 /// The route table against the routes the manager serves, and hostile token requests.

@@ -1,5 +1,5 @@
 import Foundation
-import Manager
+import ManagerCore
 import Testing
 
 /// AES-256-GCM sealing of stored secrets, and the key file's rules.

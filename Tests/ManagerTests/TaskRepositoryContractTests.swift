@@ -1,7 +1,7 @@
 import DelegateProtocol
 import Foundation
-import Manager
 import ManagerAPI
+import ManagerCore
 import Testing
 
 /// The contract of `TaskRepository` (tasks, their results and logs), run against every repository implementation.

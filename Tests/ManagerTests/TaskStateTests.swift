@@ -1,6 +1,6 @@
 import DelegateProtocol
 import Foundation
-import Manager
+import ManagerCore
 import Testing
 
 /// `TaskState` keeps the wire's strings.

@@ -1,0 +1,192 @@
+import DelegateProtocol
+import Foundation
+import Logging
+import Pipelines
+import ServiceLifecycle
+import Synchronization
+
+/// Drives executions: submits each step's task, records how it ended, runs the rollbacks; resumes after a restart.
+///
+/// Like the lease sweeper, a service of the manager. It wakes when a task ends
+/// or an execution starts or is cancelled (`wakeKey`, from any replica), and
+/// then advances every execution still running through its `ExecutionEngine`,
+/// saving the engine after every change. Without a wake-up it looks again only
+/// every `quietSweep`: executions whose steps are running are not loaded and
+/// decoded every second.
+package struct ExecutionOrchestrator: Service {
+    /// Where the steps' tasks are read from.
+    let tasks: any TaskRepository
+    /// Submits the steps' tasks.
+    let dispatcher: TaskDispatcher
+    /// Wakes the orchestrator, and the long polls when a step is queued.
+    let notifier: any WakeupBus
+    let logger: Logger
+    let executions: any ExecutionRepository
+    let gate: ExecutionGate
+
+    /// An orchestrator over these parts.
+    package init(tasks: any TaskRepository, dispatcher: TaskDispatcher, notifier: any WakeupBus, logger: Logger, executions: any ExecutionRepository, gate: ExecutionGate) {
+        self.tasks = tasks
+        self.dispatcher = dispatcher
+        self.notifier = notifier
+        self.logger = logger
+        self.executions = executions
+        self.gate = gate
+    }
+
+    /// The notifier key that wakes the orchestrator (a task ended, an execution started or was cancelled).
+    package static let wakeKey = "executions"
+    /// How often executions are looked at when nothing woke the orchestrator (a wake-up lost while a replica's listener was down).
+    static let quietSweep: Duration = .seconds(10)
+
+    package func run() async throws {
+        var due = true
+        var lastSweep = ContinuousClock.now
+        while !Task.isCancelledOrShuttingDown {
+            let ticket = notifier.arm(key: Self.wakeKey)
+            if due || ContinuousClock.now - lastSweep >= Self.quietSweep {
+                lastSweep = ContinuousClock.now
+                await sweep()
+            }
+            due = await ticket.wait(timeout: .seconds(1))
+            ticket.cancel()
+        }
+    }
+
+    /// How many executions one sweep drives at a time: an execution waiting for its lock (another replica drives it) or for the database does not hold up the rest. On PostgreSQL each holds a pooled connection for its lock (`--database-connections`, default 24), so the bound leaves most of the pool to requests.
+    static let parallelDrives = 8
+
+    /// Drives every execution still running, `parallelDrives` at a time; one that cannot be driven (a row that no longer decodes) does not stall the others.
+    func sweep() async {
+        let ids = await (try? executions.activeExecutionIds()) ?? []
+        await withTaskGroup(of: Void.self) { group in
+            var pending = ids.makeIterator()
+            for _ in 0..<Self.parallelDrives {
+                guard let id = pending.next() else { break }
+                group.addTask { await driveReportingFailure(id) }
+            }
+            while await group.next() != nil {
+                if let id = pending.next() { group.addTask { await driveReportingFailure(id) } }
+            }
+        }
+    }
+
+    /// Drives one execution, logging (not throwing) what stops it.
+    private func driveReportingFailure(_ id: String) async {
+        do {
+            try await drive(id)
+        } catch {
+            logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// Advances one execution as far as it can go now.
+    func drive(_ id: String) async throws {
+        try await gate.withExecution(id, in: executions) { engine in
+            var changed = false
+            for _ in 0..<64 {
+                switch engine.next() {
+                case .submit(let s):
+                    let request = SubmitTaskRequest(type: s.type.rawValue, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
+                    // The same id if this manager dies before the save below: the step's task is queued once.
+                    let taskId = TaskIdentifier.forStep(execution: id, ordinal: engine.runs.count, key: s.key)
+                    do {
+                        let report = try await dispatcher.submit(
+                            TaskSubmission(request, connectorName: engine.plan.connector, artifactConnectorName: engine.plan.artifactConnector), idempotentId: taskId)
+                        CrashPoint.stepSubmitted()
+                        engine.started(key: s.key, taskId: report.taskId)
+                        logger.info("execution step submitted", metadata: ["execution": "\(id)", "step": "\(s.name)", "task": "\(report.taskId)"])
+                        notifier.notifyAllDelegates()
+                    } catch {
+                        engine.started(key: s.key, taskId: "")
+                        let why = (error as? APIError)?.message ?? "\(error)"
+                        engine.finished(key: s.key, .init(status: .failed, error: "the manager could not submit \(s.name): \(why)"))
+                    }
+                    // Saved at once: a restarted manager must know the task exists (and nothing is left to save).
+                    try await executions.saveExecution(id: id, engine: engine, now: Date())
+                    changed = false
+                case .wait:
+                    guard let run = engine.runs.last, let taskId = run.taskId else { return changed }
+                    guard let task = try await tasks.task(taskId) else {
+                        // The task row is gone (a database restored from an older backup): the step cannot end otherwise.
+                        engine.finished(key: run.key, .init(status: .failed, error: "task \(taskId) of \(run.name) no longer exists in the manager"))
+                        changed = true
+                        continue
+                    }
+                    guard let status = TaskStatus(rawValue: task.info.state) else { return changed }
+                    engine.finished(key: run.key, .init(
+                        status: status, outputs: task.info.outputs ?? [:], rollbackSnapshot: task.info.rollbackSnapshot,
+                        error: task.info.error.map { "\($0.code): \($0.message)" }))
+                    changed = true
+                case .waitUntil:
+                    // A failed step is retried later: a sweep (at most `quietSweep` apart) submits it once it is due.
+                    return changed
+                case .done(let phase):
+                    if changed { logger.info("execution finished", metadata: ["execution": "\(id)", "phase": "\(phase.rawValue)"]) }
+                    return changed
+                }
+            }
+            return changed
+        }
+    }
+}
+
+/// Serialises changes to one execution (the orchestrator, cancel and rollback requests): per execution in this process, without blocking a thread,
+/// and across replicas through the repository's execution lock (an advisory lock on PostgreSQL).
+///
+/// Changes to different executions never wait for each other; a waiter for
+/// a busy execution suspends (first come, first served) instead of holding a
+/// thread or a process-wide lock.
+package final class ExecutionGate: Sendable {
+    /// The executions being changed, each with the callers waiting for it.
+    private let held = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
+
+    /// A gate with no execution held.
+    package init() {}
+
+    /// Loads the execution, lets `body` change its engine, and saves it when `body` returns true.
+    package func withExecution(_ id: String, in executions: any ExecutionRepository, _ body: (inout ExecutionEngine) async throws -> Bool) async throws {
+        await acquire(id)
+        do {
+            try await executions.withExecutionLock(id) {
+                guard var stored = try await executions.execution(id) else { return }
+                if try await body(&stored.engine) {
+                    try await executions.saveExecution(id: id, engine: stored.engine, now: Date())
+                }
+            }
+        } catch {
+            release(id)
+            throw error
+        }
+        release(id)
+    }
+
+    /// Waits until no other caller of this process changes execution `id`, then holds it.
+    private func acquire(_ id: String) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now: Bool = held.withLock { h in
+                if h[id] == nil {
+                    h[id] = []
+                    return true
+                }
+                h[id, default: []].append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Hands execution `id` to its next waiter, or lets it go.
+    private func release(_ id: String) {
+        let next: CheckedContinuation<Void, Never>? = held.withLock { h in
+            guard var waiters = h[id], !waiters.isEmpty else {
+                h[id] = nil
+                return nil
+            }
+            let first = waiters.removeFirst()
+            h[id] = waiters
+            return first
+        }
+        next?.resume()
+    }
+}

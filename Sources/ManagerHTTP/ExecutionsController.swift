@@ -1,0 +1,110 @@
+import DelegateProtocol
+import Foundation
+import Hummingbird
+import ManagerAPI
+import ManagerCore
+import Pipelines
+
+/// Executions: start a pipeline, list, report, cancel, roll back.
+struct ExecutionsController: Sendable {
+    let context: ManagerContext
+    let executions: any ExecutionRepository
+    let gate: ExecutionGate
+
+    /// Adds the routes under `/v1`.
+    func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
+        v1.post("executions", use: start)
+        v1.get("executions", use: list)
+        v1.get("executions/:id", use: get)
+        v1.post("executions/:id/cancel", use: cancel)
+        v1.post("executions/:id/rollback", use: rollback)
+    }
+
+    /// `POST /v1/executions`: 201 with the new execution's report.
+    func start(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
+        let body: StartExecutionRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
+        let plan = body.plan
+        if let why = plan.problem { throw APIError(.badRequest, "invalid", why) }
+        _ = try await context.dispatcher.storedConnectors(plan.connector, artifact: plan.artifactConnector)
+        let known = try await context.delegates.knownTaskTypes()
+        for step in plan.steps {
+            for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type.rawValue) {
+                throw APIError(.badRequest, "invalid", "step \(step.name) needs task type \(type), which no delegate has ever registered: start a delegate that runs it (an ecs-delegate of this version), then run the pipeline again")
+            }
+        }
+        guard TaskEnvelope.timeoutRange.contains(plan.timeoutSeconds) else {
+            throw APIError(.badRequest, "invalid", "member 'plan.timeoutSeconds' must be from \(TaskEnvelope.timeoutRange.lowerBound) to \(TaskEnvelope.timeoutRange.upperBound)")
+        }
+        let id = "exec-" + UUID().uuidString.lowercased()
+        let now = Date()
+        try await executions.createExecution(id: id, engine: ExecutionEngine(plan: plan), now: now)
+        context.logger.info("execution started", metadata: ["execution": "\(id)", "pipeline": "\(plan.pipeline)"])
+        await context.audit(ctx, AuditAction.executionRun, id, "pipeline=\(plan.pipeline)")
+        context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
+        guard let stored = try await executions.execution(id) else { throw APIError(.internalServerError, "internal", "execution vanished") }
+        return try json(stored.report, status: .created)
+    }
+
+    /// `GET /v1/executions?limit=N`: newest first.
+    func list(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
+        let limit = try req.queryNumber("limit", in: 1...1000, fallback: 100)
+        return try await json(try executions.executions(limit: limit).map(\.report))
+    }
+
+    /// `GET /v1/executions/{id}`.
+    func get(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
+        try await json(try stored(ctx).report)
+    }
+
+    /// `POST /v1/executions/{id}/cancel`: the running task is cancelled and what ran is rolled back.
+    func cancel(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
+        let id = try await stored(ctx).id
+        var refused: String?
+        try await gate.withExecution(id, in: executions) { engine in
+            guard !engine.phase.isOver else {
+                refused = "execution \(id) already finished: \(engine.phase.rawValue) (start a new one with ecs-manager run)"
+                return false
+            }
+            var stillRunning = false
+            if let running = engine.runs.last, running.outcome == nil, let taskId = running.taskId, !taskId.isEmpty {
+                switch try await context.tasks.requestCancel(taskId: taskId, now: Date()) {
+                case .requested: stillRunning = true  // its delegate stops it; the rollback waits for its result
+                case .cancelled: context.dispatcher.finished(taskId)
+                case .notFound, .alreadyFinished: break
+                }
+                context.notifier.notify(key: Notifier.taskKey(taskId))
+            }
+            engine.cancel(reason: "the execution was cancelled", taskStillRunning: stillRunning)
+            return true
+        }
+        if let refused { throw APIError(.conflict, "already_finished", refused) }
+        await context.audit(ctx, AuditAction.executionCancel, id)
+        context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
+        return try await json(try stored(ctx).report)
+    }
+
+    /// `POST /v1/executions/{id}/rollback`: a succeeded execution rolled back by hand, from the kept snapshots.
+    func rollback(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
+        let id = try await stored(ctx).id
+        var refused: String?
+        try await gate.withExecution(id, in: executions) { engine in
+            guard engine.requestRollback(reason: "rolled back by hand") else {
+                refused = !engine.phase.isOver
+                    ? "execution \(id) is still running (\(engine.phase.rawValue)): cancel it to roll back what ran"
+                    : "execution \(id) already ended \(engine.phase.rawValue)"
+                return false
+            }
+            return true
+        }
+        if let refused { throw APIError(.conflict, "not_rollbackable", refused) }
+        await context.audit(ctx, AuditAction.executionRollback, id)
+        context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
+        return try await json(try stored(ctx).report)
+    }
+
+    private func stored(_ ctx: ManagerRequestContext) async throws -> StoredExecution {
+        let id = try ctx.parameters.require("id")
+        guard let e = try await executions.execution(id) else { throw APIError(.notFound, "not_found", "no execution \(id)") }
+        return e
+    }
+}

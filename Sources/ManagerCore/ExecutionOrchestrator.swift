@@ -36,6 +36,8 @@ package struct ExecutionOrchestrator: Service {
 
     /// The notifier key that wakes the orchestrator (a task ended, an execution started or was cancelled).
     package static let wakeKey = "executions"
+    /// How soon a sweep that skipped an execution (another replica held it) is followed by another.
+    static let skippedRetry: Duration = .milliseconds(250)
     /// How often executions are looked at when nothing woke the orchestrator (a wake-up lost while a replica's listener was down).
     static let quietSweep: Duration = .seconds(10)
 
@@ -44,11 +46,13 @@ package struct ExecutionOrchestrator: Service {
         var lastSweep = ContinuousClock.now
         while !Task.isCancelledOrShuttingDown {
             let ticket = notifier.arm(key: Self.wakeKey)
+            var skipped = false
             if due || ContinuousClock.now - lastSweep >= Self.quietSweep {
                 lastSweep = ContinuousClock.now
-                await sweep()
+                skipped = await sweep()
             }
-            due = await ticket.wait(timeout: .seconds(1))
+            // An execution another replica was changing is looked at again shortly: that replica may have read its task before it ended.
+            due = await ticket.wait(timeout: skipped ? Self.skippedRetry : .seconds(1)) || skipped
             ticket.cancel()
         }
     }
@@ -57,32 +61,40 @@ package struct ExecutionOrchestrator: Service {
     static let parallelDrives = 8
 
     /// Drives every execution still running, `parallelDrives` at a time; one that cannot be driven (a row that no longer decodes) does not stall the others.
-    func sweep() async {
+    ///
+    /// Returns whether an execution was skipped because another replica was changing it (the caller sweeps again soon).
+    @discardableResult
+    func sweep() async -> Bool {
         let ids = await (try? executions.activeExecutionIds()) ?? []
-        await withTaskGroup(of: Void.self) { group in
+        return await withTaskGroup(of: Bool.self) { group in
             var pending = ids.makeIterator()
+            var skipped = false
             for _ in 0..<Self.parallelDrives {
                 guard let id = pending.next() else { break }
                 group.addTask { await driveReportingFailure(id) }
             }
-            while await group.next() != nil {
+            while let driven = await group.next() {
+                skipped = skipped || !driven
                 if let id = pending.next() { group.addTask { await driveReportingFailure(id) } }
             }
+            return skipped
         }
     }
 
-    /// Drives one execution, logging (not throwing) what stops it.
-    private func driveReportingFailure(_ id: String) async {
+    /// Drives one execution unless another replica is changing it, logging (not throwing) what stops it; false when it was skipped.
+    private func driveReportingFailure(_ id: String) async -> Bool {
         do {
-            try await drive(id)
+            return try await drive(id, ifFree: true)
         } catch {
             logger.error("driving an execution failed", metadata: ["execution": "\(id)", "error": "\(error)"])
+            return true
         }
     }
 
-    /// Advances one execution as far as it can go now.
-    func drive(_ id: String) async throws {
-        try await gate.withExecution(id, in: executions) { engine in
+    /// Advances one execution as far as it can go now; with `ifFree`, only if no other replica is changing it (false when skipped).
+    @discardableResult
+    func drive(_ id: String, ifFree: Bool = false) async throws -> Bool {
+        try await gate.withExecution(id, in: executions, ifFree: ifFree) { engine in
             var changed = false
             for _ in 0..<64 {
                 switch engine.next() {
@@ -145,20 +157,22 @@ package final class ExecutionGate: Sendable {
     package init() {}
 
     /// Loads the execution, lets `body` change its engine, and saves it when `body` returns true.
-    package func withExecution(_ id: String, in executions: any ExecutionRepository, _ body: (inout ExecutionEngine) async throws -> Bool) async throws {
+    ///
+    /// With `ifFree`, an execution another manager process is changing is left
+    /// to it: nothing runs and false is returned (the orchestrator's sweeps).
+    @discardableResult
+    package func withExecution(_ id: String, in executions: any ExecutionRepository, ifFree: Bool = false, _ body: (inout ExecutionEngine) async throws -> Bool) async throws -> Bool {
         await acquire(id)
-        do {
-            try await executions.withExecutionLock(id) {
-                guard var stored = try await executions.execution(id) else { return }
-                if try await body(&stored.engine) {
-                    try await executions.saveExecution(id: id, engine: stored.engine, now: Date())
-                }
+        defer { release(id) }
+        let change: () async throws -> Void = {
+            guard var stored = try await executions.execution(id) else { return }
+            if try await body(&stored.engine) {
+                try await executions.saveExecution(id: id, engine: stored.engine, now: Date())
             }
-        } catch {
-            release(id)
-            throw error
         }
-        release(id)
+        if ifFree { return try await executions.withExecutionLockIfFree(id, change) != nil }
+        try await executions.withExecutionLock(id, change)
+        return true
     }
 
     /// Waits until no other caller of this process changes execution `id`, then holds it.

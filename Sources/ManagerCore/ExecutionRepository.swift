@@ -18,11 +18,15 @@ public protocol ExecutionRepository: Sendable {
     func saveExecution(id: String, engine: ExecutionEngine, now: Date) async throws
     /// Runs `body` while no other manager process changes execution `id` (replicas sharing a database); one process alone needs no lock.
     func withExecutionLock<T>(_ id: String, _ body: () async throws -> T) async throws -> T
+    /// Runs `body` if no other manager process is changing execution `id`, else returns nil at once: a sweep leaves it to the process that holds it.
+    func withExecutionLockIfFree<T>(_ id: String, _ body: () async throws -> T) async throws -> T?
 }
 
 extension ExecutionRepository {
     /// A store only one process uses (SQLite): `ExecutionGate` already serialises the process's changes.
     public func withExecutionLock<T>(_ id: String, _ body: () async throws -> T) async throws -> T { try await body() }
+    /// A store only one process uses is always free.
+    public func withExecutionLockIfFree<T>(_ id: String, _ body: () async throws -> T) async throws -> T? { try await body() }
 }
 
 /// An execution as stored.

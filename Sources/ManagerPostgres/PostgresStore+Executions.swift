@@ -54,29 +54,26 @@ extension PostgresStore: ExecutionRepository {
     public func withExecutionLock<T>(_ id: String, _ body: () async throws -> T) async throws -> T {
         var pause = Duration.milliseconds(5)
         while true {
-            let attempt: LockAttempt<T> = try await pool.withConnection { s in
-                let locked = try await s.row("SELECT pg_try_advisory_lock(\(Self.executionLockSpace), hashtext(\(id))) AS locked")?.get("locked", as: Bool.self)
-                guard locked == true else { return .busy }
-                let result: T
-                do {
-                    result = try await body()
-                } catch {
-                    await Self.unlockExecution(id, on: s)
-                    throw error
-                }
-                await Self.unlockExecution(id, on: s)
-                return .done(result)
-            }
-            if case .done(let result) = attempt { return result }
+            if let result = try await withExecutionLockIfFree(id, body) { return result }
             try await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(200))
         }
     }
 
-    /// What one try of the execution lock came to.
-    private enum LockAttempt<T> {
-        case done(T)
-        case busy
+    public func withExecutionLockIfFree<T>(_ id: String, _ body: () async throws -> T) async throws -> T? {
+        try await pool.withConnection { s in
+            let locked = try await s.row("SELECT pg_try_advisory_lock(\(Self.executionLockSpace), hashtext(\(id))) AS locked")?.get("locked", as: Bool.self)
+            guard locked == true else { return nil }
+            let result: T
+            do {
+                result = try await body()
+            } catch {
+                await Self.unlockExecution(id, on: s)
+                throw error
+            }
+            await Self.unlockExecution(id, on: s)
+            return result
+        }
     }
 
     /// Releases the execution lock; a connection that cannot is closed (which releases it), never reused.

@@ -69,5 +69,7 @@ import Testing
         await #expect(throws: Boom.self) { try await repo.withExecutionLock("e1") { throw Boom() } }
         // A lock released by a throwing body is free again.
         await #expect(try repo.withExecutionLock("e1") { "again" } == "again")
+        await #expect(try repo.withExecutionLockIfFree("e1") { 7 } == 7, "a free lock runs the body")
+        await #expect(throws: Boom.self) { _ = try await repo.withExecutionLockIfFree("e1") { throw Boom() } }
     }
 }

@@ -27,6 +27,7 @@ import Testing
         func activeExecutionIds() async throws -> [String] { try await inner.activeExecutionIds() }
         func saveExecution(id: String, engine: ExecutionEngine, now: Date) async throws { try await inner.saveExecution(id: id, engine: engine, now: now) }
         func withExecutionLock<T>(_ id: String, _ body: () async throws -> T) async throws -> T { try await inner.withExecutionLock(id, body) }
+        func withExecutionLockIfFree<T>(_ id: String, _ body: () async throws -> T) async throws -> T? { try await inner.withExecutionLockIfFree(id, body) }
     }
 
     @Test func aWaitingExecutionIsNotLoadedWhileNothingHappens() async throws {

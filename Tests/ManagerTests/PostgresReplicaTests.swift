@@ -149,6 +149,26 @@ import Testing
         #expect(inside.withLock { $0.most } == 1, "two replicas were inside one execution's lock at once")
     }
 
+    @Test func aSweepSkipsAnExecutionAnotherReplicaIsChanging() async throws {
+        let (a, b) = try await replicas()
+        let (entered, inside) = AsyncStream<Void>.makeStream()
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let holding = Task {
+            try await a.withExecutionLock("exe-2") {
+                inside.yield()
+                var it = released.makeAsyncIterator()
+                _ = await it.next()
+            }
+        }
+        var e = entered.makeAsyncIterator()
+        _ = await e.next()
+        await #expect(try b.withExecutionLockIfFree("exe-2") { 1 } == nil, "B must not wait for A's hold")
+        await #expect(try b.withExecutionLockIfFree("exe-3") { 3 } == 3, "another execution is free")
+        release.yield()
+        try await holding.value
+        await #expect(try b.withExecutionLockIfFree("exe-2") { 2 } == 2, "free again once A lets go")
+    }
+
     @Test func aNotifyOnOneReplicaWakesAWaiterParkedOnTheOther() async throws {
         let (a, b) = try await replicas()
         var logger = Logger(label: "bus")

@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 
 /// Byte-level builders for the signer's hot path: the canonical request and the
@@ -19,14 +20,8 @@ enum CanonicalBytes {
     /// Appends lowercase hex of `bytes` (written on the stack, appended once).
     static func appendHex(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 2) { hex in
-            var i = 0
-            for b in bytes {
-                let hi = b >> 4, lo = b & 0x0F
-                hex[i] = hi < 10 ? 0x30 + hi : 0x57 + hi
-                hex[i + 1] = lo < 10 ? 0x30 + lo : 0x57 + lo
-                i += 2
-            }
-            out.append(contentsOf: UnsafeBufferPointer(hex))
+            let n = HexEncoding.write(bytes, into: hex)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: hex[..<n]))
         }
     }
 

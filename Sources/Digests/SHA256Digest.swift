@@ -48,15 +48,19 @@ public enum HexEncoding {
 
     /// Lowercase hex of `bytes`.
     public static func lowercase(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
-            var i = 0
-            for b in bytes {
-                let hi = b >> 4, lo = b & 0x0F
-                buffer[i] = hi < 10 ? 0x30 + hi : 0x57 + hi
-                buffer[i + 1] = lo < 10 ? 0x30 + lo : 0x57 + lo
-                i += 2
-            }
-            return i
+        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in write(bytes, into: buffer) }
+    }
+
+    /// Writes lowercase hex of `bytes` into `out` (at least twice as long); returns how many bytes were written. The one hex loop (SigV4's fast path writes through it too).
+    @inlinable
+    public static func write(_ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var i = 0
+        for b in bytes where i + 1 < out.count {
+            let hi = b >> 4, lo = b & 0x0F
+            out[i] = hi < 10 ? 0x30 + hi : 0x57 + hi
+            out[i + 1] = lo < 10 ? 0x30 + lo : 0x57 + lo
+            i += 2
         }
+        return i
     }
 }

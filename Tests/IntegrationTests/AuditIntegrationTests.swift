@@ -52,7 +52,7 @@ import Testing
         let rollback = try await raw(manager, ci.value, "POST", "/v1/executions/\(executionId)/rollback", "{}")
         #expect(rollback.status == 200, "\(rollback.body)")
         delegate.child.signal(SIGTERM)
-        #expect(await delegate.child.wait(timeout: .seconds(30)) == 0)
+        #expect(await delegate.child.wait(timeout: .seconds(120)) == 0)
         // With no delegate left, the second execution's step stays queued until ci cancels it (an execution that
         // already finished would answer 409 and leave nothing to audit).
         let second = try await raw(manager, ci.value, "POST", "/v1/executions", plan)

@@ -173,7 +173,7 @@ import Testing
             try await allLines(w.client, taskId: id).contains { $0.text.hasPrefix("Creating Stage Service myapp__2") }
         }
         w.delegate.child.signal(SIGKILL)
-        _ = await w.delegate.child.wait(timeout: .seconds(10))
+        _ = await w.delegate.child.wait(timeout: .seconds(120))
         w.delegate = try DelegateProcess(dir: w.dir, name: "ecs-d", managerURL: w.manager.url, tokenFile: w.manager.tokenFile, tags: ["ecs"])
         #expect(try await finished(w.client, id, timeout: .seconds(60)).error?.code == "interrupted")
         // Only the execution and the service: the snapshot comes from the restarted delegate's SQLite.

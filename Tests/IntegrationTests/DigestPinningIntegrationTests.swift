@@ -57,7 +57,7 @@ import Testing
 
         // The second execution's snapshot recorded what it deployed.
         let snapshots = try Child(binDir + "/ecs-delegate", ["snapshots", "--socket", w.dir.file("pipe-d.sock"), "--json"], dir: w.dir, name: "snapshots")
-        #expect(await snapshots.wait(timeout: .seconds(10)) == 0, "\(snapshots.stderr)")
+        #expect(await snapshots.wait(timeout: .seconds(120)) == 0, "\(snapshots.stderr)")
         #expect(snapshots.stdout.contains(second), "\(snapshots.stdout)")
         await registry.stop()
     }
@@ -87,5 +87,5 @@ import Testing
 func storeRegistryConnector(_ name: String, url: String, world w: PipelineIntegrationTests.World) async throws {
     let file = try w.dir.write("\(name).yaml", "name: \(name)\ntype: dockerRegistry\nurl: \(url)\ndelegateSelectors: [ecs]\n")
     let apply = try w.cli(["connector", "apply", file], "apply-\(name)")
-    guard await apply.wait(timeout: .seconds(30)) == 0 else { throw HarnessError("connector apply failed: \(apply.stderr)") }
+    guard await apply.wait(timeout: .seconds(120)) == 0 else { throw HarnessError("connector apply failed: \(apply.stderr)") }
 }

@@ -11,7 +11,7 @@ import Testing
         let path = repoRoot + "/Config/examples/pipelines/" + file
         // A manager URL nobody listens on: a dry run must not need one.
         let run = try Child(binDir + "/ecs-manager", ["run", path, "--dry-run", "--manager", "http://127.0.0.1:9"], dir: dir, name: "dry-run")
-        #expect(await run.wait(timeout: .seconds(30)) == 0, "\(run.stderr)")
+        #expect(await run.wait(timeout: .seconds(120)) == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("pipeline ") == true && lines.first?.contains("\(steps) step") == true, "\(run.stdout)")
         #expect(lines.filter { $0.first?.isNumber == true }.count == steps, "\(run.stdout)")

@@ -40,7 +40,7 @@ import Testing
 
         // The delegate lists both snapshots on its status socket.
         let snaps = try Child(binDir + "/ecs-delegate", ["snapshots", "--json", "--config", w.delegate.configPath], dir: w.dir, name: "snapshots")
-        #expect(await snaps.wait(timeout: .seconds(10)) == 0)
+        #expect(await snaps.wait(timeout: .seconds(120)) == 0)
         let entries = try ProtocolV1.decoder().decode([JSONValue].self, from: Data(snaps.stdout.utf8))
         #expect(Set(entries.compactMap { $0["executionId"]?.stringValue }) == ["e1", "e2"])
         #expect(entries.first { $0["executionId"] == "e1" }?["snapshot"]?["firstDeployment"] == true)
@@ -126,7 +126,7 @@ import Testing
             try await allLines(w.client, taskId: id).contains { $0.text.hasPrefix("Updating Service myapp") }
         }
         w.delegate.child.signal(SIGKILL)
-        _ = await w.delegate.child.wait(timeout: .seconds(10))
+        _ = await w.delegate.child.wait(timeout: .seconds(120))
         w.delegate = try DelegateProcess(dir: w.dir, name: "ecs-d", managerURL: w.manager.url, tokenFile: w.manager.tokenFile, tags: ["ecs"])
         let interrupted = try await finished(w.client, id, timeout: .seconds(60))
         #expect(interrupted.state == "failed" && interrupted.error?.code == "interrupted")

@@ -136,7 +136,7 @@ final class ManagerProcess: @unchecked Sendable {
 
     func stop(_ sig: Int32 = SIGKILL) async {
         child?.signal(sig)
-        _ = await child?.wait(timeout: .seconds(10))
+        _ = await child?.wait(timeout: .seconds(120))
     }
 
     func client(_ http: HTTPClient = HTTPClient()) -> ManagerClient {

@@ -99,7 +99,7 @@ import TestSupport
         ]
         for (i, (flags, message)) in cases.enumerated() {
             let serve = try Child(binDir + "/ecs-manager", ["serve", "--listen", "127.0.0.1:0", "--data", dir.file("data"), "--token-file", token] + flags, dir: dir, name: "serve-\(i)")
-            let status = await serve.wait(timeout: .seconds(20))
+            let status = await serve.wait(timeout: .seconds(120))
             #expect(status != nil && status != 0 && serve.stderr.contains(message), "\(flags): \(serve.stderr)")
         }
     }

@@ -66,7 +66,7 @@ final class NotifyListener: @unchecked Sendable {
         let id = try await client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["a"], payload: ["count": 10_000, "delayMillis": 1])).taskId
         try await eventually("lines flowing") { try await client.task(id).logLines > 500 }
         delegate?.child.signal(SIGKILL)
-        _ = await delegate?.child.wait(timeout: .seconds(10))
+        _ = await delegate?.child.wait(timeout: .seconds(120))
         delegate = nil
         // Same state dir, same name: the restarted delegate reports the task instead of re-running it.
         let restarted = try DelegateProcess(dir: dir, name: "d1", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["a"])
@@ -97,7 +97,7 @@ final class NotifyListener: @unchecked Sendable {
         try await eventually("task running") { try await client.task(id).logLines >= 3 }
         try await eventually("a watchdog ping") { notify.messages.contains("WATCHDOG=1") }
         delegate.child.signal(SIGTERM)
-        let status = await delegate.child.wait(timeout: .seconds(30))
+        let status = await delegate.child.wait(timeout: .seconds(120))
         #expect(status == 0, "\(delegate.child.stderr)")
         let info = try await client.task(id)
         #expect(info.state == "succeeded")
@@ -125,7 +125,7 @@ final class NotifyListener: @unchecked Sendable {
         }
 
         let asJSON = try Child(binDir + "/ecs-delegate", ["status", "--json", "--config", delegate.configPath], dir: dir, name: "status-json")
-        #expect(await asJSON.wait(timeout: .seconds(10)) == 0)
+        #expect(await asJSON.wait(timeout: .seconds(120)) == 0)
         let s = try JSONSerialization.jsonObject(with: Data(asJSON.stdout.utf8)) as? [String: Any] ?? [:]
         #expect(s["delegateId"] as? String == delegateId)
         #expect(s["tags"] as? [String] == ["a", "b"])
@@ -133,7 +133,7 @@ final class NotifyListener: @unchecked Sendable {
         #expect(s["connected"] as? Bool == true)
 
         let text = try Child(binDir + "/ecs-delegate", ["status", "--socket", socket], dir: dir, name: "status-text")
-        #expect(await text.wait(timeout: .seconds(10)) == 0)
+        #expect(await text.wait(timeout: .seconds(120)) == 0)
         #expect(text.stdout.contains("name: d1  id: \(delegateId)"))
         #expect(text.stdout.contains("manager:    \(manager.url) (connected)"))
         #expect(text.stdout.contains("tags:       a, b"))
@@ -141,18 +141,18 @@ final class NotifyListener: @unchecked Sendable {
 
         // curl works too, and /metrics speaks Prometheus; answers carry Date (RFC 9110 IMF-fixdate) and Server.
         let curl = try Child("/usr/bin/curl", ["-s", "-i", "--unix-socket", socket, "http://localhost/metrics"], dir: dir, name: "curl")
-        #expect(await curl.wait(timeout: .seconds(10)) == 0)
+        #expect(await curl.wait(timeout: .seconds(120)) == 0)
         #expect(curl.stdout.contains("ecs_delegate_log_lines_shipped_total"))
         #expect(curl.stdout.contains("Server: ecs-delegate\r\n"), "\(curl.stdout.prefix(300))")
         #expect(curl.stdout.range(of: #"Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\r\n"#, options: .regularExpression) != nil, "\(curl.stdout.prefix(300))")
         let notFound = try Child("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket, "http://localhost/v1/nothing"], dir: dir, name: "curl-404")
-        #expect(await notFound.wait(timeout: .seconds(10)) == 0)
+        #expect(await notFound.wait(timeout: .seconds(120)) == 0)
         #expect(notFound.stdout == "404")
 
         // Another uid, even with the file opened up, is refused by the SO_PEERCRED check.
         chmod(socket, 0o666)
         let nobody = try Child("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket, "http://localhost/v1/status"], dir: dir, name: "nobody")
-        #expect(await nobody.wait(timeout: .seconds(10)) == 0)
+        #expect(await nobody.wait(timeout: .seconds(120)) == 0)
         #expect(nobody.stdout == "403")
     }
 
@@ -178,7 +178,7 @@ final class NotifyListener: @unchecked Sendable {
             "password is **************", #"{"env":{"DB_PASSWORD":"**************"}}"#, "token ************** leaked", "key:\n**************",
         ])
         let local = try Child(binDir + "/ecs-delegate", ["logs", "--config", delegate.configPath, id], dir: dir, name: "logs")
-        #expect(await local.wait(timeout: .seconds(10)) == 0)
+        #expect(await local.wait(timeout: .seconds(120)) == 0)
         #expect(local.stdout.contains("password is **************"))
         // Nothing anywhere on disk: the delegate's SQLite (with its WAL), the manager's, the outputs.
         for (name, needle) in [("db secret", secret), ("key line", "MIIEsecretkeyline"), ("token", manager.token)] {
@@ -235,7 +235,7 @@ final class NotifyListener: @unchecked Sendable {
         #expect(lines.contains { $0.text.contains("log lines dropped: the delegate's spool was full (spool_max_lines 100)") })
         #expect(delegate.child.stderr.contains("log spool full"))
         let metrics = try Child("/usr/bin/curl", ["-s", "--unix-socket", dir.file("d1.sock"), "http://localhost/metrics"], dir: dir, name: "metrics")
-        #expect(await metrics.wait(timeout: .seconds(10)) == 0)
+        #expect(await metrics.wait(timeout: .seconds(120)) == 0)
         #expect(metrics.stdout.contains("ecs_delegate_log_lines_dropped_total") && !metrics.stdout.contains("ecs_delegate_log_lines_dropped_total 0"))
     }
 
@@ -251,7 +251,7 @@ final class NotifyListener: @unchecked Sendable {
         try await Task.sleep(for: .milliseconds(500))
         #expect(delegate.child.isRunning, "the first SIGTERM waits for the task")
         delegate.child.signal(SIGTERM)
-        #expect(await delegate.child.wait(timeout: .seconds(30)) == 0, "\(delegate.child.stderr)")
+        #expect(await delegate.child.wait(timeout: .seconds(120)) == 0, "\(delegate.child.stderr)")
         let info = try await client.task(id)
         #expect(info.state == "cancelled")
         let lines = try await allLines(client, taskId: id)

@@ -103,7 +103,7 @@ import Testing
         let w = try await World.start("pipe-restart")
         _ = try await w.sim.control("/_awssim/faults/images", #"{"pattern": "nginx:slow", "startDelaySeconds": 150}"#)
         let run = try w.cli(["run", try w.pipeline("myapp-rolling", strategy: "{type: rolling}", image: "nginx:slow")], "start")
-        #expect(await run.wait(timeout: .seconds(30)) == 0, "\(run.stderr)")
+        #expect(await run.wait(timeout: .seconds(120)) == 0, "\(run.stderr)")
         let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try await eventually(timeout: .seconds(60), "the deployment is waiting for its tasks") {
             let tasks = try await w.client.tasks()
@@ -174,7 +174,7 @@ func storeConnector(_ name: String, endpoint: String, keyId: String, secret: Str
         delegateSelectors: [ecs]
         """)
     let apply = try Child(binDir + "/ecs-manager", ["connector", "apply", file, "--manager", manager.url, "--token-file", manager.tokenFile], dir: dir, name: "apply-\(name)")
-    guard await apply.wait(timeout: .seconds(30)) == 0 else { throw HarnessError("connector apply failed: \(apply.stderr)") }
+    guard await apply.wait(timeout: .seconds(120)) == 0 else { throw HarnessError("connector apply failed: \(apply.stderr)") }
 }
 
 /// A fresh secrets key file (64 hex characters, mode 0600) in `dir`.

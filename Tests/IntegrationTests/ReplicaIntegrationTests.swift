@@ -64,7 +64,7 @@ import Testing
     /// How many tasks the delegate says it ran to success (`ecs_delegate_tasks_total` on its status socket).
     func tasksSucceeded(_ dir: Scratch, _ name: String) async throws -> Int {
         let curl = try Child("/usr/bin/curl", ["-s", "--unix-socket", dir.file("\(name).sock"), "http://localhost/metrics"], dir: dir, name: "metrics-\(name)")
-        guard await curl.wait(timeout: .seconds(10)) == 0 else { throw HarnessError("cannot read \(name)'s metrics: \(curl.stderr)") }
+        guard await curl.wait(timeout: .seconds(120)) == 0 else { throw HarnessError("cannot read \(name)'s metrics: \(curl.stderr)") }
         for line in curl.stdout.split(separator: "\n") where line.hasPrefix("ecs_delegate_tasks_total{") && line.contains("outcome=\"succeeded\"") {
             if let n = line.split(separator: " ").last.flatMap({ Double($0) }) { return Int(n) }
         }
@@ -88,7 +88,7 @@ import Testing
         for (i, c) in cases.enumerated() {
             let args = ["serve", "--listen", "127.0.0.1:0"] + (c.args.contains("--token-file") ? c.args : c.args + ["--token-file", token])
             let child = try Child(binDir + "/ecs-manager", args, dir: dir, name: "serve-\(i)")
-            let status = await child.wait(timeout: .seconds(30))
+            let status = await child.wait(timeout: .seconds(120))
             #expect(status != nil && status != 0, "\(c.args) should stop serve")
             #expect(child.stderr.contains(c.says), "\(c.args): \(child.stderr)")
             #expect(!child.stderr.contains("hunter2-db"), "the password must not be repeated")

@@ -29,7 +29,7 @@ import Testing
         #expect(failed.error?.message.contains("the token 'dev-fleet' of delegate dev-1") == true, "\(failed.error?.message ?? "")")
 
         // The delegate hears 401 on its next call, stops taking tasks, says why, and exits.
-        let status = await delegate.child.wait(timeout: .seconds(30))
+        let status = await delegate.child.wait(timeout: .seconds(120))
         let stopped = ContinuousClock.now - revokedAt
         print("revocation: delegate stopped \(stopped) after the revoke (heartbeat 1 s)")
         #expect(status == 1, "exit status \(String(describing: status)); stderr: \(delegate.child.stderr.suffix(6000))")
@@ -52,7 +52,7 @@ import Testing
         let manager = try await ManagerProcess(dir: dir)
         let dev = try await issueToken(manager, ["--kind", "delegate", "--allowed-tags", "dev"], name: "dev")
         let delegate = try DelegateProcess(dir: dir, name: "sneaky", managerURL: manager.url, tokenFile: dev.file, tags: ["dev", "prod"])
-        let status = await delegate.child.wait(timeout: .seconds(30))
+        let status = await delegate.child.wait(timeout: .seconds(120))
         #expect(status == 1, "exit status \(String(describing: status)); stderr: \(delegate.child.stderr)")
         #expect(delegate.child.stderr.contains("delegate token 'dev' may register only with tags [dev]; not allowed: [prod]"), "\(delegate.child.stderr)")
         #expect(try await manager.client().delegates().isEmpty)

@@ -40,7 +40,7 @@ import Testing
         chmod(key, 0o640)
         let token = try dir.write("token", "t")
         let serve = try Child(binDir + "/ecs-manager", ["serve", "--listen", "127.0.0.1:0", "--data", dir.file("data"), "--token-file", token, "--secrets-key-file", key], dir: dir, name: "serve")
-        #expect(await serve.wait(timeout: .seconds(20)) == 1)
+        #expect(await serve.wait(timeout: .seconds(120)) == 1)
         #expect(serve.stderr.contains("has mode 640; it must be 0600 or stricter") && serve.stderr.contains("chmod 600"), "\(serve.stderr)")
     }
 }

@@ -79,7 +79,4 @@ public struct PipelineStrategy: Sendable, Equatable {
     var requiredManifests: [String] {
         kind == .runTask ? ["taskDefinition", "runTaskRequest"] : ["taskDefinition", "serviceDefinition"]
     }
-
-    /// An option's value.
-    func option(_ name: String) -> JSONValue? { options[name] }
 }

@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "ManagerPostgres",
             dependencies: [
-                "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines",
+                "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines", "StepContracts",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "ManagerHTTP",
             dependencies: [
-                "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines",
+                "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines", "StepContracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -17,7 +17,7 @@ struct ECSManager: AsyncParsableCommand {
         abstract: "The reference manager for ecs-delegate: queues tasks, routes them by tags, stores logs and results.",
         version: "ecs-manager \(managerVersion)",
         subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self, ConnectorCommand.self, SecretCommand.self,
-                      Run.self, Executions.self, ExecutionCommand.self, Watch.self, Rollback.self, TokenCommand.self, AuditCommand.self])
+                      Run.self, Executions.self, ExecutionCommand.self, Watch.self, Approve.self, Reject.self, Rollback.self, TokenCommand.self, AuditCommand.self])
 }
 
 /// Reads a bearer token from a file, trimmed; a clear error when it cannot.

@@ -50,10 +50,22 @@ struct Run: AsyncParsableCommand {
 /// Prints an execution's tasks' lines, each task under its heading, until it ends; returns its last report.
 func followExecution(client: ManagerClient, id: String) async throws -> ExecutionReport {
     var shown: Set<String> = []
+    /// Gates whose opening was printed.
+    var announced: Set<String> = []
     while true {
         let report = try await client.execution(id)
         var waiting = false
         for run in report.runs where !shown.contains(run.key) {
+            if let gate = run.gate {
+                if announced.insert(run.key).inserted { say("\n== \(run.name) ==\n\(gateOpening(gate, executionId: id))") }
+                guard run.status != nil else {
+                    waiting = true
+                    break
+                }
+                say(gateClosing(gate, run))
+                shown.insert(run.key)
+                continue
+            }
             guard let taskId = run.taskId, !taskId.isEmpty else {
                 if run.status != nil {
                     say("\n== \(run.isRollback ? "Rollback: " : "")\(run.name) ==\n\(run.error ?? "not started")")
@@ -74,13 +86,38 @@ func followExecution(client: ManagerClient, id: String) async throws -> Executio
             case .rolledBack: outcome = "failed and was rolled back: \(report.failure ?? "")"
             case .rollbackFailed: outcome = "failed, and its rollback failed too: \(report.failure ?? "")"
             case .aborted: outcome = "failed and stopped without a rollback (onFailure: abort): \(report.failure ?? ""); `ecs-manager rollback \(id)` undoes what ran"
-            case .deploying, .rollingBack: outcome = report.phase.rawValue
+            case .deploying, .waiting, .rollingBack: outcome = report.phase.rawValue
             }
             say("\nExecution \(id) of \(report.pipeline) \(outcome)")
             return report
         }
         try await Task.sleep(for: .milliseconds(300))
     }
+}
+
+/// What `run --follow` and `watch` print when an execution reaches a gate: what it waits for, until when, and for an approval the exact commands that decide it.
+func gateOpening(_ gate: GateState, executionId id: String) -> String {
+    let until = ISO8601DateFormatter().string(from: gate.deadline)
+    switch gate.kind {
+    case .wait:
+        return "Waiting \(Int(gate.deadline.timeIntervalSince(gate.openedAt).rounded())) s, until \(until)"
+    case .approval:
+        return """
+            Waiting for approval until \(until) (then \(gate.onTimeout == .approve ? "approved" : "rejected")): \(gate.message ?? "approve to go on")
+              approve: ecs-manager approve \(id) [--comment TEXT]
+              reject:  ecs-manager reject \(id) [--comment TEXT]
+            """
+    }
+}
+
+/// What `run --follow` and `watch` print when a gate closes: the decision, or the end of the wait.
+func gateClosing(_ gate: GateState, _ run: RunReport) -> String {
+    if let decision = gate.decision {
+        let text = decision.summary
+        return text.prefix(1).uppercased() + text.dropFirst()
+    }
+    if run.status == .succeeded { return "Waited until \(ISO8601DateFormatter().string(from: gate.deadline))" }
+    return run.error ?? run.status?.rawValue ?? ""
 }
 
 /// Writes a line to standard output unbuffered, in order with the task lines `followLogs` writes.
@@ -155,4 +192,42 @@ struct Rollback: AsyncParsableCommand {
         let end = try await followExecution(client: client, id: id)
         if end.phase != .rolledBack { throw ExitCode(end.exitStatus) }
     }
+}
+
+/// `ecs-manager approve ID`: approve the approval an execution waits at.
+struct Approve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Approve the approval an execution waits at; it goes on. Needs a run or admin key.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The execution id.") var id: String
+    @Option(help: "Why; kept with the decision and in the audit trail.") var comment: String?
+
+    func run() async throws {
+        try await decideGate(options: options, id: id, approved: true, comment: comment)
+    }
+}
+
+/// `ecs-manager reject ID`: reject the approval an execution waits at.
+struct Reject: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reject the approval an execution waits at; what ran is rolled back. Needs a run or admin key.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The execution id.") var id: String
+    @Option(help: "Why; kept with the decision and in the audit trail.") var comment: String?
+
+    func run() async throws {
+        try await decideGate(options: options, id: id, approved: false, comment: comment)
+    }
+}
+
+/// Approves or rejects, printing the decision; a refusal (decided already, not waiting) is its message and exit 1.
+private func decideGate(options: ClientOptions, id: String, approved: Bool, comment: String?) async throws {
+    let client = try options.client()
+    let report: ExecutionReport
+    do {
+        report = approved ? try await client.approveExecution(id, comment: comment) : try await client.rejectExecution(id, comment: comment)
+    } catch ManagerClientError.http(409, _, let message) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+        throw ExitCode(1)
+    }
+    let decided = report.runs.last { $0.gate?.decision != nil }?.gate?.decision
+    print("execution \(id): \(decided?.summary ?? (approved ? "approved" : "rejected")); now \(report.phase.rawValue)")
 }

@@ -9,7 +9,7 @@ public enum ManagerEndpoint: String, CaseIterable, Sendable {
     // Tasks.
     case submitTask, tasks, task, taskLogs, cancelTask
     // Executions.
-    case startExecution, executions, execution, cancelExecution, rollbackExecution
+    case startExecution, executions, execution, cancelExecution, rollbackExecution, approveExecution, rejectExecution
     // Connectors, secrets, tokens, audit.
     case connectors, connector, putConnector, deleteConnector, testConnector
     case secrets, putSecret, deleteSecret
@@ -22,7 +22,7 @@ public enum ManagerEndpoint: String, CaseIterable, Sendable {
         case .health, .nextTask, .delegates, .tasks, .task, .taskLogs, .executions, .execution, .connectors, .connector, .secrets, .tokens, .audit:
             return "GET"
         case .register, .heartbeat, .unregister, .sendLogs, .sendResult, .submitTask, .cancelTask, .startExecution, .cancelExecution,
-             .rollbackExecution, .testConnector, .createToken, .revokeToken:
+             .rollbackExecution, .approveExecution, .rejectExecution, .testConnector, .createToken, .revokeToken:
             return "POST"
         case .putConnector, .putSecret: return "PUT"
         case .deleteConnector, .deleteSecret: return "DELETE"
@@ -47,6 +47,8 @@ public enum ManagerEndpoint: String, CaseIterable, Sendable {
         case .execution: return "/v1/executions/{id}"
         case .cancelExecution: return "/v1/executions/{id}/cancel"
         case .rollbackExecution: return "/v1/executions/{id}/rollback"
+        case .approveExecution: return "/v1/executions/{id}/approve"
+        case .rejectExecution: return "/v1/executions/{id}/reject"
         case .connectors: return "/v1/connectors"
         case .connector, .putConnector, .deleteConnector: return "/v1/connectors/{name}"
         case .testConnector: return "/v1/connectors/{name}/test"

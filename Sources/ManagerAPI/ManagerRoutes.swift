@@ -73,6 +73,12 @@ public enum ManagerRoutes {
     /// `POST /v1/executions/{id}/rollback`.
     public static func rollbackExecution(id: String) throws(ManagerRouteError) -> ManagerRoute { try ManagerRoute(.rollbackExecution, [id]) }
 
+    /// `POST /v1/executions/{id}/approve`.
+    public static func approveExecution(id: String) throws(ManagerRouteError) -> ManagerRoute { try ManagerRoute(.approveExecution, [id]) }
+
+    /// `POST /v1/executions/{id}/reject`.
+    public static func rejectExecution(id: String) throws(ManagerRouteError) -> ManagerRoute { try ManagerRoute(.rejectExecution, [id]) }
+
     // MARK: connectors, secrets, tokens, audit
 
     /// `GET /v1/connectors`.

@@ -227,6 +227,18 @@ public struct ManagerClient: Sendable {
         try await required(ManagerRoutes.rollbackExecution(id: id), body: [String: String]())
     }
 
+    /// Approves the approval an execution waits at; the execution goes on.
+    @discardableResult
+    public func approveExecution(_ id: String, comment: String? = nil) async throws -> ExecutionReport {
+        try await required(ManagerRoutes.approveExecution(id: id), body: GateDecisionRequest(comment: comment))
+    }
+
+    /// Rejects the approval an execution waits at; what ran is rolled back (the gate's `onFailure`).
+    @discardableResult
+    public func rejectExecution(_ id: String, comment: String? = nil) async throws -> ExecutionReport {
+        try await required(ManagerRoutes.rejectExecution(id: id), body: GateDecisionRequest(comment: comment))
+    }
+
     // MARK: connectors
 
     /// Stored connectors, by name.

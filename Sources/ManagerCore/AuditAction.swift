@@ -5,6 +5,8 @@ public enum AuditAction {
     public static let executionRun = "execution.run"
     public static let executionCancel = "execution.cancel"
     public static let executionRollback = "execution.rollback"
+    public static let executionApprove = "execution.approve"
+    public static let executionReject = "execution.reject"
     public static let connectorApply = "connector.apply"
     public static let connectorDelete = "connector.delete"
     public static let connectorTest = "connector.test"

@@ -23,6 +23,8 @@ package struct ExecutionOrchestrator: Service {
     let logger: Logger
     let executions: any ExecutionRepository
     let gate: ExecutionGate
+    /// The earliest time a held execution is due again (a gate's deadline, a retry).
+    let wakeups = WakeupSchedule()
 
     /// An orchestrator over these parts.
     package init(tasks: any TaskRepository, dispatcher: TaskDispatcher, notifier: any WakeupBus, logger: Logger, executions: any ExecutionRepository, gate: ExecutionGate) {
@@ -47,7 +49,7 @@ package struct ExecutionOrchestrator: Service {
         while !Task.isCancelledOrShuttingDown {
             let ticket = notifier.arm(key: Self.wakeKey)
             var skipped = false
-            if due || ContinuousClock.now - lastSweep >= Self.quietSweep {
+            if due || wakeups.takeDue(now: Date()) || ContinuousClock.now - lastSweep >= Self.quietSweep {
                 lastSweep = ContinuousClock.now
                 skipped = await sweep()
             }
@@ -98,6 +100,11 @@ package struct ExecutionOrchestrator: Service {
             var changed = false
             for _ in 0..<64 {
                 switch engine.next() {
+                case .submit(let s) where s.problem != nil:
+                    engine.started(key: s.key, taskId: "")
+                    engine.finished(key: s.key, .init(status: .failed, error: "\(s.name) cannot start: \(s.problem ?? "")"))
+                    try await executions.saveExecution(id: id, engine: engine, now: Date())
+                    changed = false
                 case .submit(let s):
                     let request = SubmitTaskRequest(type: s.type.rawValue, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
                     // The same id if this manager dies before the save below: the step's task is queued once.
@@ -130,8 +137,16 @@ package struct ExecutionOrchestrator: Service {
                         status: status, outputs: task.info.outputs ?? [:], rollbackSnapshot: task.info.rollbackSnapshot,
                         error: task.info.error.map { "\($0.code): \($0.message)" }))
                     changed = true
-                case .waitUntil:
-                    // A failed step is retried later: a sweep (at most `quietSweep` apart) submits it once it is due.
+                case .gate(let key):
+                    let before = engine.runs.count
+                    engine.advanceGate(key: key, now: Date())
+                    if engine.runs.count > before, let gate = engine.runs.last?.gate {
+                        logger.info("execution held at a gate", metadata: ["execution": "\(id)", "step": "\(engine.runs.last?.name ?? key)", "gate": "\(gate.kind.rawValue)", "deadline": "\(gate.deadline)"])
+                    }
+                    changed = true
+                case .waitUntil(let when):
+                    // A failed step is retried, or a gate holds, until then: the run loop sweeps again at that time.
+                    wakeups.schedule(when)
                     return changed
                 case .done(let phase):
                     if changed { logger.info("execution finished", metadata: ["execution": "\(id)", "phase": "\(phase.rawValue)"]) }

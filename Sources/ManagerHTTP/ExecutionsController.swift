@@ -4,6 +4,7 @@ import Hummingbird
 import ManagerAPI
 import ManagerCore
 import Pipelines
+import StepContracts
 
 /// Executions: start a pipeline, list, report, cancel, roll back.
 struct ExecutionsController: Sendable {
@@ -18,6 +19,8 @@ struct ExecutionsController: Sendable {
         v1.get("executions/:id", use: get)
         v1.post("executions/:id/cancel", use: cancel)
         v1.post("executions/:id/rollback", use: rollback)
+        v1.post("executions/:id/approve", use: approve)
+        v1.post("executions/:id/reject", use: reject)
     }
 
     /// `POST /v1/executions`: 201 with the new execution's report.
@@ -28,7 +31,7 @@ struct ExecutionsController: Sendable {
         _ = try await context.dispatcher.storedConnectors(plan.connector, artifact: plan.artifactConnector)
         let known = try await context.delegates.knownTaskTypes()
         for step in plan.steps {
-            for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type.rawValue) {
+            for type in [step.type] + (step.rollback.map { [$0.type] } ?? []) where !known.contains(type.rawValue) && !TaskType.gates.contains(type) {
                 throw APIError(.badRequest, "invalid", "step \(step.name) needs task type \(type), which no delegate has ever registered: start a delegate that runs it (an ecs-delegate of this version), then run the pipeline again")
             }
         }
@@ -98,6 +101,41 @@ struct ExecutionsController: Sendable {
         }
         if let refused { throw APIError(.conflict, "not_rollbackable", refused) }
         await context.audit(ctx, AuditAction.executionRollback, id)
+        context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
+        return try await json(try stored(ctx).report)
+    }
+
+    /// `POST /v1/executions/{id}/approve`: the execution goes on past the approval it waits at.
+    func approve(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
+        try await decide(approved: true, req, ctx)
+    }
+
+    /// `POST /v1/executions/{id}/reject`: the approval fails, and by its `onFailure` (default) what ran is rolled back.
+    func reject(_ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
+        try await decide(approved: false, req, ctx)
+    }
+
+    /// Decides the approval execution `id` waits at, as the caller: 409 when it waits at none (or it was decided already).
+    private func decide(approved: Bool, _ req: Request, _ ctx: ManagerRequestContext) async throws -> Response {
+        let body: GateDecisionRequest = try await decode(req, ctx, limit: context.settings.maxBodyBytes)
+        if let comment = body.comment, let why = Identifiers.textProblem(comment, maxBytes: GateDecisionRequest.maxCommentBytes) {
+            throw APIError(.badRequest, "invalid", "member 'comment' \(why)")
+        }
+        let id = try await stored(ctx).id
+        let decision = GateDecision(approved: approved, by: ManagerContext.actor(ctx), at: Date(), comment: body.comment)
+        var result = ExecutionEngine.DecisionResult.notWaiting
+        try await gate.withExecution(id, in: executions) { engine in
+            result = engine.decide(decision)
+            return result == .decided
+        }
+        switch result {
+        case .decided: break
+        case .alreadyDecided(let earlier):
+            throw APIError(.conflict, "already_decided", "the approval of execution \(id) was already \(earlier.summary)")
+        case .notWaiting:
+            throw APIError(.conflict, "not_waiting", "execution \(id) is not waiting for an approval")
+        }
+        await context.audit(ctx, approved ? AuditAction.executionApprove : AuditAction.executionReject, id, body.comment.map { "comment=\($0)" })
         context.notifier.notify(key: ExecutionOrchestrator.wakeKey)
         return try await json(try stored(ctx).report)
     }

@@ -42,6 +42,8 @@ public enum RoutePermissions {
         "POST /v1/executions": Rule(permission: .run, ownership: .none),
         "POST /v1/executions/{id}/cancel": Rule(permission: .run, ownership: .none),
         "POST /v1/executions/{id}/rollback": Rule(permission: .run, ownership: .none),
+        "POST /v1/executions/{id}/approve": Rule(permission: .run, ownership: .none),
+        "POST /v1/executions/{id}/reject": Rule(permission: .run, ownership: .none),
         // Admin.
         "GET /v1/connectors": Rule(permission: .admin, ownership: .none),
         "GET /v1/connectors/{name}": Rule(permission: .admin, ownership: .none),

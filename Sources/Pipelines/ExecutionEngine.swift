@@ -18,9 +18,11 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         case deploying, rollingBack, succeeded, rolledBack, rollbackFailed
         /// A step failed with `onFailure: abort`: stopped, nothing rolled back.
         case aborted
+        /// Deploying, held at a gate (an approval or a wait). Reports say it; the engine's own phase stays `deploying`.
+        case waiting
 
-        /// Whether the execution has ended (it is neither deploying nor rolling back).
-        public var isOver: Bool { self != .deploying && self != .rollingBack }
+        /// Whether the execution has ended (it is neither deploying, waiting nor rolling back).
+        public var isOver: Bool { self != .deploying && self != .rollingBack && self != .waiting }
     }
 
     /// How a task ended, as the engine needs it.
@@ -47,6 +49,8 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         public var type: TaskType
         public var taskId: String?
         public var outcome: TaskOutcome?
+        /// The gate, for a step that runs on the manager (approval, wait): it has no task.
+        public var gate: GateState?
     }
 
     /// A task to submit.
@@ -56,6 +60,8 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         public var type: TaskType
         public var payload: JSONValue
         public var timeoutSeconds: Int
+        /// Why the task cannot be submitted (an expression in its payload names nothing that ran): the step fails with it.
+        public var problem: String?
     }
 
     /// What to do next.
@@ -64,8 +70,10 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         case submit(Submission)
         /// A task is running: report its end with `finished(key:_:)`.
         case wait
-        /// A failed step is retried at this time: ask again then.
+        /// A failed step is retried, or a gate holds, until this time: ask again then.
         case waitUntil(Date)
+        /// A gate must open, or its time is up: call `advanceGate(key:now:)`.
+        case gate(String)
         /// The execution is over.
         case done(Phase)
     }
@@ -96,20 +104,92 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
 
     /// The next thing to do at `now`.
     public func next(now: Date = Date()) -> Action {
-        if let running = runs.last, running.outcome == nil { return running.taskId == nil ? .submit(submission(for: running.key)) : .wait }
+        if let running = runs.last, running.outcome == nil {
+            if let gate = running.gate { return now < gate.deadline ? .waitUntil(gate.deadline) : .gate(running.key) }
+            return running.taskId == nil ? .submit(submission(for: running.key)) : .wait
+        }
         switch phase {
-        case .deploying:
+        case .deploying, .waiting:
             if let retry {
-                return now < retry.notBefore ? .waitUntil(retry.notBefore) : .submit(submission(for: retry.key))
+                return now < retry.notBefore ? .waitUntil(retry.notBefore) : start(retry.key)
             }
             guard let step = plan.steps.first(where: { s in !runs.contains { $0.key == "step:\(s.id)" } }) else { return .done(.succeeded) }
-            return .submit(submission(for: "step:\(step.id)"))
+            return start("step:\(step.id)")
         case .rollingBack:
             guard let pending = pendingRollbacks().first else { return .done(runs.contains { $0.key.hasPrefix("rollback:") && $0.outcome?.status != .succeeded } ? .rollbackFailed : .rolledBack) }
             return .submit(submission(for: "rollback:\(pending.id)"))
         case .succeeded, .rolledBack, .rollbackFailed, .aborted:
             return .done(phase)
         }
+    }
+
+    /// What starts the step `key`: its gate, or its task.
+    private func start(_ key: String) -> Action {
+        step(for: key)?.gate != nil ? .gate(key) : .submit(submission(for: key))
+    }
+
+    /// Opens the gate of step `key` at `now`, or, when its deadline has passed, closes it: a wait ends, an undecided approval becomes its `onTimeout`.
+    ///
+    /// What `next` asks for with `.gate(key)`; does nothing otherwise.
+    public mutating func advanceGate(key: String, now: Date = Date()) {
+        guard phase == .deploying, let planned = step(for: key)?.gate else { return }
+        if let i = runs.lastIndex(where: { $0.key == key && $0.outcome == nil }), let gate = runs[i].gate {
+            guard now >= gate.deadline else { return }
+            switch gate.kind {
+            case .wait:
+                finished(key: key, TaskOutcome(status: .succeeded), now: now)
+            case .approval:
+                let approved = gate.onTimeout == .approve
+                _ = decide(GateDecision(approved: approved, by: GateDecision.timeoutDecider, at: now, comment: nil), now: now)
+            }
+            return
+        }
+        guard !runs.contains(where: { $0.key == key && $0.outcome == nil }) else { return }
+        if retry?.key == key { retry = nil }
+        let (name, type) = describe(key)
+        let gate = GateState(kind: planned.kind, message: planned.message, openedAt: now, deadline: now.addingTimeInterval(TimeInterval(planned.seconds)), onTimeout: planned.onTimeout)
+        runs.append(Run(key: key, name: name, type: type, taskId: nil, outcome: nil, gate: gate))
+    }
+
+    /// The approval the execution waits at, if it does: its run's index.
+    public var openApproval: Int? {
+        guard phase == .deploying, let i = runs.indices.last, runs[i].outcome == nil, runs[i].gate?.kind == .approval else { return nil }
+        return i
+    }
+
+    /// The gate the execution is held at (approval or wait), if any.
+    public var openGate: Run? {
+        guard phase == .deploying, let last = runs.last, last.outcome == nil, last.gate != nil else { return nil }
+        return last
+    }
+
+    /// What a decision on an approval met.
+    public enum DecisionResult: Sendable, Equatable {
+        /// It closed the open approval.
+        case decided
+        /// The last approval was already decided (by this decision).
+        case alreadyDecided(GateDecision)
+        /// The execution waits at no approval and decided none.
+        case notWaiting
+    }
+
+    /// Decides the open approval: approved, the execution goes on; rejected, the step fails (and by its `onFailure`, by default, what ran is rolled back).
+    public mutating func decide(_ decision: GateDecision, now: Date = Date()) -> DecisionResult {
+        guard let i = openApproval else {
+            if let earlier = runs.last(where: { $0.gate?.kind == .approval })?.gate?.decision { return .alreadyDecided(earlier) }
+            return .notWaiting
+        }
+        runs[i].gate?.decision = decision
+        let key = runs[i].key
+        if decision.approved {
+            finished(key: key, TaskOutcome(status: .succeeded), now: now)
+        } else {
+            let error = decision.by == GateDecision.timeoutDecider
+                ? "nobody approved it before \(ISO8601DateFormatter().string(from: runs[i].gate?.deadline ?? now)) (onTimeout: reject)"
+                : "rejected by \(decision.by)\(decision.comment.map { ": \($0)" } ?? "")"
+            finished(key: key, TaskOutcome(status: .failed, error: error), now: now)
+        }
+        return .decided
     }
 
     /// Records that the task for `key` was submitted as `taskId`.

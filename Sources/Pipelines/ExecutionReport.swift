@@ -7,8 +7,10 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
     public var executionId: String
     public var pipeline: String
     public var connector: String
-    /// `deploying`, `rollingBack`, `succeeded`, `rolledBack`, `rollbackFailed`.
+    /// `deploying`, `waiting` (held at a gate), `rollingBack`, `succeeded`, `rolledBack`, `rollbackFailed`, `aborted`.
     public var phase: ExecutionEngine.Phase
+    /// The gate the execution is held at (phase `waiting`): what it waits for and until when.
+    public var gate: GateReport?
     /// Why it failed (the step and its error), when it did.
     public var failure: String?
     public var createdAt: Date
@@ -24,10 +26,16 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
         pipeline = engine.plan.pipeline
         connector = engine.plan.connector
         phase = engine.phase
+        if let held = engine.openGate, let state = held.gate {
+            phase = .waiting
+            gate = GateReport(step: held.name, kind: state.kind, message: state.message, openedAt: state.openedAt, deadline: state.deadline, onTimeout: state.onTimeout)
+        }
         failure = engine.failure
         self.createdAt = createdAt
         self.finishedAt = finishedAt
-        runs = engine.runs.map { RunReport(key: $0.key, name: $0.name, type: $0.type, taskId: $0.taskId, status: $0.outcome?.status, error: $0.outcome?.error, isRollback: $0.key.hasPrefix("rollback:")) }
+        runs = engine.runs.map {
+            RunReport(key: $0.key, name: $0.name, type: $0.type, taskId: $0.taskId, status: $0.outcome?.status, error: $0.outcome?.error, isRollback: $0.key.hasPrefix("rollback:"), gate: $0.gate)
+        }
         steps = engine.plan.steps.map(\.name)
     }
 
@@ -41,7 +49,7 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
         case .rolledBack: return 1
         case .rollbackFailed: return 3
         case .aborted: return 4
-        case .deploying, .rollingBack: return 2
+        case .deploying, .waiting, .rollingBack: return 2
         }
     }
 }
@@ -57,4 +65,18 @@ public struct RunReport: Codable, Sendable, Equatable {
     public var status: TaskStatus?
     public var error: String?
     public var isRollback: Bool
+    /// A gate's state and decision (approval, wait); a gate has no task.
+    public var gate: GateState?
+}
+
+/// The gate an execution is held at, as clients show it.
+public struct GateReport: Codable, Sendable, Equatable {
+    /// The gate step's name.
+    public var step: String
+    public var kind: PlannedGate.Kind
+    public var message: String?
+    public var openedAt: Date
+    /// When a wait ends, or an undecided approval becomes `onTimeout`.
+    public var deadline: Date
+    public var onTimeout: PlannedGate.TimeoutOutcome?
 }

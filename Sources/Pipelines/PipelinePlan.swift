@@ -113,6 +113,8 @@ private struct PlanBuilder {
                 let scale = ServiceScalePayload(cluster: cluster, serviceName: step.string("serviceName") ?? "", desiredCount: step.integer("desiredCount") ?? 0, stepId: id)
                 planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(scale, step.wait),
                                            rollback: PlannedRollback(name: "Scale Rollback", type: .serviceScaleRollback, payload: payload(target, step.wait))))
+            case .approval, .wait:
+                planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: .object([:]), rollback: nil, gate: step.gate))
             }
             planned[planned.count - 1].onFailure = step.onFailure
         }
@@ -127,6 +129,10 @@ extension PipelinePlan {
     public var outline: String {
         var out = "pipeline \(pipeline): \(steps.count) step\(steps.count == 1 ? "" : "s"), connector \(connector)\(artifactConnector.map { ", artifact from \($0)" } ?? "")\n"
         for (i, step) in steps.enumerated() {
+            if let gate = step.gate {
+                out += "\(i + 1). \(step.name)  [\(step.id)]  \(step.type)  \(gate.outline)\n"
+                continue
+            }
             let undo = step.rollback.map { "rolled back by \($0.name) (\($0.type))\($0.group.map { " for \($0)" } ?? "")" } ?? "nothing to roll back"
             out += "\(i + 1). \(step.name)  [\(step.id)]  \(step.type)  \(undo)\n"
             let members = (step.payload.objectValue ?? [:]).filter { !["manifests", "variables", "artifact", "cluster", "stepId"].contains($0.key) }
@@ -148,6 +154,11 @@ extension PipelinePlan {
         if let why = Identifiers.nameProblem(pipeline) { return "member 'plan.pipeline': \(why)" }
         if let a = artifactConnector, let why = Identifiers.nameProblem(a) { return "member 'plan.artifactConnector': \(why)" }
         for (i, step) in steps.enumerated() {
+            if (step.gate != nil) != TaskType.gates.contains(step.type) || step.gate.map({ ($0.kind == .approval) != (step.type == .approvalGate) }) == true {
+                return "member 'plan.steps[\(i)]': types \(TaskType.gates.map(\.rawValue).joined(separator: " and ")) are the gates', and a gate has its own"
+            }
+            if let why = step.gate?.problem { return "member 'plan.steps[\(i)].gate': \(why)" }
+            if step.gate != nil, case .retry = step.onFailure { return "member 'plan.steps[\(i)].onFailure': a gate cannot be retried" }
             if let e = GitSource.problem(inPayload: step.payload) { return "member 'plan.steps[\(i)].payload.\(e.member)' \(e.message)" }
             if let rollback = step.rollback, let e = GitSource.problem(inPayload: rollback.payload) {
                 return "member 'plan.steps[\(i)].rollback.payload.\(e.member)' \(e.message)"
@@ -170,15 +181,18 @@ public struct PlannedStep: Codable, Sendable, Equatable {
     public var rollback: PlannedRollback?
     /// What the execution does when it fails (nil: roll back).
     public var onFailure: FailureStrategy?
+    /// For a step that runs on the manager (approval, wait): the gate; it submits no task.
+    public var gate: PlannedGate?
 
     /// Creates a step.
-    public init(id: String, name: String, type: TaskType, payload: JSONValue, rollback: PlannedRollback?, onFailure: FailureStrategy? = nil) {
+    public init(id: String, name: String, type: TaskType, payload: JSONValue, rollback: PlannedRollback?, onFailure: FailureStrategy? = nil, gate: PlannedGate? = nil) {
         self.id = id
         self.name = name
         self.type = type
         self.payload = payload
         self.rollback = rollback
         self.onFailure = onFailure
+        self.gate = gate
     }
 }
 

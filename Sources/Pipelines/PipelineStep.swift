@@ -13,6 +13,11 @@ public struct PipelineStep: Sendable, Equatable {
     /// What a step does: the deploy steps a pipeline may list.
     public enum Kind: String, Sendable, CaseIterable {
         case rollingDeploy, canaryDeploy, canaryDelete, blueGreenCreate, blueGreenSwap, shiftTraffic, runTask, scale
+        /// Gates: the manager holds the execution (`PlannedGate`).
+        case approval, wait
+
+        /// Whether the step is a gate the manager runs (no task, no rollback).
+        public var isGate: Bool { self == .approval || self == .wait }
 
         /// The task type the step runs.
         public var taskType: TaskType {
@@ -25,6 +30,8 @@ public struct PipelineStep: Sendable, Equatable {
             case .shiftTraffic: return .blueGreenShiftTraffic
             case .runTask: return .runTask
             case .scale: return .serviceScale
+            case .approval: return .approvalGate
+            case .wait: return .waitGate
             }
         }
 
@@ -39,6 +46,8 @@ public struct PipelineStep: Sendable, Equatable {
             case .shiftTraffic: return "Shift Traffic \(options["weight"]?.intValue ?? 0)%"
             case .runTask: return "Run Task"
             case .scale: return "Scale Service"
+            case .approval: return "Approval"
+            case .wait: return "Wait \(options["seconds"]?.intValue ?? 0) s"
             }
         }
 
@@ -53,6 +62,8 @@ public struct PipelineStep: Sendable, Equatable {
             case .shiftTraffic: return "shift-\(options["weight"]?.intValue ?? 0)"
             case .runTask: return "run-task"
             case .scale: return "scale"
+            case .approval: return "approval"
+            case .wait: return "wait"
             }
         }
 
@@ -76,6 +87,10 @@ public struct PipelineStep: Sendable, Equatable {
                 return (["skipSteadyStateCheck": .bool, "waitForCompletion": .bool], [])
             case .scale:
                 return (["serviceName": .string, "desiredCount": .integer(0...ServiceScalePayload.maxDesiredCount)].merging(wait) { a, _ in a }, ["serviceName", "desiredCount"])
+            case .approval:
+                return (["message": .string, "timeoutSeconds": .integer(PlannedGate.approvalTimeoutRange), "onTimeout": .choice(PlannedGate.TimeoutOutcome.allCases.map(\.rawValue))], [])
+            case .wait:
+                return (["seconds": .integer(PlannedGate.waitRange)], ["seconds"])
             }
         }
 
@@ -84,7 +99,7 @@ public struct PipelineStep: Sendable, Equatable {
             switch self {
             case .rollingDeploy, .canaryDeploy, .blueGreenCreate: return ["taskDefinition", "serviceDefinition"]
             case .runTask: return ["taskDefinition", "runTaskRequest"]
-            case .canaryDelete, .blueGreenSwap, .shiftTraffic, .scale: return []
+            case .canaryDelete, .blueGreenSwap, .shiftTraffic, .scale, .approval, .wait: return []
             }
         }
 
@@ -130,6 +145,19 @@ public struct PipelineStep: Sendable, Equatable {
     func integer(_ key: String) -> Int? { options[key]?.intValue }
     /// A `.string` option's value.
     func string(_ key: String) -> String? { options[key]?.stringValue }
+    /// The gate a gate step holds at (nil for a step that runs a task).
+    var gate: PlannedGate? {
+        switch kind {
+        case .approval:
+            return .approval(message: string("message"), timeoutSeconds: integer("timeoutSeconds") ?? PlannedGate.defaultApprovalTimeout,
+                             onTimeout: string("onTimeout").flatMap(PlannedGate.TimeoutOutcome.init(rawValue:)))
+        case .wait:
+            return .wait(seconds: integer("seconds") ?? 0)
+        default:
+            return nil
+        }
+    }
+
     /// The rollout wait the step's options give.
     var wait: RolloutWait { RolloutWait(steadyStateTimeoutSeconds: integer(RolloutWait.timeoutMember), failFast: bool(RolloutWait.failFastMember)) }
 }

@@ -12,6 +12,8 @@ public struct PipelineStrategy: Sendable, Equatable {
     enum OptionType: Sendable {
         case bool, string, percentList
         case integer(ClosedRange<Int>)
+        /// One of these words.
+        case choice([String])
     }
 
     public var kind: Kind

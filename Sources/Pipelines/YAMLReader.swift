@@ -188,6 +188,9 @@ struct YAMLReader {
         case .integer(let range):
             if let n = v.intValue, range.contains(n) { return .number(Double(n)) }
             fail(value, path, "expected an integer from \(range.lowerBound) to \(range.upperBound)")
+        case .choice(let words):
+            if let s = v.stringValue, words.contains(s) { return v }
+            fail(value, path, "expected one of \(words.joined(separator: ", "))")
         case .percentList:
             let list = v.arrayValue?.compactMap(\.intValue) ?? []
             if !list.isEmpty, list.count == v.arrayValue?.count, list.allSatisfy({ (1...100).contains($0) }), zip(list, list.dropFirst()).allSatisfy({ $0 < $1 }) {
@@ -230,6 +233,10 @@ struct YAMLReader {
                 }
             }
             for r in required where members[r] == nil { fail(item, path, "a \(kind.rawValue) step needs '\(r)'") }
+            if kind.isGate, case .retry = onFailure { fail(members["onFailure"], "\(path).onFailure", "a gate cannot be retried: use rollback, abort or ignore") }
+            if kind == .approval, let message = options["message"]?.stringValue, let why = Identifiers.textProblem(message, maxBytes: PlannedGate.maxMessageBytes) {
+                fail(members["message"], "\(path).message", why)
+            }
             if let earlier = kind.needsEarlier, !seen.contains(earlier) {
                 fail(typeNode, "\(path).type", "a \(kind.rawValue) step works on what a \(earlier.rawValue) step before it made; list one earlier")
             }

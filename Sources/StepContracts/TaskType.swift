@@ -59,6 +59,14 @@ public struct TaskType: RawRepresentable, Hashable, Codable, Sendable, CustomStr
     /// The delegate runtime's own test and connectivity task.
     public static let delegateEcho = TaskType("delegate.echo")
 
+    // Gates: steps the manager runs itself; never submitted to a delegate.
+    /// Holds the execution until a person approves or rejects.
+    public static let approvalGate = TaskType("manager.approval")
+    /// Holds the execution for a time.
+    public static let waitGate = TaskType("manager.wait")
+    /// The types the manager runs itself.
+    public static let gates: [TaskType] = [.approvalGate, .waitGate]
+
     /// Every type of the ECS step kit, in the order the docs list them.
     public static let ecsSteps: [TaskType] = [
         .rollingDeploy, .rollingRollback, .canaryDeploy, .canaryDelete, .blueGreenCreate, .blueGreenSwap, .blueGreenShiftTraffic,

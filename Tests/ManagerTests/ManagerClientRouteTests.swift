@@ -53,6 +53,8 @@ import Testing
             { _ = try await client.execution("e") },
             { try await client.cancelExecution("e") },
             { try await client.rollbackExecution("e") },
+            { try await client.approveExecution("e", comment: "ok") },
+            { try await client.rejectExecution("e") },
             { _ = try await client.connectors() },
             { _ = try await client.connector("c") },
             { try await client.putConnector(connector) },

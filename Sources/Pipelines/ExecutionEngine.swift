@@ -330,7 +330,14 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
         for earlier in plan.steps[..<index] {
             for (k, v) in outcome(of: earlier)?.outputs ?? [:] { payload[k] = v }
         }
-        for (k, v) in step.payload.objectValue ?? [:] { payload[k] = v }
-        return Submission(key: key, name: step.name, type: step.type, payload: .object(payload), timeoutSeconds: plan.timeoutSeconds)
+        let blueGreen = plan.steps[..<index].last { $0.type == .blueGreenCreate && outcome(of: $0) != nil }.flatMap { outcome(of: $0)?.outputs }
+        let expressions = StepExpressions(outputs: { id in plan.steps.first { $0.id == id }.flatMap { outcome(of: $0)?.outputs } }, pipeline: plan.pipeline, blueGreen: blueGreen)
+        var problem: String?
+        do {
+            for (k, v) in (try expressions.resolve(step.payload)).objectValue ?? [:] { payload[k] = v }
+        } catch {
+            problem = error.message
+        }
+        return Submission(key: key, name: step.name, type: step.type, payload: .object(payload), timeoutSeconds: plan.timeoutSeconds, problem: problem)
     }
 }

@@ -113,6 +113,9 @@ private struct PlanBuilder {
                 let scale = ServiceScalePayload(cluster: cluster, serviceName: step.string("serviceName") ?? "", desiredCount: step.integer("desiredCount") ?? 0, stepId: id)
                 planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: payload(scale, step.wait),
                                            rollback: PlannedRollback(name: "Scale Rollback", type: .serviceScaleRollback, payload: payload(target, step.wait))))
+            case .verify:
+                let check = step.verifyKind.payload(step, cluster: cluster, stepId: id, defaultURL: blueGreen == nil ? nil : VerifyKind.defaultBlueGreenURL)
+                planned.append(PlannedStep(id: id, name: name, type: step.taskType, payload: payload(check), rollback: nil))
             case .approval, .wait:
                 planned.append(PlannedStep(id: id, name: name, type: step.kind.taskType, payload: .object([:]), rollback: nil, gate: step.gate))
             }

@@ -15,6 +15,8 @@ public struct PipelineStep: Sendable, Equatable {
         case rollingDeploy, canaryDeploy, canaryDelete, blueGreenCreate, blueGreenSwap, shiftTraffic, runTask, scale
         /// Gates: the manager holds the execution (`PlannedGate`).
         case approval, wait
+        /// A check the delegate runs inside the user's network (`VerifyKind`): it changes nothing.
+        case verify
 
         /// Whether the step is a gate the manager runs (no task, no rollback).
         public var isGate: Bool { self == .approval || self == .wait }
@@ -32,6 +34,7 @@ public struct PipelineStep: Sendable, Equatable {
             case .scale: return .serviceScale
             case .approval: return .approvalGate
             case .wait: return .waitGate
+            case .verify: return .verifyHTTP
             }
         }
 
@@ -48,6 +51,7 @@ public struct PipelineStep: Sendable, Equatable {
             case .scale: return "Scale Service"
             case .approval: return "Approval"
             case .wait: return "Wait \(options["seconds"]?.intValue ?? 0) s"
+            case .verify: return (options["kind"]?.stringValue.flatMap(VerifyKind.init(rawValue:)) ?? .http).defaultName
             }
         }
 
@@ -64,6 +68,7 @@ public struct PipelineStep: Sendable, Equatable {
             case .scale: return "scale"
             case .approval: return "approval"
             case .wait: return "wait"
+            case .verify: return "verify-" + (options["kind"]?.stringValue.flatMap(VerifyKind.init(rawValue:)) ?? .http).idSuffix
             }
         }
 
@@ -91,6 +96,8 @@ public struct PipelineStep: Sendable, Equatable {
                 return (["message": .string, "timeoutSeconds": .integer(PlannedGate.approvalTimeoutRange), "onTimeout": .choice(PlannedGate.TimeoutOutcome.allCases.map(\.rawValue))], [])
             case .wait:
                 return (["seconds": .integer(PlannedGate.waitRange)], ["seconds"])
+            case .verify:
+                return (VerifyKind.allOptions.merging(["kind": .choice(VerifyKind.allCases.map(\.rawValue))]) { a, _ in a }, [])
             }
         }
 
@@ -99,7 +106,7 @@ public struct PipelineStep: Sendable, Equatable {
             switch self {
             case .rollingDeploy, .canaryDeploy, .blueGreenCreate: return ["taskDefinition", "serviceDefinition"]
             case .runTask: return ["taskDefinition", "runTaskRequest"]
-            case .canaryDelete, .blueGreenSwap, .shiftTraffic, .scale, .approval, .wait: return []
+            case .canaryDelete, .blueGreenSwap, .shiftTraffic, .scale, .approval, .wait, .verify: return []
             }
         }
 
@@ -157,6 +164,17 @@ public struct PipelineStep: Sendable, Equatable {
             return nil
         }
     }
+
+    /// The task type the step runs (a verify's depends on its `kind`).
+    public var taskType: TaskType { kind == .verify ? verifyKind.taskType : kind.taskType }
+
+    /// A verify step's kind (http when it names none).
+    var verifyKind: VerifyKind { string("kind").flatMap(VerifyKind.init(rawValue:)) ?? .http }
+
+    /// A `.number` option's value.
+    func number(_ key: String) -> Double? { options[key]?.doubleValue }
+    /// A `.stringList` option's value.
+    func strings(_ key: String) -> [String]? { options[key]?.arrayValue?.compactMap(\.stringValue) }
 
     /// The rollout wait the step's options give.
     var wait: RolloutWait { RolloutWait(steadyStateTimeoutSeconds: integer(RolloutWait.timeoutMember), failFast: bool(RolloutWait.failFastMember)) }

@@ -14,6 +14,12 @@ public struct PipelineStrategy: Sendable, Equatable {
         case integer(ClosedRange<Int>)
         /// One of these words.
         case choice([String])
+        /// A number (integer or not) in the range.
+        case number(ClosedRange<Double>)
+        /// A list of 1 to 100 non-empty strings.
+        case stringList
+        /// Steps of one kind given as options (a strategy's `verify` and `approval`): a mapping of that kind's options, or a list of them (`true` for one with none).
+        case steps(PipelineStep.Kind)
     }
 
     public var kind: Kind
@@ -36,8 +42,17 @@ public struct PipelineStrategy: Sendable, Equatable {
     /// The load balancer options a blue/green create needs.
     static let loadBalancerRequired = ["loadBalancer", "prodListener", "stageListener"]
 
+    /// The gate options of the strategies that can hold between steps: checks, an approval, a bake.
+    static let gateOptions: [String: OptionType] = ["verify": .steps(.verify), "approval": .steps(.approval), "bakeSeconds": .integer(PlannedGate.waitRange)]
+
     /// The options each kind takes, and which it requires.
     static func allowedOptions(_ kind: Kind) -> (options: [String: OptionType], required: [String]) {
+        let (options, required) = ownOptions(kind)
+        return (kind == .rolling || kind == .runTask ? options : options.merging(gateOptions) { a, _ in a }, required)
+    }
+
+    /// The options of each kind's own steps.
+    private static func ownOptions(_ kind: Kind) -> (options: [String: OptionType], required: [String]) {
         switch kind {
         case .rolling:
             return (["sameAsAlreadyRunningInstances": .bool, "forceNewDeployment": .bool].merging(waitOptions) { a, _ in a }, [])
@@ -65,17 +80,44 @@ public struct PipelineStrategy: Sendable, Equatable {
         case .rolling:
             return [rolling]
         case .canary:
-            return [PipelineStep(.canaryDeploy, options: pick(["canaryDesiredCount"] + wait, renaming: ["canaryDesiredCount": "desiredCount"])), PipelineStep(.canaryDelete), rolling]
+            return [PipelineStep(.canaryDeploy, options: pick(["canaryDesiredCount"] + wait, renaming: ["canaryDesiredCount": "desiredCount"]))] + gates
+                + [PipelineStep(.canaryDelete), rolling]
         case .blueGreen:
-            return [PipelineStep(.blueGreenCreate, options: pick(Array(Self.loadBalancerOptions.keys))),
-                    PipelineStep(.blueGreenSwap, options: pick(["doNotDownsizeOldService", "downsizeDelaySeconds"] + wait))]
+            return [PipelineStep(.blueGreenCreate, options: pick(Array(Self.loadBalancerOptions.keys)))] + gates
+                + [PipelineStep(.blueGreenSwap, options: pick(["doNotDownsizeOldService", "downsizeDelaySeconds"] + wait))]
         case .blueGreenTrafficShift:
             let weights = options["weights"]?.arrayValue?.compactMap(\.intValue) ?? []
-            return [PipelineStep(.blueGreenCreate, options: pick(Array(Self.loadBalancerOptions.keys)))] + weights.map { PipelineStep(.shiftTraffic, options: ["weight": .number(Double($0))]) }
+            var steps = [PipelineStep(.blueGreenCreate, options: pick(Array(Self.loadBalancerOptions.keys)))]
+            for (i, weight) in weights.enumerated() {
+                steps.append(PipelineStep(.shiftTraffic, options: ["weight": .number(Double(weight))]))
+                if i < weights.count - 1 { steps += gates }
+            }
+            return steps
         case .runTask:
             return [PipelineStep(.runTask, options: pick(["skipSteadyStateCheck", "waitForCompletion"]))]
         }
     }
+
+    /// The steps that hold between a strategy's steps, in order: the bake, the checks, the approval.
+    ///
+    /// A bake (`bakeSeconds`) is a wait; but when an alarms check names no
+    /// `windowSeconds`, it watches its alarms for the bake instead, so an
+    /// alarm that fires during the bake fails the deployment.
+    var gates: [PipelineStep] {
+        var checks = (options["verify"]?.arrayValue ?? []).compactMap(\.objectValue).map { PipelineStep(.verify, options: $0) }
+        var steps: [PipelineStep] = []
+        if let bake = options["bakeSeconds"]?.intValue {
+            let watched = checks.indices.filter { checks[$0].verifyKind == .alarms && checks[$0].options["windowSeconds"] == nil }
+            for i in watched { checks[i].options["windowSeconds"] = .number(Double(bake)) }
+            if watched.isEmpty { steps.append(PipelineStep(.wait, name: "Bake \(bake) s", id: nil, options: ["seconds": .number(Double(bake))])) }
+        }
+        steps += checks
+        for approval in (options["approval"]?.arrayValue ?? []).compactMap(\.objectValue) { steps.append(PipelineStep(.approval, options: approval)) }
+        return steps
+    }
+
+    /// The URL an http check of this strategy probes when it names none.
+    var defaultVerifyURL: String? { kind == .blueGreen || kind == .blueGreenTrafficShift ? VerifyKind.defaultBlueGreenURL : nil }
 
     /// The manifests each kind needs.
     var requiredManifests: [String] {

@@ -162,7 +162,14 @@ struct YAMLReader {
         guard let members = mapping(node, path: "strategy", allowed: ["type"] + allowed.keys.sorted()) else { return nil }
         let options = self.options(members.filter { $0.key != "type" }, allowed, path: "strategy")
         for r in required where members[r] == nil { fail(node, "strategy", "strategy \(kind.rawValue) needs '\(r)'") }
-        return PipelineStrategy(kind: kind, options: options)
+        let strategy = PipelineStrategy(kind: kind, options: options)
+        for check in strategy.gates where check.kind == .verify {
+            if let why = check.verifyKind.problem(check, defaultURL: strategy.defaultVerifyURL, afterDeploy: true) { fail(members["verify"], "strategy.verify", why) }
+        }
+        if let message = strategy.gates.first(where: { $0.kind == .approval })?.string("message"), let why = Identifiers.textProblem(message, maxBytes: PlannedGate.maxMessageBytes) {
+            fail(members["approval"], "strategy.approval.message", why)
+        }
+        return strategy
     }
 
     /// The option values of `members`, each checked against its type in `allowed` (unknown keys were refused by `mapping`).
@@ -188,6 +195,31 @@ struct YAMLReader {
         case .integer(let range):
             if let n = v.intValue, range.contains(n) { return .number(Double(n)) }
             fail(value, path, "expected an integer from \(range.lowerBound) to \(range.upperBound)")
+        case .number(let range):
+            if let d = v.doubleValue, d.isFinite, range.contains(d) { return .number(d) }
+            fail(value, path, "expected a number from \(UntrustedNumber.text(range.lowerBound)) to \(UntrustedNumber.text(range.upperBound))")
+        case .stringList:
+            let list = v.arrayValue?.compactMap(\.stringValue) ?? []
+            if !list.isEmpty, list.count <= 100, list.count == v.arrayValue?.count, list.allSatisfy({ Identifiers.textProblem($0, maxBytes: 2048) == nil }) {
+                return .array(list.map { .string($0) })
+            }
+            fail(value, path, "expected a list of 1 to 100 non-empty one-line strings")
+        case .steps(let kind):
+            if case .bool(true) = v { return .array([.object([:])]) }
+            let items = value.sequence ?? [value]
+            guard !items.isEmpty, items.count <= 16 else {
+                fail(value, path, "expected a mapping of \(kind.rawValue) options, or a list of 1 to 16 of them")
+                return nil
+            }
+            let (allowed, required) = kind.allowedOptions
+            var out: [JSONValue] = []
+            for (i, item) in items.enumerated() {
+                let itemPath = value.sequence == nil ? path : "\(path)[\(i)]"
+                guard let members = mapping(item, path: itemPath, allowed: allowed.keys.sorted()) else { continue }
+                for r in required where members[r] == nil { fail(item, itemPath, "a \(kind.rawValue) needs '\(r)'") }
+                out.append(.object(options(members, allowed, path: itemPath)))
+            }
+            return .array(out)
         case .choice(let words):
             if let s = v.stringValue, words.contains(s) { return v }
             fail(value, path, "expected one of \(words.joined(separator: ", "))")
@@ -234,6 +266,12 @@ struct YAMLReader {
             }
             for r in required where members[r] == nil { fail(item, path, "a \(kind.rawValue) step needs '\(r)'") }
             if kind.isGate, case .retry = onFailure { fail(members["onFailure"], "\(path).onFailure", "a gate cannot be retried: use rollback, abort or ignore") }
+            let check = PipelineStep(kind, options: options)
+            if kind == .verify, let why = check.verifyKind.problem(
+                check, defaultURL: seen.contains(.blueGreenCreate) ? VerifyKind.defaultBlueGreenURL : nil,
+                afterDeploy: seen.contains { [.rollingDeploy, .canaryDeploy, .blueGreenCreate].contains($0) }) {
+                fail(item, path, why)
+            }
             if kind == .approval, let message = options["message"]?.stringValue, let why = Identifiers.textProblem(message, maxBytes: PlannedGate.maxMessageBytes) {
                 fail(members["message"], "\(path).message", why)
             }

@@ -5,6 +5,7 @@ import Testing
 @Suite struct DryRunTests {
     @Test(arguments: [
         ("rolling.yaml", 1), ("canary.yaml", 3), ("bluegreen.yaml", 2), ("traffic-shift.yaml", 4), ("run-task.yaml", 1), ("steps.yaml", 3),
+        ("bluegreen-gated.yaml", 5), ("canary-baked.yaml", 4),
     ])
     func everyExamplePrintsItsStepsWithoutAManager(file: String, steps: Int) async throws {
         let dir = try Scratch("dryrun")

@@ -16,6 +16,8 @@ import Testing
         ("traffic-shift.yaml", ["ecs.bluegreen.create", "ecs.bluegreen.shiftTraffic", "ecs.bluegreen.shiftTraffic", "ecs.bluegreen.shiftTraffic"]),
         ("run-task.yaml", ["ecs.runTask"]),
         ("steps.yaml", ["ecs.bluegreen.create", "ecs.bluegreen.shiftTraffic", "ecs.bluegreen.shiftTraffic"]),
+        ("bluegreen-gated.yaml", ["ecs.bluegreen.create", "verify.http", "verify.targetHealth", "manager.approval", "ecs.bluegreen.swap"]),
+        ("canary-baked.yaml", ["ecs.canary.deploy", "verify.alarms", "ecs.canary.delete", "ecs.rolling.deploy"]),
     ])
     func examplesParsePlanAndRender(file: String, steps: [String]) throws {
         let path = (Self.dir as NSString).appendingPathComponent(file)

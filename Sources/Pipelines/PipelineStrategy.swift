@@ -104,7 +104,11 @@ public struct PipelineStrategy: Sendable, Equatable {
     /// `windowSeconds`, it watches its alarms for the bake instead, so an
     /// alarm that fires during the bake fails the deployment.
     var gates: [PipelineStep] {
-        var checks = (options["verify"]?.arrayValue ?? []).compactMap(\.objectValue).map { PipelineStep(.verify, options: $0) }
+        /// A step of `kind` from a gate option's item: its options, and the `onFailure` the reader kept beside them.
+        func step(_ kind: PipelineStep.Kind, _ item: [String: JSONValue]) -> PipelineStep {
+            PipelineStep(kind, options: item.filter { $0.key != Self.onFailureMember }, onFailure: try? item[Self.onFailureMember]?.decode(as: FailureStrategy.self))
+        }
+        var checks = (options["verify"]?.arrayValue ?? []).compactMap(\.objectValue).map { step(.verify, $0) }
         var steps: [PipelineStep] = []
         if let bake = options["bakeSeconds"]?.intValue {
             let watched = checks.indices.filter { checks[$0].verifyKind == .alarms && checks[$0].options["windowSeconds"] == nil }
@@ -112,9 +116,12 @@ public struct PipelineStrategy: Sendable, Equatable {
             if watched.isEmpty { steps.append(PipelineStep(.wait, name: "Bake \(bake) s", id: nil, options: ["seconds": .number(Double(bake))])) }
         }
         steps += checks
-        for approval in (options["approval"]?.arrayValue ?? []).compactMap(\.objectValue) { steps.append(PipelineStep(.approval, options: approval)) }
+        for approval in (options["approval"]?.arrayValue ?? []).compactMap(\.objectValue) { steps.append(step(.approval, approval)) }
         return steps
     }
+
+    /// Where a gate option's item keeps its `onFailure` among its options (a name no option has).
+    static let onFailureMember = "onFailure"
 
     /// The URL an http check of this strategy probes when it names none.
     var defaultVerifyURL: String? { kind == .blueGreen || kind == .blueGreenTrafficShift ? VerifyKind.defaultBlueGreenURL : nil }

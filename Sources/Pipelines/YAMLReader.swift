@@ -215,9 +215,13 @@ struct YAMLReader {
             var out: [JSONValue] = []
             for (i, item) in items.enumerated() {
                 let itemPath = value.sequence == nil ? path : "\(path)[\(i)]"
-                guard let members = mapping(item, path: itemPath, allowed: allowed.keys.sorted()) else { continue }
+                guard let members = mapping(item, path: itemPath, allowed: allowed.keys.sorted() + ["onFailure"]) else { continue }
                 for r in required where members[r] == nil { fail(item, itemPath, "a \(kind.rawValue) needs '\(r)'") }
-                out.append(.object(options(members, allowed, path: itemPath)))
+                var object = options(members, allowed, path: itemPath)
+                if let node = members["onFailure"], let strategy = onFailure(node, "\(itemPath).onFailure", gate: kind.isGate) {
+                    object[PipelineStrategy.onFailureMember] = (try? JSONValue(encoding: strategy)) ?? .null
+                }
+                out.append(.object(object))
             }
             return .array(out)
         case .choice(let words):
@@ -256,16 +260,8 @@ struct YAMLReader {
             let own = ["type", "name", "id", "onFailure"]
             guard let members = mapping(item, path: path, allowed: own + allowed.keys.sorted()) else { continue }
             let options = self.options(members.filter { !own.contains($0.key) }, allowed, path: path)
-            var onFailure: FailureStrategy?
-            if let node = members["onFailure"] {
-                do {
-                    onFailure = try YAMLValues.json(node).decode(as: FailureStrategy.self)
-                } catch {
-                    fail(node, "\(path).onFailure", "expected rollback, abort, ignore, or {retry: {count: 1-\(FailureStrategy.maxRetries), intervalSeconds: 0-\(FailureStrategy.maxIntervalSeconds)}}")
-                }
-            }
+            let onFailure = members["onFailure"].flatMap { self.onFailure($0, "\(path).onFailure", gate: kind.isGate) }
             for r in required where members[r] == nil { fail(item, path, "a \(kind.rawValue) step needs '\(r)'") }
-            if kind.isGate, case .retry = onFailure { fail(members["onFailure"], "\(path).onFailure", "a gate cannot be retried: use rollback, abort or ignore") }
             let check = PipelineStep(kind, options: options)
             if kind == .verify, let why = check.verifyKind.problem(
                 check, defaultURL: seen.contains(.blueGreenCreate) ? VerifyKind.defaultBlueGreenURL : nil,
@@ -287,6 +283,22 @@ struct YAMLReader {
             steps.append(PipelineStep(kind, name: name, id: id, options: options, onFailure: onFailure))
         }
         return steps
+    }
+
+    /// A step's `onFailure`; a gate (approval, wait) cannot be retried.
+    mutating func onFailure(_ node: Node, _ path: String, gate: Bool) -> FailureStrategy? {
+        let strategy: FailureStrategy
+        do {
+            strategy = try YAMLValues.json(node).decode(as: FailureStrategy.self)
+        } catch {
+            fail(node, path, "expected rollback, abort, ignore, or {retry: {count: 1-\(FailureStrategy.maxRetries), intervalSeconds: 0-\(FailureStrategy.maxIntervalSeconds)}}")
+            return nil
+        }
+        if gate, case .retry = strategy {
+            fail(node, path, "a gate cannot be retried: use rollback, abort or ignore")
+            return nil
+        }
+        return strategy
     }
 
     /// Each manifest a step renders must be named.

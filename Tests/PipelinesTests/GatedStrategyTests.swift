@@ -47,6 +47,13 @@ import Testing
         #expect(approvalOnly.steps.map(\.type.rawValue) == ["ecs.canary.deploy", "manager.approval", "ecs.canary.delete", "ecs.rolling.deploy"])
     }
 
+    @Test func aStrategysCheckMayBeRetriedAndItsApprovalAborted() throws {
+        let p = try plan("strategy: {type: blueGreen, \(lb), verify: {requests: 3, onFailure: {retry: {count: 2, intervalSeconds: 10}}}, approval: {onFailure: abort}}")
+        #expect(p.steps.map(\.onFailure) == [nil, .retry(count: 2, intervalSeconds: 10), .abort, nil])
+        #expect(try p.steps[1].payload.decode(as: HTTPVerifyPayload.self).requests == 3)
+        #expect(throws: ManifestErrors.self) { _ = try plan("strategy: {type: blueGreen, \(lb), approval: {onFailure: {retry: {count: 1}}}}") }
+    }
+
     @Test func verifyStepsCarryTheirTypedPayloads() throws {
         let p = try plan("""
             steps: [{type: rollingDeploy}, {type: verify, url: 'http://svc.internal/health', expectStatus: '200-299', expectBody: 'ok', minSuccessRatio: 0.9, connectTo: ['svc.internal:80:127.0.0.1:8080']},

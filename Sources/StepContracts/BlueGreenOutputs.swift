@@ -1,9 +1,18 @@
 /// What `ecs.bluegreen.create` outputs beside the rollout's (`ServiceRolloutOutputs`) and the routing (`BlueGreenRouting`).
 public struct BlueGreenCreateOutputs: Codable, Sendable, Equatable {
+    /// The load balancer both routes are on.
     public var loadBalancerArn: String
+    /// `http(s)://<load balancer DNS name>:<stage listener port>`: where the new service answers before the swap (`verify.http`'s `url`).
+    public var stageUrl: String?
+    /// `http(s)://<load balancer DNS name>:<prod listener port>`: where users are served.
+    public var prodUrl: String?
 
     /// Creates the outputs.
-    public init(loadBalancerArn: String) { self.loadBalancerArn = loadBalancerArn }
+    public init(loadBalancerArn: String, stageUrl: String? = nil, prodUrl: String? = nil) {
+        self.loadBalancerArn = loadBalancerArn
+        self.stageUrl = stageUrl
+        self.prodUrl = prodUrl
+    }
 }
 
 /// What `ecs.bluegreen.swap` outputs: the services, and the target groups as they are after the swap.

@@ -56,6 +56,14 @@ public struct TaskType: RawRepresentable, Hashable, Codable, Sendable, CustomStr
     /// Resolves an image tag to its digest.
     public static let dockerResolveDigest = TaskType("docker.resolveDigest")
 
+    // Verifications: they read and change nothing (docs/ecs-steps.md).
+    /// Probes a URL over HTTP and checks the answers' status and body.
+    public static let verifyHTTP = TaskType("verify.http")
+    /// Waits for every target of a service's (or one) target group to stay healthy.
+    public static let verifyTargetHealth = TaskType("verify.targetHealth")
+    /// Watches CloudWatch alarms for a window; any ALARM fails it.
+    public static let verifyAlarms = TaskType("verify.alarms")
+
     /// The delegate runtime's own test and connectivity task.
     public static let delegateEcho = TaskType("delegate.echo")
 
@@ -63,6 +71,6 @@ public struct TaskType: RawRepresentable, Hashable, Codable, Sendable, CustomStr
     public static let ecsSteps: [TaskType] = [
         .rollingDeploy, .rollingRollback, .canaryDeploy, .canaryDelete, .blueGreenCreate, .blueGreenSwap, .blueGreenShiftTraffic,
         .blueGreenRollback, .runTask, .serviceScale, .serviceScaleRollback, .awsValidate, .listClusters, .listLoadBalancers,
-        .listListeners, .listListenerRules, .dockerValidate, .dockerListTags, .dockerResolveDigest,
+        .listListeners, .listListenerRules, .dockerValidate, .dockerListTags, .dockerResolveDigest, .verifyHTTP, .verifyTargetHealth, .verifyAlarms,
     ]
 }

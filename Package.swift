@@ -61,7 +61,7 @@ let package = Package(
             name: "ECSSteps",
             dependencies: [
                 "AWSCore", "AWSServices", "Digests", "DelegateRuntime", "DelegateProtocol", "StepContracts", "Manifests", "HTTPClient", "Registry",
-                "BoundedProcess",
+                "BoundedProcess", "Timing",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -170,7 +170,12 @@ let package = Package(
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4", "Digests"], resources: [.copy("Vectors")]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "HTTPClient", "TestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ECSStepsTests", dependencies: ["ECSSteps", "AWSCore", "AWSServices", "DelegateProtocol", "StepContracts", "DelegateRuntime", "HTTPClient", "TestSupport"]),
+        .testTarget(
+            name: "ECSStepsTests",
+            dependencies: [
+                "ECSSteps", "AWSCore", "AWSServices", "DelegateProtocol", "StepContracts", "DelegateRuntime", "HTTPClient", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         .testTarget(
             name: "RegistryTests",
             dependencies: ["Registry", "AWSServices", "DelegateProtocol", "HTTPClient", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")]

@@ -45,6 +45,9 @@ public struct AWSService: Sendable, Equatable {
     public static let applicationAutoScaling = AWSService(
         id: "Application Auto Scaling", signingName: "application-autoscaling", endpointPrefix: "application-autoscaling",
         apiVersion: "2016-02-06", wireProtocol: .json(targetPrefix: "AnyScaleFrontendService"))
+    /// Amazon CloudWatch (alarms; the Query protocol, signed as `monitoring`).
+    public static let cloudWatch = AWSService(
+        id: "CloudWatch", signingName: "monitoring", endpointPrefix: "monitoring", apiVersion: "2010-08-01", wireProtocol: .query)
     /// AWS STS (regional endpoints).
     public static let sts = AWSService(
         id: "STS", signingName: "sts", endpointPrefix: "sts", apiVersion: "2011-06-15", wireProtocol: .query)

@@ -11,6 +11,8 @@ public struct AWSClients: Sendable {
     public var autoScaling: ApplicationAutoScaling { ApplicationAutoScaling(client: client) }
     public var sts: STS { STS(client: client) }
     public var s3: S3 { S3(client: client) }
+    /// Amazon CloudWatch (alarms).
+    public var cloudWatch: CloudWatch { CloudWatch(client: client) }
     /// Amazon ECR (registry authorization tokens).
     public var ecr: ECR { ECR(client: client) }
 

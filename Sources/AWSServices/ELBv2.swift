@@ -58,6 +58,12 @@ public struct ELBv2: Sendable {
         return out
     }
 
+    /// DescribeTargetHealth: every target registered in the target group and its health (the operation has no pages).
+    public func describeTargetHealth(targetGroupArn: String) async throws -> [TargetHealth] {
+        let result = try await call("DescribeTargetHealth", ["TargetGroupArn": .string(targetGroupArn)])
+        return (result["TargetHealthDescriptions"]?.arrayValue ?? []).compactMap(TargetHealth.init)
+    }
+
     /// ModifyListener (e.g. `DefaultActions` with weighted target groups); returns the listeners.
     public func modifyListener(_ input: JSONValue) async throws -> [JSONValue] {
         try await call("ModifyListener", input)["Listeners"]?.arrayValue ?? []

@@ -11,7 +11,8 @@ import StepContracts
 /// service (`<name>__1` or `<name>__2`, ACTIVE, tagged BG_VERSION=BLUE); the new
 /// service takes the other suffix, the stage target group (`<+targetGroupArn>`)
 /// and BG_VERSION=GREEN. A target group port that no container maps fails
-/// before any change, with the tutorial's message.
+/// before any change, with the tutorial's message. Outputs `stageUrl` and
+/// `prodUrl` (`http(s)://DNS-NAME:PORT` of each listener) for `verify.http`.
 struct BlueGreenCreateStep: ECSStep {
     static let type = TaskType.blueGreenCreate
     static let noun = "blue/green deployment"
@@ -28,8 +29,11 @@ struct BlueGreenCreateStep: ECSStep {
         // The load balancer side first: its stage target group fills <+targetGroupArn>.
         let lb = try await ELBRouting.loadBalancer(elb, p.loadBalancer)
         let lbArn = lb["LoadBalancerArn"]?.stringValue ?? p.loadBalancer
-        let prod = try await ELBRouting.route(elb, loadBalancerArn: lbArn, listener: p.prodListener, rule: p.prodListenerRule)
-        let stage = try await ELBRouting.route(elb, loadBalancerArn: lbArn, listener: p.stageListener, rule: p.stageListenerRule)
+        let listeners = try await elb.describeListeners(loadBalancerArn: lbArn)
+        let prodListener = try ELBRouting.listener(listeners, named: p.prodListener, loadBalancerArn: lbArn)
+        let stageListener = try ELBRouting.listener(listeners, named: p.stageListener, loadBalancerArn: lbArn)
+        let prod = try await ELBRouting.route(elb, listenerArn: prodListener.arn, rule: p.prodListenerRule)
+        let stage = try await ELBRouting.route(elb, listenerArn: stageListener.arn, rule: p.stageListenerRule)
         guard let prodTG = prod.targetGroupArn, let stageTG = stage.targetGroupArn else {
             throw TaskError(code: "elb.no_target_group", message: "the prod and stage listener rules must forward to target groups")
         }
@@ -79,7 +83,11 @@ struct BlueGreenCreateStep: ECSStep {
             cluster: p.cluster, newServiceName: newName, oldServiceName: oldName, prodListenerArn: prod.listenerArn, prodListenerRuleArn: prod.ruleArn,
             stageListenerArn: stage.listenerArn, stageListenerRuleArn: stage.ruleArn, prodTargetGroupArn: prodTG, stageTargetGroupArn: stageTG,
             isFirstDeployment: blue == nil)
-        return try JSONValue.outputs(outputs, routing, BlueGreenCreateOutputs(loadBalancerArn: lbArn))
+        let urls = BlueGreenCreateOutputs(
+            loadBalancerArn: lbArn, stageUrl: ELBRouting.url(loadBalancer: lb, listener: stageListener.listener),
+            prodUrl: ELBRouting.url(loadBalancer: lb, listener: prodListener.listener))
+        if let stageUrl = urls.stageUrl, let prodUrl = urls.prodUrl { log.log("Stage URL: \(stageUrl); Prod URL: \(prodUrl)", unit: unit) }
+        return try JSONValue.outputs(outputs, routing, urls)
     }
 
     /// The service definition must put the new service in the stage target group through `<+targetGroupArn>`.

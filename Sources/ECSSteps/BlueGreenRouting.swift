@@ -69,15 +69,21 @@ package enum ELBRouting {
         return lb
     }
 
-    /// The route of `listener` (an ARN, or a port) on the load balancer, through `rule` (an ARN; the default rule when nil).
-    static func route(_ elb: ELBv2, loadBalancerArn: String, listener: String, rule: String?) async throws -> BlueGreenRoute {
-        let listeners = try await elb.describeListeners(loadBalancerArn: loadBalancerArn)
+    /// The listener named `listener` (its ARN, or its port) among `listeners`, a load balancer's DescribeListeners answer.
+    static func listener(_ listeners: [JSONValue], named listener: String, loadBalancerArn: String) throws -> (arn: String, listener: JSONValue) {
         guard let l = listeners.first(where: { $0["ListenerArn"]?.stringValue == listener || $0["Port"]?.intValue.map(String.init) == listener }),
               let listenerArn = l["ListenerArn"]?.stringValue else {
             let known = listeners.compactMap { x in x["Port"]?.intValue.map { "\($0) (\(x["ListenerArn"]?.stringValue ?? "?"))" } }
             throw TaskError(code: "elb.not_found", message: "listener \(listener) not found on \(loadBalancerArn) (it has: \(known.joined(separator: ", ")))")
         }
-        return try await Self.route(elb, listenerArn: listenerArn, rule: rule)
+        return (listenerArn, l)
+    }
+
+    /// `http(s)://DNS-NAME:PORT` of a listener of `loadBalancer` (https for an HTTPS or TLS listener); nil when either answer lacks them.
+    static func url(loadBalancer: JSONValue, listener: JSONValue) -> String? {
+        guard let dns = loadBalancer["DNSName"]?.stringValue, !dns.isEmpty, let port = listener["Port"]?.intValue, (1...65_535).contains(port) else { return nil }
+        let secure = ["HTTPS", "TLS"].contains(listener["Protocol"]?.stringValue?.uppercased() ?? "")
+        return "\(secure ? "https" : "http")://\(dns.lowercased()):\(port)"
     }
 
     /// The route of a known listener ARN through `rule` (the default rule when nil or empty).

@@ -79,6 +79,8 @@ public func ecsHandlers(_ env: StepEnvironment) -> [any TaskHandler] {
         StepHandler(step: ListListenerRulesStep(), env: env),
         StepHandler(step: RegistryValidateStep(), env: env), StepHandler(step: RegistryListTagsStep(), env: env),
         StepHandler(step: RegistryResolveDigestStep(), env: env),
+        StepHandler(step: VerifyHTTPStep(), env: env), StepHandler(step: VerifyTargetHealthStep(), env: env),
+        StepHandler(step: VerifyAlarmsStep(), env: env),
     ]
 }
 

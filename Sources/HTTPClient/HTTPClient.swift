@@ -57,6 +57,8 @@ final class Transfer: @unchecked Sendable {
     let continuation: CheckedContinuation<HTTPClientResponse, Error>
     var easy: UnsafeMutableRawPointer?
     var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The request's `connectTo` entries as libcurl holds them until the transfer ends.
+    var connectToList: UnsafeMutablePointer<curl_slist>?
     var bodyBuffer: UnsafeMutableRawBufferPointer?
     var responseBody = Data()
     var responseHeaders: [(name: String, value: String)] = []
@@ -90,6 +92,8 @@ final class Transfer: @unchecked Sendable {
     func release() {
         if let h = headerList { curl_slist_free_all(h) }
         headerList = nil
+        if let c = connectToList { curl_slist_free_all(c) }
+        connectToList = nil
         bodyBuffer?.deallocate()
         bodyBuffer = nil
         for p in cStrings { free(p) }
@@ -280,7 +284,13 @@ final class CurlLoop: @unchecked Sendable {
             return
         }
         let detail = String(cString: t.errorBuffer)
-        let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        var text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        // libcurl's text for a failed connect ("Couldn't connect to server") hides why: refused, unreachable, ...
+        var osErrno = 0
+        if code == CURLE_COULDNT_CONNECT, ccurl_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno) == CURLE_OK, osErrno > 0, osErrno < 4096 {
+            let why = String(cString: strerror(Int32(osErrno)))
+            if !text.contains(why) { text += " (\(why))" }
+        }
         let message = "\(t.request.method) \(redact(t.request.url)): \(text)"
         let kind: HTTPClientError.Kind
         switch code {
@@ -326,6 +336,20 @@ final class CurlLoop: @unchecked Sendable {
         if let proxy = configuration.proxy { _ = ccurl_setopt_str(easy, CURLOPT_PROXY, proxy) }
         if let noProxy = configuration.noProxy { _ = ccurl_setopt_str(easy, CURLOPT_NOPROXY, noProxy) }
         if let path = req.unixSocketPath { _ = ccurl_setopt_str(easy, CURLOPT_UNIX_SOCKET_PATH, path) }
+        if !req.connectTo.isEmpty {
+            var mappings: UnsafeMutablePointer<curl_slist>?
+            for entry in req.connectTo {
+                guard !entry.utf8.contains(0), let appended = curl_slist_append(mappings, entry) else {
+                    if let mappings { curl_slist_free_all(mappings) }
+                    return HTTPClientError(.invalidRequest, "bad connect-to entry for \(redact(req.url))")
+                }
+                mappings = appended
+            }
+            t.connectToList = mappings
+            guard ccurl_setopt_slist(easy, CURLOPT_CONNECT_TO, mappings) == CURLE_OK else {
+                return HTTPClientError(.invalidRequest, "libcurl does not take connect-to entries")
+            }
+        }
 
         let method = req.method.uppercased()
         switch method {

@@ -19,6 +19,9 @@ public struct HTTPClientRequest: Sendable {
     public var onBodyChunk: (@Sendable (Data) -> Void)?
     /// The largest response body this request accepts, below the client's `maxResponseBytes`; a longer one fails it (`tooLarge`).
     public var maxResponseBytes: Int?
+    /// libcurl's `CURLOPT_CONNECT_TO` entries, `HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT`: the connection for `HOST:PORT` goes to the
+    /// other address while the URL, `Host` header and TLS server name stay the same. Checked by the caller (`ConnectToMapping`).
+    public var connectTo: [String] = []
 
     /// Creates a request.
     public init(

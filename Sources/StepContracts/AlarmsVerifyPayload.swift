@@ -23,6 +23,7 @@ public struct AlarmsVerifyPayload: StepPayload, Equatable {
         self.stepId = stepId
     }
 
+    /// Throws the `PayloadProblem` naming the first member that is missing, malformed or out of range.
     public func validate() throws(PayloadProblem) {
         guard (1...Self.maxAlarms).contains(alarmNames.count) else {
             throw .member("alarmNames", "must name from 1 to \(Self.maxAlarms) alarms, got \(alarmNames.count)")

@@ -58,6 +58,7 @@ public struct HTTPVerifyPayload: StepPayload, Equatable {
         self.stepId = stepId
     }
 
+    /// Throws the `PayloadProblem` naming the first member that is missing, malformed or out of range.
     public func validate() throws(PayloadProblem) {
         if let why = URLRules.connectorURLProblem(url) { throw .member("url", why) }
         try PayloadCheck.range(requests, Self.requestsRange, "requests")

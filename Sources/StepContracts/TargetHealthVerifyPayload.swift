@@ -36,6 +36,7 @@ public struct TargetHealthVerifyPayload: StepPayload, Equatable {
         self.stepId = stepId
     }
 
+    /// Throws the `PayloadProblem` naming the first member that is missing, malformed or out of range.
     public func validate() throws(PayloadProblem) {
         try PayloadCheck.text(cluster, maxBytes: 2048, "cluster")
         if let serviceName { try PayloadCheck.text(serviceName, maxBytes: 255, "serviceName") }

@@ -15,6 +15,7 @@ struct Services {
     var scaling: ApplicationAutoScaling { ApplicationAutoScaling(client: client) }
     var sts: STS { STS(client: client) }
     var s3: S3 { S3(client: client) }
+    var cloudWatch: CloudWatch { CloudWatch(client: client) }
 }
 
 /// Runs each step with a wrong secret (must be refused with SignatureDoesNotMatch), then with the right key.
@@ -213,6 +214,24 @@ struct MotoIntegrationTests {
         }
         #expect(modifiedRules.first?["Actions"]?[0]?["TargetGroupArn"]?.stringValue == tgArns[1])
 
+        _ = try await elb.call("RegisterTargets", ["TargetGroupArn": .string(tgArns[1]), "Targets": [["Id": "10.0.1.5", "Port": 80]]])
+        let health = try await steps.run("ELBv2 DescribeTargetHealth") { try await $0.elb.describeTargetHealth(targetGroupArn: tgArns[1]) }
+        #expect(health.map(\.address) == ["10.0.1.5:80"] && health.first?.state.isEmpty == false, "\(health)")
+
+        // CloudWatch: DescribeAlarms by name, metric alarms with their state and reason; a name CloudWatch does not know is absent.
+        for name in ["web-5xx", "web-latency"] {
+            _ = try await goodClient.queryCall(service: .cloudWatch, action: "PutMetricAlarm", parameters: [
+                ("AlarmName", name), ("Namespace", "AWS/ApplicationELB"), ("MetricName", "HTTPCode_Target_5XX_Count"), ("Statistic", "Sum"),
+                ("Period", "60"), ("EvaluationPeriods", "1"), ("Threshold", "1"), ("ComparisonOperator", "GreaterThanOrEqualToThreshold"),
+            ])
+        }
+        _ = try await goodClient.queryCall(service: .cloudWatch, action: "SetAlarmState", parameters: [
+            ("AlarmName", "web-5xx"), ("StateValue", "ALARM"), ("StateReason", "5xx-seen"),
+        ])
+        let alarms = try await steps.run("CloudWatch DescribeAlarms") { try await $0.cloudWatch.describeAlarms(names: ["web-5xx", "web-latency", "web-missing"]) }
+        #expect(alarms.map(\.name).sorted() == ["web-5xx", "web-latency"])
+        #expect(alarms.first { $0.name == "web-5xx" } == CloudWatchAlarm(name: "web-5xx", stateValue: "ALARM", stateReason: "5xx-seen"))
+
         // S3: a key with spaces and Unicode, put with our signer, read back.
         let bucket = "deploy-artifacts"
         // Only ASCII here: moto checks S3 signatures over werkzeug's IRI form of the path
@@ -253,7 +272,7 @@ struct MotoIntegrationTests {
             "ECS DescribeServices", "ECS ListServices", "ECS ListTasks", "ECS DescribeTasks", "ECS RunTask", "ECS TagResource",
             "ECS UntagResource", "ECS ListClusters", "ECS DescribeClusters",
             "ELBv2 DescribeLoadBalancers", "ELBv2 DescribeListeners", "ELBv2 DescribeRules", "ELBv2 DescribeTargetGroups",
-            "ELBv2 ModifyListener", "ELBv2 ModifyRule",
+            "ELBv2 ModifyListener", "ELBv2 ModifyRule", "ELBv2 DescribeTargetHealth", "CloudWatch DescribeAlarms",
             "Application Auto Scaling RegisterScalableTarget", "Application Auto Scaling DeregisterScalableTarget",
             "Application Auto Scaling DescribeScalableTargets", "Application Auto Scaling PutScalingPolicy",
             "Application Auto Scaling DeleteScalingPolicy", "Application Auto Scaling DescribeScalingPolicies",

@@ -141,6 +141,7 @@ actor Counter {
             Issue.record("expected a connect error")
         } catch let e as HTTPClientError {
             #expect(e.kind == .connect)
+            #expect(e.message.hasSuffix("(Connection refused)"), "the OS's reason is named: \(e.message)")
         }
     }
 

@@ -6,20 +6,7 @@ import Testing
 /// Blue/green on the simulator's seeded load balancer, checked with boto3 (not with the delegate's own client).
 @Suite(.serialized) struct BlueGreenIntegrationTests {
     func createPayload(_ w: ECSWorld, image: String, editTask: (String) -> String = { $0 }, extra: [String: JSONValue] = [:]) throws -> JSONValue {
-        var p: [String: JSONValue] = [
-            "cluster": .string(w.sim.cluster),
-            "manifests": [
-                "taskDefinition": try tutorialManifest("RegisterTaskDefinitionRequest.yaml", sim: w.sim, edit: editTask),
-                "serviceDefinition": try tutorialManifest("BlueGreenCreateServiceRequest.yaml", sim: w.sim),
-            ],
-            "variables": ["artifact": ["image": .string(image)]],
-            "loadBalancer": "ecs-tutorial-alb",
-            "prodListener": .string(w.sim.seed["prodListenerArn"] as? String ?? ""),
-            "stageListener": "8080",
-            "steadyStateTimeoutSeconds": 120,
-        ]
-        for (k, v) in extra { p[k] = v }
-        return .object(p)
+        try blueGreenCreatePayload(sim: w.sim, image: image, editTask: editTask, extra: extra)
     }
 
     /// A follow-up step's payload: the create step's outputs merged with the step's own options.

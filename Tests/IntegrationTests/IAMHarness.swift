@@ -105,12 +105,14 @@ struct IAMWorld {
         return state?["enforcing"] as? Bool == true
     }
 
-    /// `service:Operation` of every API call since the counters were last reset (S3 REST calls as `s3:GET`).
+    /// `service:Operation` of every API call since the counters were last reset (S3 REST calls as `s3:GET`), named as IAM names
+    /// the action: CloudWatch signs as `monitoring`, its actions are `cloudwatch:*`.
     func calledActions() async throws -> Set<String> {
         var out = Set<String>()
         for (service, ops) in try await sim.calls() {
             guard let ops = ops as? [String: Any] else { continue }
-            for op in ops.keys { out.insert("\(service):\(op.split(separator: " ").first.map(String.init) ?? op)") }
+            let prefix = service == "monitoring" ? "cloudwatch" : service
+            for op in ops.keys { out.insert("\(prefix):\(op.split(separator: " ").first.map(String.init) ?? op)") }
         }
         return out
     }

@@ -4,7 +4,7 @@ import ManagerClient
 import Testing
 
 /// `docs/iam-policy.json` proven on the simulator with SigV4 and IAM policy checks on: a user holding exactly
-/// that policy runs every strategy's task sequence through a real manager and delegate; without
+/// that policy runs every strategy's task sequence and the verify steps through a real manager and delegate; without
 /// `ecs:UpdateService` the rolling update fails with AccessDenied.
 @Suite struct IAMPolicyIntegrationTests {
     static let user = "ecs-delegate"
@@ -12,7 +12,7 @@ import Testing
 
     /// Actions AWS checks on the delegate's behalf, with no API call of that name (moto does not check them).
     static let permissionOnly: Set<String> = [
-        "iam:PassRole", "iam:CreateServiceLinkedRole", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms",
+        "iam:PassRole", "iam:CreateServiceLinkedRole", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms",
     ]
 
     func check(_ step: String, _ result: (TaskInfo, [String]), sourceLocation: SourceLocation = #_sourceLocation) {
@@ -32,6 +32,13 @@ import Testing
         let w = try await IAMWorld.start("iam-all", policies: [Self.user: policy]) { sim in
             [IAMWorld.manifestBucket + "/myapp/RegisterTaskDefinitionRequest.yaml": try tutorialManifest("RegisterTaskDefinitionRequest.yaml", sim: sim)["content"]?.stringValue ?? ""]
         }
+        // An alarm for verify.alarms, made with the admin's keys before the calls are counted.
+        _ = try await w.admin("""
+            cw = s.client("cloudwatch", endpoint_url=sys.argv[1])
+            cw.put_metric_alarm(AlarmName="myapp-5xx", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count", Statistic="Sum",
+                                Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
+            out = True
+            """)
         _ = try await w.sim.control("/_awssim/calls", method: "DELETE")
         #expect(try await w.enforcing())
         let me = try #require(w.users[Self.user])
@@ -77,13 +84,7 @@ import Testing
         // Blue/green, prod through a listener rule (ModifyRule) and stage through the listener's default action (ModifyListener):
         // a first create and swap, then a create, a 50% traffic shift and the rollback.
         func blueGreen(_ image: String) throws -> JSONValue {
-            [
-                "cluster": cluster,
-                "manifests": ["taskDefinition": try tutorialManifest("RegisterTaskDefinitionRequest.yaml", sim: w.sim), "serviceDefinition": try tutorialManifest("BlueGreenCreateServiceRequest.yaml", sim: w.sim)],
-                "variables": ["artifact": ["image": .string(image)]],
-                "loadBalancer": "ecs-tutorial-alb", "prodListener": .string(seed["prodListenerArn"] as? String ?? ""), "prodListenerRule": .string(w.prodRuleArn),
-                "stageListener": "8080", "steadyStateTimeoutSeconds": 120,
-            ]
+            try blueGreenCreatePayload(sim: w.sim, image: image, extra: ["prodListenerRule": .string(w.prodRuleArn)])
         }
         let created = try await w.run("ecs.bluegreen.create", try blueGreen("nginx:perl"), execution: "b1", as: me)
         check("blue/green create (first)", created)
@@ -92,6 +93,15 @@ import Testing
         check("blue/green create", second)
         let shifted = try await w.run("ecs.bluegreen.shiftTraffic", merged(second.0.outputs, ["weight": 50]), execution: "b2", as: me)
         check("blue/green shift traffic", shifted)
+
+        // The verify steps on the new stage service: HTTP through its stage URL (no AWS call), its targets' health, an alarm.
+        let stageArn = second.0.outputs?["stageListenerArn"]?.stringValue
+        let loopback = try #require(try await w.sim.listeners().first { $0["listenerArn"] as? String == stageArn }?["url"] as? String)
+        let stageUrl = try #require(second.0.outputs?["stageUrl"]?.stringValue)
+        let mapping = "\(stageUrl.dropFirst("http://".count)):\(loopback.dropFirst("http://".count))"
+        check("verify.http", try await w.run("verify.http", ["url": .string(stageUrl), "requests": 3, "intervalSeconds": 0, "connectTo": [.string(mapping)]], execution: "b2", as: me))
+        check("verify.targetHealth", try await w.run("verify.targetHealth", merged(second.0.outputs, ["stableSeconds": 0]), execution: "b2", as: me))
+        check("verify.alarms", try await w.run("verify.alarms", ["alarmNames": ["myapp-5xx"], "windowSeconds": 0], execution: "b2", as: me))
         check("blue/green rollback", try await w.run("ecs.bluegreen.rollback", merged(second.0.outputs, [:]), execution: "b2", as: me))
 
         // Least privilege: every API action the policy grants was needed by one of these steps, and nothing else was called.

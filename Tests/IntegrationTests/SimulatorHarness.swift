@@ -46,6 +46,12 @@ final class Simulator: @unchecked Sendable {
         return r.body
     }
 
+    /// The load balancer listeners the simulator serves on loopback (`GET /_awssim/listeners`): ARN, DNS name, port, protocol, loopback URL.
+    func listeners() async throws -> [[String: Any]] {
+        let body = try await control("/_awssim/listeners", "", method: "GET")
+        return (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["listeners"] as? [[String: Any]] ?? []
+    }
+
     /// API calls per service and operation since the last reset.
     func calls() async throws -> [String: Any] {
         let r = try await http.send(HTTPClientRequest(url: endpoint + "/_awssim/calls"))
@@ -134,6 +140,24 @@ func deployPayload(sim: Simulator, image: String, format: String = "yaml", scali
         manifests["scalingPolicies"] = [try tutorialManifest("ScalingPolicy.yaml", sim: sim)]
     }
     return ["cluster": .string(sim.cluster), "manifests": .object(manifests), "variables": ["artifact": ["image": .string(image)]], "steadyStateTimeoutSeconds": 120]
+}
+
+/// An `ecs.bluegreen.create` payload for the tutorial's service behind the seeded load balancer (prod listener by ARN, stage by port 8080).
+func blueGreenCreatePayload(sim: Simulator, image: String, editTask: (String) -> String = { $0 }, extra: [String: JSONValue] = [:]) throws -> JSONValue {
+    var p: [String: JSONValue] = [
+        "cluster": .string(sim.cluster),
+        "manifests": [
+            "taskDefinition": try tutorialManifest("RegisterTaskDefinitionRequest.yaml", sim: sim, edit: editTask),
+            "serviceDefinition": try tutorialManifest("BlueGreenCreateServiceRequest.yaml", sim: sim),
+        ],
+        "variables": ["artifact": ["image": .string(image)]],
+        "loadBalancer": "ecs-tutorial-alb",
+        "prodListener": .string(sim.seed["prodListenerArn"] as? String ?? ""),
+        "stageListener": "8080",
+        "steadyStateTimeoutSeconds": 120,
+    ]
+    for (k, v) in extra { p[k] = v }
+    return .object(p)
 }
 
 /// A manager, a delegate tagged `ecs` and a seeded simulator.

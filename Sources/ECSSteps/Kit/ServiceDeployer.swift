@@ -24,22 +24,9 @@ struct ServiceDeployer {
     /// What this step changed so far.
     var journal: ChangeJournal { run.journal }
 
-    /// Runs a read again, with backoff, while AWS throttles it beyond the client's own retries.
-    ///
-    /// The delays are the client's own (`RetryConfiguration.backoff`, the one backoff), continued
-    /// from where its attempts stopped: a read is never failed by throttling alone within five more.
+    /// Runs a read again, with backoff, while AWS throttles it beyond the client's own retries (`StepRun.patiently`).
     func patiently<T>(_ body: () async throws -> T) async throws -> T {
-        let retry = clients.client.configuration.retry
-        for extra in 0..<5 {
-            do {
-                return try await body()
-            } catch let e as AWSError where e.isThrottling {
-                let delay = retry.backoff(attempt: min(retry.maxAttempts, 30) + extra)  // backoff stops growing at 30 anyway
-                context.logger.debug("throttled; backing off", metadata: ["code": "\(e.code)", "delay": "\(delay)"])
-                try await retry.sleep(delay)
-            }
-        }
-        return try await body()
+        try await run.patiently(body)
     }
 
     /// The service as it is now, typed (nil when ECS does not know it).

@@ -278,3 +278,17 @@ def _install_patches() -> None:
         return alarm
 
     CloudWatchBackend.put_metric_alarm = put_metric_alarm
+
+    # --- IAM action names: CloudWatch signs as "monitoring", but its IAM actions are
+    # "cloudwatch:..." (moto 5.2.1 checks "monitoring:DescribeAlarms", which no real policy grants).
+    from moto.iam.access_control import IAMRequestBase
+
+    orig_iam_request_init = IAMRequestBase.__init__
+
+    def iam_request_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        orig_iam_request_init(self, *args, **kwargs)
+        prefix, _, operation = self._action.partition(":")
+        if prefix == "monitoring":
+            self._action = f"cloudwatch:{operation}"
+
+    IAMRequestBase.__init__ = iam_request_init

@@ -90,3 +90,19 @@ def test_the_environment_variable_enforces_after_n_calls():
         assert ecs.describe_clusters(clusters=[world["cluster"]])["clusters"][0]["status"] == "ACTIVE"
     finally:
         stop_sim(sim, log)
+
+
+def test_cloudwatch_calls_are_checked_as_cloudwatch_actions(sim, world):
+    # CloudWatch signs as "monitoring"; its IAM actions are "cloudwatch:*", as in AWS.
+    sim.client("cloudwatch").put_metric_alarm(
+        AlarmName="iam-5xx", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    watcher = _user(sim, "watcher", ["cloudwatch:DescribeAlarms"])
+    other = _user(sim, "other", ["monitoring:DescribeAlarms"])
+    assert sim.ok("POST", "/_awssim/iam", {"enforce": True})["enforcing"] is True
+    alarms = _client(sim, "cloudwatch", watcher).describe_alarms(AlarmNames=["iam-5xx"])["MetricAlarms"]
+    assert [a["AlarmName"] for a in alarms] == ["iam-5xx"]
+    denied = _error(lambda: _client(sim, "cloudwatch", other).describe_alarms(AlarmNames=["iam-5xx"]))
+    assert "AccessDenied" in denied and "cloudwatch:DescribeAlarms" in denied
+    sim.ok("POST", "/_awssim/iam", {"enforce": False})

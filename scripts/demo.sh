@@ -5,7 +5,9 @@
 #   2. start ecs-manager (with a secrets key) and an ecs-delegate tagged [ecs, demo] on loopback;
 #   3. store the AWS keys as secrets and a connector that uses them, and the registry's connector; test both;
 #   4. run the example pipelines from Config/examples/pipelines, the image pinned to its digest: a first rolling
-#      deployment, an update, a broken image that fails and is rolled back automatically, then a blue/green create and swap;
+#      deployment, an update, a broken image that fails and is rolled back automatically, then a blue/green held between
+#      create and swap (verified through the stage listener, approved with ecs-manager approve), and a release that answers
+#      500: its check fails and it is rolled back while prod keeps serving the previous version;
 #   5. show the executions, the delegate's status and its rollback snapshots.
 # Everything lives under a temporary directory and is stopped on exit and on Ctrl-C.
 set -euo pipefail
@@ -60,7 +62,7 @@ pids+=($!)
 for _ in $(seq 200); do curl -sf "$REGISTRY/v2/" >/dev/null && break; sleep 0.05; done
 # Each tag holds a small image of its own (a layer with one file); the simulator runs any image it is given.
 declare -A DIGEST
-for tag in perl stable alpine broken; do
+for tag in perl stable alpine broken mainline; do
   DIGEST[$tag]="$(python3 scripts/registry-push.py --registry "$REGISTRY" --image library/nginx --tag "$tag" --content "nginx $tag")"
   printf '  library/nginx:%-7s %s\n' "$tag" "${DIGEST[$tag]}"
 done
@@ -133,8 +135,36 @@ status=0
 if [ "$status" != 1 ]; then echo "expected the broken deployment to fail and be rolled back (exit 1), got exit $status" >&2; exit 1; fi
 echo "(exit 1: the deployment failed and the rollback put myapp back on nginx:stable)"
 
-say "pipeline myapp-bluegreen: the new version as the stage service, then the listeners swapped"
-"$BIN/ecs-manager" run "$PIPES/bluegreen.yaml" --follow "${M[@]}" "${NET[@]}" --var artifact.tag=alpine
+# The gated blue/green probes the load balancer's DNS name and listener ports; on the simulator they lead to its
+# loopback listeners through connectTo (curl's --connect-to), added to a copy of the example beside its manifests.
+DNS="$(seed loadBalancerDns)"
+PROD_URL="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listenerUrls"]["prod"])' "$WORK/seed.json")"
+STAGE_URL="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listenerUrls"]["stage"])' "$WORK/seed.json")"
+mkdir -p "$WORK/examples/pipelines" && ln -sfn "$ROOT/Config/examples/manifests" "$WORK/examples/manifests"
+sed "s|{kind: http, |{kind: http, connectTo: [\"$DNS:80:127.0.0.1:${PROD_URL##*:}\", \"$DNS:8080:127.0.0.1:${STAGE_URL##*:}\"], |" \
+    "$PIPES/bluegreen-gated.yaml" >"$WORK/examples/pipelines/bluegreen-gated.yaml"
+GATED="$WORK/examples/pipelines/bluegreen-gated.yaml"
+# Approves the execution once it waits at its approval, as a release manager would with the command run --follow prints.
+approve_when_held() {
+    for _ in $(seq 600); do
+        id="$("$BIN/ecs-manager" executions --json "${M[@]}" | python3 -c 'import json,sys; print(next((e["executionId"] for e in json.load(sys.stdin) if e["phase"] == "waiting"), ""))')"
+        if [ -n "$id" ]; then "$BIN/ecs-manager" approve "$id" --comment "checked on the stage listener" "${M[@]}"; return; fi
+        sleep 0.5
+    done
+}
+
+say "pipeline myapp-bluegreen with nginx:alpine: create the stage service, verify it through the stage listener, approve, swap"
+approve_when_held &
+"$BIN/ecs-manager" run "$GATED" --follow "${M[@]}" "${NET[@]}" --var artifact.tag=alpine
+wait
+echo "through the prod listener now: $(curl -s "$PROD_URL/")"
+
+say "pipeline myapp-bluegreen with nginx:mainline, an image that runs but answers 500: verify fails, the rollback runs"
+curl -s -XPOST "$ENDPOINT/_awssim/faults/images" -d "{\"pattern\": \"*@${DIGEST[mainline]}\", \"httpStatus\": 500}" >/dev/null
+status=0
+"$BIN/ecs-manager" run "$GATED" --follow "${M[@]}" "${NET[@]}" --var artifact.tag=mainline || status=$?
+if [ "$status" != 1 ]; then echo "expected the release answering 500 to fail its check and be rolled back (exit 1), got exit $status" >&2; exit 1; fi
+echo "(exit 1: no approval was asked for; prod still answers: $(curl -s "$PROD_URL/"))"
 
 say "the manager's executions"
 "$BIN/ecs-manager" executions "${M[@]}"

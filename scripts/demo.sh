@@ -148,23 +148,32 @@ GATED="$WORK/examples/pipelines/bluegreen-gated.yaml"
 approve_when_held() {
     for _ in $(seq 600); do
         id="$("$BIN/ecs-manager" executions --json "${M[@]}" | python3 -c 'import json,sys; print(next((e["executionId"] for e in json.load(sys.stdin) if e["phase"] == "waiting"), ""))')"
-        if [ -n "$id" ]; then "$BIN/ecs-manager" approve "$id" --comment "checked on the stage listener" "${M[@]}"; return; fi
+        if [ -n "$id" ]; then sleep 2; "$BIN/ecs-manager" approve "$id" --comment "checked on the stage listener" "${M[@]}"; return; fi
         sleep 0.5
     done
 }
 
 say "pipeline myapp-bluegreen with nginx:alpine: create the stage service, verify it through the stage listener, approve, swap"
 approve_when_held &
+approver=$!
 "$BIN/ecs-manager" run "$GATED" --follow "${M[@]}" "${NET[@]}" --var artifact.tag=alpine
-wait
-echo "through the prod listener now: $(curl -s "$PROD_URL/")"
+wait "$approver"
+# What the prod listener serves, by the tag whose digest the image names.
+prod_tag() {
+    image="$(curl -s "$PROD_URL/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["image"])')"
+    for t in "${!DIGEST[@]}"; do [ "$image" = "${image%@*}@${DIGEST[$t]}" ] && { echo "$t"; return; }; done
+    echo "$image"
+}
+echo "the prod listener now serves library/nginx:$(prod_tag)"
 
 say "pipeline myapp-bluegreen with nginx:mainline, an image that runs but answers 500: verify fails, the rollback runs"
 curl -s -XPOST "$ENDPOINT/_awssim/faults/images" -d "{\"pattern\": \"*@${DIGEST[mainline]}\", \"httpStatus\": 500}" >/dev/null
 status=0
 "$BIN/ecs-manager" run "$GATED" --follow "${M[@]}" "${NET[@]}" --var artifact.tag=mainline || status=$?
 if [ "$status" != 1 ]; then echo "expected the release answering 500 to fail its check and be rolled back (exit 1), got exit $status" >&2; exit 1; fi
-echo "(exit 1: no approval was asked for; prod still answers: $(curl -s "$PROD_URL/"))"
+served="$(prod_tag)"
+if [ "$served" != alpine ]; then echo "expected the prod listener to still serve nginx:alpine, it serves $served" >&2; exit 1; fi
+echo "(exit 1: no approval was asked for; the prod listener still serves library/nginx:$served)"
 
 say "the manager's executions"
 "$BIN/ecs-manager" executions "${M[@]}"

@@ -194,33 +194,32 @@ struct Rollback: AsyncParsableCommand {
     }
 }
 
+/// What `approve` and `reject` take: the manager, the execution, and why.
+struct GateDecisionOptions: ParsableArguments {
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "The execution id.") var id: String
+    @Option(help: "Why; kept with the decision and in the audit trail.") var comment: String?
+}
+
 /// `ecs-manager approve ID`: approve the approval an execution waits at.
 struct Approve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Approve the approval an execution waits at; it goes on. Needs a run or admin key.")
-    @OptionGroup var options: ClientOptions
-    @Argument(help: "The execution id.") var id: String
-    @Option(help: "Why; kept with the decision and in the audit trail.") var comment: String?
+    @OptionGroup var decision: GateDecisionOptions
 
-    func run() async throws {
-        try await decideGate(options: options, id: id, approved: true, comment: comment)
-    }
+    func run() async throws { try await decideGate(decision, approved: true) }
 }
 
 /// `ecs-manager reject ID`: reject the approval an execution waits at.
 struct Reject: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Reject the approval an execution waits at; what ran is rolled back. Needs a run or admin key.")
-    @OptionGroup var options: ClientOptions
-    @Argument(help: "The execution id.") var id: String
-    @Option(help: "Why; kept with the decision and in the audit trail.") var comment: String?
+    @OptionGroup var decision: GateDecisionOptions
 
-    func run() async throws {
-        try await decideGate(options: options, id: id, approved: false, comment: comment)
-    }
+    func run() async throws { try await decideGate(decision, approved: false) }
 }
 
 /// Approves or rejects, printing the decision; a refusal (decided already, not waiting) is its message and exit 1.
-private func decideGate(options: ClientOptions, id: String, approved: Bool, comment: String?) async throws {
-    let client = try options.client()
+private func decideGate(_ decision: GateDecisionOptions, approved: Bool) async throws {
+    let (client, id, comment) = (try decision.client.client(), decision.id, decision.comment)
     let report: ExecutionReport
     do {
         report = approved ? try await client.approveExecution(id, comment: comment) : try await client.rejectExecution(id, comment: comment)

@@ -180,7 +180,7 @@ import TestSupport
             cw.set_alarm_state(AlarmName="myapp-5xx", StateValue="OK", StateReason="quiet")
             out = {}
             """, dir: w.dir)
-        let canary = "{type: canary, bakeSeconds: 120, verify: {kind: alarms, alarmNames: [myapp-5xx]}}"
+        let canary = "{type: canary, bakeSeconds: 600, verify: {kind: alarms, alarmNames: [myapp-5xx]}}"
         let run = try w.cli(["run", try w.pipeline("myapp-canary", strategy: canary, image: "nginx:stable"), "--follow"], "canary")
         try await eventually(timeout: .seconds(180), "the bake watches the alarm") { run.stdout.contains("== Verify Alarms ==") }
         _ = try await w.sim.boto3("""
@@ -196,7 +196,7 @@ import TestSupport
         _ = try await w.sim.control("/_awssim/faults/images", #"{"pattern": "nginx:warming", "httpStatus": 503}"#)
         let steps = """
             [{type: blueGreenCreate, loadBalancer: ecs-tutorial-alb, prodListener: '80', stageListener: '8080'},
-             {type: verify, requests: 5, intervalSeconds: 0.05, connectTo: \(try w.connectTo()), onFailure: {retry: {count: 3, intervalSeconds: 2}}},
+             {type: verify, requests: 5, intervalSeconds: 0.05, connectTo: \(try w.connectTo()), onFailure: {retry: {count: 10, intervalSeconds: 6}}},
              {type: blueGreenSwap}]
             """
         let file = try w.pipeline("myapp-bg", strategy: "{type: blueGreen, loadBalancer: x, prodListener: '1', stageListener: '2'}", image: "nginx:warming")

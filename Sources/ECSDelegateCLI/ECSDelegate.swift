@@ -61,7 +61,12 @@ struct Run: AsyncParsableCommand {
         httpConfig.userAgent = "ecs-delegate/\(delegateVersion)"
         let http = HTTPClient(configuration: httpConfig)
         let policy = StepPolicy(gitTransports: config.gitProtocols, connectors: ConnectorPolicy(webIdentityTokenFiles: Set(config.webIdentityTokenFiles)))
-        let steps = StepEnvironment(http: http, store: store, policy: policy)
+        // The steps talk to AWS, registries and the URLs a verify probes: a client of their own, trusting the system's CAs and
+        // presenting no client certificate. The manager's CA file would fail every AWS call, and its mTLS identity is not theirs to show.
+        var stepsConfig = HTTPClientConfiguration()
+        stepsConfig.userAgent = httpConfig.userAgent
+        let stepsHTTP = HTTPClient(configuration: stepsConfig)
+        let steps = StepEnvironment(http: stepsHTTP, store: store, policy: policy)
         let metrics = DelegateMetrics()
         metrics.setAWSCounts { (steps.retryStats.attempts, steps.retryStats.retries) }
         let agent = DelegateAgent(
@@ -79,6 +84,7 @@ struct Run: AsyncParsableCommand {
         try await group.run()
         signals.cancel()
         http.shutdown()
+        stepsHTTP.shutdown()
     }
 }
 

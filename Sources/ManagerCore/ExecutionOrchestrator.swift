@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import Logging
+import ManagerAPI
 import Pipelines
 import ServiceLifecycle
 import Synchronization
@@ -23,11 +24,17 @@ package struct ExecutionOrchestrator: Service {
     let logger: Logger
     let executions: any ExecutionRepository
     let gate: ExecutionGate
+    /// Where an approval decided by its deadline is recorded, as a person's decision is (nil: not recorded).
+    let audit: (any AccessRepository)?
     /// The earliest time a held execution is due again (a gate's deadline, a retry).
     let wakeups = WakeupSchedule()
 
     /// An orchestrator over these parts.
-    package init(tasks: any TaskRepository, dispatcher: TaskDispatcher, notifier: any WakeupBus, logger: Logger, executions: any ExecutionRepository, gate: ExecutionGate) {
+    package init(
+        tasks: any TaskRepository, dispatcher: TaskDispatcher, notifier: any WakeupBus, logger: Logger, executions: any ExecutionRepository, gate: ExecutionGate,
+        audit: (any AccessRepository)? = nil
+    ) {
+        self.audit = audit
         self.tasks = tasks
         self.dispatcher = dispatcher
         self.notifier = notifier
@@ -139,9 +146,12 @@ package struct ExecutionOrchestrator: Service {
                     changed = true
                 case .gate(let key):
                     let before = engine.runs.count
+                    let approval = engine.openApproval
                     engine.advanceGate(key: key, now: Date())
                     if engine.runs.count > before, let gate = engine.runs.last?.gate {
                         logger.info("execution held at a gate", metadata: ["execution": "\(id)", "step": "\(engine.runs.last?.name ?? key)", "gate": "\(gate.kind.rawValue)", "deadline": "\(gate.deadline)"])
+                    } else if let i = approval, let decision = engine.runs[i].gate?.decision {
+                        await recordTimeout(decision, execution: id)
                     }
                     changed = true
                 case .waitUntil(let when):
@@ -154,6 +164,21 @@ package struct ExecutionOrchestrator: Service {
                 }
             }
             return changed
+        }
+    }
+}
+
+extension ExecutionOrchestrator {
+    /// Records an approval its deadline decided in the audit trail (actor `timeout`), beside the decisions people make.
+    func recordTimeout(_ decision: GateDecision, execution id: String) async {
+        logger.info("an approval timed out", metadata: ["execution": "\(id)", "approved": "\(decision.approved)"])
+        let entry = AuditEntry(
+            time: decision.at, actor: decision.by, action: decision.approved ? AuditAction.executionApprove : AuditAction.executionReject, target: id,
+            detail: "nobody decided before the deadline")
+        do {
+            try await audit?.recordAudit(entry)
+        } catch {
+            logger.error("cannot write the audit trail", metadata: ["action": "\(entry.action)", "target": "\(id)", "error": "\(error)"])
         }
     }
 }

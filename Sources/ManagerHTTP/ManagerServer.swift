@@ -78,7 +78,7 @@ public struct ManagerServer: Sendable {
             services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger, dispatcher: context.dispatcher)]
                 + ((notifier as? any Service).map { [$0] } ?? [])
                 + [ExecutionOrchestrator(
-                    tasks: context.tasks, dispatcher: context.dispatcher, notifier: notifier, logger: logger, executions: executions, gate: executionGate)],
+                    tasks: context.tasks, dispatcher: context.dispatcher, notifier: notifier, logger: logger, executions: executions, gate: executionGate, audit: context.access)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
     }

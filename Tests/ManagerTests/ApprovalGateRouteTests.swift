@@ -115,6 +115,7 @@ import Testing
         try await answer(m, delegate)  // the rollback, once the approval timed out
         let end = try await report(m, id) { $0.isFinished }
         #expect(end.phase == .rolledBack && end.runs[1].gate?.decision?.by == "timeout" && end.failure?.contains("nobody approved it") == true, "\(end)")
+        #expect(try await m.client.audit().contains { $0.action == "execution.reject" && $0.actor == "timeout" && $0.target == id }, "the deadline's decision is audited too")
     }
 
     @Test func aManagerRestartedDuringAWaitKeepsTheDeadline() async throws {

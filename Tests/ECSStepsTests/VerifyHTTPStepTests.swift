@@ -67,7 +67,7 @@ import TestSupport
         let seen = Seen()
         let s = try await server(seen)
         defer { s.stop() }
-        let payload: JSONValue = ["url": "http://verify.example:8080/ok", "requests": 5, "intervalSeconds": 0, "expectBody": #""status":"ok""#,
+        let payload: JSONValue = ["url": "http://verify.example:8080/ok", "requests": 5, "intervalSeconds": 0, "timeoutSeconds": 60, "expectBody": #""status":"ok""#,
                                   "connectTo": .array([.string("verify.example:8080:127.0.0.1:\(port(s))")])]
         let (result, lines) = try await run(.verifyHTTP, payload)
         let outcome = try result.get()

@@ -13,7 +13,7 @@ import TestSupport
         defer { server.stop() }
         let port = String(server.baseURL.split(separator: ":").last ?? "0")
         let client = HTTPClient()
-        var request = HTTPClientRequest(url: "http://stage.lb.invalid:8080/who", timeout: .seconds(10))
+        var request = HTTPClientRequest(url: "http://stage.lb.invalid:8080/who", timeout: .seconds(60))
         request.connectTo = ["stage.lb.invalid:8080:127.0.0.1:\(port)"]
         for _ in 0..<3 {  // the list is freed and made again with each transfer
             let r = try await client.send(request)
@@ -29,7 +29,7 @@ import TestSupport
         }
         defer { server.stop() }
         let client = HTTPClient()
-        var request = HTTPClientRequest(url: server.baseURL + "/who", timeout: .seconds(10))
+        var request = HTTPClientRequest(url: server.baseURL + "/who", timeout: .seconds(60))
         request.connectTo = ["other.invalid:80:127.0.0.1:1", "127.0.0.1:1:127.0.0.1:2"]
         let r = try await client.send(request)
         #expect(r.status == 200)

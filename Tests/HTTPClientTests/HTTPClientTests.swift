@@ -19,8 +19,8 @@ actor Counter {
         let server = try await LoopbackServer.start { r in
             r.get("slow/:n") { _, ctx in
                 await counter.enter()
-                // Long enough that all 100 overlap even when the machine is busy starting them (300 ms was not, under load).
-                try await Task.sleep(for: .milliseconds(1500))
+                // Long enough that all 100 overlap even when the machine is busy starting them (300 ms, then 1.5 s, were not, under load).
+                try await Task.sleep(for: .seconds(3))
                 await counter.leave()
                 return try ctx.parameters.require("n")
             }

@@ -45,7 +45,7 @@ import ECSSteps
                 .replacingOccurrences(of: "<ecsInstanceRole Role ARN>", with: "arn:aws:iam::123456789012:role/ecsInstanceRole")
                 .replacingOccurrences(of: "<Security Group Id>", with: w.sim.securityGroup).replacingOccurrences(of: "<Subnet Id>", with: w.sim.subnet)
         }
-        let url = try server.repository("manifests", files: files)
+        let url = try await server.repository("manifests", files: files)
         func ref(_ path: String) -> JSONValue {
             ["store": "git", "url": .string(url), "ref": "main", "path": .string(path), "usernameSecret": "git_user", "passwordSecret": "git_token"]
         }
@@ -78,7 +78,7 @@ import ECSSteps
         let root = w.dir.file("git-root")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let server = try await GitHTTPServer(dir: w.dir, root: root)
-        let url = try server.repository("m", files: ["td.yaml": "family: f\n"])
+        let url = try await server.repository("m", files: ["td.yaml": "family: f\n"])
         let payload: JSONValue = [
             "cluster": .string(w.sim.cluster),
             "manifests": ["taskDefinition": ["store": "git", "url": .string(url), "ref": "main", "path": "td.yaml"], "serviceDefinition": ["store": "git", "url": .string(url), "ref": "main", "path": "td.yaml"]],

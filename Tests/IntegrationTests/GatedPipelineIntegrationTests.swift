@@ -27,8 +27,10 @@ import TestSupport
         static func start(_ name: String, _ store: Store) async throws -> World {
             let dir = try Scratch("\(name)-\(store.rawValue)")
             async let sim = Simulator(dir: dir)
-            let postgres = store == .postgres ? try PostgresServer() : nil
-            let database = try postgres.map { (url: $0.url(try $0.createDatabase(prefix: "gates")), passwordFile: $0.passwordFile) }
+            // initdb and pg_ctl are waited for on a thread of their own, not one of the test process's few concurrency threads.
+            let postgres = store == .postgres ? try await onOwnThread { try PostgresServer() } : nil
+            var database: (url: String, passwordFile: String)?
+            if let postgres { database = (url: postgres.url(try await onOwnThread { try postgres.createDatabase(prefix: "gates") }), passwordFile: postgres.passwordFile) }
             let manager = try await ManagerProcess(dir: dir, extraArgs: ["--secrets-key-file", try secretsKeyFile(dir)], database: database)
             let delegate = try DelegateProcess(dir: dir, name: "gate-d", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["ecs"])
             let client = manager.client()
@@ -93,7 +95,7 @@ import TestSupport
 
         func stop() async {
             await manager.stop()
-            postgres?.stop()
+            if let postgres { _ = try? await onOwnThread { postgres.stop() } }
         }
     }
 

@@ -28,7 +28,7 @@ final class GitHTTPServer: @unchecked Sendable {
     }
 
     /// Makes the repository `root/NAME.git` holding `files` (path → text) on branch `main`; returns its URL.
-    func repository(_ name: String, files: [String: String]) throws -> String {
+    func repository(_ name: String, files: [String: String]) async throws -> String {
         let work = root + "/\(name)-work"
         for (path, text) in files {
             let full = work + "/" + path
@@ -40,7 +40,7 @@ final class GitHTTPServer: @unchecked Sendable {
             ["-C", work, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "manifests"],
             ["clone", "-q", "--bare", "--", work, root + "/\(name).git"],
         ] {
-            let (status, _, err) = try runCommand("/usr/bin/git", args)
+            let (status, _, err) = try await runCommand("/usr/bin/git", args)
             guard status == 0 else { throw HarnessError("git \(args.joined(separator: " ")) failed: \(err)") }
         }
         return url + "/\(name).git"

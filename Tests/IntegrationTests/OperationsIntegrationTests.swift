@@ -64,7 +64,7 @@ final class NotifyListener: @unchecked Sendable {
         var delegate: DelegateProcess? = try DelegateProcess(dir: dir, name: "d1", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["a"])
         _ = try await connectedDelegate(client, name: "d1")
         let id = try await client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["a"], payload: ["count": 10_000, "delayMillis": 1])).taskId
-        try await eventually("lines flowing") { try await client.task(id).logLines > 500 }
+        try await eventually(timeout: .seconds(60), "lines flowing") { try await client.task(id).logLines > 500 }
         delegate?.child.signal(SIGKILL)
         _ = await delegate?.child.wait(timeout: .seconds(120))
         delegate = nil

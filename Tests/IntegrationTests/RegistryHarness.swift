@@ -33,7 +33,7 @@ final class RegistryServer: @unchecked Sendable {
             var lines = ""
             for u in users {
                 // -i: the password on standard input, never on a command line.
-                let (status, out, err) = try runCommand("/usr/bin/htpasswd", ["-iBn", u.user], stdin: u.password)
+                let (status, out, err) = try await runCommand("/usr/bin/htpasswd", ["-iBn", u.user], stdin: u.password)
                 guard status == 0 else { throw HarnessError("htpasswd failed: \(err)") }
                 lines += out.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
             }
@@ -110,7 +110,7 @@ final class TokenServer: @unchecked Sendable {
         dir = try Scratch("token-server")
         let key = dir.file("key.pem")
         certificate = dir.file("cert.pem")
-        let (status, _, err) = try runCommand("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=test-token-issuer"])
+        let (status, _, err) = try await runCommand("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=test-token-issuer"])
         guard status == 0 else { throw HarnessError("openssl failed: \(err)") }
         let script = try dir.write("token_server.py", Self.script)
         let usersArgument = users.map { "\($0.user):\($0.password)" }.joined(separator: "\n")
@@ -287,7 +287,12 @@ struct RegistryPusher {
 }
 
 /// Runs a short command to completion with `stdin` on standard input; returns its status and output.
-func runCommand(_ executable: String, _ args: [String], stdin: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
+func runCommand(_ executable: String, _ args: [String], stdin: String = "") async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await onOwnThread { try runCommandBlocking(executable, args, stdin: stdin) }
+}
+
+/// `runCommand`'s work, which waits for the process: only on a thread of its own.
+private func runCommandBlocking(_ executable: String, _ args: [String], stdin: String) throws -> (status: Int32, stdout: String, stderr: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args

@@ -19,8 +19,10 @@ import Testing
 
         init(_ name: String) async throws {
             dir = try Scratch(name)
-            postgres = try PostgresServer()
-            let database = (url: postgres.url(try postgres.createDatabase(prefix: "replicas")), passwordFile: postgres.passwordFile)
+            // Waited for on a thread of its own, not one of the test process's few concurrency threads.
+            let server = try await onOwnThread { try PostgresServer() }
+            postgres = server
+            let database = (url: server.url(try await onOwnThread { try server.createDatabase(prefix: "replicas") }), passwordFile: server.passwordFile)
             let token = "tok-" + UUID().uuidString
             // The first replica migrates; the second finds the schema in place.
             a = try await ManagerProcess(dir: dir, extraArgs: ["--log-level", "warning"], database: database, name: "manager-a", token: token)
@@ -151,7 +153,8 @@ import Testing
         let lines = 8_000
         let (d, id) = try await r.streamingEcho(lines: lines, through: clientA, storedBefore: 500)
         // PostgreSQL goes away for 10 s while the task streams: the managers answer errors, the delegate spools and retries.
-        r.postgres.stop()
+        let server = r.postgres
+        _ = try? await onOwnThread { server.stop() }
         try await Task.sleep(for: .seconds(10))
         try r.postgres.start()
         let back = ContinuousClock.now

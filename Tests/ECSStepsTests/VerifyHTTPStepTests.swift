@@ -86,7 +86,7 @@ import TestSupport
         let seen = Seen()
         let s = try await server(seen)
         defer { s.stop() }
-        let (result, lines) = try await run(.verifyHTTP, ["url": .string(s.baseURL + "/flaky"), "requests": 6, "intervalSeconds": 0])
+        let (result, lines) = try await run(.verifyHTTP, ["url": .string(s.baseURL + "/flaky"), "requests": 6, "intervalSeconds": 0, "timeoutSeconds": 60])
         guard case .failure(let f as TaskFailure) = result else { Issue.record("expected a TaskFailure, got \(result)"); return }
         #expect(f.status == .failed && f.error.code == "VerificationFailed")
         #expect(f.error.message.hasPrefix("4/6 requests answered 200-399 in ") && f.error.message.hasSuffix(" s (2 answered 500); at least 6 needed"), "\(f.error.message)")
@@ -95,7 +95,7 @@ import TestSupport
         #expect(lines.contains { $0.hasPrefix("probe 3/6: 500 in ") && $0.hasSuffix(" ms (expected 200-399)") })
         #expect(seen.hits.load(ordering: .relaxed) == 6, "one request per probe: a 500 is not retried")
 
-        let (enough, _) = try await run(.verifyHTTP, ["url": .string(s.baseURL + "/flaky"), "requests": 6, "intervalSeconds": 0, "minSuccessRatio": 0.6])
+        let (enough, _) = try await run(.verifyHTTP, ["url": .string(s.baseURL + "/flaky"), "requests": 6, "intervalSeconds": 0, "minSuccessRatio": 0.6, "timeoutSeconds": 60])
         #expect(try enough.get().outputs["passed"] == 4, "4 of 6 pass at 0.6 (3.6 rounded up)")
     }
 

@@ -153,8 +153,7 @@ public struct ExecutionEngine: Codable, Sendable, Equatable {
 
     /// The approval the execution waits at, if it does: its run's index.
     public var openApproval: Int? {
-        guard phase == .deploying, let i = runs.indices.last, runs[i].outcome == nil, runs[i].gate?.kind == .approval else { return nil }
-        return i
+        openGate?.gate?.kind == .approval ? runs.indices.last : nil
     }
 
     /// The gate the execution is held at (approval or wait), if any.

@@ -19,6 +19,9 @@ struct StepExpressions {
         let message: String
     }
 
+    /// The longest a string may grow to once its expressions are resolved (outputs are bounded, but a string may name many).
+    static let maxResolvedBytes = 64 << 10
+
     /// The expression prefixes resolved here.
     static let prefixes = ["<+steps.", "<+blueGreen."]
 
@@ -50,6 +53,9 @@ struct StepExpressions {
             guard let end = rest[start...].firstIndex(of: ">") else { throw Problem(message: "'\(rest[start...].prefix(80))' is not closed with '>'") }
             let expression = String(rest[rest.index(start, offsetBy: 2)..<end])
             out += try value(of: expression)
+            if out.utf8.count > Self.maxResolvedBytes {
+                throw Problem(message: "its expressions resolve to more than \(Self.maxResolvedBytes) bytes; name fewer or smaller outputs")
+            }
             rest = rest[rest.index(after: end)...]
         }
         return out + rest

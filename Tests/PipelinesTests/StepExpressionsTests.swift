@@ -38,6 +38,9 @@ import Testing
         #expect(try probe("<+steps.canary-deploy.serviceName>")?.problem?.contains("step 'canary-deploy', which did not run") == true)
         #expect(try probe("<+steps.x>")?.problem?.contains("not of the form") == true)
         #expect(try probe("<+blueGreen.stageUrl")?.problem?.contains("not closed") == true)
+        let many = String(repeating: "<+blueGreen.stageUrl>", count: 2000)
+        #expect(try probe(many, outputs: ["stageUrl": .string(String(repeating: "x", count: 1000)), "desiredCount": 2])?.problem?.contains("more than 65536 bytes") == true,
+                "a string naming an output many times is bounded, not grown to megabytes")
     }
 
     @Test func theFirstUnresolvableMemberInKeyOrderIsTheOneReported() throws {

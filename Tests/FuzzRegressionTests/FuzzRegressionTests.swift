@@ -5,25 +5,61 @@ import FuzzTargets
 
 /// The committed corpora (Fuzz/corpus/<target>/ and Fuzz/regressions/<target>/), replayed through the fuzz entry functions.
 ///
-/// Each target's inputs run in a child process (an exit test), so an input
-/// that still crashes fails its target's test and names the file, and the rest
-/// of the run goes on.
+/// Each target's inputs run in a child process, its fuzzer executable built
+/// without `-DFUZZING` (which replays the files it is given), so an input that
+/// still crashes fails its target's test and names the file, and the rest of
+/// the run goes on. Not Swift Testing's exit tests: their monitor thread waits
+/// on every child of the test process (`waitid(P_ALL, WNOWAIT)`) and spun at a
+/// full core on the integration tests' exited children until they were reaped,
+/// which, beside a CPU hog, stalled the whole run (issue 22).
 @Suite struct FuzzRegressionTests {
+    /// Where `swift build` put the executables (override with ECS_BIN_DIR).
+    static let binDir: String = {
+        if let d = ProcessInfo.processInfo.environment["ECS_BIN_DIR"] { return d }
+        return CommittedCorpus.fuzzDirectory.deletingLastPathComponent().appendingPathComponent(".build/debug").path
+    }()
+
     @Test("every seed and regression input runs without a crash", arguments: FuzzTarget.allCases)
     func corpusReplays(_ target: FuzzTarget) async throws {
         let inputs = CommittedCorpus.inputs(of: target)
         #expect(!inputs.isEmpty, "no committed inputs for \(target.rawValue)")
-        let passed = await #expect(processExitsWith: .success) { [target] in
-            CommittedCorpus.replayAll(of: target)
+        let executable = Self.binDir + "/" + target.product
+        try #require(FileManager.default.isExecutableFile(atPath: executable), "\(executable) is not built: run `swift build --build-tests` (make test does)")
+        let (status, output) = try await Self.run(executable, CommittedCorpus.directories(of: target))
+        guard status != 0 else {
+            #expect(output.contains("\(inputs.count) input(s) ran without a crash"), "\(output.suffix(2000))")
+            return
         }
-        guard passed == nil else { return }
-        // It crashed: run it again to name the input (a failed expectation returns no output).
-        let crash = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [target] in
-            CommittedCorpus.replayAll(of: target)
+        // It crashed: the last input it named is the one.
+        let last = output.split(separator: "\n").last { $0.hasPrefix("\(target.product): /") } ?? "(no input named)"
+        Issue.record("\(target.rawValue) crashed (status \(status)) at \(last):\n\(output.suffix(3000))")
+    }
+
+    /// Runs `executable` with `arguments`; its termination status and its standard output and error, interleaved.
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, String) {
+        let dir = NSTemporaryDirectory() + "fuzz-replay-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = dir + "/output"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
         }
-        let log = crash.map { String(decoding: $0.standardErrorContent, as: UTF8.self) } ?? ""
-        let last = log.split(separator: "\n").last { $0.hasPrefix("replaying ") } ?? "(no input named)"
-        Issue.record("\(target.rawValue) crashed \(last):\n\(log.suffix(3000))")
+        try? handle.close()
+        return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 }
 
@@ -41,12 +77,9 @@ enum CommittedCorpus {
         }
     }
 
-    /// Runs every input of `target`, naming each on standard error first so a crash can be traced to its file.
-    static func replayAll(of target: FuzzTarget) {
-        for url in inputs(of: target) {
-            FileHandle.standardError.write(Data("replaying \(url.lastPathComponent)\n".utf8))
-            guard let data = FileManager.default.contents(atPath: url.path) else { continue }
-            target.entry([UInt8](data))
-        }
+    /// The corpus and regression directories of `target` that hold inputs.
+    static func directories(of target: FuzzTarget) -> [String] {
+        ["corpus", "regressions"].map { fuzzDirectory.appendingPathComponent($0).appendingPathComponent(target.rawValue).path }
+            .filter { !FuzzReplay.inputFiles(at: $0).isEmpty }
     }
 }

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 PREFIX ?= /usr/local
 
-.PHONY: deps build release test test-swift test-python test-systemd demo bench bench-long soak clean install install-files fuzz
+.PHONY: deps build release test test-swift test-python test-systemd demo bench bench-long soak clean install install-files cli-docs fuzz
 
 deps:
 	bash scripts/install-deps.sh
@@ -24,7 +24,7 @@ test-swift:
 	ECS_MANAGER_TEST_STORAGE=postgres swift test --skip-build --filter ManagerTests
 
 test-python:
-	python3 -m pytest -q tests/protocol $(wildcard tools/awssim/tests)
+	python3 -m pytest -q tests/protocol tests/observability $(wildcard tools/awssim/tests)
 
 test-systemd:
 	bash scripts/check-systemd.sh
@@ -35,8 +35,28 @@ install: release
 	@if command -v systemd-sysusers >/dev/null && [ -z "$(DESTDIR)" ]; then systemd-sysusers; systemctl daemon-reload || true; fi
 
 BINDIR_SRC ?= .build/release
-install-files:
+CLI_DOCS ?= .build/cli-docs
+## Man pages (from the commands' own help, by swift-argument-parser's generate-manual) and bash, zsh and fish completions.
+cli-docs:
+	swift build --product generate-manual
+	rm -rf $(CLI_DOCS) && mkdir -p $(CLI_DOCS)/man $(CLI_DOCS)/completions
+	for tool in ecs-delegate ecs-manager; do \
+		"$$(swift build --show-bin-path)/generate-manual" $(BINDIR_SRC)/$$tool --multi-page --output-directory $(CLI_DOCS)/man || exit 1; \
+		$(BINDIR_SRC)/$$tool --generate-completion-script bash > $(CLI_DOCS)/completions/$$tool.bash || exit 1; \
+		$(BINDIR_SRC)/$$tool --generate-completion-script zsh > $(CLI_DOCS)/completions/_$$tool || exit 1; \
+		$(BINDIR_SRC)/$$tool --generate-completion-script fish > $(CLI_DOCS)/completions/$$tool.fish || exit 1; \
+	done
+
+install-files: cli-docs
 	install -D -m 0755 --strip $(BINDIR_SRC)/ecs-delegate $(DESTDIR)$(PREFIX)/bin/ecs-delegate
+	install -D -m 0755 --strip $(BINDIR_SRC)/ecs-manager $(DESTDIR)$(PREFIX)/bin/ecs-manager
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(CLI_DOCS)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for tool in ecs-delegate ecs-manager; do \
+		install -D -m 0644 $(CLI_DOCS)/completions/$$tool.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$tool; \
+		install -D -m 0644 $(CLI_DOCS)/completions/_$$tool $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$tool; \
+		install -D -m 0644 $(CLI_DOCS)/completions/$$tool.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$tool.fish; \
+	done
 	sed "s|/usr/local/bin/ecs-delegate|$(PREFIX)/bin/ecs-delegate|" systemd/ecs-delegate.service > $(DESTDIR).ecs-delegate.service.tmp
 	install -D -m 0644 $(DESTDIR).ecs-delegate.service.tmp $(DESTDIR)/etc/systemd/system/ecs-delegate.service
 	rm -f $(DESTDIR).ecs-delegate.service.tmp

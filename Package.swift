@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "StepContracts", dependencies: ["DelegateProtocol"]),
         .target(name: "ManagerAPI", dependencies: ["DelegateProtocol", "Pipelines"]),
         .target(name: "ManagerClient", dependencies: ["HTTPClient", "DelegateProtocol", "ManagerAPI", "Pipelines"]),
+        .target(name: "LogOutput", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "YAMLSupport", dependencies: ["JSONValues", .product(name: "Yams", package: "Yams")]),
         .target(name: "Manifests", dependencies: ["DelegateProtocol", "YAMLSupport", .product(name: "Yams", package: "Yams")]),
         .target(name: "Pipelines", dependencies: ["DelegateProtocol", "StepContracts", "Manifests", "YAMLSupport", .product(name: "Yams", package: "Yams")]),
@@ -110,6 +111,7 @@ let package = Package(
             dependencies: [
                 "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines", "StepContracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -124,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "ECSDelegateCLI",
             dependencies: [
-                "DelegateRuntime", "StatusServer", "HTTPClient", "DelegateProtocol", "StepContracts", "Manifests", "ECSSteps",
+                "DelegateRuntime", "StatusServer", "HTTPClient", "DelegateProtocol", "StepContracts", "Manifests", "ECSSteps", "LogOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,6 +136,7 @@ let package = Package(
             name: "ECSManagerCLI",
             dependencies: [
                 "ManagerCore", "ManagerSQLite", "ManagerPostgres", "ManagerHTTP", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "Pipelines",
+                "JSONValues", "YAMLSupport", "LogOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -186,7 +189,7 @@ let package = Package(
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "DelegateProtocol"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "DelegateProtocol", "StepContracts", "Manifests"]),
-        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "YAMLSupport", "DelegateProtocol", "StepContracts", "StatusServer", "SQLiteSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "DelegateRuntimeTests", dependencies: ["DelegateRuntime", "YAMLSupport", "LogOutput", "DelegateProtocol", "StepContracts", "StatusServer", "SQLiteSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "ManagerTests",
             dependencies: [
@@ -199,6 +202,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "HTTPClient", "DelegateProtocol", "StepContracts", "ManagerClient", "TestSupport", "ECSSteps", "AWSCore", "AWSServices", "AWSSigV4", "Digests", "Registry",
+                "JSONValues", "YAMLSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]
         ),

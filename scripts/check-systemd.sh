@@ -24,9 +24,17 @@ awk -v e="$exposure" 'BEGIN { exit !(e != "" && e + 0 <= 2.0) }' || { echo "expo
 make -s install-files DESTDIR="$tmp/root" BINDIR_SRC="$BIN" >/dev/null
 echo "# edited" >> "$tmp/root/etc/ecs-delegate/delegate.yaml"
 make -s install-files DESTDIR="$tmp/root" BINDIR_SRC="$BIN" >/dev/null
-for f in usr/local/bin/ecs-delegate etc/systemd/system/ecs-delegate.service usr/lib/sysusers.d/ecs-delegate.conf etc/ecs-delegate/delegate.yaml; do
+for f in usr/local/bin/ecs-delegate usr/local/bin/ecs-manager etc/systemd/system/ecs-delegate.service usr/lib/sysusers.d/ecs-delegate.conf etc/ecs-delegate/delegate.yaml \
+         usr/local/share/man/man1/ecs-delegate.1 usr/local/share/man/man1/ecs-delegate.run.1 usr/local/share/man/man1/ecs-manager.1 usr/local/share/man/man1/ecs-manager.task.get.1 \
+         usr/local/share/bash-completion/completions/ecs-manager usr/local/share/zsh/site-functions/_ecs-delegate usr/local/share/fish/vendor_completions.d/ecs-manager.fish; do
   [ -e "$tmp/root/$f" ] || { echo "make install did not install $f" >&2; exit 1; }
 done
+# The man pages are mdoc from the commands' own help; the bash completion parses and knows the subcommands.
+grep -q '^\.Dt ECS-MANAGER 1' "$tmp/root/usr/local/share/man/man1/ecs-manager.1" || { echo "ecs-manager.1 is not an mdoc page" >&2; exit 1; }
+grep -q 'ECS_MANAGER_TOKEN' "$tmp/root/usr/local/share/man/man1/ecs-manager.1" || { echo "ecs-manager.1 does not list the environment" >&2; exit 1; }
+bash -n "$tmp/root/usr/local/share/bash-completion/completions/ecs-manager"
+grep -q 'executions' "$tmp/root/usr/local/share/bash-completion/completions/ecs-manager" || { echo "the bash completion lacks the subcommands" >&2; exit 1; }
+echo "make install: man pages and bash, zsh and fish completions in place"
 grep -q "# edited" "$tmp/root/etc/ecs-delegate/delegate.yaml" || { echo "make install overwrote an existing config" >&2; exit 1; }
 [ "$(stat -c %a "$tmp/root/etc/ecs-delegate/delegate.yaml")" = 640 ] || { echo "config mode is not 0640" >&2; exit 1; }
 echo "make install: files in place, existing config kept"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-APT_PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config git curl systemd util-linux openssl nghttp2-server docker-registry apache2-utils postgresql strace)
+APT_PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config git curl systemd util-linux openssl nghttp2-server docker-registry apache2-utils postgresql strace prometheus)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -167,10 +167,12 @@ public final class AWSClient: Sendable {
                     HTTPClientRequest(method: method, url: url, headers: requestHeaders, body: body, timeout: configuration.timeout))
                 if (200..<300).contains(response.status) {
                     retryQuota.release(lastRetryCost > 0 ? lastRetryCost : 1)
+                    retryStats.recordCall(service: service.id, operation: operation, outcome: "ok")
                     return response
                 }
                 let error = AWSError.decode(
                     service: service.id, operation: operation, status: response.status, headers: response.headers, body: response.body)
+                retryStats.recordCall(service: service.id, operation: operation, outcome: error.boundedCode)
                 failure = .service(error, retryAfter: retryAfter(response.headers))
                 if ClockSkew.codes.contains(error.code), clockSkew.adjust(serverDate: response.header("Date"), now: configuration.now()) {
                     // Signed with a wrong clock: retry once at the server's time.
@@ -182,6 +184,7 @@ public final class AWSClient: Sendable {
                 }
             } catch let error as HTTPClientError {
                 failure = .transport(error)
+                retryStats.recordCall(service: service.id, operation: operation, outcome: error.kind.rawValue)
             }
             guard failure.isRetryable else { throw failure.error }
             guard attempt < retry.maxAttempts else {

@@ -27,6 +27,23 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         self.requestId = requestId
     }
 
+    /// The most characters of an error code kept where it names a thing (a task error's code, a metric label).
+    public static let maxCodeLength = 64
+
+    /// The code as a name: at most `maxCodeLength` characters of `[A-Za-z0-9._-]`, anything else `_` (it comes from the answer).
+    public var boundedCode: String { Self.bounded(code) }
+
+    /// `code` kept to `maxCodeLength` characters of `[A-Za-z0-9._-]`; `Unknown` when empty.
+    public static func bounded(_ code: String) -> String {
+        let kept = code.unicodeScalars.prefix(maxCodeLength).map { s -> Character in
+            switch s {
+            case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-": return Character(s)
+            default: return "_"
+            }
+        }
+        return kept.isEmpty ? "Unknown" : String(kept)
+    }
+
     /// One line: service, operation, code, status, message and request id.
     public var description: String {
         "\(service) \(operation) failed: \(code) (HTTP \(status)): \(message)\(requestId.map { " [request id \($0)]" } ?? "")"

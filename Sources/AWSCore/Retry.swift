@@ -114,6 +114,39 @@ public final class RetryStats: @unchecked Sendable {
         }
     }
     func recordQuotaRefusal() { lock.withLock { _quotaRefusals += 1 } }
+
+    private var _calls: [AWSCallLabel: Int] = [:]
+    /// The most (service, operation, outcome) series counted by name; later ones count under `other`.
+    public static let maxCallSeries = 1024
+
+    /// Attempts by service, operation and outcome (`ok`, an AWS error code, or a transport failure such as `connect`).
+    public var calls: [AWSCallLabel: Int] { lock.withLock { _calls } }
+
+    /// Counts one attempt of `operation` on `service` that ended with `outcome`.
+    func recordCall(service: String, operation: String, outcome: String) {
+        lock.withLock {
+            var label = AWSCallLabel(service: service, operation: operation, outcome: outcome)
+            if _calls[label] == nil && _calls.count >= Self.maxCallSeries { label = AWSCallLabel(service: "other", operation: "other", outcome: "other") }
+            _calls[label, default: 0] += 1
+        }
+    }
+}
+
+/// The labels of an AWS attempt counter: which service, which operation, how it ended.
+public struct AWSCallLabel: Hashable, Sendable {
+    /// The service id, e.g. `ECS`.
+    public var service: String
+    /// The operation, e.g. `DescribeServices`.
+    public var operation: String
+    /// `ok`, the bounded AWS error code (`ThrottlingException`), or the transport failure (`connect`, `timeout`).
+    public var outcome: String
+
+    /// A label set.
+    public init(service: String, operation: String, outcome: String) {
+        self.service = service
+        self.operation = operation
+        self.outcome = outcome
+    }
 }
 
 /// The retry quota: a token bucket shared by every call of one client, so an
@@ -154,7 +187,7 @@ enum AttemptFailure {
 
     var code: String {
         switch self {
-        case .service(let e, _): return e.code
+        case .service(let e, _): return e.boundedCode
         case .transport(let e): return e.kind.rawValue
         }
     }

@@ -15,6 +15,11 @@ extension DelegateAgent {
         }
     }
 
+    /// The Prometheus exposition of the metrics, with the gauges read from the agent now.
+    public func metricsText() -> String {
+        metrics.render(status: status())
+    }
+
     /// Records a failed call to the manager for the status (not connected, the masked error) and logs when it is retried.
     func noteFailure(_ what: String, error: Error, retryIn: Duration) {
         let text = masker.apply("\(error)")

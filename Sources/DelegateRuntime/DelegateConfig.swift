@@ -24,6 +24,8 @@ public struct DelegateConfig: Sendable, Equatable {
     public var stateDir = "/var/lib/ecs-delegate"
     public var statusSocket = "/run/ecs-delegate/status.sock"
     public var logLevel = "info"
+    /// `text` (the default) or `json`: one JSON object per log line (`log_format`).
+    public var logFormat = "text"
     public var caFile: String?
     public var clientCert: String?
     public var clientKey: String?
@@ -41,6 +43,8 @@ public struct DelegateConfig: Sendable, Equatable {
     public var gitProtocols: Set<GitSource.Transport> = [.https]
     /// Web identity token files a task's AWS connector may name besides `AWS_WEB_IDENTITY_TOKEN_FILE` (`web_identity_token_files`).
     public var webIdentityTokenFiles: [String] = []
+    /// A TCP address serving `/metrics` to Prometheus without the status socket's peer check (`metrics_listen`); nil: none.
+    public var metricsListen: ListenAddress?
 
     /// The defaults.
     public init() {}
@@ -48,11 +52,23 @@ public struct DelegateConfig: Sendable, Equatable {
     /// Every key the file may hold, with its type, in documentation order.
     public static let keys: [(key: String, type: String)] = [
         ("manager_url", "string"), ("manager_urls", "list of strings"), ("token_file", "string"), ("name", "string"), ("tags", "list of strings"),
-        ("capacity", "integer"), ("state_dir", "string"), ("status_socket", "string"), ("log_level", "string"),
+        ("capacity", "integer"), ("state_dir", "string"), ("status_socket", "string"), ("log_level", "string"), ("log_format", "string"),
         ("ca_file", "string"), ("client_cert", "string"), ("client_key", "string"), ("shutdown_grace_seconds", "number"),
         ("request_timeout_seconds", "number"), ("spool_max_lines", "integer"), ("log_retention_hours", "number"),
         ("snapshot_retention_days", "number"), ("git_protocols", "list of strings"), ("web_identity_token_files", "list of strings"),
+        ("metrics_listen", "string"),
     ]
+
+    /// Where the installed configuration lives: what `ecs-delegate run` reads when no `--config` is given.
+    public static let installedPath = "/etc/ecs-delegate/delegate.yaml"
+
+    /// The configuration file a command reads when none is given: `ECS_DELEGATE_CONFIG`, else the installed file
+    /// when it exists, else none (the built-in defaults and `ECS_DELEGATE_*` alone).
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                   exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> String? {
+        if let named = environment["ECS_DELEGATE_CONFIG"], !named.isEmpty { return named }
+        return exists(installedPath) ? installedPath : nil
+    }
 
     /// Loads `path` (nil: defaults only), applies `ECS_DELEGATE_*` from `environment`, and validates.
     ///
@@ -146,6 +162,8 @@ public struct DelegateConfig: Sendable, Equatable {
                 if let s = node.string, !s.isEmpty, s.utf8.count <= maxSocketPathBytes { config.statusSocket = s } else { bad("a socket path of at most \(maxSocketPathBytes) bytes (the limit of a Unix socket address)") }
             case "log_level":
                 if let s = node.string, ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(s) { config.logLevel = s } else { bad("one of trace, debug, info, notice, warning, error, critical") }
+            case "log_format":
+                if let s = node.string, ["text", "json"].contains(s) { config.logFormat = s } else { bad("text or json") }
             case "ca_file": if let s = node.string { config.caFile = s.isEmpty ? nil : s } else { bad("a path") }
             case "client_cert": if let s = node.string { config.clientCert = s.isEmpty ? nil : s } else { bad("a path") }
             case "client_key": if let s = node.string { config.clientKey = s.isEmpty ? nil : s } else { bad("a path") }
@@ -182,6 +200,14 @@ public struct DelegateConfig: Sendable, Equatable {
                 config.webIdentityTokenFiles = files
             case "request_timeout_seconds":
                 if let d = number(node, in: 0.1...3600) { config.requestTimeoutSeconds = d } else { bad("a number of seconds from 0.1 to 3600") }
+            case "metrics_listen":
+                if let s = node.string, s.isEmpty {
+                    config.metricsListen = nil
+                } else if let s = node.string, let address = ListenAddress(s) {
+                    config.metricsListen = address
+                } else {
+                    bad("HOST:PORT, e.g. 127.0.0.1:9464 (port 1 to 65535)")
+                }
             default: break
             }
         }

@@ -16,7 +16,7 @@ public final class DelegateStore: Sendable {
     /// Opens (creating and migrating) `state.sqlite` under `directory`.
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        file = try WALDatabase(path: (directory as NSString).appendingPathComponent("state.sqlite"))
+        file = try WALDatabase(path: (directory as NSString).appendingPathComponent("state.sqlite"), budget: .small)
         db = file.pool
         try Self.migrator.migrate(db)
     }

@@ -5,6 +5,7 @@ import Foundation
 import Synchronization
 import HTTPClient
 import Logging
+import LogOutput
 import ECSSteps
 import Manifests
 import ServiceLifecycle
@@ -21,12 +22,15 @@ struct ECSDelegate: AsyncParsableCommand {
 }
 
 struct ConfigOption: ParsableArguments {
-    @Option(help: "The YAML configuration file (see Config/delegate.yaml).") var config: String?
+    @Option(help: "The YAML configuration file (see Config/delegate.yaml) [env: ECS_DELEGATE_CONFIG; default: /etc/ecs-delegate/delegate.yaml when it exists]. Each key may be overridden by ECS_DELEGATE_<KEY>.") var config: String?
+
+    /// The file read: `--config`, else `DelegateConfig.defaultPath()`; nil for defaults only.
+    var path: String? { config ?? DelegateConfig.defaultPath() }
 
     /// Loads and validates; prints every problem and exits 2 when there are any.
     func load() throws -> DelegateConfig {
         do {
-            return try DelegateConfig.load(path: config)
+            return try DelegateConfig.load(path: path)
         } catch let e as ConfigErrors {
             FileHandle.standardError.write(Data("\(e)\n".utf8))
             throw ExitCode(2)
@@ -37,6 +41,11 @@ struct ConfigOption: ParsableArguments {
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the delegate until SIGTERM.")
     @OptionGroup var options: ConfigOption
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line); overrides log_format.") var logFormat: String?
+
+    func validate() throws {
+        if let logFormat, LogFormat(rawValue: logFormat) == nil { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
+    }
 
     func run() async throws {
         let config = try options.load()
@@ -47,11 +56,7 @@ struct Run: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(e)\n".utf8))
             throw ExitCode(2)
         }
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
-            return h
-        }
+        (LogFormat(rawValue: logFormat ?? config.logFormat) ?? .text).bootstrap(level: Logger.Level(rawValue: config.logLevel) ?? .info)
         let logger = Logger(label: "ecs-delegate")
         let store = try DelegateStore(directory: config.stateDir)
         var httpConfig = HTTPClientConfiguration()
@@ -69,17 +74,18 @@ struct Run: AsyncParsableCommand {
         let steps = StepEnvironment(http: stepsHTTP, store: store, policy: policy)
         let metrics = DelegateMetrics()
         metrics.setAWSCounts { (steps.retryStats.attempts, steps.retryStats.retries) }
+        metrics.setAWSCalls { steps.retryStats.calls.map { (service: $0.key.service, operation: $0.key.operation, outcome: $0.key.outcome, count: $0.value) } }
         let agent = DelegateAgent(
             config: config, token: token, store: store, http: http, logger: logger,
             handlers: [EchoHandler()] + ecsHandlers(steps), metrics: metrics, notify: SystemdNotifier.fromEnvironment())
         let status = try StatusServer(agent: agent, store: store, path: config.statusSocket, logger: logger).service()
-        // Services stop in reverse order: the agent drains first, the status socket answers until then.
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: status),
-                .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            logger: logger))
+        // Services stop in reverse order: the agent drains first, the status socket (and metrics) answer until then.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status)]
+        if let address = config.metricsListen {
+            services.append(.init(service: MetricsListener(agent: agent, address: address, logger: logger).service()))
+        }
+        services.append(.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup))
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         let signals = ShutdownSignals(group: group, agent: agent, logger: logger)
         try await group.run()
         signals.cancel()
@@ -123,11 +129,11 @@ final class ShutdownSignals: @unchecked Sendable {  // sources are set once in i
 /// Options of the commands that talk to a running delegate's status socket.
 struct SocketOptions: ParsableArguments {
     @Option(help: "The status socket (default: status_socket from --config, else /run/ecs-delegate/status.sock).") var socket: String?
-    @Option(help: "The delegate's configuration file, to find its status socket.") var config: String?
+    @Option(help: "The delegate's configuration file, to find its status socket [env: ECS_DELEGATE_CONFIG; default: /etc/ecs-delegate/delegate.yaml when it exists].") var config: String?
 
     func path() throws -> String {
         if let socket { return socket }
-        if let config {
+        if let config = config ?? DelegateConfig.defaultPath() {
             do {
                 return try DelegateConfig.load(path: config).statusSocket
             } catch let e as ConfigErrors {
@@ -333,7 +339,7 @@ struct ConfigCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("\(e)\n".utf8))
                 throw ExitCode(2)
             }
-            print("\(options.config ?? "(defaults)"): OK (manager \(config.managerURL), name \(config.name), tags \(config.tags), capacity \(config.capacity))")
+            print("\(options.path ?? "(defaults)"): OK (manager \(config.managerURL), name \(config.name), tags \(config.tags), capacity \(config.capacity))")
         }
     }
 }

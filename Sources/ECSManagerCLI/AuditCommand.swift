@@ -11,7 +11,7 @@ struct AuditCommand: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
     @Option(help: "Only entries from this time on: ISO 8601 (2026-01-31T12:00:00Z) or an age such as 30m, 12h, 7d.") var since: String?
     @Option(help: "At most this many entries, the latest (1 to 10000).") var limit: Int = 1000
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     /// Refuses a bad --since or --limit before any call.
     func validate() throws {
@@ -24,9 +24,9 @@ struct AuditCommand: AsyncParsableCommand {
     /// Runs the command.
     func run() async throws {
         let entries = try await options.client().audit(since: since.flatMap { Self.time($0, now: Date()) }, limit: limit)
-        if json { return printJSON(entries) }
-        for e in entries {
-            print("\(ISO8601Millis.string(from: e.time))  \(e.actor)  \(e.action)  \(e.target)" + (e.detail.map { "  \($0)" } ?? ""))
+        try output.print(entries) {
+            Table("audit entries", columns: [.init(header: "TIME"), .init(header: "ACTOR"), .init(header: "ACTION"), .init(header: "TARGET"), .init(header: "DETAIL")],
+                  rows: entries.map { [ISO8601Millis.string(from: $0.time), $0.actor, $0.action, $0.target, $0.detail ?? ""] })
         }
     }
 

@@ -11,6 +11,18 @@ struct ConnectorCommand: AsyncParsableCommand {
         commandName: "connector", abstract: "Manage connectors: cloud accounts and the delegate tags that may use them (docs/connectors.md).",
         subcommands: [Apply.self, List.self, Get.self, Delete.self, Test.self])
 
+    /// Connectors as `-o table` and `-o wide` show them.
+    static func table(_ records: [ConnectorRecord]) -> Table {
+        Table("connectors", columns: [.init(header: "NAME"), .init(header: "TYPE"), .init(header: "REGION"), .init(header: "CREDENTIALS"),
+                                      .init(header: "DELEGATE SELECTORS"), .init(header: "CREATED", wideOnly: true), .init(header: "UPDATED")],
+              rows: records.map { r in
+                  let c = r.connector
+                  return [c.name, c.type.rawValue, c.region ?? "-", c.credentials?.kind.rawValue ?? "-",
+                          c.delegateSelectors.isEmpty ? "-" : c.delegateSelectors.joined(separator: ","),
+                          ISO8601Millis.string(from: r.createdAt), ISO8601Millis.string(from: r.updatedAt)]
+              })
+    }
+
     /// `name`, refused before any call when it breaks the naming rule.
     static func checked(_ name: String) throws -> String {
         if let why = ResourceName.problem(name) { throw ValidationError("connector name '\(name)': \(why)") }
@@ -44,32 +56,26 @@ struct ConnectorCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List stored connectors.")
         @OptionGroup var options: ClientOptions
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var output: OutputOptions
 
         /// Runs the command.
         func run() async throws {
             let records = try await options.client().connectors()
-            if json { return printJSON(records) }
-            for r in records {
-                let c = r.connector
-                var line = "\(c.name)  \(c.type.rawValue)"
-                if let region = c.region { line += "  region=\(region)" }
-                if let kind = c.credentials?.kind { line += "  credentials=\(kind.rawValue)" }
-                line += "  delegateSelectors=\(c.delegateSelectors.joined(separator: ","))  updated=\(ISO8601Millis.string(from: r.updatedAt))"
-                print(line)
-            }
+            try output.print(records) { ConnectorCommand.table(records) }
         }
     }
 
     /// `connector get NAME`.
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a connector as JSON (secret names only; values never leave the manager here).")
+        static let configuration = CommandConfiguration(abstract: "Show a connector (secret names only; values never leave the manager here); -o json or yaml for all its members.")
         @OptionGroup var options: ClientOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The connector's name.") var name: String
 
         /// Runs the command.
         func run() async throws {
-            printJSON(try await options.client().connector(try ConnectorCommand.checked(name)))
+            let record = try await options.client().connector(try ConnectorCommand.checked(name))
+            try output.print(record) { ConnectorCommand.table([record]) }
         }
     }
 
@@ -90,6 +96,7 @@ struct ConnectorCommand: AsyncParsableCommand {
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run aws.validate (docker.validate for a dockerRegistry connector) with the connector on a delegate carrying its delegateSelectors and print the result; exit 0 when it passes.")
         @OptionGroup var options: ClientOptions
+        @OptionGroup var lineFormat: LogLineFormat
         @Argument(help: "The connector's name.") var name: String
 
         /// Runs the command.
@@ -103,7 +110,7 @@ struct ConnectorCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             FileHandle.standardError.write(Data("testing connector \(name) with task \(report.taskId)\n".utf8))
-            let ok = try await followLogs(client: client, taskId: report.taskId)
+            let ok = try await followLogs(client: client, taskId: report.taskId, format: lineFormat)
             let final = try await client.task(report.taskId)
             if let outputs = final.outputs, !outputs.isEmpty { printJSON(outputs) }
             print(ok ? "connector \(name): ok (delegate \(final.delegateId ?? "?"))" : "connector \(name): failed")

@@ -3,6 +3,7 @@ import DelegateProtocol
 import Foundation
 import HTTPClient
 import Logging
+import LogOutput
 import ManagerClient
 import ManagerCore
 import ManagerHTTP
@@ -15,9 +16,10 @@ struct ECSManager: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecs-manager",
         abstract: "The reference manager for ecs-delegate: queues tasks, routes them by tags, stores logs and results.",
+        discussion: CLIExit.help,
         version: "ecs-manager \(managerVersion)",
         subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self, ConnectorCommand.self, SecretCommand.self,
-                      Run.self, Executions.self, ExecutionCommand.self, Watch.self, Approve.self, Reject.self, Rollback.self, TokenCommand.self, AuditCommand.self])
+                      Run.self, Executions.self, ExecutionCommand.self, TaskCommand.self, Watch.self, Approve.self, Reject.self, Rollback.self, TokenCommand.self, AuditCommand.self])
 }
 
 /// Reads a bearer token from a file, trimmed; a clear error when it cannot.
@@ -51,9 +53,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log flush interval handed to delegates, milliseconds (10 to 60000).") var logFlushMillis: Int = 200
     @Option(help: "Largest log batch handed to delegates, lines (1 to 100000).") var logBatchMaxLines: Int = 2000
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line, for log shippers).") var logFormat = "text"
     @Option(name: .customLong("secrets-key-file"), help: "File with the key that seals stored secrets: 32 raw bytes or 64 hex characters, mode 0600 (without it, secrets are disabled).") var secretsKeyFile: String?
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS (with --tls-key).") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("metrics-listen"), help: "Also serve /metrics without a key on this HOST:PORT, for a Prometheus scraper (on the API listener it needs a key).") var metricsListen: String?
     @Option(name: .customLong("client-ca"), help: "PEM CA certificates: with --tls-cert, refuse clients without a certificate from this CA (mutual TLS).") var clientCA: String?
 
     /// The TLS files the flags name (nil: plain HTTP), refused when only half given.
@@ -94,7 +98,16 @@ struct Serve: AsyncParsableCommand {
         case (.some, nil):
             if databasePasswordFile != nil { throw ValidationError("--database-password-file goes with --database") }
         }
+        if let metricsListen, Self.address(metricsListen) == nil { throw ValidationError("--metrics-listen must be HOST:PORT with a port from 1 to 65535, got '\(metricsListen)'") }
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
         guard (2...100).contains(databaseConnections) else { throw ValidationError("--database-connections must be 2 to 100, got \(databaseConnections)") }
+    }
+
+    /// `HOST:PORT` as a host and a port from 1 to 65535, or nil.
+    static func address(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host.isEmpty ? nil : (host, port)
     }
 
     /// The store the flags name: SQLite in `--data`, or PostgreSQL at `--database` with the password file's password.
@@ -116,8 +129,10 @@ struct Serve: AsyncParsableCommand {
         }
         let host = parts.dropLast().joined(separator: ":")
         let token = try readToken(tokenFile)
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        (LogFormat(rawValue: logFormat) ?? .text).bootstrap(level: level)
         var logger = Logger(label: "ecs-manager")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = level
         var secrets: SecretBox?
         if let secretsKeyFile {
             do {
@@ -144,7 +159,7 @@ struct Serve: AsyncParsableCommand {
         let server = ManagerServer(storage: storage, token: token, settings: try settings(), secrets: secrets, tls: tls, logger: logger)
         let portFile = self.portFile
         let scheme = tls == nil ? "http" : "https"
-        try await server.run(host: host, port: port) { bound in
+        try await server.run(host: host, port: port, metrics: metricsListen.flatMap(Self.address)) { bound in
             if let portFile {
                 try? "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
             }
@@ -153,22 +168,29 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Options every client command shares.
+/// Options every client command shares; each flag's environment variable is named in its help.
 struct ClientOptions: ParsableArguments {
-    @Option(help: "The manager's URL.") var manager = ProcessInfo.processInfo.environment["ECS_MANAGER_URL"] ?? "http://127.0.0.1:8181"
-    @Option(name: .customLong("token-file"), help: "File holding the bearer token.") var tokenFile = ProcessInfo.processInfo.environment["ECS_MANAGER_TOKEN_FILE"] ?? ""
-    @Option(name: .customLong("ca-file"), help: "PEM CA certificates to verify an https manager with (default: the system's).") var caFile = ProcessInfo.processInfo.environment["ECS_MANAGER_CA_FILE"]
-    @Option(name: .customLong("client-cert"), help: "PEM client certificate, for a manager that asks for one (serve --client-ca).") var clientCert = ProcessInfo.processInfo.environment["ECS_MANAGER_CLIENT_CERT"]
-    @Option(name: .customLong("client-key"), help: "PEM private key of --client-cert.") var clientKey = ProcessInfo.processInfo.environment["ECS_MANAGER_CLIENT_KEY"]
+    @Option(help: "The manager's URL [env: ECS_MANAGER_URL].") var manager = ProcessInfo.processInfo.environment["ECS_MANAGER_URL"] ?? "http://127.0.0.1:8181"
+    @Option(name: .customLong("token-file"), help: "File holding the API key [env: ECS_MANAGER_TOKEN_FILE; or the key itself in ECS_MANAGER_TOKEN].") var tokenFile = ProcessInfo.processInfo.environment["ECS_MANAGER_TOKEN_FILE"] ?? ""
+    @Option(name: .customLong("ca-file"), help: "PEM CA certificates to verify an https manager with (default: the system's) [env: ECS_MANAGER_CA_FILE].") var caFile = ProcessInfo.processInfo.environment["ECS_MANAGER_CA_FILE"]
+    @Option(name: .customLong("client-cert"), help: "PEM client certificate, for a manager that asks for one (serve --client-ca) [env: ECS_MANAGER_CLIENT_CERT].") var clientCert = ProcessInfo.processInfo.environment["ECS_MANAGER_CLIENT_CERT"]
+    @Option(name: .customLong("client-key"), help: "PEM private key of --client-cert [env: ECS_MANAGER_CLIENT_KEY].") var clientKey = ProcessInfo.processInfo.environment["ECS_MANAGER_CLIENT_KEY"]
+
+    /// The API key: from `--token-file` (or `ECS_MANAGER_TOKEN_FILE`), else the value of `ECS_MANAGER_TOKEN`.
+    func token(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        if !tokenFile.isEmpty { return try readToken(tokenFile) }
+        if let value = environment["ECS_MANAGER_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty { return value }
+        throw ValidationError("no API key: give --token-file FILE, or set ECS_MANAGER_TOKEN_FILE (a file) or ECS_MANAGER_TOKEN (the key)")
+    }
 
     /// A client for the manager with the token and TLS files the options name.
     func client() throws -> ManagerClient {
-        guard !tokenFile.isEmpty else { throw ValidationError("--token-file is required (or set ECS_MANAGER_TOKEN_FILE)") }
+        let token = try token()
         var configuration = HTTPClientConfiguration()
         configuration.caFile = caFile
         configuration.clientCertificateFile = clientCert
         configuration.clientKeyFile = clientKey
-        return ManagerClient(baseURL: manager, token: try readToken(tokenFile), http: HTTPClient(configuration: configuration))
+        return ManagerClient(baseURL: manager, token: token, http: HTTPClient(configuration: configuration))
     }
 }
 
@@ -184,6 +206,7 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "JSON file with the task's cloud connector, e.g. {\"aws\": {\"region\": ..., \"credentials\": ...}} (kept in the manager's memory only).") var connector: String?
     @Option(name: .customLong("connector-name"), help: "A connector stored in the manager (ecs-manager connector apply): routes the task by its delegateSelectors and survives restarts.") var connectorName: String?
     @Flag(help: "Print the task's log lines as they arrive; exit 0 on success, 1 otherwise.") var follow = false
+    @OptionGroup var lineFormat: LogLineFormat
 
     func run() async throws {
         let client = try options.client()
@@ -218,13 +241,13 @@ struct Submit: AsyncParsableCommand {
             return
         }
         FileHandle.standardError.write(Data("queued \(info.taskId)\n".utf8))
-        let ok = try await followLogs(client: client, taskId: info.taskId)
+        let ok = try await followLogs(client: client, taskId: info.taskId, format: lineFormat)
         if !ok { throw ExitCode(1) }
     }
 }
 
 /// Prints a task's lines as they arrive; returns whether it succeeded.
-func followLogs(client: ManagerClient, taskId: String) async throws -> Bool {
+func followLogs(client: ManagerClient, taskId: String, format: LogLineFormat) async throws -> Bool {
     var after: Int64 = 0
     var failures = 0
     while true {
@@ -240,7 +263,7 @@ func followLogs(client: ManagerClient, taskId: String) async throws -> Bool {
         }
         if !page.lines.isEmpty {
             var out = ""
-            for line in page.lines { out += line.text + "\n" }
+            for line in page.lines { out += format.text(line) + "\n" }
             FileHandle.standardOutput.write(Data(out.utf8))
             after = page.lines.last?.seq ?? after
             continue
@@ -258,18 +281,41 @@ func followLogs(client: ManagerClient, taskId: String) async throws -> Bool {
 struct Tasks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List recent tasks; a queued task says why it waits.")
     @OptionGroup var options: ClientOptions
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let tasks = try await options.client().tasks()
-        if json { return printJSON(tasks) }
-        for t in tasks {
-            var line = "\(t.taskId)  \(t.type)  \(t.state)  selectors=\(t.selectors.joined(separator: ","))  lines=\(t.logLines)"
-            if let c = t.connectorName { line += "  connector=\(c)" }
-            if let d = t.delegateId { line += "  delegate=\(d)" }
-            if let r = t.waitingReason { line += "  waiting: \(r)" }
-            if let e = t.error { line += "  error: \(e.code): \(e.message)" }
-            print(line)
+        try output.print(tasks) { Self.table(tasks) }
+    }
+
+    /// The tasks as `-o table` and `-o wide` show them.
+    static func table(_ tasks: [TaskReport]) -> Table {
+        Table("tasks", columns: [.init(header: "ID"), .init(header: "TYPE"), .init(header: "STATE"), .init(header: "DELEGATE"),
+                                 .init(header: "CONNECTOR", wideOnly: true), .init(header: "SELECTORS", wideOnly: true),
+                                 .init(header: "CREATED", wideOnly: true), .init(header: "LINES", wideOnly: true), .init(header: "DETAIL")],
+              rows: tasks.map { t in
+                  [t.taskId, t.type, t.state, t.delegateId ?? "-", t.connectorName ?? "-", t.selectors.isEmpty ? "-" : t.selectors.joined(separator: ","),
+                   ISO8601Millis.string(from: t.createdAt), "\(t.logLines)",
+                   t.error.map { "\($0.code): \($0.message)" } ?? t.waitingReason.map { "waiting: \($0)" } ?? ""]
+              })
+    }
+}
+
+/// `ecs-manager task get ID`: one task's state, delegate, error and outputs.
+struct TaskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "task", abstract: "Show one task.", subcommands: [Get.self])
+
+    /// `task get ID`.
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a task: type, state, delegate, times, error and outputs (-o json or yaml for all of it).")
+        @OptionGroup var options: ClientOptions
+        @OptionGroup var output: OutputOptions
+        @Argument(help: "The task id.") var id: String
+
+        /// Runs the command.
+        func run() async throws {
+            let task = try await options.client().taskReport(id)
+            try output.print(task) { Tasks.table([task]) }
         }
     }
 }
@@ -279,33 +325,38 @@ struct Logs: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
     @Argument(help: "The task id.") var task: String
     @Flag(help: "Keep printing until the task ends.") var follow = false
+    @OptionGroup var lineFormat: LogLineFormat
 
     func run() async throws {
         let client = try options.client()
         if follow {
-            if !(try await followLogs(client: client, taskId: task)) { throw ExitCode(1) }
+            if !(try await followLogs(client: client, taskId: task, format: lineFormat)) { throw ExitCode(1) }
             return
         }
         var after: Int64 = 0
         while true {
             let page = try await client.logs(taskId: task, after: after)
             if page.lines.isEmpty { break }
-            for line in page.lines { print(line.text) }
+            for line in page.lines { print(lineFormat.text(line)) }
             after = page.lines.last?.seq ?? after
         }
     }
 }
 
 struct Delegates: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List registered delegates.")
+    static let configuration = CommandConfiguration(abstract: "List registered delegates: RUNNING is tasks running of capacity, as `ecs-delegate status` counts them.")
     @OptionGroup var options: ClientOptions
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let ds = try await options.client().delegates()
-        if json { return printJSON(ds) }
-        for d in ds {
-            print("\(d.delegateId)  \(d.name)  \(d.state)  tags=\(d.tags.joined(separator: ","))  capacity=\(d.freeCapacity)/\(d.capacity)  version=\(d.version)")
+        try output.print(ds) {
+            Table("delegates", columns: [.init(header: "ID"), .init(header: "NAME"), .init(header: "STATE"), .init(header: "TAGS"), .init(header: "RUNNING"),
+                                         .init(header: "VERSION"), .init(header: "HOST", wideOnly: true), .init(header: "LAST HEARTBEAT", wideOnly: true)],
+                  rows: ds.map { d in
+                      [d.delegateId, d.name, d.state, d.tags.isEmpty ? "-" : d.tags.joined(separator: ","), "\(max(0, d.capacity - d.freeCapacity))/\(d.capacity)",
+                       d.version, d.hostname, d.lastHeartbeat.map(ISO8601Millis.string(from:)) ?? "never"]
+                  })
         }
     }
 }

@@ -9,11 +9,12 @@ import Pipelines
 /// `ecs-manager run PIPELINE.yaml`: reads the pipeline (and its manifest files), starts an execution, and with --follow prints it.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a pipeline; with --follow, print each step's log under its heading. Exit 0 succeeded, 1 failed and rolled back, 3 the rollback failed too, 4 failed and stopped without a rollback (onFailure: abort).")
+        abstract: "Run a pipeline; with --follow, print each step's log under its heading. Exit 0 succeeded, 1 failed and rolled back (or stopped by onFailure: abort), 3 the rollback failed too; see ecs-manager --help for the rest.")
     @OptionGroup var options: ClientOptions
     @Argument(help: "The pipeline file (docs/pipelines.md).") var pipeline: String
     @Option(name: .customLong("var"), help: "A variable, a.b=value (repeatable); artifact.image=... sets the artifact.") var vars: [String] = []
     @Flag(help: "Print the execution's log as it runs, and exit with its outcome.") var follow = false
+    @OptionGroup var lineFormat: LogLineFormat
     @Flag(help: "Print the steps the pipeline expands to (ids, task types, rollbacks) and run nothing.") var dryRun = false
 
     func run() async throws {
@@ -42,13 +43,13 @@ struct Run: AsyncParsableCommand {
             return
         }
         FileHandle.standardError.write(Data("execution \(report.executionId) of \(report.pipeline): \(report.steps.joined(separator: " -> "))\n".utf8))
-        let end = try await followExecution(client: client, id: report.executionId)
+        let end = try await followExecution(client: client, id: report.executionId, format: lineFormat)
         if end.exitStatus != 0 { throw ExitCode(end.exitStatus) }
     }
 }
 
 /// Prints an execution's tasks' lines, each task under its heading, until it ends; returns its last report.
-func followExecution(client: ManagerClient, id: String) async throws -> ExecutionReport {
+func followExecution(client: ManagerClient, id: String, format: LogLineFormat) async throws -> ExecutionReport {
     var shown: Set<String> = []
     /// Gates whose opening was printed.
     var announced: Set<String> = []
@@ -76,7 +77,7 @@ func followExecution(client: ManagerClient, id: String) async throws -> Executio
                 break
             }
             say("\n== \(run.isRollback ? "Rollback: " : "")\(run.name) ==")
-            _ = try await followLogs(client: client, taskId: taskId)
+            _ = try await followLogs(client: client, taskId: taskId, format: format)
             shown.insert(run.key)
         }
         if report.isFinished && !waiting && report.runs.allSatisfy({ shown.contains($0.key) }) {
@@ -129,14 +130,17 @@ func say(_ text: String) {
 struct Executions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List recent executions.")
     @OptionGroup var options: ClientOptions
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let list = try await options.client().executions()
-        if json { return printJSON(list) }
-        for e in list {
-            let last = e.runs.last.map { "  last: \($0.name) \($0.status?.rawValue ?? "running")" } ?? ""
-            print("\(e.executionId)  \(e.pipeline)  \(e.phase.rawValue)\(last)")
+        try output.print(list) {
+            Table("executions", columns: [.init(header: "ID"), .init(header: "PIPELINE"), .init(header: "PHASE"), .init(header: "CONNECTOR", wideOnly: true),
+                                          .init(header: "STEPS RUN", wideOnly: true), .init(header: "LAST STEP")],
+                  rows: list.map { e in
+                      [e.executionId, e.pipeline, e.phase.rawValue, e.connector, "\(e.runs.count)",
+                       e.runs.last.map { "\($0.name) \($0.status?.rawValue ?? "running")" } ?? "-"]
+                  })
         }
     }
 }
@@ -149,14 +153,20 @@ struct ExecutionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an execution's steps and tasks.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The execution id.") var id: String
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let e = try await options.client().execution(id)
-            if json { return printJSON(e) }
-            print("\(e.executionId)  \(e.pipeline)  connector \(e.connector)  \(e.phase.rawValue)")
-            if let f = e.failure { print("failure: \(f)") }
-            for r in e.runs { print("  \(r.isRollback ? "rollback " : "")\(r.name)  \(r.type)  \(r.taskId ?? "-")  \(r.status?.rawValue ?? "running")\(r.error.map { "  \($0)" } ?? "")") }
+            if output.format == .table || output.format == .wide {
+                print("\(e.executionId)  \(e.pipeline)  connector \(e.connector)  \(e.phase.rawValue)")
+                if let f = e.failure { print("failure: \(f)") }
+            }
+            try output.print(e) {
+                Table("steps run", columns: [.init(header: "STEP"), .init(header: "TYPE"), .init(header: "TASK"), .init(header: "STATE"), .init(header: "ERROR")],
+                      rows: e.runs.map { r in
+                          [(r.isRollback ? "rollback " : "") + r.name, r.type.rawValue, r.taskId ?? "-", r.status?.rawValue ?? "running", r.error ?? ""]
+                      })
+            }
         }
     }
 }
@@ -166,9 +176,10 @@ struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Follow an execution's log until it ends (exit status as run --follow).")
     @OptionGroup var options: ClientOptions
     @Argument(help: "The execution id.") var id: String
+    @OptionGroup var lineFormat: LogLineFormat
 
     func run() async throws {
-        let end = try await followExecution(client: try options.client(), id: id)
+        let end = try await followExecution(client: try options.client(), id: id, format: lineFormat)
         if end.exitStatus != 0 { throw ExitCode(end.exitStatus) }
     }
 }
@@ -179,6 +190,7 @@ struct Rollback: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
     @Argument(help: "The execution id.") var id: String
     @Flag(help: "Print the rollback's log as it runs.") var follow = false
+    @OptionGroup var lineFormat: LogLineFormat
 
     func run() async throws {
         let client = try options.client()
@@ -189,7 +201,7 @@ struct Rollback: AsyncParsableCommand {
             throw ExitCode(1)
         }
         guard follow else { return print("rollback of \(id) started") }
-        let end = try await followExecution(client: client, id: id)
+        let end = try await followExecution(client: client, id: id, format: lineFormat)
         if end.phase != .rolledBack { throw ExitCode(end.exitStatus) }
     }
 }

@@ -39,14 +39,14 @@ struct SecretCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List secret names with when they were created and last set (never values).")
         @OptionGroup var options: ClientOptions
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var output: OutputOptions
 
         /// Runs the command.
         func run() async throws {
             let infos = try await options.client().secrets()
-            if json { return printJSON(infos) }
-            for i in infos {
-                print("\(i.name)  created=\(ISO8601Millis.string(from: i.createdAt))  updated=\(ISO8601Millis.string(from: i.updatedAt))")
+            try output.print(infos) {
+                Table("secrets", columns: [.init(header: "NAME"), .init(header: "CREATED"), .init(header: "UPDATED")],
+                      rows: infos.map { [$0.name, ISO8601Millis.string(from: $0.createdAt), ISO8601Millis.string(from: $0.updatedAt)] })
             }
         }
     }

@@ -45,20 +45,19 @@ struct TokenCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tokens: name, kind, scope or allowed tags, created, last used, revoked (never values).")
         @OptionGroup var options: ClientOptions
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var output: OutputOptions
 
         /// Runs the command.
         func run() async throws {
             let tokens = try await options.client().tokens()
-            if json { return printJSON(tokens) }
-            for t in tokens {
-                var line = "\(t.name)  \(t.kind.rawValue)"
-                if let scope = t.scope { line += "  scope=\(scope.rawValue)" }
-                if let tags = t.allowedTags { line += "  allowed-tags=\(tags.joined(separator: ","))" }
-                line += "  created=\(ISO8601Millis.string(from: t.createdAt))"
-                line += "  last-used=\(t.lastUsedAt.map(ISO8601Millis.string(from:)) ?? "never")"
-                if let revoked = t.revokedAt { line += "  revoked=\(ISO8601Millis.string(from: revoked))" }
-                print(line)
+            try output.print(tokens) {
+                Table("tokens", columns: [.init(header: "NAME"), .init(header: "KIND"), .init(header: "SCOPE"), .init(header: "ALLOWED TAGS"),
+                                          .init(header: "CREATED"), .init(header: "LAST USED"), .init(header: "REVOKED")],
+                      rows: tokens.map { t in
+                          [t.name, t.kind.rawValue, t.scope?.rawValue ?? "-", t.allowedTags.map { $0.joined(separator: ",") } ?? "-",
+                           ISO8601Millis.string(from: t.createdAt), t.lastUsedAt.map(ISO8601Millis.string(from:)) ?? "never",
+                           t.revokedAt.map(ISO8601Millis.string(from:)) ?? "-"]
+                      })
             }
         }
     }

@@ -85,7 +85,7 @@ private func lookup<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch {
-        throw TaskError(code: "aws", message: describeAWS(error))
+        throw AWSFailure.taskError(error)
     }
 }
 

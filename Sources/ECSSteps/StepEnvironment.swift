@@ -83,9 +83,3 @@ public func ecsHandlers(_ env: StepEnvironment) -> [any TaskHandler] {
         StepHandler(step: VerifyAlarmsStep(), env: env),
     ]
 }
-
-/// Describes an AWS failure for a log line and a result (secrets are masked by the log).
-func describeAWS(_ error: Error) -> String {
-    if let e = error as? AWSError { return "\(e.code): \(e.message)" }
-    return "\(error)"
-}

@@ -3,7 +3,7 @@
 /// The template is written as the manager's route table (`RoutePermissions`) writes it,
 /// `/v1/tasks/{id}`; `ManagerRoutes` fills it in.
 public enum ManagerEndpoint: String, CaseIterable, Sendable {
-    case health
+    case health, metrics
     // Delegates.
     case register, heartbeat, nextTask, unregister, sendLogs, sendResult, delegates
     // Tasks.
@@ -19,7 +19,7 @@ public enum ManagerEndpoint: String, CaseIterable, Sendable {
     /// The HTTP method: `GET`, `POST`, `PUT` or `DELETE`.
     public var method: String {
         switch self {
-        case .health, .nextTask, .delegates, .tasks, .task, .taskLogs, .executions, .execution, .connectors, .connector, .secrets, .tokens, .audit:
+        case .health, .metrics, .nextTask, .delegates, .tasks, .task, .taskLogs, .executions, .execution, .connectors, .connector, .secrets, .tokens, .audit:
             return "GET"
         case .register, .heartbeat, .unregister, .sendLogs, .sendResult, .submitTask, .cancelTask, .startExecution, .cancelExecution,
              .rollbackExecution, .approveExecution, .rejectExecution, .testConnector, .createToken, .revokeToken:
@@ -33,6 +33,7 @@ public enum ManagerEndpoint: String, CaseIterable, Sendable {
     public var template: String {
         switch self {
         case .health: return "/v1/health"
+        case .metrics: return "/metrics"
         case .register: return "/v1/delegates/register"
         case .heartbeat: return "/v1/delegates/{id}/heartbeat"
         case .nextTask: return "/v1/delegates/{id}/tasks/next"

@@ -6,6 +6,9 @@ public enum ManagerRoutes {
     /// `GET /v1/health`.
     public static func health() throws(ManagerRouteError) -> ManagerRoute { try ManagerRoute(.health) }
 
+    /// `GET /metrics`: Prometheus text, for any valid key.
+    public static func metrics() throws(ManagerRouteError) -> ManagerRoute { try ManagerRoute(.metrics) }
+
     // MARK: delegate calls
 
     /// `POST /v1/delegates/register`.

@@ -76,9 +76,31 @@ public struct ManagerClient: Sendable {
     /// Sends one call to `path` (already encoded, with its query) and decodes the answer (`nil` for 204); the typed calls below
     /// build their paths with `ManagerRoutes`.
     public func call<R: Decodable>(_ method: String, _ path: String, body: (some Encodable)? = Optional<String>.none, timeout: Duration? = nil, as: R.Type = R.self) async throws -> R? {
+        let response = try await exchange(method, path, body: body, timeout: timeout, accept: "application/json")
+        if response.status == 204 { return nil }
+        do {
+            try JSONNesting.check(response.body)
+            return try ProtocolV1.decoder().decode(R.self, from: response.body)
+        } catch let e as DecodingError {
+            throw ManagerClientError.badResponse("\(method) \(path): \(describe(e))")
+        } catch let e as JSONNestingError {
+            throw ManagerClientError.badResponse("\(method) \(path): \(e)")
+        }
+    }
+
+    /// The manager's metrics, Prometheus text (`GET /metrics`).
+    public func metrics() async throws -> String {
+        let route = try ManagerRoutes.metrics()
+        let response = try await exchange(route.method, route.path, body: Optional<String>.none, timeout: nil, accept: "text/plain")
+        return String(decoding: response.body, as: UTF8.self)
+    }
+
+    /// Sends one call and answers a 2xx response; an error status, or no answer, as `ManagerClientError` (a replica that
+    /// does not answer is marked failed, so the next call tries the next one).
+    private func exchange(_ method: String, _ path: String, body: (some Encodable)?, timeout: Duration?, accept: String) async throws -> HTTPClientResponse {
         let endpoint = endpoints.current
         var request = HTTPClientRequest(method: method, url: endpoint.url + path, timeout: timeout ?? callTimeout)
-        request.headers = [("Authorization", "Bearer \(token)"), ("Accept", "application/json")]
+        request.headers = [("Authorization", "Bearer \(token)"), ("Accept", accept)]
         if let body {
             request.body = try ProtocolV1.encoder().encode(body)
             request.headers.append(("Content-Type", "application/json"))
@@ -92,7 +114,6 @@ public struct ManagerClient: Sendable {
         }
         // A load balancer or proxy in front of a replica that is gone.
         if (502...504).contains(response.status) { endpoints.failed(endpoint, why: "HTTP \(response.status)") }
-        if response.status == 204 { return nil }
         guard (200..<300).contains(response.status) else {
             if let e = try? ProtocolV1.decoder().decode(ErrorBody.self, from: response.body) {
                 throw ManagerClientError.http(status: response.status, code: e.error.code, message: e.error.message)
@@ -100,14 +121,7 @@ public struct ManagerClient: Sendable {
             let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
             throw ManagerClientError.http(status: response.status, code: "http_\(response.status)", message: snippet.isEmpty ? "(empty body)" : snippet)
         }
-        do {
-            try JSONNesting.check(response.body)
-            return try ProtocolV1.decoder().decode(R.self, from: response.body)
-        } catch let e as DecodingError {
-            throw ManagerClientError.badResponse("\(method) \(path): \(describe(e))")
-        } catch let e as JSONNestingError {
-            throw ManagerClientError.badResponse("\(method) \(path): \(e)")
-        }
+        return response
     }
 
     /// Sends one call to `route` and decodes the answer, refusing an empty one.
@@ -174,6 +188,11 @@ public struct ManagerClient: Sendable {
 
     /// One task.
     public func task(_ id: String) async throws -> TaskInfo {
+        try await required(ManagerRoutes.task(id: id))
+    }
+
+    /// One task's report: the task, with the stored connector that routes it.
+    public func taskReport(_ id: String) async throws -> TaskReport {
         try await required(ManagerRoutes.task(id: id))
     }
 

@@ -26,15 +26,18 @@ package struct ExecutionOrchestrator: Service {
     let gate: ExecutionGate
     /// Where an approval decided by its deadline is recorded, as a person's decision is (nil: not recorded).
     let audit: (any AccessRepository)?
+    /// Told when an execution finishes (metrics).
+    let observer: (any ExecutionObserver)?
     /// The earliest time a held execution is due again (a gate's deadline, a retry).
     let wakeups = WakeupSchedule()
 
     /// An orchestrator over these parts.
     package init(
         tasks: any TaskRepository, dispatcher: TaskDispatcher, notifier: any WakeupBus, logger: Logger, executions: any ExecutionRepository, gate: ExecutionGate,
-        audit: (any AccessRepository)? = nil
+        audit: (any AccessRepository)? = nil, observer: (any ExecutionObserver)? = nil
     ) {
         self.audit = audit
+        self.observer = observer
         self.tasks = tasks
         self.dispatcher = dispatcher
         self.notifier = notifier
@@ -159,7 +162,10 @@ package struct ExecutionOrchestrator: Service {
                     wakeups.schedule(when)
                     return changed
                 case .done(let phase):
-                    if changed { logger.info("execution finished", metadata: ["execution": "\(id)", "phase": "\(phase.rawValue)"]) }
+                    if changed {
+                        logger.info("execution finished", metadata: ["execution": "\(id)", "phase": "\(phase.rawValue)"])
+                        observer?.executionFinished(id: id, plan: engine.plan, phase: phase)
+                    }
                     return changed
                 }
             }

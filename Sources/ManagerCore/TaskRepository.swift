@@ -23,6 +23,8 @@ public protocol TaskRepository: Sendable {
     func requestCancel(taskId: String, now: Date) async throws -> CancelOutcome
     /// Records a task's result once per lease; false when it was already recorded.
     func finish(taskId: String, leaseId: String, result: TaskResult, now: Date) async throws -> Bool
+    /// How many tasks are stored, by type and state (`/metrics`); one entry per pair that has any.
+    func taskCounts() async throws -> [TaskCount]
 
     // MARK: logs
 
@@ -53,4 +55,18 @@ extension TaskRepository {
     public func finish(taskId: String, leaseId: String, result: TaskResult) async throws -> Bool { try await finish(taskId: taskId, leaseId: leaseId, result: result, now: Date()) }
     /// Up to 5000 lines after `after`.
     public func logs(taskId: String, after: Int64) async throws -> [LogLine] { try await logs(taskId: taskId, after: after, limit: 5000) }
+}
+
+/// How many tasks of one type are in one state.
+public struct TaskCount: Sendable, Equatable {
+    public var type: String
+    /// `queued`, `leased`, `running`, `succeeded`, `failed`, `cancelled` or `rejected`.
+    public var state: String
+    public var count: Int
+    /// Creates a count.
+    public init(type: String, state: String, count: Int) {
+        self.type = type
+        self.state = state
+        self.count = count
+    }
 }

@@ -11,6 +11,8 @@ struct ExecutionsController: Sendable {
     let context: ManagerContext
     let executions: any ExecutionRepository
     let gate: ExecutionGate
+    /// Counts executions started.
+    let metrics: ManagerMetrics
 
     /// Adds the routes under `/v1`.
     func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
@@ -41,6 +43,7 @@ struct ExecutionsController: Sendable {
         let id = "exec-" + UUID().uuidString.lowercased()
         let now = Date()
         try await executions.createExecution(id: id, engine: ExecutionEngine(plan: plan), now: now)
+        metrics.executionStarted(plan)
         context.logger.info("execution started", metadata: ["execution": "\(id)", "pipeline": "\(plan.pipeline)"])
         await context.audit(ctx, AuditAction.executionRun, id, "pipeline=\(plan.pipeline)")
         context.notifier.notify(key: ExecutionOrchestrator.wakeKey)

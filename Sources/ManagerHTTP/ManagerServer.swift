@@ -23,6 +23,10 @@ public struct ManagerServer: Sendable {
     /// Where executions live.
     let executions: any ExecutionRepository
     let executionGate = ExecutionGate()
+    /// `/healthz` and `/readyz`.
+    let health: HealthController
+    /// What `/metrics` shows.
+    let metrics: ManagerMetrics
 
     /// Creates a server over `storage`; `token` is the bootstrap admin key (it may also act as any delegate), the tokens in
     /// `storage.access` the others; `secrets` seals stored secrets (nil: secrets are disabled); `tls` serves HTTPS (nil: plain HTTP).
@@ -34,6 +38,8 @@ public struct ManagerServer: Sendable {
         repository = storage.repository
         notifier = storage.wakeups
         executions = storage.executions
+        health = HealthController(readiness: storage.readiness, repository: storage.repository, logger: logger)
+        metrics = ManagerMetrics(version: managerVersion)
         self.settings = settings
         self.tls = tls
         self.logger = logger
@@ -49,14 +55,17 @@ public struct ManagerServer: Sendable {
     ///
     /// On graceful shutdown the manager logs "shutting down" and ends every parked
     /// long poll and log follow at once, so in-flight requests do not hold the exit.
+    /// With `metrics`, `/metrics` is also served there without a key (`serve --metrics-listen`), for a scraper.
     public func run(
-        host: String, port: Int, handlesSignals: Bool = true,
+        host: String, port: Int, handlesSignals: Bool = true, metrics metricsAddress: (host: String, port: Int)? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let app = try await application(host: host, port: port, onListening: onListening)
+        var services: [any Service] = [app]
+        if let metricsAddress { services.append(metricsApplication(host: metricsAddress.host, port: metricsAddress.port)) }
         // Services shut down in reverse order: the watcher first, so waiters end before the server drains.
         let group = ServiceGroup(configuration: .init(
-            services: [app, ShutdownWatcher(notifier: notifier, logger: logger)], gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
+            services: services + [ShutdownWatcher(notifier: notifier, logger: logger)], gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
         do {
             try await group.run()
         } catch {
@@ -68,6 +77,9 @@ public struct ManagerServer: Sendable {
     public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws -> some ApplicationProtocol & Service {
         try await repository.extendLiveLeases(by: settings.leaseSeconds, now: Date())
         let router = Router(context: ManagerRequestContext.self)
+        router.add(middleware: RequestMetrics(metrics: metrics))
+        // Probes come before authorization: a middleware applies only to the routes added after it.
+        health.addRoutes(to: router)
         router.add(middleware: Authorization(authorizer: context.authorizer))
         router.add(middleware: BodyLimit(maxBytes: settings.maxBodyBytes))
         addRoutes(router)
@@ -78,9 +90,23 @@ public struct ManagerServer: Sendable {
             services: [LeaseSweeper(repository: repository, notifier: notifier, logger: logger, dispatcher: context.dispatcher)]
                 + ((notifier as? any Service).map { [$0] } ?? [])
                 + [ExecutionOrchestrator(
-                    tasks: context.tasks, dispatcher: context.dispatcher, notifier: notifier, logger: logger, executions: executions, gate: executionGate, audit: context.access)],
+                    tasks: context.tasks, dispatcher: context.dispatcher, notifier: notifier, logger: logger, executions: executions, gate: executionGate,
+                    audit: context.access, observer: metrics)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+
+    /// `/metrics` alone, without a key, on `host:port` (plain HTTP: bind it to loopback or a private interface).
+    func metricsApplication(host: String, port: Int) -> some Service {
+        let router = Router()
+        let server = self
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: await server.metricsText())))
+        }
+        let logger = self.logger
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "ecs-manager"),
+            onServerRunning: { _ in logger.info("metrics listening", metadata: ["address": "\(host):\(port)"]) }, logger: logger)
     }
 
     /// HTTP/1.1, over TLS when `tls` is set.
@@ -89,8 +115,24 @@ public struct ManagerServer: Sendable {
         return try .tls(.http1(), tlsConfiguration: try tls.configuration())
     }
 
-    /// Adds every controller's routes under `/v1`.
+    /// The Prometheus text of the manager's metrics, the gauges read from the storage now.
+    ///
+    /// A storage that does not answer (or is not migrated) still gets its counters scraped, with
+    /// `ecs_manager_ready 0` and the storage's gauges as they were last read.
+    public func metricsText() async -> String {
+        let unready = await health.check()
+        guard unready == nil,
+              let counts = try? await repository.taskCounts(),
+              let delegates = try? await context.delegates.delegates(now: Date(), staleAfter: settings.staleAfter).map(\.state)
+        else { return metrics.render(ready: false) }
+        return metrics.render(ready: true, tasks: counts, delegates: delegates)
+    }
+
+    /// Adds every controller's routes under `/v1`, and `/metrics`.
     func addRoutes(_ router: Router<ManagerRequestContext>) {
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: await metricsText())))
+        }
         let v1 = router.group("v1")
         v1.get("health") { _, _ in try json(StatusAnswer(status: "ok")) }
         DelegatesController(context: context).addRoutes(to: v1)
@@ -98,7 +140,7 @@ public struct ManagerServer: Sendable {
         LogsController(context: context).addRoutes(to: v1)
         ConnectorsController(context: context).addRoutes(to: v1)
         SecretsController(context: context).addRoutes(to: v1)
-        ExecutionsController(context: context, executions: executions, gate: executionGate).addRoutes(to: v1)
+        ExecutionsController(context: context, executions: executions, gate: executionGate, metrics: metrics).addRoutes(to: v1)
         TokensController(context: context).addRoutes(to: v1)
         AuditController(context: context).addRoutes(to: v1)
     }

@@ -22,6 +22,7 @@ public enum RoutePermissions {
     /// Every route, as `METHOD /path/{param}` (Hummingbird's endpoint path), and what it needs.
     static let table: [String: Rule] = [
         "GET /v1/health": Rule(permission: .authenticated, ownership: .none),
+        "GET /metrics": Rule(permission: .authenticated, ownership: .none),
         // Delegates.
         "POST /v1/delegates/register": Rule(permission: .delegate, ownership: .none),
         "POST /v1/delegates/{id}/heartbeat": Rule(permission: .delegate, ownership: .delegateInPath),

@@ -312,6 +312,15 @@ public final class PostgresStore: DelegateRepository, TaskRepository {
         try await pool.withConnection { s in try await s.rows("SELECT * FROM tasks ORDER BY queue_order DESC LIMIT \(max(0, limit))").map(Self.taskReport) }
     }
 
+    /// How many tasks there are, by type and state.
+    public func taskCounts() async throws -> [TaskCount] {
+        try await pool.withConnection { s in
+            try await s.rows("SELECT type, state, count(*) AS n FROM tasks GROUP BY type, state").map {
+                TaskCount(type: try $0.get("type", as: String.self), state: try $0.get("state", as: String.self), count: try $0.get("n", as: Int.self))
+            }
+        }
+    }
+
     // MARK: logs
 
     /// Stores a batch of lines exactly once, in order; returns the new acknowledgement.

@@ -383,6 +383,15 @@ public final class ManagerStore: DelegateRepository, TaskRepository {
         }
     }
 
+    /// How many tasks there are, by type and state.
+    public func taskCounts() async throws -> [TaskCount] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT type, state, count(*) AS n FROM tasks GROUP BY type, state").map {
+                TaskCount(type: $0["type"], state: $0["state"], count: $0["n"])
+            }
+        }
+    }
+
     /// Log lines of a task with seq greater than `after`.
     public func logs(taskId: String, after: Int64, limit: Int) async throws -> [LogLine] {
         try await db.read { db in

@@ -42,14 +42,14 @@ public struct ExecutionReport: Codable, Sendable, Equatable {
     /// Whether the execution has ended.
     public var isFinished: Bool { phase.isOver }
 
-    /// The exit status `ecs-manager run --follow` ends with: 0 succeeded, 1 failed and rolled back, 3 the rollback failed too, 4 failed and stopped without a rollback (`onFailure: abort`).
+    /// The exit status `ecs-manager run --follow` ends with: 0 succeeded; 1 failed, and rolled back or stopped as it was
+    /// (`onFailure: abort`), or not over yet; 3 the rollback failed too. (2 and 4 are the CLI's: bad usage, manager unreachable.)
     public var exitStatus: Int32 {
         switch phase {
         case .succeeded: return 0
-        case .rolledBack: return 1
+        case .rolledBack, .aborted: return 1
         case .rollbackFailed: return 3
-        case .aborted: return 4
-        case .deploying, .waiting, .rollingBack: return 2
+        case .deploying, .waiting, .rollingBack: return 1
         }
     }
 }

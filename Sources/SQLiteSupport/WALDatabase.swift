@@ -17,7 +17,30 @@ import Synchronization
 /// A WAL that still grows past `truncateAboveBytes` (a reader that never lets
 /// go) is checkpointed with `TRUNCATE`, which waits for readers, as SQLite's own
 /// checkpoint would have.
+///
+/// Its memory is bounded by `MemoryBudget`: each connection's page cache holds
+/// at most `cacheKiB`, and the pool opens at most `readers` reading connections
+/// besides the writer and the checkpointer.
 public final class WALDatabase: Sendable {
+    /// How much memory the file's connections may keep: the page cache of each, and how many readers there are.
+    public struct MemoryBudget: Sendable, Equatable {
+        /// Page cache per connection, in KiB (SQLite's `cache_size = -N`).
+        public var cacheKiB: Int
+        /// Reading connections at most (GRDB's `maximumReaderCount`).
+        public var readers: Int
+
+        /// A budget of `cacheKiB` per connection and `readers` readers (each at least 1).
+        public init(cacheKiB: Int, readers: Int) {
+            self.cacheKiB = max(64, cacheKiB)
+            self.readers = max(1, readers)
+        }
+
+        /// SQLite's default page cache (2,000 KiB) and GRDB's default of 5 readers: up to 14 MiB of cache in all.
+        public static let standard = MemoryBudget(cacheKiB: 2000, readers: 5)
+        /// For a small daemon whose state is a journal and a spool: 512 KiB per connection, 2 readers (2 MiB in all).
+        public static let small = MemoryBudget(cacheKiB: 512, readers: 2)
+    }
+
     /// The pool every read and write goes through.
     public let pool: DatabasePool
     /// Checkpoints run so far (for tests and figures).
@@ -30,16 +53,20 @@ public final class WALDatabase: Sendable {
     private let checkpointer: Task<Void, Never>
 
     /// Opens (creating) the database at `path` and starts its checkpointer.
-    public init(path: String, checkpointInterval: Duration = .seconds(1), truncateAboveBytes: Int64 = 64 << 20) throws {
+    public init(path: String, budget: MemoryBudget = .standard, checkpointInterval: Duration = .seconds(1), truncateAboveBytes: Int64 = 64 << 20) throws {
+        let cacheSize = "PRAGMA cache_size = -\(budget.cacheKiB)"
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            try db.execute(sql: cacheSize)
         }
         config.busyMode = .timeout(5)
+        config.maximumReaderCount = budget.readers
         pool = try DatabasePool(path: path, configuration: config)
         var own = Configuration()
         own.busyMode = .timeout(5)
+        own.prepareDatabase { db in try db.execute(sql: cacheSize) }
         let connection = try DatabaseQueue(path: path, configuration: own)
         let stats = self.stats
         let walPath = path + "-wal"

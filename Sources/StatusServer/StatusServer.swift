@@ -141,9 +141,7 @@ public struct StatusServer: Sendable {
             let limit = req.uri.queryParameters.get("limit", as: Int.self) ?? 100
             return try json(try store.snapshots(limit: limit))
         }
-        router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: agent.metrics.render())))
-        }
+        router.get("metrics") { _, _ in metricsResponse(agent) }
     }
 }
 

@@ -57,6 +57,14 @@ import YAMLSupport
         #expect(throws: ConfigErrors.self) { try DelegateConfig.load(path: p, environment: ["ECS_DELEGATE_CAPACITY": "0"]) }
     }
 
+    /// `ecs-delegate run` without `--config` reads the installed file, as the unit does, or the one ECS_DELEGATE_CONFIG names.
+    @Test func withoutAFlagTheInstalledFileIsRead() {
+        #expect(DelegateConfig.defaultPath(environment: [:], exists: { $0 == "/etc/ecs-delegate/delegate.yaml" }) == "/etc/ecs-delegate/delegate.yaml")
+        #expect(DelegateConfig.defaultPath(environment: [:], exists: { _ in false }) == nil)
+        #expect(DelegateConfig.defaultPath(environment: ["ECS_DELEGATE_CONFIG": "/srv/d.yaml"], exists: { _ in true }) == "/srv/d.yaml")
+        #expect(DelegateConfig.defaultPath(environment: ["ECS_DELEGATE_CONFIG": ""], exists: { _ in false }) == nil)
+    }
+
     @Test func tokenComesFromCredentialsDirectoryFirst() throws {
         let dir = NSTemporaryDirectory() + "creds-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -72,4 +72,17 @@ import Testing
         #expect(walBytes(path) == 0, "TRUNCATE leaves an empty WAL file")
         #expect(try await db.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM t") } == 150)
     }
+
+    /// The memory budget reaches every connection: the writer's and each reader's page cache, and the pool's reader count.
+    @Test func theBudgetBoundsEachConnectionsCacheAndTheReaders() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try WALDatabase(path: dir + "/db.sqlite", budget: .small, checkpointInterval: .seconds(3600))
+        #expect(try await db.pool.write { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -512)
+        #expect(try await db.pool.read { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -512)
+        #expect(db.pool.configuration.maximumReaderCount == 2)
+        let standard = try WALDatabase(path: dir + "/standard.sqlite", checkpointInterval: .seconds(3600))
+        #expect(try await standard.pool.read { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -2000)
+        #expect(WALDatabase.MemoryBudget(cacheKiB: -5, readers: 0) == WALDatabase.MemoryBudget(cacheKiB: 64, readers: 1))
+    }
 }

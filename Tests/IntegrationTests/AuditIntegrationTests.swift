@@ -66,7 +66,9 @@ import Testing
 
         let audit = try await cli(manager, ["audit"], tokenFile: ops.file)
         #expect(audit.status == 0, "\(audit.stderr)")
-        let rows = audit.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        let table = audit.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(table.first == ["TIME", "ACTOR", "ACTION", "TARGET", "DETAIL"], "\(audit.stdout)")
+        let rows = Array(table.dropFirst())
         /// Whether a row says `actor` did `action` to `target`.
         func has(_ actor: String, _ action: String, _ target: String) -> Bool {
             rows.contains { $0.count >= 4 && $0[1] == actor && $0[2] == action && $0[3] == target }
@@ -86,7 +88,7 @@ import Testing
         let since = try await cli(manager, ["audit", "--since", ISO8601Millis.string(from: start.addingTimeInterval(-1)), "--json"], tokenFile: ops.file)
         #expect(try ProtocolV1.decoder().decode([[String: JSONValue]].self, from: Data(since.stdout.utf8)).count == rows.count)
         let future = try await cli(manager, ["audit", "--since", ISO8601Millis.string(from: Date().addingTimeInterval(3600))], tokenFile: ops.file)
-        #expect(future.status == 0 && future.stdout.isEmpty)
+        #expect(future.status == 0 && future.stdout == "No audit entries found.\n", "\(future.stdout)")
         let bad = try await cli(manager, ["audit", "--since", "yesterday"], tokenFile: ops.file)
         #expect(bad.status != 0 && bad.stderr.contains("--since must be an ISO 8601 time"))
         // Only admin keys read the trail.

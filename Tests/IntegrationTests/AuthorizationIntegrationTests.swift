@@ -60,9 +60,10 @@ func registerBody(_ instance: String, tags: [String]) throws -> String {
         #expect(try await raw(manager, ci.value, "GET", "/v1/tasks").status == 200)
 
         let list = try await cli(manager, ["token", "list"])
-        let lines = list.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.count == 2 && lines[0].hasPrefix("ci  api  scope=run  created=") && lines[0].contains("last-used=20"), "\(list.stdout)")
-        #expect(lines[1].hasPrefix("dev  delegate  allowed-tags=dev,eu  created=") && lines[1].contains("last-used=never"), "\(list.stdout)")
+        let lines = list.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(lines.count == 3 && lines[0] == ["NAME", "KIND", "SCOPE", "ALLOWED", "TAGS", "CREATED", "LAST", "USED", "REVOKED"], "\(list.stdout)")
+        #expect(lines[1].count == 7 && lines[1][0...3] == ["ci", "api", "run", "-"] && lines[1][5].hasPrefix("20") && lines[1][6] == "-", "\(list.stdout)")
+        #expect(lines[2].count == 7 && lines[2][0...3] == ["dev", "delegate", "-", "dev,eu"] && lines[2][5] == "never", "\(list.stdout)")
         let json = try await raw(manager, manager.token, "GET", "/v1/tokens")
         for output in [list.stdout, json.body] {
             #expect(!output.contains(ci.value) && !output.contains(dev.value) && !output.contains(String(ci.value.dropFirst(5).prefix(16))))
@@ -82,7 +83,8 @@ func registerBody(_ instance: String, tags: [String]) throws -> String {
         let refused = try await cli(manager, ["tasks"], tokenFile: ci.file)
         #expect(refused.status != 0 && refused.stderr.contains("401") && refused.stderr.contains("revoked"), "\(refused.stderr)")
         let listed = try await cli(manager, ["token", "list"]).stdout
-        #expect(listed.contains("ci  api  scope=run") && listed.contains("revoked=20"), "\(listed)")
+        let ciRow = listed.split(separator: "\n").first { $0.hasPrefix("ci ") }?.split(separator: " ").map(String.init) ?? []
+        #expect(ciRow.count == 7 && ciRow[1...2] == ["api", "run"] && ciRow[6].hasPrefix("20"), "revoked, with the time: \(listed)")
         #expect(try await cli(manager, ["token", "revoke", "ci"]).stdout == "token ci was already revoked\n")
         let unknown = try await cli(manager, ["token", "revoke", "nobody"])
         #expect(unknown.status != 0 && unknown.stderr.contains("no token nobody"))

@@ -62,16 +62,18 @@ import Testing
         var reports: [TaskReport] = []
         for _ in 0..<4 { reports.append(try await Self.submit(client)) }
         let payload = try dir.write("echo.json", #"{"lines": ["via the CLI"]}"#)
-        let viaCLI = try await cli(manager, ["submit", "--type", "delegate.echo", "--connector-name", "aws-prod", "--payload", payload, "--follow"])
+        let viaCLI = try await cli(manager, ["submit", "--type", "delegate.echo", "--connector-name", "aws-prod", "--payload", payload, "--follow", "--no-timestamps"])
         #expect(viaCLI.status == 0 && viaCLI.stdout == "via the CLI\n", "\(viaCLI.stderr)")
         for r in reports {
             let done = try await finished(client, r.taskId)
             #expect(done.state == "succeeded" && done.delegateId == prodId, "\(done)")
             #expect(try await allLines(client, taskId: r.taskId).map(\.text) == ["key=**************"], "the delegate had the secret and masked it")
         }
-        let listed = try await cli(manager, ["tasks"])
-        #expect(listed.stdout.split(separator: "\n").filter { $0.contains("connector=aws-prod") }.count == 5, "\(listed.stdout)")
-        #expect(listed.stdout.split(separator: "\n").allSatisfy { !$0.contains("connector=aws-prod") || $0.contains("delegate=\(prodId)") })
+        let listed = try await cli(manager, ["tasks", "-o", "wide"])
+        let rows = listed.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(rows.first?.prefix(5) == ["ID", "TYPE", "STATE", "DELEGATE", "CONNECTOR"], "\(listed.stdout)")
+        #expect(rows.filter { $0.count > 4 && $0[4] == "aws-prod" }.count == 5, "\(listed.stdout)")
+        #expect(rows.allSatisfy { $0.count <= 4 || $0[4] != "aws-prod" || $0[3] == prodId }, "\(listed.stdout)")
 
         // The prod delegate stops: the task waits, saying which tag no connected delegate has.
         prod.child.signal(SIGTERM)
@@ -83,7 +85,8 @@ import Testing
         let test = try await cli(manager, ["connector", "test", "aws-prod"])
         #expect(test.status == 1 && test.stderr.contains("no connected delegate has tag prod"), "\(test.stderr)")
         try await Task.sleep(for: .seconds(1))
-        #expect(try await client.task(waiting.taskId).state == "queued", "the dev delegate never takes it")
+        let stillWaiting = try await client.task(waiting.taskId)
+        #expect(stillWaiting.state == "queued", "the dev delegate never takes it: \(stillWaiting)")
 
         // It comes back (same state directory, same identity): the task finishes there.
         prod = try DelegateProcess(dir: dir, name: "prod", managerURL: manager.url, tokenFile: manager.tokenFile, tags: ["prod"])
@@ -138,9 +141,11 @@ import Testing
         #expect(test.stdout.contains("connector aws-prod: ok (delegate \(prodId))"), "\(test.stdout)")
         #expect(!test.stdout.contains("sim-secret-key-value"))
         let list = try await cli(manager, ["connector", "list"])
-        #expect(list.stdout.hasPrefix("aws-prod  aws  region=us-east-1  credentials=static  delegateSelectors=prod"), "\(list.stdout)")
+        let cells = list.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(cells.count == 2 && cells[0] == ["NAME", "TYPE", "REGION", "CREDENTIALS", "DELEGATE", "SELECTORS", "UPDATED"], "\(list.stdout)")
+        #expect(cells.count == 2 && cells[1].prefix(5) == ["aws-prod", "aws", "us-east-1", "static", "prod"], "\(list.stdout)")
         let secrets = try await cli(manager, ["secret", "list"])
-        let names: [String] = secrets.stdout.split(separator: "\n").map { line in String(line.prefix { $0 != " " }) }
+        let names: [String] = secrets.stdout.split(separator: "\n").dropFirst().map { line in String(line.prefix { $0 != " " }) }
         #expect(names == ["prod-key-id", "prod-secret"])
         _ = (dev, prod)
     }

@@ -158,6 +158,8 @@ import Testing
 
         let (info, log) = try await w.run("ecs.rolling.deploy", try deployPayload(sim: w.sim, image: "nginx:stable"), execution: "d2", as: limited)
         #expect(info.state == "failed")
+        // The code names what AWS answered, so a pipeline or an alert can tell a denial from throttling.
+        #expect(info.error?.code == "aws.AccessDeniedException", "\(info.error?.code ?? "-")")
         let message = info.error?.message ?? ""
         #expect(message.contains("AccessDenied") && message.contains("ecs:UpdateService") && message.contains("user/\(Self.noUpdate)"), "\(message)")
         #expect(message.contains("already changed: registered task definition fargate-task-definition:2"), "\(message)")

@@ -116,7 +116,7 @@ import Testing
         #expect(await watch.wait(timeout: .seconds(120)) == 0, "\(watch.stderr)\n\(watch.stdout)")
         let lines = watch.stdout.split(separator: "\n").map(String.init)
         #expect(inOrder(lines, ["== Rolling Deploy ==", "Creating Service myapp", "Service myapp reached steady state", "Deployment Successful.", "Execution \(id) of myapp-rolling succeeded"]) == nil, "\(watch.stdout)")
-        #expect(lines.filter { $0.hasPrefix("Creating Service myapp") }.count == 1, "every line exactly once")
+        #expect(lines.filter { untimed($0).hasPrefix("Creating Service myapp") }.count == 1, "every line exactly once")
         // The connector's secret references still resolve after the restart: a second execution runs.
         let (again, out, err) = try await w.run(try w.pipeline("myapp-rolling", strategy: "{type: rolling}", image: "nginx:stable"), "again")
         #expect(again == 0, "\(err)\n\(out)")

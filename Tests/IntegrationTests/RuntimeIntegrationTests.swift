@@ -15,7 +15,7 @@ import TestSupport
         _ = try await connectedDelegate(manager.client(), name: "d1")
 
         let payload = try dir.write("echo.json", #"{"count": 1000}"#)
-        let submit = try Child(binDir + "/ecs-manager", ["submit", "--manager", manager.url, "--token-file", manager.tokenFile, "--type", "delegate.echo", "--selector", "a", "--payload", payload, "--follow"], dir: dir, name: "submit")
+        let submit = try Child(binDir + "/ecs-manager", ["submit", "--manager", manager.url, "--token-file", manager.tokenFile, "--type", "delegate.echo", "--selector", "a", "--payload", payload, "--follow", "--no-timestamps"], dir: dir, name: "submit")
         let status = await submit.wait(timeout: .seconds(60))
         #expect(status == 0, "submit --follow: \(submit.stderr)")
         let printed = submit.stdout.split(separator: "\n").map(String.init)
@@ -25,7 +25,11 @@ import TestSupport
         let submit2 = try Child(binDir + "/ecs-manager", ["submit", "--manager", manager.url, "--token-file", manager.tokenFile, "--type", "delegate.echo", "--selector", "a", "--payload", failing, "--follow"], dir: dir, name: "submit2")
         #expect(await submit2.wait(timeout: .seconds(60)) == 1)
         #expect(submit2.stderr.contains("echo.exit_status: echo finished with exit status 3"))
-        #expect(submit2.stdout.hasPrefix("line 1 of 3\nline 2 of 3\nline 3 of 3\n"))
+        // Without --no-timestamps each line carries its time and level, as the delegate stamped them.
+        let stamped = submit2.stdout.split(separator: "\n").map(String.init)
+        #expect(stamped.map(untimed) == ["line 1 of 3", "line 2 of 3", "line 3 of 3", "echo finished with exit status 3"], "\(submit2.stdout)")
+        #expect(stamped.prefix(3).allSatisfy { ISO8601Millis.date(from: String($0.prefix(24))) != nil && $0.dropFirst(24).hasPrefix(" INFO  line ") }, "\(submit2.stdout)")
+        #expect(stamped.last?.dropFirst(24).hasPrefix(" ERROR echo finished") == true, "the failure's line at its level: \(submit2.stdout)")
         _ = delegate
     }
 

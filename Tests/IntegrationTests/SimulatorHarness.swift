@@ -195,8 +195,17 @@ struct ECSWorld {
 /// Asserts that `expected` appear in `lines` in this order (other lines may come between).
 func inOrder(_ lines: [String], _ expected: [String]) -> String? {
     var i = 0
-    for l in lines where i < expected.count {
+    for l in lines.map(untimed) where i < expected.count {
         if l.hasPrefix(expected[i]) { i += 1 }
     }
     return i == expected.count ? nil : "missing, in order: '\(expected[i])'"
+}
+
+/// A line `--follow` printed, without the time and level before its text (`2026-12-07T19:45:00.123Z INFO  `).
+func untimed(_ line: String) -> String {
+    let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+    guard parts.count == 2, parts[0].count == 24, parts[0].hasSuffix("Z"), parts[0].dropFirst(10).hasPrefix("T"),
+          ISO8601Millis.date(from: String(parts[0])) != nil else { return line }
+    let level = parts[1].prefix { $0 != " " }
+    return String(parts[1].dropFirst(level.count).dropFirst(max(1, 6 - level.count)))
 }

@@ -67,6 +67,7 @@ import Testing
             { _ = try await client.createToken(CreateTokenRequest(name: "n", kind: .api, scope: .read)) },
             { try await client.revokeToken("n") },
             { _ = try await client.audit() },
+            { _ = try await client.metrics() },
         ]
         for call in calls { _ = try? await call() }
         let requests = seen.withLock { $0 }

@@ -37,6 +37,21 @@ import Testing
         await #expect(try store.task(id)?.outputs?["x"] == 1)
     }
 
+    @Test(arguments: repositoryFactories) func tasksAreCountedByTypeAndState(_ factory: RepositoryFactory) async throws {
+        let store = try await factory.make()
+        await #expect(try store.taskCounts().isEmpty)
+        let d = try await delegate(store, [])
+        let first = try await store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        _ = try await store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]))
+        _ = try await store.submit(SubmitTaskRequest(type: "aws.validate", selectors: ["nobody"], payload: [:]))
+        let env = try await #require(try store.lease(for: d, leaseSeconds: 30))
+        #expect(env.taskId == first)
+        _ = try await store.finish(taskId: first, leaseId: env.leaseId, result: TaskResult(leaseId: env.leaseId, status: .succeeded))
+        let counts = try await store.taskCounts().sorted { ($0.type, $0.state) < ($1.type, $1.state) }
+        #expect(counts == [TaskCount(type: "aws.validate", state: "queued", count: 1), TaskCount(type: "delegate.echo", state: "queued", count: 1),
+                           TaskCount(type: "delegate.echo", state: "succeeded", count: 1)], "\(counts)")
+    }
+
     @Test(arguments: repositoryFactories) func inlineSecretsAreOnlyFlaggedNeverHeld(_ factory: RepositoryFactory) async throws {
         let store = try await factory.make()
         let d = try await delegate(store, [])

@@ -52,7 +52,7 @@ import Testing
         var e = ExecutionEngine(plan: try plan("[{type: rollingDeploy, id: a}, {type: scale, serviceName: w, desiredCount: 1, id: b, onFailure: abort}, {type: rollingDeploy, id: c}]"))
         let keys = drive(&e) { key, _ in key == "step:myapp-rolling/b" ? bad : ok }
         #expect(keys == ["step:myapp-rolling/a", "step:myapp-rolling/b"])
-        #expect(e.phase == .aborted && e.failure?.contains("boom") == true && ExecutionReport(executionId: "x", engine: e, createdAt: Date(), finishedAt: nil).exitStatus == 4)
+        #expect(e.phase == .aborted && e.failure?.contains("boom") == true && ExecutionReport(executionId: "x", engine: e, createdAt: Date(), finishedAt: nil).exitStatus == 1)
         let accepted = e.requestRollback(reason: "by hand")
         #expect(accepted)
         #expect(drive(&e) { _, _ in ok } == ["rollback:myapp-rolling/b", "rollback:myapp-rolling/a"])

@@ -43,7 +43,7 @@ import Testing
         #expect(e.next(now: t0.addingTimeInterval(10)) == .waitUntil(t0.addingTimeInterval(600)))
         let report = ExecutionReport(executionId: "x", engine: e, createdAt: t0, finishedAt: nil)
         #expect(report.phase == .waiting && report.gate?.message == "Swap to green?" && report.gate?.deadline == t0.addingTimeInterval(600) && !report.isFinished)
-        #expect(report.exitStatus == 2 && e.phase == .deploying)
+        #expect(report.exitStatus == 1 && e.phase == .deploying)
 
         let yes = GateDecision(approved: true, by: "alice", at: t0.addingTimeInterval(30), comment: "looks good")
         #expect(e.decide(yes, now: t0.addingTimeInterval(30)) == .decided)

@@ -54,7 +54,7 @@ extension ServiceDeployer {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw TaskError(code: "aws", message: "preparing rollback data failed: \(describeAWS(error)); nothing was changed in AWS")
+            throw AWSFailure.taskError(error, context: "preparing rollback data failed", suffix: "; nothing was changed in AWS")
         }
         let stored = try run.recordSnapshot(kind: options.kind, stepId: options.stepId, cluster: cluster, service: serviceName, body: try JSONValue(encoding: read.snapshot))
         let kept = try stored.snapshot(as: RollingSnapshot.self, "rollback")

@@ -139,7 +139,7 @@ package final class StepRun: Sendable {
         if error is CancellationError {
             return TaskFailure(status: .cancelled, error: TaskError(code: "cancelled", message: "the \(noun) was cancelled; \(journal.summary)"), rollbackSnapshot: snapshot)
         }
-        let base = (error as? TaskError) ?? TaskError(code: "aws", message: describeAWS(error))
+        let base = (error as? TaskError) ?? AWSFailure.taskError(error)
         guard changing else { return base }
         return TaskFailure(error: TaskError(code: base.code, message: "\(base.message) (\(journal.summary))"), rollbackSnapshot: snapshot)
     }

@@ -79,6 +79,18 @@ def classify(environ: dict[str, Any], body: bytes) -> CallInfo:
                     "rest", region)
 
 
+_DENIAL_MESSAGE = re.compile(rb"<Message>(.*?)</Message>", re.S)
+
+
+def json_denial(status: str, body: bytes) -> bytes | None:
+    """The JSON body AWS answers for moto's XML `AccessDenied` (403), or None for any other answer."""
+    if not status.startswith("403") or b"<Code>AccessDenied</Code>" not in body:
+        return None
+    found = _DENIAL_MESSAGE.search(body)
+    message = found.group(1).decode("utf-8", "replace") if found else "Access denied"
+    return json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
+
+
 class AwsSimApp:
     """WSGI application: `/_awssim/*` control routes, everything else to moto."""
 
@@ -117,7 +129,33 @@ class AwsSimApp:
             if error == "internalAfter":
                 self._call_moto(environ, lambda *args, **kwargs: None)
                 return self._error(start_response, info, error)
+            if info.protocol == "json":
+                return self._call_moto_json(environ, start_response)
             return self._call_moto(environ, start_response)
+
+    def _call_moto_json(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        """Calls moto for a JSON-protocol service, answering its IAM denials as AWS does.
+
+        moto refuses a call its policies do not allow with 403 and an XML
+        `AccessDenied` body, whatever the protocol; ECS and the other JSON
+        services answer 400 with `{"__type": "AccessDeniedException"}`.
+        """
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = b"".join(self._call_moto(environ, capture))
+        status, headers = captured.get("status", "500 Internal Server Error"), captured.get("headers", [])
+        denial = json_denial(status, body)
+        if denial is not None:
+            status, body = "400 Bad Request", denial
+            request_id = next((v for k, v in headers if k.lower() == "x-amzn-requestid"), str(uuid.uuid4()))
+            headers = [("x-amzn-RequestId", request_id), ("Content-Type", "application/x-amz-json-1.1"),
+                       ("Content-Length", str(len(body)))]
+        start_response(status, headers)
+        return [body]
 
     def _call_moto(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         # Materialise the body while the lock is held: moto serialises inside.

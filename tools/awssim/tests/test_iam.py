@@ -49,9 +49,11 @@ def test_the_route_turns_policy_checks_on_and_off(sim, world):
     ecs = _client(sim, "ecs", reader)
     assert world["clusterArn"] in ecs.list_clusters()["clusterArns"]
     _client(sim, "elbv2", reader).describe_load_balancers()
-    # Not granted: moto's AccessDenied (an XML body, even for JSON protocols) names user and action.
+    # Not granted: ECS (a JSON protocol) answers AccessDeniedException as AWS does, naming user and action.
     denied = _error(lambda: ecs.describe_services(cluster=world["cluster"], services=["x"]))
-    assert "AccessDenied" in denied and "user/reader" in denied and "ecs:DescribeServices" in denied
+    assert denied.startswith("AccessDeniedException ") and "user/reader" in denied and "ecs:DescribeServices" in denied
+    # A query protocol keeps AWS's AccessDenied.
+    assert _error(lambda: _client(sim, "elbv2", reader).delete_target_group(TargetGroupArn=world["prodTargetGroupArn"])).startswith("AccessDenied ")
     # Unknown keys (the default "testing" ones) are refused.
     assert "InvalidClientTokenId" in _error(lambda: sim.client("elbv2").describe_load_balancers())
     # Control routes are never checked.

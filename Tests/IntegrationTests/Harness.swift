@@ -1,6 +1,5 @@
 import DelegateProtocol
 import Foundation
-import Synchronization
 import HTTPClient
 import ManagerClient
 
@@ -56,60 +55,25 @@ final class Child: @unchecked Sendable {
 
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-    var isRunning: Bool { process.isRunning && reaped.withLock { $0 } == nil }
-
-    /// The status of a child this harness reaped itself (below), Foundation having missed its exit.
-    private let reaped = Mutex<Int32?>(nil)
-    /// When the child was first seen a zombie: Foundation reaps within milliseconds, so only a zombie older than a second is taken.
-    private let zombieSince = Mutex<ContinuousClock.Instant?>(nil)
+    var isRunning: Bool { process.isRunning }
 
     func signal(_ sig: Int32) {
-        if isRunning { kill(process.processIdentifier, sig) }
+        if process.isRunning { kill(process.processIdentifier, sig) }
     }
 
-    /// Waits for exit up to `timeout`; returns the exit status (a signal's number when one ended it) or nil if still running.
-    ///
-    /// Foundation's `Process` learns of an exit from SIGCHLD. In a test process that also
-    /// runs children through swift-subprocess, an exit was seen to go unnoticed: the child
-    /// stayed a zombie and `isRunning` true for good (issue 22). A child that is a zombie is
-    /// reaped here, so a test waits for what its child did, not for a signal that never comes.
+    /// Waits for exit up to `timeout`; returns the exit status or nil if still running.
     func wait(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline {
-            if let status = reapIfZombie() { return status }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        if !process.isRunning { return process.terminationStatus }
-        return reapIfZombie()
-    }
-
-    /// The child's status if it has exited and Foundation has not reaped it (it is reaped now), else nil.
-    private func reapIfZombie() -> Int32? {
-        reaped.withLock { reaped -> Int32? in
-            if let reaped { return reaped }
-            let pid = process.processIdentifier
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].hasPrefix(" Z") else { return nil }
-            let now = ContinuousClock.now
-            let since = zombieSince.withLock { first in
-                if first == nil { first = now }
-                return first ?? now
-            }
-            guard now - since >= .seconds(1) else { return nil }
-            var status: Int32 = 0
-            guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
-            // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as functions.
-            let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : status & 0x7f
-            reaped = code
-            return code
-        }
+        return process.isRunning ? nil : process.terminationStatus
     }
 
     deinit {
-        if isRunning {
+        if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            // Not waitUntilExit: a missed exit (above) would block this thread for good.
-            for _ in 0..<1500 where isRunning && reapIfZombie() == nil { usleep(2_000) }
+            process.waitUntilExit()
         }
     }
 }

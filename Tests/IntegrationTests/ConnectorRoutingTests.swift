@@ -153,23 +153,9 @@ import Testing
 
 /// Runs `ecs-manager ARGS` against `manager` with `stdin` on standard input, with the token in `tokenFile` (default: the bootstrap key); returns its status and output.
 func cli(_ manager: ManagerProcess, _ args: [String], stdin: String = "", tokenFile: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binDir + "/ecs-manager")
-    process.arguments = args + ["--manager", manager.url, "--token-file", tokenFile ?? manager.tokenFile]
-    let input = Pipe()
-    let out = manager.dir.file("cli-\(UUID().uuidString.prefix(8)).out")
-    let err = out + ".err"
-    _ = FileManager.default.createFile(atPath: out, contents: nil)
-    _ = FileManager.default.createFile(atPath: err, contents: nil)
-    process.standardInput = input
-    process.standardOutput = FileHandle(forWritingAtPath: out)
-    process.standardError = FileHandle(forWritingAtPath: err)
-    try process.run()
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try input.fileHandleForWriting.close()
-    let deadline = ContinuousClock.now + .seconds(120)
-    while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    return (process.terminationStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+    let child = try Child(binDir + "/ecs-manager", args + ["--manager", manager.url, "--token-file", tokenFile ?? manager.tokenFile],
+                          stdin: stdin, dir: manager.dir, name: "cli-\(UUID().uuidString.prefix(8))")
+    let status = await child.wait(timeout: .seconds(120))
+    if status == nil { child.signal(SIGKILL) }
+    return (status ?? -1, child.stdout, child.stderr)
 }

@@ -1,5 +1,6 @@
 import DelegateProtocol
 import Foundation
+import Synchronization
 import HTTPClient
 import ManagerClient
 
@@ -32,48 +33,105 @@ final class Scratch: @unchecked Sendable {
 }
 
 /// A child process with its output in files; killed when dropped.
+/// A child process started by the tests, its output in files; waited for by its own `waitpid`, not by `Foundation.Process`.
+///
+/// Foundation's `Process` on Linux learns of an exit from EOF on a socket the
+/// child inherits (made without `SOCK_CLOEXEC`); a descendant that inherits it
+/// too (a postgres backend, a process another spawner started meanwhile) keeps
+/// the child "running" and a zombie until it exits as well, and a test waiting
+/// for it stalls (issue 22). Here the child is started with `posix_spawn`,
+/// inherits nothing but its three standard descriptors, and is reaped by pid.
 final class Child: @unchecked Sendable {
-    let process = Process()
+    /// The child's process id.
+    let pid: pid_t
     let stdoutPath: String
     let stderrPath: String
+    /// The exit status once reaped (a signal's number when one ended it).
+    private let status = Mutex<Int32?>(nil)
 
-    init(_ executable: String, _ args: [String], env: [String: String] = [:], dir: Scratch, name: String) throws {
+    /// Starts `executable` with `args`, the test's environment plus `env`, and `stdin` as its standard input.
+    init(_ executable: String, _ args: [String], env: [String: String] = [:], stdin: String? = nil, dir: Scratch, name: String) throws {
         stdoutPath = dir.file("\(name).out")
         stderrPath = dir.file("\(name).err")
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = args
+        let input = try stdin.map { try dir.write("\(name).in", $0) } ?? "/dev/null"
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
-        process.environment = environment
-        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
-        process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let out = open(stdoutPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let err = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let null = open(input, O_RDONLY | O_CLOEXEC)
+        defer { for fd in [out, err, null] where fd >= 0 { close(fd) } }
+        guard out >= 0, err >= 0, null >= 0 else { throw HarnessError("cannot open the output files of \(name): errno \(errno)") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, null, 0)
+        posix_spawn_file_actions_adddup2(&actions, out, 1)
+        posix_spawn_file_actions_adddup2(&actions, err, 2)
+        // glibc's closefrom action (2.34 and later; the Glibc module does not import it): nothing else is inherited,
+        // Foundation's monitoring sockets included.
+        guard let closeFrom = Self.addCloseFrom else { throw HarnessError("posix_spawn_file_actions_addclosefrom_np is missing: glibc 2.34 or later is needed") }
+        _ = closeFrom(&actions, 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A process group of its own, as Foundation's Process gave it: a signal to the test's group does not reach it.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let argv = ([executable] + args).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw HarnessError("cannot start \(executable): \(String(cString: strerror(rc)))") }
+        self.pid = pid
     }
+
+    /// `posix_spawn_file_actions_addclosefrom_np`, looked up in the C library at run time.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-    var isRunning: Bool { process.isRunning }
+    var isRunning: Bool { reap(blocking: false) == nil }
 
     func signal(_ sig: Int32) {
-        if process.isRunning { kill(process.processIdentifier, sig) }
+        if isRunning { kill(pid, sig) }
     }
 
-    /// Waits for exit up to `timeout`; returns the exit status or nil if still running.
+    /// Waits for exit up to `timeout`; returns the exit status (a signal's number when one ended it) or nil if still running.
     func wait(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline {
+            if let status = reap(blocking: false) { return status }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return process.isRunning ? nil : process.terminationStatus
+        return reap(blocking: false)
+    }
+
+    /// Blocks the calling thread until the child exits (for clean-up paths only: never on a task's thread while it runs).
+    func waitUntilExit() { _ = reap(blocking: true) }
+
+    /// The exit status if the child has exited (reaping it), else nil; `blocking` waits for it.
+    private func reap(blocking: Bool) -> Int32? {
+        status.withLock { status -> Int32? in
+            if let status { return status }
+            var raw: Int32 = 0
+            var r: pid_t
+            repeat { r = waitpid(pid, &raw, blocking ? 0 : WNOHANG) } while r == -1 && errno == EINTR
+            guard r == pid else { return nil }
+            // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as functions.
+            let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : raw & 0x7f
+            status = code
+            return code
+        }
     }
 
     deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        if isRunning {
+            kill(pid, SIGKILL)
+            waitUntilExit()
         }
     }
 }

@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized) struct HostilePayloadIntegrationTests {
     @Test func theDelegateSurvivesHostilePayloadsAndKeepsServing() async throws {
         let w = try await ECSWorld.start("hostile")
-        let pid = w.delegate.child.process.processIdentifier
+        let pid = w.delegate.child.pid
 
         // A number where the image string belongs used to trap converting 1e20 to Int64.
         var payload = try deployPayload(sim: w.sim, image: "unused")
@@ -30,7 +30,7 @@ import Testing
 
         // Still the same process, and it takes the next task.
         #expect(w.delegate.child.isRunning)
-        #expect(w.delegate.child.process.processIdentifier == pid)
+        #expect(w.delegate.child.pid == pid)
         let (echo, lines) = try await w.run("delegate.echo", ["count": 2], execution: "h3")
         #expect(echo.state == "succeeded")
         #expect(lines == ["line 1 of 2", "line 2 of 2"])

@@ -57,7 +57,7 @@ import Testing
         func remove() {
             for m in [a, b] {
                 m.child?.signal(SIGKILL)
-                m.child?.process.waitUntilExit()
+                m.child?.waitUntilExit()
             }
             postgres.remove()
         }

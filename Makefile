@@ -1,6 +1,7 @@
 # ecs-delegate: the two commands a newcomer needs are `make demo` and `make test`.
 SHELL := /bin/bash
-export PATH := /opt/swift/usr/bin:$(PATH)
+# The project's Python tools live in .venv (scripts/install-deps.sh): its python3 comes first for every target.
+export PATH := $(CURDIR)/.venv/bin:/opt/swift/usr/bin:$(PATH)
 PREFIX ?= /usr/local
 
 .PHONY: deps build release test test-swift test-python test-systemd demo bench bench-long soak clean install install-files cli-docs fuzz

@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Digests", dependencies: ["COpenSSL"]),
         .target(name: "AWSSigV4", dependencies: ["COpenSSL", "Digests", "JSONValues"]),
         .target(name: "BoundedProcess", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")]),
-        .target(name: "AWSCore", dependencies: ["AWSSigV4", "Digests", "BoundedProcess", "HTTPClient", "JSONValues", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "AWSCore", dependencies: ["AWSSigV4", "Digests", "BoundedProcess", "HTTPClient", "JSONValues", "Timing", .product(name: "Logging", package: "swift-log")]),
         .target(name: "AWSServices", dependencies: ["AWSCore", "HTTPClient", "DelegateProtocol", "StepContracts", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Registry", dependencies: ["HTTPClient", "DelegateProtocol", "StepContracts", "AWSCore", "AWSServices", "AWSSigV4", "Digests", .product(name: "Logging", package: "swift-log")]),
         .target(name: "DelegateProtocol", dependencies: ["JSONValues"]),
@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "ManagerHTTP",
             dependencies: [
-                "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines", "StepContracts",
+                "ManagerCore", "DelegateProtocol", "ManagerAPI", "Pipelines", "StepContracts", "HTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -136,7 +136,7 @@ let package = Package(
             name: "ECSManagerCLI",
             dependencies: [
                 "ManagerCore", "ManagerSQLite", "ManagerPostgres", "ManagerHTTP", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "Pipelines",
-                "JSONValues", "YAMLSupport", "LogOutput",
+                "JSONValues", "YAMLSupport", "LogOutput", "Manifests",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -194,7 +194,7 @@ let package = Package(
             name: "ManagerTests",
             dependencies: [
                 "ManagerCore", "ManagerSQLite", "ManagerPostgres", "ManagerHTTP", "ManagerAPI", "ManagerClient", "HTTPClient", "DelegateProtocol", "StepContracts", "Manifests",
-                "Pipelines", "TestSupport", "Timing", .product(name: "GRDB", package: "GRDB.swift"),
+                "Pipelines", "TestSupport", "Timing", "Digests", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "AWSCore"]),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import JSONValues
+import Timing
 
 /// The AWS SDKs' "standard" retry mode, with more attempts than the SDKs' 3.
 ///
@@ -57,12 +58,9 @@ public struct RetryConfiguration: Sendable {
         return c
     }
 
-    /// The backoff before retry number `attempt` (0 for the first retry).
+    /// The backoff before retry number `attempt` (0 for the first retry): full jitter over the one curve (`Backoff`), `random() · min(maxBackoff, baseDelay·2^attempt)`.
     public func backoff(attempt: Int) -> Duration {
-        let factor = Double(1 << min(attempt, 30))
-        let seconds = random() * baseDelay.seconds * factor
-        let capped = min(seconds, maxBackoff.seconds)
-        return .nanoseconds(Int64(capped * 1e9))
+        Backoff(base: baseDelay, cap: maxBackoff).delay(attempt: attempt, jitter: random())
     }
 }
 

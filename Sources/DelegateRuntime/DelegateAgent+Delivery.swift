@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import ManagerClient
+import Timing
 
 /// Delivery: sending a task's result until the manager acknowledges it, and the log pump that ships a task's lines.
 extension DelegateAgent {
@@ -18,7 +19,7 @@ extension DelegateAgent {
                 return
             } catch {
                 attempt += 1
-                let delay = backoff(attempt: attempt, base: .milliseconds(250), cap: .seconds(30))
+                let delay = Backoff(base: .milliseconds(250), cap: .seconds(30)).equalJitterDelay(attempt: attempt)
                 noteFailure("delivering a result failed", error: error, retryIn: delay)
                 if attempt >= 5 && state.withLock({ $0.draining }) {
                     logger.warning("shutting down: the result stays in the state database and is sent on the next start", metadata: ["task": "\(taskId)"])

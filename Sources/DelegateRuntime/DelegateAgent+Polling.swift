@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import ManagerClient
+import Timing
 
 /// Polling: the long poll that asks the manager for the next task while the agent has capacity.
 extension DelegateAgent {
@@ -39,7 +40,7 @@ extension DelegateAgent {
             } catch {
                 if Task.isCancelled { return }
                 failures += 1
-                let delay = backoff(attempt: failures, base: .milliseconds(250), cap: .seconds(30))
+                let delay = Backoff(base: .milliseconds(250), cap: .seconds(30)).equalJitterDelay(attempt: failures)
                 noteFailure("polling for tasks failed", error: error, retryIn: delay)
                 try? await Task.sleep(for: delay)
             }

@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Foundation
 import ManagerClient
+import Timing
 
 /// Registration: the agent's identity with the manager, the tuning the manager answers with, and what happens when the manager refuses the token.
 extension DelegateAgent {
@@ -33,7 +34,7 @@ extension DelegateAgent {
                 return false
             } catch {
                 attempt += 1
-                let delay = backoff(attempt: attempt, base: .milliseconds(250), cap: .seconds(30))
+                let delay = Backoff(base: .milliseconds(250), cap: .seconds(30)).equalJitterDelay(attempt: attempt)
                 noteFailure("registration failed", error: error, retryIn: delay)
                 try? await Task.sleep(for: delay)
             }

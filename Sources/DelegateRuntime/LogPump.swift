@@ -1,6 +1,7 @@
 import DelegateProtocol
 import Logging
 import ManagerClient
+import Timing
 
 /// The manager-tuned batching settings.
 public struct ShippingSettings: Sendable {
@@ -71,7 +72,7 @@ struct LogPump: Sendable {
                 return
             } catch {
                 failures += 1
-                let delay = backoff(attempt: failures, base: .milliseconds(200), cap: .seconds(10))
+                let delay = Backoff(base: .milliseconds(200), cap: .seconds(10)).equalJitterDelay(attempt: failures)
                 logger.warning("shipping logs failed; will retry", metadata: ["task": "\(log.taskId)", "error": "\(error)", "retryInMs": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
                 try? await Task.sleep(for: delay)
                 if Task.isCancelled { return }

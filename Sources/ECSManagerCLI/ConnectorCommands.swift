@@ -4,6 +4,7 @@ import Foundation
 import ManagerAPI
 import ManagerClient
 import ManagerCore
+import Manifests
 
 /// `ecs-manager connector apply|list|get|delete|test`: connectors stored in the manager.
 struct ConnectorCommand: AsyncParsableCommand {
@@ -37,14 +38,7 @@ struct ConnectorCommand: AsyncParsableCommand {
 
         /// Runs the command.
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read connector file \(file)") }
-            let connector: Connector
-            do {
-                connector = try ConnectorFile.parse(String(decoding: data, as: UTF8.self), file: file)
-            } catch {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
-                throw ExitCode(1)
-            }
+            let connector = try readResourceFile(file, what: "connector") { text, file throws(ManifestErrors) in try ConnectorFile.parse(text, file: file) }
             let client = try options.client()
             let before = try? await client.connector(try ConnectorCommand.checked(connector.name))
             try await client.putConnector(connector)

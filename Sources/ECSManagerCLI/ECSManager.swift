@@ -19,7 +19,7 @@ struct ECSManager: AsyncParsableCommand {
         discussion: CLIExit.help,
         version: "ecs-manager \(managerVersion)",
         subcommands: [Serve.self, Submit.self, Tasks.self, Logs.self, Delegates.self, Cancel.self, ConnectorCommand.self, SecretCommand.self,
-                      Run.self, Executions.self, ExecutionCommand.self, TaskCommand.self, Watch.self, Approve.self, Reject.self, Rollback.self, TokenCommand.self, AuditCommand.self])
+                      Run.self, Executions.self, ExecutionCommand.self, TaskCommand.self, Watch.self, Approve.self, Reject.self, Rollback.self, TokenCommand.self, AuditCommand.self, NotifierCommand.self])
 }
 
 /// Reads a bearer token from a file, trimmed; a clear error when it cannot.
@@ -57,6 +57,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("secrets-key-file"), help: "File with the key that seals stored secrets: 32 raw bytes or 64 hex characters, mode 0600 (without it, secrets are disabled).") var secretsKeyFile: String?
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS (with --tls-key).") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("external-url"), help: "The manager's URL as people reach it, for the console links and approve commands in notifications (default: http[s]://HOST:PORT of --listen).") var externalURL: String?
     @Option(name: .customLong("metrics-listen"), help: "Also serve /metrics without a key on this HOST:PORT, for a Prometheus scraper (on the API listener it needs a key).") var metricsListen: String?
     @Option(name: .customLong("client-ca"), help: "PEM CA certificates: with --tls-cert, refuse clients without a certificate from this CA (mutual TLS).") var clientCA: String?
 
@@ -99,6 +100,7 @@ struct Serve: AsyncParsableCommand {
             if databasePasswordFile != nil { throw ValidationError("--database-password-file goes with --database") }
         }
         if let metricsListen, Self.address(metricsListen) == nil { throw ValidationError("--metrics-listen must be HOST:PORT with a port from 1 to 65535, got '\(metricsListen)'") }
+        if let externalURL, let why = URLRules.httpURLProblem(externalURL) { throw ValidationError("--external-url \(why), got '\(externalURL)'") }
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
         guard (2...100).contains(databaseConnections) else { throw ValidationError("--database-connections must be 2 to 100, got \(databaseConnections)") }
     }
@@ -156,9 +158,11 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let server = ManagerServer(storage: storage, token: token, settings: try settings(), secrets: secrets, tls: tls, logger: logger)
-        let portFile = self.portFile
         let scheme = tls == nil ? "http" : "https"
+        let reachable = ["", "0.0.0.0", "::", "[::]"].contains(host) ? ProcessInfo.processInfo.hostName : host
+        let external = externalURL ?? "\(scheme)://\(reachable.contains(":") && !reachable.hasPrefix("[") ? "[\(reachable)]" : reachable):\(port)"
+        let server = ManagerServer(storage: storage, token: token, settings: try settings(), secrets: secrets, tls: tls, externalURL: external, logger: logger)
+        let portFile = self.portFile
         try await server.run(host: host, port: port, metrics: metricsListen.flatMap(Self.address)) { bound in
             if let portFile {
                 try? "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8)

@@ -15,17 +15,20 @@ public enum ManagerEndpoint: String, CaseIterable, Sendable {
     case secrets, putSecret, deleteSecret
     case tokens, createToken, revokeToken
     case audit
+    // Notifications.
+    case notifiers, putNotifier, deleteNotifier, deliveries
 
     /// The HTTP method: `GET`, `POST`, `PUT` or `DELETE`.
     public var method: String {
         switch self {
-        case .health, .metrics, .nextTask, .delegates, .tasks, .task, .taskLogs, .executions, .execution, .connectors, .connector, .secrets, .tokens, .audit:
+        case .health, .metrics, .nextTask, .delegates, .tasks, .task, .taskLogs, .executions, .execution, .connectors, .connector, .secrets, .tokens, .audit,
+             .notifiers, .deliveries:
             return "GET"
         case .register, .heartbeat, .unregister, .sendLogs, .sendResult, .submitTask, .cancelTask, .startExecution, .cancelExecution,
              .rollbackExecution, .approveExecution, .rejectExecution, .testConnector, .createToken, .revokeToken:
             return "POST"
-        case .putConnector, .putSecret: return "PUT"
-        case .deleteConnector, .deleteSecret: return "DELETE"
+        case .putConnector, .putSecret, .putNotifier: return "PUT"
+        case .deleteConnector, .deleteSecret, .deleteNotifier: return "DELETE"
         }
     }
 
@@ -58,6 +61,9 @@ public enum ManagerEndpoint: String, CaseIterable, Sendable {
         case .tokens, .createToken: return "/v1/tokens"
         case .revokeToken: return "/v1/tokens/{name}/revoke"
         case .audit: return "/v1/audit"
+        case .notifiers: return "/v1/notifiers"
+        case .putNotifier, .deleteNotifier: return "/v1/notifiers/{name}"
+        case .deliveries: return "/v1/deliveries"
         }
     }
 

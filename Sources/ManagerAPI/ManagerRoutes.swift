@@ -123,4 +123,20 @@ public enum ManagerRoutes {
         if let since { query.append(URLQueryItem(name: "since", value: ISO8601Millis.string(from: since))) }
         return try ManagerRoute(.audit, query: query)
     }
+
+    // MARK: notifications
+
+    /// `GET /v1/notifiers`.
+    public static func notifiers() throws(ManagerRouteError) -> ManagerRoute { try ManagerRoute(.notifiers) }
+
+    /// `PUT /v1/notifiers/{name}`.
+    public static func putNotifier(name: String) throws(ManagerRouteError) -> ManagerRoute { try ManagerRoute(.putNotifier, [name]) }
+
+    /// `DELETE /v1/notifiers/{name}`.
+    public static func deleteNotifier(name: String) throws(ManagerRouteError) -> ManagerRoute { try ManagerRoute(.deleteNotifier, [name]) }
+
+    /// `GET /v1/deliveries?limit=N`: the newest notification deliveries first.
+    public static func deliveries(limit: Int) throws(ManagerRouteError) -> ManagerRoute {
+        try ManagerRoute(.deliveries, query: [URLQueryItem(name: "limit", value: String(limit))])
+    }
 }

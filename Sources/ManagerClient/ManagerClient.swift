@@ -306,6 +306,30 @@ public struct ManagerClient: Sendable {
         try await required(ManagerRoutes.deleteSecret(name: name))
     }
 
+    // MARK: notifications
+
+    /// The stored notifiers.
+    public func notifiers() async throws -> [NotifierSpec] {
+        try await required(ManagerRoutes.notifiers())
+    }
+
+    /// Creates or replaces a notifier.
+    @discardableResult
+    public func putNotifier(_ notifier: NotifierSpec) async throws -> AppliedNotifier {
+        try await required(ManagerRoutes.putNotifier(name: notifier.name), body: notifier)
+    }
+
+    /// Deletes a notifier (its pending deliveries are given up).
+    @discardableResult
+    public func deleteNotifier(_ name: String) async throws -> StatusAnswer {
+        try await required(ManagerRoutes.deleteNotifier(name: name))
+    }
+
+    /// The newest notification deliveries, at most `limit`.
+    public func deliveries(limit: Int = 100) async throws -> [NotificationDelivery] {
+        try await required(ManagerRoutes.deliveries(limit: limit))
+    }
+
     // MARK: tokens and audit
 
     /// Every token's name, kind, scope and times (never values).

@@ -16,4 +16,6 @@ public enum AuditAction {
     public static let tokenRevoke = "token.revoke"
     public static let delegateRegister = "delegate.register"
     public static let delegateUnregister = "delegate.unregister"
+    public static let notifierApply = "notifier.apply"
+    public static let notifierDelete = "notifier.delete"
 }

@@ -2,131 +2,16 @@ import DelegateProtocol
 import Foundation
 import ManagerAPI
 
-/// One thing wrong with a connector: the member's path (e.g. `credentials.roleArn`) and what is wrong.
-public struct ConnectorProblem: Sendable, Equatable {
-    /// Where: the member, or for a missing member the object that lacks it ("" is the top level).
-    public var path: String
-    /// Whether `path` names a member that should not be there (the key itself is at fault).
-    public var isUnknownMember: Bool
-    /// What is wrong.
-    public var message: String
-}
-
-/// Every problem found in one connector.
-public struct ConnectorProblems: Error, Sendable, Equatable, CustomStringConvertible {
-    public var problems: [ConnectorProblem]
-    public var description: String {
-        problems.map { ($0.path.isEmpty ? "" : "\($0.path): ") + $0.message }.joined(separator: "; ")
-    }
-}
-
 extension Connector {
     /// The connector a JSON object describes, or every problem in it: unknown and missing members, wrong types, bad values.
     ///
     /// The one validation both the REST API (JSON) and `connector apply` (YAML, with line and column) use.
-    public static func parse(_ json: JSONValue) throws(ConnectorProblems) -> Connector {
-        let sink = ProblemSink()
-        guard let top = MemberReader(json, path: "", sink: sink) else { throw ConnectorProblems(problems: sink.problems) }
-        let connector = top.connector()
-        guard let connector, sink.problems.isEmpty else { throw ConnectorProblems(problems: sink.problems) }
-        return connector
+    public static func parse(_ json: JSONValue) throws(MemberProblems) -> Connector {
+        try MemberReader.parse(json) { $0.connector() }
     }
 }
 
-/// Collects problems while a connector is read.
-private final class ProblemSink {
-    var problems: [ConnectorProblem] = []
-    /// Records a problem.
-    func add(_ path: String, _ message: String, unknown: Bool = false) {
-        problems.append(ConnectorProblem(path: path, isUnknownMember: unknown, message: message))
-    }
-}
-
-/// Reads one JSON object's members by name, recording what is missing, unknown or malformed.
-private struct MemberReader {
-    let object: [String: JSONValue]
-    let path: String
-    let sink: ProblemSink
-
-    /// A reader over `value`, or nil (with a problem recorded) when it is not an object.
-    init?(_ value: JSONValue, path: String, sink: ProblemSink) {
-        guard let o = value.objectValue, case .object = value else {
-            sink.add(path, "must be a mapping of members")
-            return nil
-        }
-        object = o
-        self.path = path
-        self.sink = sink
-    }
-
-    /// The path of member `key`.
-    func at(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
-
-    /// Records every member not in `allowed`, naming where it may belong.
-    func rejectUnknown(_ allowed: [String], context: String) {
-        for key in object.keys.sorted() where !allowed.contains(key) {
-            sink.add(at(key), "unknown member '\(key)' \(context) (allowed: \(allowed.joined(separator: ", ")))", unknown: true)
-        }
-    }
-
-    /// Member `key` as a string, recording a problem when it is required and missing, or not a string, or breaks `rule`.
-    func string(_ key: String, required: Bool, rule: (String) -> String? = { _ in nil }) -> String? {
-        guard let value = object[key], value != .null else {
-            if required { sink.add(path, "missing required member '\(key)'") }
-            return nil
-        }
-        guard case .string(let s) = value else {
-            sink.add(at(key), "must be a string")
-            return nil
-        }
-        if let why = rule(s) {
-            sink.add(at(key), why)
-            return nil
-        }
-        return s
-    }
-
-    /// Member `key` as a list of tags (`Identifiers`), or `[]` when absent.
-    func tags(_ key: String) -> [String] {
-        strings(key, what: "tags", max: Identifiers.maxTags, rule: Identifiers.tagProblem)
-    }
-
-    /// Member `key` as a list of at most `max` `what`, each held to `rule`, or `[]` when absent.
-    func strings(_ key: String, what: String, max: Int, rule: (String) -> String?) -> [String] {
-        guard let value = object[key], value != .null else { return [] }
-        guard case .array(let items) = value else {
-            sink.add(at(key), "must be a list of \(what)")
-            return []
-        }
-        if items.count > max { sink.add(at(key), "has \(items.count) entries; at most \(max)") }
-        var out: [String] = []
-        for (i, item) in items.enumerated() {
-            guard case .string(let s) = item else {
-                sink.add("\(at(key))[\(i)]", "must be a string")
-                continue
-            }
-            if let why = rule(s) { sink.add("\(at(key))[\(i)]", why) } else { out.append(s) }
-        }
-        return out
-    }
-
-    /// Records each member of `keys` that is present, saying it does not belong with `context`.
-    func forbid(_ keys: [String], context: String) {
-        for key in keys where object[key] != nil {
-            sink.add(at(key), "member '\(key)' does not apply to \(context)", unknown: true)
-        }
-    }
-
-    /// Member `key` as an enumeration value, listing the allowed values when it is not one.
-    func choice<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) -> E? where E.RawValue == String {
-        guard let raw = string(key, required: true) else { return nil }
-        guard let value = E(rawValue: raw) else {
-            sink.add(at(key), "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), got '\(raw.prefix(64))'")
-            return nil
-        }
-        return value
-    }
-
+extension MemberReader {
     /// The connector this top-level object describes.
     func connector() -> Connector? {
         let common = ["name", "type", "delegateSelectors", "description"]

@@ -26,18 +26,18 @@ package struct ExecutionOrchestrator: Service {
     let gate: ExecutionGate
     /// Where an approval decided by its deadline is recorded, as a person's decision is (nil: not recorded).
     let audit: (any AccessRepository)?
-    /// Told when an execution finishes (metrics).
-    let observer: (any ExecutionObserver)?
+    /// Told when an execution starts, waits for an approval or finishes, in this order (the notification outbox, metrics), before the change is saved.
+    let observers: [any ExecutionObserver]
     /// The earliest time a held execution is due again (a gate's deadline, a retry).
     let wakeups = WakeupSchedule()
 
     /// An orchestrator over these parts.
     package init(
         tasks: any TaskRepository, dispatcher: TaskDispatcher, notifier: any WakeupBus, logger: Logger, executions: any ExecutionRepository, gate: ExecutionGate,
-        audit: (any AccessRepository)? = nil, observer: (any ExecutionObserver)? = nil
+        audit: (any AccessRepository)? = nil, observers: [any ExecutionObserver] = []
     ) {
         self.audit = audit
-        self.observer = observer
+        self.observers = observers
         self.tasks = tasks
         self.dispatcher = dispatcher
         self.notifier = notifier
@@ -108,14 +108,26 @@ package struct ExecutionOrchestrator: Service {
     func drive(_ id: String, ifFree: Bool = false) async throws -> Bool {
         try await gate.withExecution(id, in: executions, ifFree: ifFree) { engine in
             var changed = false
+            // The end is reported once, before the save that records it (observers key what they keep, so a repeat after a crash is harmless).
+            var endReported = engine.phase.isOver
+            func reportEnd() async throws {
+                guard !endReported, engine.phase.isOver else { return }
+                endReported = true
+                logger.info("execution finished", metadata: ["execution": "\(id)", "phase": "\(engine.phase.rawValue)"])
+                for o in observers { try await o.executionFinished(id: id, engine: engine, phase: engine.phase) }
+            }
             for _ in 0..<64 {
                 switch engine.next() {
                 case .submit(let s) where s.problem != nil:
                     engine.started(key: s.key, taskId: "")
                     engine.finished(key: s.key, .init(status: .failed, error: "\(s.name) cannot start: \(s.problem ?? "")"))
+                    try await reportEnd()
                     try await executions.saveExecution(id: id, engine: engine, now: Date())
                     changed = false
                 case .submit(let s):
+                    if engine.runs.isEmpty {
+                        for o in observers { try await o.executionStarted(id: id, engine: engine) }
+                    }
                     let request = SubmitTaskRequest(type: s.type.rawValue, selectors: [], payload: s.payload, timeoutSeconds: s.timeoutSeconds, executionId: id)
                     // The same id if this manager dies before the save below: the step's task is queued once.
                     let taskId = TaskIdentifier.forStep(execution: id, ordinal: engine.runs.count, key: s.key)
@@ -132,6 +144,7 @@ package struct ExecutionOrchestrator: Service {
                         engine.finished(key: s.key, .init(status: .failed, error: "the manager could not submit \(s.name): \(why)"))
                     }
                     // Saved at once: a restarted manager must know the task exists (and nothing is left to save).
+                    try await reportEnd()
                     try await executions.saveExecution(id: id, engine: engine, now: Date())
                     changed = false
                 case .wait:
@@ -149,10 +162,16 @@ package struct ExecutionOrchestrator: Service {
                     changed = true
                 case .gate(let key):
                     let before = engine.runs.count
+                    if before == 0 {
+                        for o in observers { try await o.executionStarted(id: id, engine: engine) }
+                    }
                     let approval = engine.openApproval
                     engine.advanceGate(key: key, now: Date())
                     if engine.runs.count > before, let gate = engine.runs.last?.gate {
                         logger.info("execution held at a gate", metadata: ["execution": "\(id)", "step": "\(engine.runs.last?.name ?? key)", "gate": "\(gate.kind.rawValue)", "deadline": "\(gate.deadline)"])
+                        if gate.kind == .approval {
+                            for o in observers { try await o.executionWaiting(id: id, engine: engine) }
+                        }
                     } else if let i = approval, let decision = engine.runs[i].gate?.decision {
                         await recordTimeout(decision, execution: id)
                     }
@@ -161,11 +180,8 @@ package struct ExecutionOrchestrator: Service {
                     // A failed step is retried, or a gate holds, until then: the run loop sweeps again at that time.
                     wakeups.schedule(when)
                     return changed
-                case .done(let phase):
-                    if changed {
-                        logger.info("execution finished", metadata: ["execution": "\(id)", "phase": "\(phase.rawValue)"])
-                        observer?.executionFinished(id: id, plan: engine.plan, phase: phase)
-                    }
+                case .done:
+                    try await reportEnd()
                     return changed
                 }
             }

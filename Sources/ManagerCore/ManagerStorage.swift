@@ -10,17 +10,21 @@ public struct ManagerStorage: Sendable {
     public let access: any AccessRepository
     /// Pipeline executions.
     public let executions: any ExecutionRepository
+    /// Notifiers and the notification outbox.
+    public let notifications: any NotificationRepository
     /// Wakes long polls and log follows: in this process, or in every replica on the same database.
     public let wakeups: any WakeupBus
     /// Whether the store can serve (`GET /readyz`); nil: ready whenever the repository answers a read.
     public let readiness: (any StorageReadiness)?
 
     /// A bundle of these parts.
-    public init(repository: any ManagerRepository, access: any AccessRepository, executions: any ExecutionRepository, wakeups: any WakeupBus,
+    public init(repository: any ManagerRepository, access: any AccessRepository, executions: any ExecutionRepository,
+                notifications: any NotificationRepository, wakeups: any WakeupBus,
                 readiness: (any StorageReadiness)? = nil) {
         self.repository = repository
         self.access = access
         self.executions = executions
+        self.notifications = notifications
         self.wakeups = wakeups
         self.readiness = readiness
     }

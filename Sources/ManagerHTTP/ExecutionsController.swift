@@ -13,6 +13,8 @@ struct ExecutionsController: Sendable {
     let gate: ExecutionGate
     /// Counts executions started.
     let metrics: ManagerMetrics
+    /// Told when a cancel ends an execution at once (nothing ran, nothing to roll back), as the orchestrator tells them of other ends.
+    let observers: [any ExecutionObserver]
 
     /// Adds the routes under `/v1`.
     func addRoutes(to v1: RouterGroup<ManagerRequestContext>) {
@@ -81,6 +83,9 @@ struct ExecutionsController: Sendable {
                 context.notifier.notify(key: Notifier.taskKey(taskId))
             }
             engine.cancel(reason: "the execution was cancelled", taskStillRunning: stillRunning)
+            if engine.phase.isOver {
+                for o in observers { try await o.executionFinished(id: id, engine: engine, phase: engine.phase) }
+            }
             return true
         }
         if let refused { throw APIError(.conflict, "already_finished", refused) }

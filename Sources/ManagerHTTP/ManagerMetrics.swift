@@ -56,9 +56,9 @@ public final class ManagerMetrics: ExecutionObserver, Sendable {
         registry.makeCounter(descriptor: Self.started, labels: [("strategy", Self.strategy(of: plan))]).increment()
     }
 
-    /// An execution of `plan` ended in `phase`.
-    public func executionFinished(id: String, plan: PipelinePlan, phase: ExecutionEngine.Phase) {
-        registry.makeCounter(descriptor: Self.finished, labels: [("strategy", Self.strategy(of: plan)), ("phase", phase.rawValue)]).increment()
+    /// An execution ended in `phase`.
+    public func executionFinished(id: String, engine: ExecutionEngine, phase: ExecutionEngine.Phase) {
+        registry.makeCounter(descriptor: Self.finished, labels: [("strategy", Self.strategy(of: engine.plan)), ("phase", phase.rawValue)]).increment()
     }
 
     /// The strategy a plan deploys with, read from its steps' task types: `blueGreen`, `canary`, `rolling`, `runTask`, `scale` or `other`.

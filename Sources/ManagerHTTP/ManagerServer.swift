@@ -27,13 +27,20 @@ public struct ManagerServer: Sendable {
     let health: HealthController
     /// What `/metrics` shows.
     let metrics: ManagerMetrics
+    /// Notifiers and the outbox.
+    let notifications: any NotificationRepository
+    /// Queues execution events for the notifiers.
+    let outbox: NotificationOutbox
+    /// Sends the outbox's deliveries.
+    let deliverer: NotificationDeliverer
 
     /// Creates a server over `storage`; `token` is the bootstrap admin key (it may also act as any delegate), the tokens in
     /// `storage.access` the others; `secrets` seals stored secrets (nil: secrets are disabled); `tls` serves HTTPS (nil: plain HTTP).
-    /// A wake-up bus that is also a `Service` (PostgreSQL's) runs beside the server.
+    /// A wake-up bus that is also a `Service` (PostgreSQL's) runs beside the server. `externalURL` is the manager's URL as people
+    /// reach it, for the links and commands in notifications (nil: `http://127.0.0.1:8181`, or `https://` with `tls`).
     public init(
         storage: ManagerStorage, token: String, settings: ManagerSettings = ManagerSettings(), secrets: SecretBox? = nil,
-        tls: ManagerTLS? = nil, logger: Logger
+        tls: ManagerTLS? = nil, externalURL: String? = nil, logger: Logger
     ) {
         repository = storage.repository
         notifier = storage.wakeups
@@ -45,6 +52,10 @@ public struct ManagerServer: Sendable {
         self.logger = logger
         let vault = secrets.map { SecretVault(repository: storage.repository, box: $0) }
         let dispatcher = TaskDispatcher(repository: storage.repository, inline: InlineSecrets(), vault: vault, notifier: storage.wakeups, logger: logger)
+        notifications = storage.notifications
+        outbox = NotificationOutbox(
+            repository: storage.notifications, wakeups: storage.wakeups, externalURL: externalURL ?? (tls == nil ? "http" : "https") + "://127.0.0.1:8181")
+        deliverer = NotificationDeliverer(repository: storage.notifications, transport: CurlNotificationTransport(), vault: vault, wakeups: storage.wakeups, logger: logger)
         context = ManagerContext(
             delegates: storage.repository, tasks: storage.repository, catalog: storage.repository, access: storage.access,
             settings: settings, notifier: notifier, logger: logger, dispatcher: dispatcher, vault: vault,
@@ -91,7 +102,8 @@ public struct ManagerServer: Sendable {
                 + ((notifier as? any Service).map { [$0] } ?? [])
                 + [ExecutionOrchestrator(
                     tasks: context.tasks, dispatcher: context.dispatcher, notifier: notifier, logger: logger, executions: executions, gate: executionGate,
-                    audit: context.access, observer: metrics)],
+                    audit: context.access, observers: [outbox, metrics]),
+                   deliverer],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
     }
@@ -140,7 +152,8 @@ public struct ManagerServer: Sendable {
         LogsController(context: context).addRoutes(to: v1)
         ConnectorsController(context: context).addRoutes(to: v1)
         SecretsController(context: context).addRoutes(to: v1)
-        ExecutionsController(context: context, executions: executions, gate: executionGate, metrics: metrics).addRoutes(to: v1)
+        ExecutionsController(context: context, executions: executions, gate: executionGate, metrics: metrics, observers: [outbox, metrics]).addRoutes(to: v1)
+        NotifiersController(context: context, notifications: notifications).addRoutes(to: v1)
         TokensController(context: context).addRoutes(to: v1)
         AuditController(context: context).addRoutes(to: v1)
     }

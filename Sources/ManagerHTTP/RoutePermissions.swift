@@ -58,6 +58,10 @@ public enum RoutePermissions {
         "POST /v1/tokens": Rule(permission: .admin, ownership: .none),
         "POST /v1/tokens/{name}/revoke": Rule(permission: .admin, ownership: .none),
         "GET /v1/audit": Rule(permission: .admin, ownership: .none),
+        "GET /v1/notifiers": Rule(permission: .admin, ownership: .none),
+        "PUT /v1/notifiers/{name}": Rule(permission: .admin, ownership: .none),
+        "DELETE /v1/notifiers/{name}": Rule(permission: .admin, ownership: .none),
+        "GET /v1/deliveries": Rule(permission: .admin, ownership: .none),
     ]
 
     /// Every route with what it needs (`authenticated`, `delegate`, `read`, `run` or `admin`), sorted: for tests and documentation.

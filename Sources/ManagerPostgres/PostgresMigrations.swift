@@ -131,6 +131,32 @@ enum PostgresMigrations {
             );
             ALTER TABLE tasks ADD COLUMN submitted_by text;
             """),
+        (6, "notifiers and their outbox", """
+            CREATE TABLE notifiers (
+                name text COLLATE "C" PRIMARY KEY,
+                spec text NOT NULL,
+                events text NOT NULL,
+                created_at double precision NOT NULL,
+                updated_at double precision NOT NULL
+            );
+            CREATE TABLE notification_outbox (
+                id bigserial PRIMARY KEY,
+                notifier text COLLATE "C" NOT NULL,
+                dedupe_key text NOT NULL,
+                event text NOT NULL,
+                execution_id text NOT NULL,
+                message text NOT NULL,
+                state text NOT NULL,
+                attempts integer NOT NULL DEFAULT 0,
+                next_attempt_at double precision NOT NULL,
+                last_status integer,
+                last_error text,
+                created_at double precision NOT NULL,
+                delivered_at double precision,
+                UNIQUE (notifier, dedupe_key)
+            );
+            CREATE INDEX notification_outbox_due ON notification_outbox (state, next_attempt_at);
+            """),
     ]
 
     /// Applies every step the database lacks; returns the versions applied.

@@ -106,6 +106,7 @@ public final class ManagerStore: DelegateRepository, TaskRepository {
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN artifactConnector TEXT")
         }
         registerAccessMigrations(&m)
+        registerNotificationMigrations(&m)
         return m
     }
 

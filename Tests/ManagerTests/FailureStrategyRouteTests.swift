@@ -17,7 +17,7 @@ import Testing
         let store = try ManagerStore.open(directory: dir)
         var logger = Logger(label: "retry")
         logger.logLevel = .critical
-        let server = ManagerServer(storage: ManagerStorage(repository: store, access: store, executions: store, wakeups: Notifier()), token: "tok", logger: logger)
+        let server = ManagerServer(storage: ManagerStorage(repository: store, access: store, executions: store, notifications: store, wakeups: Notifier()), token: "tok", logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let serving = Task { try await server.run(host: "127.0.0.1", port: 0, handlesSignals: false) { continuation.yield($0) } }
         defer { serving.cancel() }

@@ -52,7 +52,7 @@ import TestSupport
     @Test(arguments: [false, true]) func anUnreadyOrSilentStoreAnswers503AndNothingElse(hang: Bool) async throws {
         let dir = NSTemporaryDirectory() + "health-\(UUID().uuidString.prefix(8))"
         let store = try ManagerStore.open(directory: dir)
-        let (url, serving) = try await serve(ManagerStorage(repository: store, access: store, executions: store, wakeups: Notifier(), readiness: Unready(hang: hang)))
+        let (url, serving) = try await serve(ManagerStorage(repository: store, access: store, executions: store, notifications: store, wakeups: Notifier(), readiness: Unready(hang: hang)))
         defer { serving.cancel() }
         let http = HTTPClient()
         defer { http.shutdown() }

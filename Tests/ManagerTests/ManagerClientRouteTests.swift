@@ -68,6 +68,10 @@ import Testing
             { try await client.revokeToken("n") },
             { _ = try await client.audit() },
             { _ = try await client.metrics() },
+            { _ = try await client.notifiers() },
+            { try await client.putNotifier(NotifierSpec(name: "n", url: "http://127.0.0.1:9/n", events: [.failed])) },
+            { try await client.deleteNotifier("n") },
+            { _ = try await client.deliveries(limit: 5) },
         ]
         for call in calls { _ = try? await call() }
         let requests = seen.withLock { $0 }

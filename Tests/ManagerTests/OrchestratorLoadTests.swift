@@ -36,7 +36,7 @@ import Testing
         let counting = CountingExecutions(store)
         var logger = Logger(label: "orchestrator-load")
         logger.logLevel = .critical
-        let server = ManagerServer(storage: ManagerStorage(repository: store, access: store, executions: counting, wakeups: Notifier()), token: "tok", logger: logger)
+        let server = ManagerServer(storage: ManagerStorage(repository: store, access: store, executions: counting, notifications: store, wakeups: Notifier()), token: "tok", logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let serving = Task { try await server.run(host: "127.0.0.1", port: 0, handlesSignals: false) { continuation.yield($0) } }
         defer { serving.cancel() }

@@ -1,5 +1,4 @@
 import COpenSSL
-import Digests
 
 /// The HMAC-SHA256 key schedule of one key: SHA-256 states that have already absorbed
 /// the inner and the outer pad, copied per message instead of hashing the pads again.

@@ -1,3 +1,4 @@
+import Foundation
 import Pipelines
 
 /// Told what happens to executions (metrics, the notification outbox); called by the orchestrator before it saves the change it reports.
@@ -13,6 +14,8 @@ public protocol ExecutionObserver: Sendable {
     func executionWaiting(id: String, engine: ExecutionEngine) async throws
     /// Execution `id` reached its final `phase`.
     func executionFinished(id: String, engine: ExecutionEngine, phase: ExecutionEngine.Phase) async throws
+    /// Execution `id` submitted a step's task `waited` after the task before it ended (the dispatch latency); not told of the first step.
+    func stepSubmitted(id: String, type: String, waited: TimeInterval) async
 }
 
 extension ExecutionObserver {
@@ -20,4 +23,6 @@ extension ExecutionObserver {
     public func executionStarted(id: String, engine: ExecutionEngine) async throws {}
     /// Nothing, by default.
     public func executionWaiting(id: String, engine: ExecutionEngine) async throws {}
+    /// Nothing, by default.
+    public func stepSubmitted(id: String, type: String, waited: TimeInterval) async {}
 }

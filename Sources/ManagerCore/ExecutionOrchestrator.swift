@@ -108,6 +108,8 @@ package struct ExecutionOrchestrator: Service {
     func drive(_ id: String, ifFree: Bool = false) async throws -> Bool {
         try await gate.withExecution(id, in: executions, ifFree: ifFree) { engine in
             var changed = false
+            // When the step before the next submission ended (read from its task), for the dispatch latency.
+            var previousEnded: Date?
             // The end is reported once, before the save that records it (observers key what they keep, so a repeat after a crash is harmless).
             var endReported = engine.phase.isOver
             func reportEnd() async throws {
@@ -136,6 +138,9 @@ package struct ExecutionOrchestrator: Service {
                             TaskSubmission(request, connectorName: engine.plan.connector, artifactConnectorName: engine.plan.artifactConnector), idempotentId: taskId)
                         CrashPoint.stepSubmitted()
                         engine.started(key: s.key, taskId: report.taskId)
+                        if let previousEnded {
+                            for o in observers { await o.stepSubmitted(id: id, type: s.type.rawValue, waited: max(0, Date().timeIntervalSince(previousEnded))) }
+                        }
                         logger.info("execution step submitted", metadata: ["execution": "\(id)", "step": "\(s.name)", "task": "\(report.taskId)"])
                         notifier.notifyAllDelegates()
                     } catch {
@@ -156,6 +161,7 @@ package struct ExecutionOrchestrator: Service {
                         continue
                     }
                     guard let status = TaskStatus(rawValue: task.info.state) else { return changed }
+                    previousEnded = task.info.finishedAt
                     engine.finished(key: run.key, .init(
                         status: status, outputs: task.info.outputs ?? [:], rollbackSnapshot: task.info.rollbackSnapshot,
                         error: task.info.error.map { "\($0.code): \($0.message)" }))

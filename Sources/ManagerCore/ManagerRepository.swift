@@ -66,8 +66,11 @@ public struct LeasedTask: Sendable, Equatable {
     public var connector: Connector?
     /// The stored registry connector of the task's artifact, as it was when the task was submitted.
     public var artifactConnector: Connector?
+    /// When the task was submitted: the lease's wait is the time since (the manager's lease-wait histogram).
+    public var queuedAt: Date?
     /// Creates a leased task.
-    public init(envelope: TaskEnvelope, hasInlineSecrets: Bool, connector: Connector?, artifactConnector: Connector? = nil) {
+    public init(envelope: TaskEnvelope, hasInlineSecrets: Bool, connector: Connector?, artifactConnector: Connector? = nil, queuedAt: Date? = nil) {
+        self.queuedAt = queuedAt
         self.envelope = envelope
         self.hasInlineSecrets = hasInlineSecrets
         self.connector = connector

@@ -13,9 +13,15 @@ package struct TaskDispatcher: Sendable {
     /// Told when a task ends before it is handed out (it may be a step of an execution).
     let notifier: any WakeupBus
     let logger: Logger
+    /// Told of each task handed out: its type and how long it waited since it was submitted (the lease-wait histogram).
+    let leased: @Sendable (_ type: String, _ waited: TimeInterval) -> Void
 
     /// A dispatcher over these parts; `vault` nil when secrets are disabled.
-    package init(repository: any ManagerRepository, inline: InlineSecrets, vault: SecretVault?, notifier: any WakeupBus, logger: Logger) {
+    package init(
+        repository: any ManagerRepository, inline: InlineSecrets, vault: SecretVault?, notifier: any WakeupBus, logger: Logger,
+        leased: @escaping @Sendable (_ type: String, _ waited: TimeInterval) -> Void = { _, _ in }
+    ) {
+        self.leased = leased
         self.repository = repository
         self.inline = inline
         self.vault = vault
@@ -114,7 +120,9 @@ package struct TaskDispatcher: Sendable {
         while true {
             guard let leased = try await repository.lease(for: delegate, leaseSeconds: leaseSeconds, now: Date()) else { return nil }
             do {
-                return try await fill(leased)
+                let envelope = try await fill(leased)
+                if let queuedAt = leased.queuedAt { self.leased(envelope.type, max(0, Date().timeIntervalSince(queuedAt))) }
+                return envelope
             } catch let e as TaskError {
                 let env = leased.envelope
                 _ = try await repository.finish(taskId: env.taskId, leaseId: env.leaseId, result: TaskResult(leaseId: env.leaseId, status: .failed, error: e), now: Date())

@@ -8,7 +8,9 @@ import Synchronization
 ///
 /// Counted as they happen: HTTP requests by route, method and status, request
 /// durations by route, executions started by strategy and finished by strategy
-/// and phase, storage errors. Read from the storage at each scrape: tasks by
+/// and phase, storage errors, how long tasks waited for a lease (by type) and
+/// how long after a step's task ended the next one was submitted (by type).
+/// Read from the storage at each scrape: tasks by
 /// type and state, the queue's depth, delegates by state. Label values are
 /// bounded: routes are the API's patterns (`unmatched` for any other path),
 /// and at most `maxLabelValues` task types count by name.
@@ -41,6 +43,10 @@ public final class ManagerMetrics: ExecutionObserver, Sendable {
     private static var tasks: MetricNameDescriptor { MetricNameDescriptor(namespace: "ecs_manager", metricName: "tasks", helpText: "Tasks stored, by type and state.") }
     private static var queue: MetricNameDescriptor { MetricNameDescriptor(namespace: "ecs_manager", metricName: "queue_depth", helpText: "Tasks queued and not yet leased.") }
     private static var delegates: MetricNameDescriptor { MetricNameDescriptor(namespace: "ecs_manager", metricName: "delegates", helpText: "Registered delegates, by state (connected, draining, disconnected).") }
+    private static var leaseWait: MetricNameDescriptor { MetricNameDescriptor(namespace: "ecs_manager", metricName: "lease_wait", unitName: "seconds", helpText: "From a task's submission to its lease by a delegate, by task type.") }
+    private static var dispatch: MetricNameDescriptor { MetricNameDescriptor(namespace: "ecs_manager", metricName: "step_dispatch_delay", unitName: "seconds", helpText: "From a step's task ending to the next step's submission, by the next task's type.") }
+    /// Lease waits and dispatch delays: from a long poll answered at once to a task queued for minutes.
+    private static let waitBuckets: [Duration] = [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(60), .seconds(300)]
     private static let buckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(30)]
 
     /// A request to `route` (the API's pattern, or `unmatched`) answered `status` after `duration`.
@@ -49,6 +55,31 @@ public final class ManagerMetrics: ExecutionObserver, Sendable {
         registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
         registry.makeDurationHistogram(descriptor: Self.durations, labels: [("route", route)], buckets: Self.buckets).record(duration)
         if status == 500 { storageErrors.increment() }
+    }
+
+    /// A task of `type` was leased `waited` seconds after its submission.
+    func leased(type: String, waited: TimeInterval) {
+        registry.makeDurationHistogram(descriptor: Self.leaseWait, labels: [("type", boundedType(type))], buckets: Self.waitBuckets).record(Self.duration(waited))
+    }
+
+    /// A step's task of `type` was submitted `waited` seconds after the task before it ended.
+    public func stepSubmitted(id: String, type: String, waited: TimeInterval) async {
+        registry.makeDurationHistogram(descriptor: Self.dispatch, labels: [("type", boundedType(type))], buckets: Self.waitBuckets).record(Self.duration(waited))
+    }
+
+    /// `seconds` as a duration, bounded to a day (a clock step cannot make it trap or overflow).
+    private static func duration(_ seconds: TimeInterval) -> Duration {
+        .milliseconds(Int64(min(max(seconds.isFinite ? seconds : 0, 0), 86_400) * 1000))
+    }
+
+    /// `type`, or `other` once `maxLabelValues` other types have been counted by name.
+    private func boundedType(_ type: String) -> String {
+        seenTypes.withLock { seen -> String in
+            if seen.contains(type) { return type }
+            guard seen.count < Self.maxLabelValues else { return "other" }
+            seen.insert(type)
+            return type
+        }
     }
 
     /// An execution of `plan` started.
@@ -80,12 +111,7 @@ public final class ManagerMetrics: ExecutionObserver, Sendable {
         var gauges: [[String]: Double] = [:]
         var queued = 0
         for c in counts {
-            let type = seenTypes.withLock { seen -> String in
-                if seen.contains(c.type) { return c.type }
-                guard seen.count < Self.maxLabelValues else { return "other" }
-                seen.insert(c.type)
-                return c.type
-            }
+            let type = boundedType(c.type)
             gauges[["tasks", type, c.state], default: 0] += Double(c.count)
             if c.state == "queued" { queued += c.count }
         }

@@ -51,7 +51,10 @@ public struct ManagerServer: Sendable {
         self.tls = tls
         self.logger = logger
         let vault = secrets.map { SecretVault(repository: storage.repository, box: $0) }
-        let dispatcher = TaskDispatcher(repository: storage.repository, inline: InlineSecrets(), vault: vault, notifier: storage.wakeups, logger: logger)
+        let metrics = self.metrics
+        let dispatcher = TaskDispatcher(
+            repository: storage.repository, inline: InlineSecrets(), vault: vault, notifier: storage.wakeups, logger: logger,
+            leased: { type, waited in metrics.leased(type: type, waited: waited) })
         notifications = storage.notifications
         outbox = NotificationOutbox(
             repository: storage.notifications, wakeups: storage.wakeups, externalURL: externalURL ?? (tls == nil ? "http" : "https") + "://127.0.0.1:8181")

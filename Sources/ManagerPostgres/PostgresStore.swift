@@ -197,7 +197,7 @@ public final class PostgresStore: DelegateRepository, TaskRepository {
                     ORDER BY queue_order LIMIT 1 FOR UPDATE SKIP LOCKED)
                 UPDATE tasks t SET state='leased', delegate_id=\(delegate.id), lease_id=\(leaseId), lease_expires=\(expires), started=false
                 FROM next WHERE t.queue_order = next.queue_order
-                RETURNING t.id, t.type, t.selectors, t.payload, t.timeout_seconds, t.execution_id, t.has_sensitive, t.connector, t.artifact_connector
+                RETURNING t.id, t.type, t.selectors, t.payload, t.timeout_seconds, t.execution_id, t.has_sensitive, t.connector, t.artifact_connector, t.created_at
                 """) else { return nil }
             let envelope = TaskEnvelope(
                 taskId: try row.get("id"), leaseId: leaseId, type: try row.get("type"), selectors: try row.get("selectors"),
@@ -205,7 +205,8 @@ public final class PostgresStore: DelegateRepository, TaskRepository {
                 payload: try jsonValue(try row.get("payload", as: String.self)))
             let connector: Connector? = try row.get("connector", as: String?.self).map { try jsonValue($0) }
             let artifact: Connector? = try row.get("artifact_connector", as: String?.self).map { try jsonValue($0) }
-            return LeasedTask(envelope: envelope, hasInlineSecrets: try row.get("has_sensitive"), connector: connector, artifactConnector: artifact)
+            return LeasedTask(
+                envelope: envelope, hasInlineSecrets: try row.get("has_sensitive"), connector: connector, artifactConnector: artifact, queuedAt: try row.date("created_at"))
         }
     }
 

@@ -235,7 +235,7 @@ public final class ManagerStore: DelegateRepository, TaskRepository {
         try await db.write { db in
             let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM delegates WHERE id=?", arguments: [delegate.id])
             guard generation == delegate.generation else { return nil }
-            let rows = try Row.fetchAll(db, sql: "SELECT id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, connector, artifactConnector FROM tasks WHERE state='queued' ORDER BY queueOrder")
+            let rows = try Row.fetchAll(db, sql: "SELECT id, type, selectors, payload, timeoutSeconds, executionId, hasSensitive, connector, artifactConnector, createdAt FROM tasks WHERE state='queued' ORDER BY queueOrder")
             for row in rows {
                 let selectors: [String] = try jsonValue(row["selectors"])
                 let type: String = row["type"]
@@ -250,7 +250,9 @@ public final class ManagerStore: DelegateRepository, TaskRepository {
                     executionId: row["executionId"], payload: try jsonValue(row["payload"]))
                 let connector: Connector? = try (row["connector"] as String?).map { try jsonValue($0) }
                 let artifactConnector: Connector? = try (row["artifactConnector"] as String?).map { try jsonValue($0) }
-                return LeasedTask(envelope: envelope, hasInlineSecrets: row["hasSensitive"], connector: connector, artifactConnector: artifactConnector)
+                return LeasedTask(
+                    envelope: envelope, hasInlineSecrets: row["hasSensitive"], connector: connector, artifactConnector: artifactConnector,
+                    queuedAt: Date(timeIntervalSince1970: row["createdAt"]))
             }
             return nil
         }

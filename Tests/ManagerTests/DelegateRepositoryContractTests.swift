@@ -26,6 +26,15 @@ import Testing
         await #expect(try store.lease(for: d, leaseSeconds: 30) == nil)
     }
 
+    @Test(arguments: repositoryFactories) func aLeaseSaysWhenItsTaskWasSubmitted(_ factory: RepositoryFactory) async throws {
+        let store = try await factory.make()
+        let d = try await delegate(store, [])
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        try await store.submit(SubmitTaskRequest(type: "delegate.echo", selectors: [], payload: [:]), id: "t-queued", connector: nil, artifactConnector: nil, now: t0)
+        let leased = try await #require(try store.lease(for: d, leaseSeconds: 30, now: t0.addingTimeInterval(7)))
+        #expect(leased.envelope.taskId == "t-queued" && leased.queuedAt == t0, "the lease-wait histogram reads the wait from here")
+    }
+
     @Test(arguments: repositoryFactories) func expiredLeasesRequeueUnstartedTasksAndFailStartedOnes(_ factory: RepositoryFactory) async throws {
         let store = try await factory.make()
         let d = try await delegate(store, [])

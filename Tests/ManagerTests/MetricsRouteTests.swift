@@ -24,13 +24,16 @@ import Testing
         let delegate = try await m.register(types: ["delegate.echo"])
         _ = try await m.client.submit(SubmitTaskRequest(type: "delegate.echo", selectors: ["nobody"], payload: [:]))
         let plan = try JSONValue(parsing: Data(#"""
-            {"pipeline": "p", "connector": "aws-none", "timeoutSeconds": 60, "steps": [{"id": "p/echo", "name": "Echo", "type": "delegate.echo", "payload": {}}]}
+            {"pipeline": "p", "connector": "aws-none", "timeoutSeconds": 60, "steps": [{"id": "p/echo", "name": "Echo", "type": "delegate.echo", "payload": {}},
+             {"id": "p/echo2", "name": "Echo again", "type": "delegate.echo", "payload": {}}]}
             """#.utf8)).decode(as: PipelinePlan.self)
         let started = try await m.client.startExecution(StartExecutionRequest(plan: plan))
-        var envelope: TaskEnvelope?
-        for _ in 0..<30 where envelope == nil { envelope = try await m.client.nextTask(delegateId: delegate, wait: 2) }
-        let task = try #require(envelope)
-        try await m.client.sendResult(taskId: task.taskId, TaskResult(leaseId: task.leaseId, status: .succeeded))
+        for _ in 0..<2 {
+            var envelope: TaskEnvelope?
+            for _ in 0..<30 where envelope == nil { envelope = try await m.client.nextTask(delegateId: delegate, wait: 2) }
+            let task = try #require(envelope)
+            try await m.client.sendResult(taskId: task.taskId, TaskResult(leaseId: task.leaseId, status: .succeeded))
+        }
         var report = try await m.client.execution(started.executionId)
         for _ in 0..<100 where !report.isFinished {
             try await Task.sleep(for: .milliseconds(100))
@@ -40,7 +43,10 @@ import Testing
 
         let text = try await m.client.metrics()
         #expect(value(text, #"ecs_manager_tasks{type="delegate.echo",state="queued"}"#) == "1.0", "\(text)")
-        #expect(value(text, #"ecs_manager_tasks{type="delegate.echo",state="succeeded"}"#) == "1.0", "\(text)")
+        #expect(value(text, #"ecs_manager_tasks{type="delegate.echo",state="succeeded"}"#) == "2.0", "\(text)")
+        // Both steps' tasks were leased; the second was submitted after the first ended (one dispatch delay).
+        #expect(value(text, #"ecs_manager_lease_wait_seconds_count{type="delegate.echo"}"#) == "2", "\(text)")
+        #expect(value(text, #"ecs_manager_step_dispatch_delay_seconds_count{type="delegate.echo"}"#) == "1", "\(text)")
         #expect(value(text, "ecs_manager_queue_depth") == "1.0", "\(text)")
         #expect(value(text, #"ecs_manager_delegates{state="connected"}"#) == "1.0", "\(text)")
         #expect(value(text, #"ecs_manager_executions_started_total{strategy="other"}"#) == "1", "\(text)")

@@ -99,17 +99,15 @@ struct Serve: AsyncParsableCommand {
         case (.some, nil):
             if databasePasswordFile != nil { throw ValidationError("--database-password-file goes with --database") }
         }
-        if let metricsListen, Self.address(metricsListen) == nil { throw ValidationError("--metrics-listen must be HOST:PORT with a port from 1 to 65535, got '\(metricsListen)'") }
+        guard ListenAddress(listen, ports: 0...65535) != nil else {
+            throw ValidationError("--listen must be HOST:PORT with a port from 0 (any free one) to 65535, e.g. 127.0.0.1:8181 or 0.0.0.0:8181, got '\(listen)'")
+        }
+        if let metricsListen, ListenAddress(metricsListen) == nil {
+            throw ValidationError("--metrics-listen must be HOST:PORT with a port from 1 to 65535, got '\(metricsListen)'")
+        }
         if let externalURL, let why = URLRules.httpURLProblem(externalURL) { throw ValidationError("--external-url \(why), got '\(externalURL)'") }
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
         guard (2...100).contains(databaseConnections) else { throw ValidationError("--database-connections must be 2 to 100, got \(databaseConnections)") }
-    }
-
-    /// `HOST:PORT` as a host and a port from 1 to 65535, or nil.
-    static func address(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
-        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host.isEmpty ? nil : (host, port)
     }
 
     /// The store the flags name: SQLite in `--data`, or PostgreSQL at `--database` with the password file's password.
@@ -125,11 +123,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 2, let port = Int(parts.last ?? ""), (0...65535).contains(port) else {
-            throw ValidationError("--listen must be HOST:PORT, got '\(listen)'")
-        }
-        let host = parts.dropLast().joined(separator: ":")
+        guard let address = ListenAddress(listen, ports: 0...65535) else { throw ValidationError("--listen must be HOST:PORT, got '\(listen)'") }
+        let (host, port) = (address.host, address.port)
         let token = try readToken(tokenFile)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         (LogFormat(rawValue: logFormat) ?? .text).bootstrap(level: level)
@@ -159,15 +154,15 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let scheme = tls == nil ? "http" : "https"
-        let reachable = ["", "0.0.0.0", "::", "[::]"].contains(host) ? ProcessInfo.processInfo.hostName : host
-        let external = externalURL ?? "\(scheme)://\(reachable.contains(":") && !reachable.hasPrefix("[") ? "[\(reachable)]" : reachable):\(port)"
+        let reachable = ["0.0.0.0", "::"].contains(host) ? ListenAddress(host: ProcessInfo.processInfo.hostName, port: port) : address
+        let external = externalURL ?? "\(scheme)://\(reachable)"
         let server = ManagerServer(storage: storage, token: token, settings: try settings(), secrets: secrets, tls: tls, externalURL: external, logger: logger)
         let portFile = self.portFile
-        try await server.run(host: host, port: port, metrics: metricsListen.flatMap(Self.address)) { bound in
+        try await server.run(host: host, port: port, metrics: metricsListen.flatMap { ListenAddress($0) }.map { ($0.host, $0.port) }) { bound in
             if let portFile {
                 try? "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
             }
-            FileHandle.standardOutput.write(Data("ecs-manager listening on \(scheme)://\(host):\(bound)\n".utf8))
+            FileHandle.standardOutput.write(Data("ecs-manager listening on \(scheme)://\(ListenAddress(host: host, port: bound))\n".utf8))
         }
     }
 }

@@ -40,6 +40,3 @@ enum AWSFailure {
         return "\(error)"
     }
 }
-
-/// Describes an AWS failure for a log line and a result (secrets are masked by the log).
-func describeAWS(_ error: Error) -> String { AWSFailure.describe(error) }

@@ -20,7 +20,7 @@ struct ValidateConnectorStep: ECSStep {
             run.log.log("ecs:ListClusters in \(clients.client.configuration.region): \(clusters.count) cluster(s)", unit: "Validate")
             return ["account": .string(me.account), "arn": .string(me.arn), "region": .string(clients.client.configuration.region), "clusters": .array(clusters.map { .string($0) })]
         } catch {
-            throw TaskError(code: "connector_invalid", message: "the AWS connector does not work: \(describeAWS(error))")
+            throw TaskError(code: "connector_invalid", message: "the AWS connector does not work: \(AWSFailure.describe(error))")
         }
     }
 }

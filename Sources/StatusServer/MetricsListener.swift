@@ -1,3 +1,4 @@
+import DelegateProtocol
 import DelegateRuntime
 import Hummingbird
 import Logging

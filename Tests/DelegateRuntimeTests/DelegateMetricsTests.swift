@@ -1,4 +1,5 @@
 @testable import DelegateRuntime
+import DelegateProtocol
 import Foundation
 import Testing
 

@@ -113,7 +113,7 @@ extension ServiceDeployer {
         } catch is CancellationError {
             return .waiting
         } catch {
-            log.log("Could not list stopped tasks of \(name): \(describeAWS(error))", level: "warn", unit: "Deploy")
+            log.log("Could not list stopped tasks of \(name): \(AWSFailure.describe(error))", level: "warn", unit: "Deploy")
             return .waiting
         }
     }

@@ -33,7 +33,7 @@ test-systemd:
 ## Installs the binary, the unit, the sysusers file and (unless one exists) the example config.
 install: release
 	$(MAKE) install-files BINDIR_SRC="$$(swift build -c release --show-bin-path)"
-	@if command -v systemd-sysusers >/dev/null && [ -z "$(DESTDIR)" ]; then systemd-sysusers; systemctl daemon-reload || true; fi
+	@if command -v systemd-sysusers >/dev/null && [ -z "$(DESTDIR)" ]; then systemd-sysusers; systemd-tmpfiles --create ecs-delegate.conf; systemctl daemon-reload || true; fi
 
 BINDIR_SRC ?= .build/release
 CLI_DOCS ?= .build/cli-docs
@@ -58,10 +58,13 @@ install-files: cli-docs
 		install -D -m 0644 $(CLI_DOCS)/completions/_$$tool $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$tool; \
 		install -D -m 0644 $(CLI_DOCS)/completions/$$tool.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$tool.fish; \
 	done
-	sed "s|/usr/local/bin/ecs-delegate|$(PREFIX)/bin/ecs-delegate|" systemd/ecs-delegate.service > $(DESTDIR).ecs-delegate.service.tmp
-	install -D -m 0644 $(DESTDIR).ecs-delegate.service.tmp $(DESTDIR)/etc/systemd/system/ecs-delegate.service
-	rm -f $(DESTDIR).ecs-delegate.service.tmp
+	for tool in ecs-delegate ecs-manager; do \
+		sed "s|/usr/local/bin/$$tool|$(PREFIX)/bin/$$tool|" systemd/$$tool.service > $(DESTDIR).$$tool.service.tmp; \
+		install -D -m 0644 $(DESTDIR).$$tool.service.tmp $(DESTDIR)/etc/systemd/system/$$tool.service; \
+		rm -f $(DESTDIR).$$tool.service.tmp; \
+	done
 	install -D -m 0644 systemd/ecs-delegate.sysusers.conf $(DESTDIR)/usr/lib/sysusers.d/ecs-delegate.conf
+	install -D -m 0644 systemd/ecs-delegate.tmpfiles.conf $(DESTDIR)/usr/lib/tmpfiles.d/ecs-delegate.conf
 	@if [ -e $(DESTDIR)/etc/ecs-delegate/delegate.yaml ]; then \
 		echo "keeping existing $(DESTDIR)/etc/ecs-delegate/delegate.yaml"; \
 	else \

@@ -84,6 +84,7 @@ final class Child: @unchecked Sendable {
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw HarnessError("cannot start \(executable): \(String(cString: strerror(rc)))") }
         self.pid = pid
+        LiveChildren.started(pid)
     }
 
     /// `posix_spawn_file_actions_addclosefrom_np`, looked up in the C library at run time.
@@ -124,6 +125,7 @@ final class Child: @unchecked Sendable {
             // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as functions.
             let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : raw & 0x7f
             status = code
+            LiveChildren.ended(pid)
             return code
         }
     }
@@ -133,6 +135,29 @@ final class Child: @unchecked Sendable {
             kill(pid, SIGKILL)
             waitUntilExit()
         }
+    }
+}
+
+/// The children the test process started and has not reaped: killed when it exits, so none outlives the run.
+///
+/// A `Child` kills its process when it is released, but one a test never
+/// releases (held by a task still running when the last test ends, or by a
+/// reference cycle) would be orphaned to init, a simulator or manager left
+/// running after `swift test` returns. The exit handler sends SIGKILL to
+/// each one's process group (each child leads its own).
+enum LiveChildren {
+    private static let pids: Mutex<Set<pid_t>> = {
+        atexit { LiveChildren.killAll() }
+        return Mutex([])
+    }()
+
+    /// Records a started child.
+    static func started(_ pid: pid_t) { _ = pids.withLock { $0.insert(pid) } }
+    /// Forgets a reaped child.
+    static func ended(_ pid: pid_t) { _ = pids.withLock { $0.remove(pid) } }
+    /// Kills every child not reaped yet, with its process group.
+    static func killAll() {
+        for pid in pids.withLock({ $0 }) { kill(-pid, SIGKILL) }
     }
 }
 

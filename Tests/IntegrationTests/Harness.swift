@@ -208,12 +208,19 @@ final class ManagerProcess: @unchecked Sendable {
         child = try Child(binDir + "/ecs-manager", ["serve", "--listen", listen] + storage + ["--token-file", tokenFile, "--port-file", portFile] + extraArgs, env: env, dir: dir, name: name)
         // Generous: a fresh-clone CI run starting dozens of processes at once once took over 10 s to exec a debug build.
         // A manager that exits instead fails at once, with its own words.
+        // (`eventually` would swallow the exit as a failed condition and report only a timeout.)
         let started = child
-        try await eventually(timeout: .seconds(60), "manager port file") {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            if let s = try? String(contentsOfFile: portFile, encoding: .utf8), let p = Int(s.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                port = p
+                return
+            }
             if let c = started, !c.isRunning { throw HarnessError("ecs-manager exited before listening: \(c.stderr.suffix(800))") }
-            guard let s = try? String(contentsOfFile: portFile, encoding: .utf8), let p = Int(s.trimmingCharacters(in: .whitespacesAndNewlines)) else { return false }
-            port = p
-            return true
+            guard ContinuousClock.now < deadline else {
+                throw HarnessError("ecs-manager wrote no port file within 60 s (still running); its log: \(started?.stderr.suffix(1500) ?? "")")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 

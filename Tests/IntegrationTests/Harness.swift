@@ -201,6 +201,19 @@ final class ManagerProcess: @unchecked Sendable {
 
     /// Starts (or restarts, on the same port and data dir).
     func start() async throws {
+        // A restart takes the same port back. Until it is bound, any socket may be handed it as its ephemeral port
+        // (an outgoing connection of another test): then the manager cannot listen, and is started again shortly.
+        for attempt in 1... {
+            do {
+                return try await startOnce()
+            } catch let e as HarnessError where port != 0 && attempt < 10 && e.description.contains("address already in use") {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// Starts the process once; throws its log when it exits before listening.
+    private func startOnce() async throws {
         let portFile = dir.file("\(name)-port")
         try? FileManager.default.removeItem(atPath: portFile)
         let listen = "127.0.0.1:\(port)"

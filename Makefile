@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:/opt/swift/usr/bin:$(PATH)
 PREFIX ?= /usr/local
 
-.PHONY: deps build release test test-swift test-python test-systemd demo bench bench-long soak clean install install-files cli-docs fuzz
+.PHONY: deb deps build release test test-swift test-python test-systemd demo bench bench-long soak clean install install-files cli-docs fuzz
 
 deps:
 	bash scripts/install-deps.sh
@@ -31,6 +31,10 @@ test-systemd:
 	bash scripts/check-systemd.sh
 
 ## Installs the binary, the unit, the sysusers file and (unless one exists) the example config.
+## .deb packages of ecs-delegate and ecs-manager in dist/ (release binaries with the Swift runtime linked in; checked with ldd and lintian).
+deb: cli-docs
+	bash scripts/make-deb.sh
+
 install: release
 	$(MAKE) install-files BINDIR_SRC="$$(swift build -c release --show-bin-path)"
 	@if command -v systemd-sysusers >/dev/null && [ -z "$(DESTDIR)" ]; then systemd-sysusers; systemd-tmpfiles --create ecs-delegate.conf; systemctl daemon-reload || true; fi

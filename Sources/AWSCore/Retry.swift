@@ -232,10 +232,3 @@ package func retryAfter(_ headers: [(name: String, value: String)]) -> Duration?
     }
     return nil
 }
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    package var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -1,3 +1,4 @@
+import DelegateProtocol
 import Foundation
 import Prometheus
 import Synchronization
@@ -64,8 +65,8 @@ public final class DelegateMetrics: Sendable {
 
     /// The most distinct values of one label (task types, outcomes); later ones are counted as `other`.
     public static let maxLabelValues = 64
-    private let typeLabels = Mutex<Set<String>>([])
-    private let outcomeLabels = Mutex<Set<String>>([])
+    private let typeLabels = BoundedLabels(limit: maxLabelValues)
+    private let outcomeLabels = BoundedLabels(limit: maxLabelValues)
 
     /// A task ended with `outcome` after `duration`.
     ///
@@ -74,23 +75,13 @@ public final class DelegateMetrics: Sendable {
     /// seen keep their names, any later one is recorded as `other` (a manager can send
     /// any task type, and the delegate rejects, and counts, the ones it cannot run).
     public func taskFinished(type: String, outcome: String, duration: Duration) {
-        let type = Self.bounded(type, in: typeLabels)
-        let outcome = Self.bounded(outcome, in: outcomeLabels)
+        let type = typeLabels.label(type)
+        let outcome = outcomeLabels.label(outcome)
         registry.makeCounter(descriptor: Self.tasks, labels: [("type", type), ("outcome", outcome)]).increment()
         registry.makeDurationHistogram(
             descriptor: Self.durations, labels: [("type", type)],
             buckets: [.milliseconds(100), .seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(900), .seconds(1800)]
         ).record(duration)
-    }
-
-    /// `value`, or `other` once `seen` holds `maxLabelValues` other values.
-    private static func bounded(_ value: String, in seen: borrowing Mutex<Set<String>>) -> String {
-        seen.withLock { s in
-            if s.contains(value) { return value }
-            guard s.count < maxLabelValues else { return "other" }
-            s.insert(value)
-            return value
-        }
     }
 
     /// Lines written to the spool.

@@ -133,7 +133,7 @@ package struct NotificationDeliverer: Service {
     /// Records a failed attempt: due again after the backoff, or given up after `maxAttempts` (or at once when `retry` is false).
     private func record(_ delivery: ClaimedDelivery, status: Int?, error: String, retry: Bool) async {
         let retryAt: Date? = retry && delivery.attempt < policy.maxAttempts
-            ? Date().addingTimeInterval(Self.seconds(policy.backoff.delay(attempt: delivery.attempt - 1, jitter: policy.jitter())))
+            ? Date().addingTimeInterval(policy.backoff.delay(attempt: delivery.attempt - 1, jitter: policy.jitter()).seconds)
             : nil
         logger.warning(retryAt == nil ? "notification given up" : "notification failed; will retry", metadata: [
             "notifier": "\(delivery.notifier)", "event": "\(delivery.message.event.rawValue)", "execution": "\(delivery.message.executionId)",
@@ -144,10 +144,5 @@ package struct NotificationDeliverer: Service {
         } catch {
             logger.error("cannot record a failed notification (its claim expires and it is sent again)", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
         }
-    }
-
-    /// `d` in seconds.
-    private static func seconds(_ d: Duration) -> TimeInterval {
-        TimeInterval(d.components.seconds) + TimeInterval(d.components.attoseconds) / 1e18
     }
 }

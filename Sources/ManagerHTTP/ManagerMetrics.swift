@@ -1,4 +1,6 @@
+import DelegateProtocol
 import Foundation
+import JSONValues
 import ManagerCore
 import Pipelines
 import Prometheus
@@ -20,7 +22,7 @@ public final class ManagerMetrics: ExecutionObserver, Sendable {
     private let storageErrors: Counter
     /// The most task types counted by name; later ones are `other`.
     public static let maxLabelValues = 64
-    private let seenTypes = Mutex<Set<String>>([])
+    private let typeLabels = BoundedLabels(limit: maxLabelValues)
     /// Gauge label sets set at the last scrape, reset to 0 when they vanish.
     private let lastGauges = Mutex<Set<[String]>>([])
 
@@ -59,27 +61,12 @@ public final class ManagerMetrics: ExecutionObserver, Sendable {
 
     /// A task of `type` was leased `waited` seconds after its submission.
     func leased(type: String, waited: TimeInterval) {
-        registry.makeDurationHistogram(descriptor: Self.leaseWait, labels: [("type", boundedType(type))], buckets: Self.waitBuckets).record(Self.duration(waited))
+        registry.makeDurationHistogram(descriptor: Self.leaseWait, labels: [("type", typeLabels.label(type))], buckets: Self.waitBuckets).record(.seconds(clamping: waited, to: 0...86_400))
     }
 
     /// A step's task of `type` was submitted `waited` seconds after the task before it ended.
     public func stepSubmitted(id: String, type: String, waited: TimeInterval) async {
-        registry.makeDurationHistogram(descriptor: Self.dispatch, labels: [("type", boundedType(type))], buckets: Self.waitBuckets).record(Self.duration(waited))
-    }
-
-    /// `seconds` as a duration, bounded to a day (a clock step cannot make it trap or overflow).
-    private static func duration(_ seconds: TimeInterval) -> Duration {
-        .milliseconds(Int64(min(max(seconds.isFinite ? seconds : 0, 0), 86_400) * 1000))
-    }
-
-    /// `type`, or `other` once `maxLabelValues` other types have been counted by name.
-    private func boundedType(_ type: String) -> String {
-        seenTypes.withLock { seen -> String in
-            if seen.contains(type) { return type }
-            guard seen.count < Self.maxLabelValues else { return "other" }
-            seen.insert(type)
-            return type
-        }
+        registry.makeDurationHistogram(descriptor: Self.dispatch, labels: [("type", typeLabels.label(type))], buckets: Self.waitBuckets).record(.seconds(clamping: waited, to: 0...86_400))
     }
 
     /// An execution of `plan` started.
@@ -111,7 +98,7 @@ public final class ManagerMetrics: ExecutionObserver, Sendable {
         var gauges: [[String]: Double] = [:]
         var queued = 0
         for c in counts {
-            let type = boundedType(c.type)
+            let type = typeLabels.label(c.type)
             gauges[["tasks", type, c.state], default: 0] += Double(c.count)
             if c.state == "queued" { queued += c.count }
         }

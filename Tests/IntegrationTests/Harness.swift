@@ -171,6 +171,27 @@ func eventually(timeout: Duration = .seconds(10), _ what: String, _ condition: (
     throw HarnessError("timed out waiting for: \(what)")
 }
 
+/// The Prometheus text a metrics listener on loopback `port` serves, once `ready` holds for it (polled for up to 30 s).
+func scrapeMetrics(port: Int, until ready: @escaping (String) -> Bool = { _ in true }) async throws -> String {
+    let http = HTTPClient()
+    defer { http.shutdown() }
+    var text = ""
+    try await eventually(timeout: .seconds(30), "metrics on port \(port)") {
+        let answer = try await http.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics", timeout: .seconds(10)))
+        text = String(decoding: answer.body, as: UTF8.self)
+        return answer.status == 200 && ready(text)
+    }
+    return text
+}
+
+/// The lines a daemon logged with `--log-format json` / `log_format: json` that are not one JSON object with a time, a level and a
+/// message (the token file's permission warning comes before logging starts, from the command line tool itself, and is skipped).
+func nonJSONLogLines(_ stderr: String) -> [Substring] {
+    stderr.split(separator: "\n").filter { !$0.hasPrefix("warning: ") }.filter { line in
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).map { !($0["message"] is String && $0["level"] is String && $0["time"] is String) } ?? true
+    }
+}
+
 /// A real `ecs-manager serve` process.
 final class ManagerProcess: @unchecked Sendable {
     let dir: Scratch
